@@ -1,0 +1,124 @@
+import type {
+  Commit,
+  CommitResult,
+  FactStore,
+  NetworkState,
+  OutboxRecord,
+  VersionedFlags,
+} from '../../app/ports.js';
+import { DEFAULT_FLAGS } from '../../core/flags.js';
+import { isTombstone, type PortRecord } from '../../core/transitions.js';
+import type { Agent, HaRouter, Port } from '../../core/types.js';
+
+/**
+ * An in-memory FactStore: the replay command's store and the use-case tests' fake. It keeps the
+ * same guards as the DynamoDB adapter (the shared contract suite runs against both).
+ */
+export function createMemoryStore() {
+  const networks = new Map<string, NetworkState>();
+  const ports = new Map<string, PortRecord>();
+  const macs = new Map<string, string>();
+  const routers = new Map<string, HaRouter>();
+  const agents = new Map<string, Agent>();
+  const outbox = new Map<string, Map<string, OutboxRecord>>();
+  let flags: VersionedFlags = { flags: DEFAULT_FLAGS, revision: 0 };
+  /** Counts reads and writes, so tests can check the O(1) cost of the incremental path. */
+  const stats = { reads: 0, fullReads: 0, commits: 0, conflicts: 0 };
+
+  const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
+  const macKey = (networkId: string, mac: string) => `${networkId}|${mac}`;
+
+  const store = {
+    stats,
+    async getNetworkState(id) {
+      stats.reads++;
+      return networks.get(id);
+    },
+    async getPort(id) {
+      stats.reads++;
+      return ports.get(id);
+    },
+    async getMacOwner(networkId, mac) {
+      stats.reads++;
+      return macs.get(macKey(networkId, mac));
+    },
+    async getRouter(id) {
+      stats.reads++;
+      return routers.get(id);
+    },
+    async getAgent(host) {
+      stats.reads++;
+      return agents.get(host);
+    },
+    async getFlags() {
+      stats.reads++;
+      return flags;
+    },
+    async listNetworkPorts(networkId) {
+      stats.fullReads++;
+      return livePorts().filter((p) => p.networkId === networkId);
+    },
+    async listRouterPorts(routerId) {
+      stats.reads++;
+      return livePorts().filter((p) => p.deviceId === routerId);
+    },
+    async listHostNetworks(host) {
+      stats.reads++;
+      return [...networks.values()].filter((n) => (n.index.counts[host] ?? 0) > 0).map((n) => n.network.id);
+    },
+    async listHaNetworks() {
+      stats.reads++;
+      return [...networks.values()]
+        .filter(
+          (n) =>
+            Object.keys(n.strategies).length > 0 ||
+            livePorts().some((p) => p.networkId === n.network.id && routers.has(p.deviceId)),
+        )
+        .map((n) => n.network.id);
+    },
+    async commit(c: Commit): Promise<CommitResult> {
+      stats.commits++;
+      const ok =
+        c.ports.every((g) => (ports.get(g.value.id)?.revision ?? null) === g.expected) &&
+        c.routers.every((g) => (routers.get(g.value.id)?.version ?? null) === g.expected) &&
+        c.agents.every((g) => (agents.get(g.value.host)?.revision ?? null) === g.expected) &&
+        (c.flags === null || flags.revision === c.flags.expected) &&
+        c.networks.every((g) => (networks.get(g.value.network.id)?.version ?? null) === g.expected) &&
+        c.macs.every(
+          (m) => m.owner === null || (macs.get(macKey(m.networkId, m.mac)) ?? m.owner) === m.owner,
+        );
+      if (!ok) {
+        stats.conflicts++;
+        return 'conflict';
+      }
+      for (const g of c.ports) ports.set(g.value.id, g.value);
+      for (const m of c.macs) {
+        const k = macKey(m.networkId, m.mac);
+        if (m.owner === null) macs.delete(k);
+        else macs.set(k, m.owner);
+      }
+      for (const g of c.routers) routers.set(g.value.id, g.value);
+      for (const g of c.agents) agents.set(g.value.host, g.value);
+      if (c.flags) flags = c.flags.value;
+      for (const g of c.networks) networks.set(g.value.network.id, g.value);
+      for (const o of c.outbox) {
+        let m = outbox.get(o.networkId);
+        if (!m) {
+          m = new Map();
+          outbox.set(o.networkId, m);
+        }
+        m.set(o.key, o);
+      }
+      return 'committed';
+    },
+    async listOutbox(networkId) {
+      return [...(outbox.get(networkId)?.values() ?? [])];
+    },
+    async deleteOutbox(networkId, key) {
+      outbox.get(networkId)?.delete(key);
+    },
+  } satisfies FactStore & { stats: typeof stats };
+  return store;
+}
+
+export type MemoryStore = ReturnType<typeof createMemoryStore>;

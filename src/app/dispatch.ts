@@ -1,0 +1,43 @@
+import type { InboundEvent } from '../contracts/events.js';
+import { toAgent, toNetwork } from '../contracts/parse.js';
+import { onAgentReport, onAgentResync } from './on-agent-change.js';
+import { onFlagsSet } from './on-flags-set.js';
+import { onHaChange } from './on-ha-change.js';
+import { onPortChange } from './on-port-change.js';
+import type { Deps, EventResult } from './reconcile.js';
+
+/** Routes one parsed inbound event to its use-case. Every handler and the replay go through here. */
+export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventResult> {
+  switch (event.type) {
+    case 'port.upsert':
+      return onPortChange(deps, toNetwork(event.network), { ...event.port });
+    case 'port.delete':
+      return onPortChange(deps, null, {
+        id: event.portId,
+        networkId: event.networkId,
+        revision: event.revision,
+        deleted: true,
+      });
+    case 'ha.state':
+      return onHaChange(deps, {
+        kind: 'state',
+        routerId: event.routerId,
+        host: event.host,
+        state: event.state,
+        order: { term: event.term, seq: event.seq },
+      });
+    case 'ha.schedule':
+      return onHaChange(deps, {
+        kind: 'schedule',
+        routerId: event.routerId,
+        hosts: event.hosts,
+        revision: event.revision,
+      });
+    case 'flags.set':
+      return onFlagsSet(deps, event.flags, event.revision);
+    case 'agent.report':
+      return onAgentReport(deps, toAgent(event));
+    case 'agent.resync':
+      return onAgentResync(deps, event.host, event.networkId);
+  }
+}

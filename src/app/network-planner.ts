@@ -1,0 +1,197 @@
+import { planCommands } from '../core/commands.js';
+import {
+  type ContributionContext,
+  computePortContribution,
+  EMPTY_CONTRIBUTION,
+} from '../core/contribution.js';
+import { computeDesiredNetwork } from '../core/desired.js';
+import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
+import { computeMember, type Member } from '../core/membership.js';
+import { classifyPort } from '../core/owners.js';
+import { type NetworkPlan, planFullRecompute, planSourceChanges } from '../core/plan.js';
+import type { Agent, FlagSettings, HaRouter, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
+import { outboxKey } from './outbox.js';
+import type { NetworkState, OutboxRecord } from './ports.js';
+
+export function emptyNetworkState(network: Network): NetworkState {
+  return { network, version: 0, index: { counts: {}, members: {} }, sent: {}, strategies: {} };
+}
+
+/** Flag settings that reproduce exactly the per-router strategies a network recorded. */
+export function flagsFromStrategies(strategies: Readonly<Record<string, Strategy>>): FlagSettings {
+  return { ...DEFAULT_FLAGS, routers: strategies };
+}
+
+/** A stand-in agent that reproduces a recorded member, so "before" views need no agent reads. */
+export function agentFromMember(host: string, member: Member, network: Network): Agent {
+  const tunnelView = member.haView === 'tunnel';
+  return {
+    host,
+    tunnelIp: member.tunnelIp,
+    agentType: 'recorded',
+    networkTypes: [network.networkType],
+    capabilities: { learning: tunnelView, arp: tunnelView ? 'off' : 'proxy' },
+    bootId: 'recorded',
+    revision: 0,
+  };
+}
+
+export function agentsFromIndex(state: NetworkState): Map<string, Agent> {
+  const out = new Map<string, Agent>();
+  for (const [host, m] of Object.entries(state.index.members))
+    out.set(host, agentFromMember(host, m, state.network));
+  return out;
+}
+
+/** Strategy per HA router with a port in `ports`: recorded ones stay, new ones resolve from the flags. */
+export function resolveNetworkStrategies(
+  ports: readonly Port[],
+  routers: ReadonlyMap<string, HaRouter>,
+  recorded: Readonly<Record<string, Strategy>>,
+  flags: FlagSettings | null,
+  networkId: string,
+): Record<string, Strategy> {
+  const out: Record<string, Strategy> = {};
+  for (const p of ports) {
+    if (classifyPort(p.deviceOwner, p.deviceId, routers) !== 'ha' || out[p.deviceId]) continue;
+    const known = recorded[p.deviceId];
+    out[p.deviceId] = flags
+      ? resolveStrategy(flags, p.deviceId, networkId).strategy
+      : (known ?? DEFAULT_FLAGS.defaultStrategy);
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export interface PortChange {
+  readonly before: Port | undefined;
+  readonly after: Port | undefined;
+}
+
+export interface PlannedNetwork {
+  readonly state: NetworkState;
+  readonly outbox: OutboxRecord | null;
+  readonly plan: NetworkPlan;
+}
+
+/** Turns a plan into the next network state and, when some agent must hear about it, an outbox record. */
+export function finishNetwork(
+  state: NetworkState,
+  plan: NetworkPlan,
+  strategies: Readonly<Record<string, Strategy>>,
+  snapshotFacts: () => NetworkFacts,
+): PlannedNetwork {
+  const anyCommand =
+    plan.snapshots.length > 0 ||
+    plan.left.length > 0 ||
+    [...plan.deltas.values()].some(
+      (d) => Object.keys(d.delta.add).length + Object.keys(d.delta.remove).length > 0,
+    );
+  if (!anyCommand) return { state: { ...state, index: plan.index, strategies }, outbox: null, plan };
+  const version = state.version + 1;
+  let views: ReturnType<typeof computeDesiredNetwork>['views'] | null = null;
+  const snapshotOf = (host: string) => {
+    views ??= computeDesiredNetwork(snapshotFacts()).views;
+    return views.get(host) ?? {};
+  };
+  const { commands, sent } = planCommands(state.network, version, plan, state.sent, snapshotOf);
+  return {
+    state: { ...state, version, index: plan.index, sent, strategies },
+    outbox: { networkId: state.network.id, version, key: outboxKey(version), commands: [...commands] },
+    plan,
+  };
+}
+
+export interface IncrementalInput {
+  readonly state: NetworkState;
+  readonly changes: readonly PortChange[];
+  readonly routersBefore: ReadonlyMap<string, HaRouter>;
+  readonly routersAfter: ReadonlyMap<string, HaRouter>;
+  readonly strategiesAfter: Readonly<Record<string, Strategy>>;
+  /** Agents of hosts that may join (their presence count may cross zero). */
+  readonly agents: ReadonlyMap<string, Agent>;
+}
+
+/** The O(hosts) plan for port, HA and flag changes; no port outside `changes` is read. */
+export function computeIncrementalPlan(input: IncrementalInput): NetworkPlan {
+  const { state } = input;
+  const ctxBefore: ContributionContext = {
+    routers: input.routersBefore,
+    flags: flagsFromStrategies(state.strategies),
+  };
+  const ctxAfter: ContributionContext = {
+    routers: input.routersAfter,
+    flags: flagsFromStrategies(input.strategiesAfter),
+  };
+  const changes = input.changes.map((c) => ({
+    before: c.before ? computePortContribution(c.before, ctxBefore) : EMPTY_CONTRIBUTION,
+    after: c.after ? computePortContribution(c.after, ctxAfter) : EMPTY_CONTRIBUTION,
+  }));
+  return planSourceChanges(state.index, changes, (host) =>
+    computeMember(input.agents.get(host), state.network),
+  );
+}
+
+/**
+ * Finishes an incremental plan. `portsAfter` (the whole network after the change) is needed only
+ * when some agent joined, i.e. for its snapshot; pass null otherwise.
+ */
+export function finishIncremental(
+  input: IncrementalInput,
+  plan: NetworkPlan,
+  portsAfter: readonly Port[] | null,
+): PlannedNetwork {
+  const { state } = input;
+  return finishNetwork(state, plan, input.strategiesAfter, () => ({
+    network: state.network,
+    agents: agentsFromIndex({ ...state, index: plan.index }),
+    ports: portsAfter ?? [],
+    routers: input.routersAfter,
+    flags: flagsFromStrategies(input.strategiesAfter),
+  }));
+}
+
+/** Plans one network, reading its ports only if an agent needs a snapshot. */
+export async function planIncremental(
+  input: IncrementalInput,
+  loadPortsAfter: () => Promise<readonly Port[]>,
+): Promise<PlannedNetwork> {
+  const plan = computeIncrementalPlan(input);
+  return finishIncremental(input, plan, plan.snapshots.length > 0 ? await loadPortsAfter() : null);
+}
+
+export interface FullInput {
+  readonly state: NetworkState;
+  readonly ports: readonly Port[];
+  readonly routers: ReadonlyMap<string, HaRouter>;
+  /** Current agents of every host with a presence count in the network. */
+  readonly agents: ReadonlyMap<string, Agent>;
+  readonly restarted: ReadonlySet<string>;
+}
+
+/** The full-recompute path for agent changes: before from the recorded members, after from the agents. */
+export function planFull(input: FullInput): PlannedNetwork {
+  const { state } = input;
+  const flags = flagsFromStrategies(state.strategies);
+  const before = computeDesiredNetwork({
+    network: state.network,
+    agents: agentsFromIndex(state),
+    ports: input.ports,
+    routers: input.routers,
+    flags,
+  });
+  const after = computeDesiredNetwork({
+    network: state.network,
+    agents: input.agents,
+    ports: input.ports,
+    routers: input.routers,
+    flags,
+  });
+  const plan = planFullRecompute(before, after, input.restarted);
+  return finishNetwork(state, plan, state.strategies, () => ({
+    network: state.network,
+    agents: input.agents,
+    ports: input.ports,
+    routers: input.routers,
+    flags,
+  }));
+}

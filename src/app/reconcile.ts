@@ -1,0 +1,135 @@
+import { OWNER } from '../core/owners.js';
+import { isTombstone, type PortRecord } from '../core/transitions.js';
+import type { Agent, HaRouter, Port } from '../core/types.js';
+import type { PlannedNetwork } from './network-planner.js';
+import { flushOutbox, publishAll } from './outbox.js';
+import type { CommandPublisher, Commit, FactStore, Guarded, NetworkState, OutboxRecord } from './ports.js';
+
+export interface Deps {
+  readonly store: FactStore;
+  readonly publisher: CommandPublisher;
+  /** Optimistic-concurrency retries before the conflict is reported as transient. */
+  readonly maxAttempts?: number;
+}
+
+/** What one event did; the runtime turns it into log lines and metrics. */
+export interface EventResult {
+  readonly outcome: 'applied' | 'stale' | 'unchanged';
+  /** Network id -> version committed and commands sent for it. */
+  readonly networks: readonly { networkId: string; version: number; commands: number }[];
+  /** Routers whose HA state has more than one active claim after this event. */
+  readonly splitBrain: readonly string[];
+  /** Strategies that applied to the HA routers involved. */
+  readonly strategies: Readonly<Record<string, string>>;
+}
+
+/** A conflict the store kept reporting: transient, so SQS retries the message. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+}
+
+const EMPTY_COMMIT: Commit = {
+  ports: [],
+  macs: [],
+  routers: [],
+  agents: [],
+  flags: null,
+  networks: [],
+  outbox: [],
+};
+
+export interface Draft {
+  readonly commit: Partial<Commit>;
+  readonly planned: readonly PlannedNetwork[];
+  readonly result: Omit<EventResult, 'networks'>;
+}
+
+export async function runWithRetry(
+  deps: Deps,
+  networkIds: () => Promise<string[]>,
+  build: () => Promise<Draft | null>,
+): Promise<EventResult> {
+  for (const id of await networkIds()) await flushOutbox(deps.store, deps.publisher, id);
+  const attempts = deps.maxAttempts ?? 8;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const draft = await build();
+    if (!draft) return { outcome: 'stale', networks: [], splitBrain: [], strategies: {} };
+    const networks = draft.planned.map((p) => ({ value: p.state, expected: null as number | null }));
+    const commit: Commit = {
+      ...EMPTY_COMMIT,
+      ...draft.commit,
+      networks: draft.commit.networks ?? networks,
+      outbox: draft.planned.map((p) => p.outbox).filter((o): o is OutboxRecord => o !== null),
+    };
+    if ((await deps.store.commit(commit)) === 'conflict') continue;
+    await publishAll(deps.store, deps.publisher, commit.outbox);
+    return {
+      ...draft.result,
+      networks: draft.planned.map((p) => ({
+        networkId: p.state.network.id,
+        version: p.state.version,
+        commands: p.outbox?.commands.length ?? 0,
+      })),
+    };
+  }
+  throw new ConcurrencyError(`gave up after ${attempts} conflicting attempts`);
+}
+
+export function guardNetwork(before: NetworkState | undefined, after: NetworkState): Guarded<NetworkState> {
+  return { value: after, expected: before ? before.version : null };
+}
+
+export async function loadRouters(store: FactStore, ids: Iterable<string>): Promise<Map<string, HaRouter>> {
+  const out = new Map<string, HaRouter>();
+  for (const id of new Set(ids)) {
+    if (!id) continue;
+    const r = await store.getRouter(id);
+    if (r) out.set(id, r);
+  }
+  return out;
+}
+
+export const ROUTER_OWNERS: ReadonlySet<string> = new Set([
+  OWNER.haInterface,
+  OWNER.centralizedSnat,
+  OWNER.routerGateway,
+]);
+
+export async function loadAgents(store: FactStore, hosts: Iterable<string>): Promise<Map<string, Agent>> {
+  const out = new Map<string, Agent>();
+  for (const h of new Set(hosts)) {
+    const a = await store.getAgent(h);
+    if (a) out.set(h, a);
+  }
+  return out;
+}
+
+export function hostsOf(
+  ports: readonly (Port | undefined)[],
+  routers: ReadonlyMap<string, HaRouter>,
+): string[] {
+  const hosts = new Set<string>();
+  for (const p of ports) {
+    if (!p) continue;
+    if (p.host) hosts.add(p.host);
+    for (const h of p.dvrHosts) hosts.add(h);
+    for (const h of routers.get(p.deviceId)?.hosts ?? []) hosts.add(h);
+  }
+  return [...hosts];
+}
+
+export function livePort(record: PortRecord | undefined): Port | undefined {
+  return record && !isTombstone(record) ? record : undefined;
+}
+
+/** The network's ports with some of them replaced by their new value (or removed). */
+export async function loadPortsWith(
+  store: FactStore,
+  networkId: string,
+  replaced: readonly { id: string; after: Port | undefined }[],
+): Promise<Port[]> {
+  const ids = new Set(replaced.map((r) => r.id));
+  const all = (await store.listNetworkPorts(networkId)).filter((p) => !ids.has(p.id));
+  for (const r of replaced) if (r.after && r.after.networkId === networkId) all.push(r.after);
+  return all.sort((a, b) => (a.id < b.id ? -1 : 1));
+}

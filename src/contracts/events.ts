@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ARP_MODES, HA_STATES, PORT_STATUSES, STRATEGIES } from '../core/types.js';
+import {
+  hostSchema,
+  idSchema,
+  ipSchema,
+  LIMITS,
+  macSchema,
+  networkTypeSchema,
+  revisionSchema,
+} from './primitives.js';
+
+export const networkSchema = z.object({
+  id: idSchema,
+  name: z.string().max(255).optional(),
+  networkType: networkTypeSchema,
+  segmentId: z.number().int().nonnegative().max(16_777_215),
+});
+
+export const portSchema = z.object({
+  id: idSchema,
+  networkId: idSchema,
+  mac: macSchema,
+  ips: z.array(ipSchema).max(LIMITS.maxIpsPerPort),
+  deviceOwner: z.string().max(255),
+  deviceId: z.string().max(255),
+  host: z.union([hostSchema, z.literal('')]),
+  status: z.enum(PORT_STATUSES),
+  dvrHosts: z.array(hostSchema).max(4096).default([]),
+  revision: revisionSchema,
+});
+
+/** A port was created or changed (binding, status, IPs): the whole port at a revision. */
+export const portUpsertV1 = z.object({
+  type: z.literal('port.upsert'),
+  v: z.literal(1),
+  network: networkSchema,
+  port: portSchema,
+});
+
+export const portDeleteV1 = z.object({
+  type: z.literal('port.delete'),
+  v: z.literal(1),
+  portId: idSchema,
+  networkId: idSchema,
+  revision: revisionSchema,
+});
+
+/** An L3 agent's VRRP state for one router, ordered by (term, seq) or a timestamp in `seq`. */
+export const haStateV1 = z.object({
+  type: z.literal('ha.state'),
+  v: z.literal(1),
+  routerId: idSchema,
+  host: hostSchema,
+  state: z.enum(HA_STATES),
+  term: z.number().int().nonnegative().default(0),
+  seq: z.number().int().nonnegative(),
+});
+
+/** Where an HA router is scheduled; an empty list removes it. */
+export const haScheduleV1 = z.object({
+  type: z.literal('ha.schedule'),
+  v: z.literal(1),
+  routerId: idSchema,
+  hosts: z.array(hostSchema).max(LIMITS.maxRouterHosts),
+  revision: revisionSchema,
+});
+
+export const capabilitiesSchema = z.object({
+  learning: z.boolean(),
+  arp: z.enum(ARP_MODES),
+});
+
+/** An L2 agent's report: sent on start (new boot id) and whenever its configuration changes. */
+export const agentReportV1 = z.object({
+  type: z.literal('agent.report'),
+  v: z.literal(1),
+  host: hostSchema,
+  tunnelIp: ipSchema.nullable(),
+  agentType: z.string().min(1).max(64),
+  networkTypes: z.array(networkTypeSchema).max(LIMITS.maxNetworkTypes),
+  capabilities: capabilitiesSchema,
+  bootId: idSchema,
+  revision: revisionSchema,
+});
+
+/** An agent asks for snapshots: after a version gap, or on operator request. */
+export const agentResyncV1 = z.object({
+  type: z.literal('agent.resync'),
+  v: z.literal(1),
+  host: hostSchema,
+  networkId: idSchema.optional(),
+  reason: z.enum(['gap', 'boot', 'manual']).default('manual'),
+});
+
+export const flagSettingsSchema = z.object({
+  defaultStrategy: z.enum(STRATEGIES),
+  rollout: z.object({ percent: z.number().int().min(0).max(100), strategy: z.enum(STRATEGIES) }).nullable(),
+  networks: z.record(idSchema, z.enum(STRATEGIES)),
+  routers: z.record(idSchema, z.enum(STRATEGIES)),
+});
+
+/** The operator changed the strategy flags; every affected network reconciles to the new views. */
+export const flagsSetV1 = z.object({
+  type: z.literal('flags.set'),
+  v: z.literal(1),
+  flags: flagSettingsSchema,
+  revision: revisionSchema,
+});
+
+export const portEventSchema = z.discriminatedUnion('type', [portUpsertV1, portDeleteV1]);
+export const haEventSchema = z.discriminatedUnion('type', [haStateV1, haScheduleV1, flagsSetV1]);
+export const agentEventSchema = z.discriminatedUnion('type', [agentReportV1, agentResyncV1]);
+export const inboundEventSchema = z.discriminatedUnion('type', [
+  portUpsertV1,
+  portDeleteV1,
+  haStateV1,
+  haScheduleV1,
+  flagsSetV1,
+  agentReportV1,
+  agentResyncV1,
+]);
+
+export type PortUpsertEvent = z.infer<typeof portUpsertV1>;
+export type PortDeleteEvent = z.infer<typeof portDeleteV1>;
+export type HaStateEvent = z.infer<typeof haStateV1>;
+export type HaScheduleEvent = z.infer<typeof haScheduleV1>;
+export type AgentReportEvent = z.infer<typeof agentReportV1>;
+export type AgentResyncEvent = z.infer<typeof agentResyncV1>;
+export type FlagsSetEvent = z.infer<typeof flagsSetV1>;
+export type PortEvent = z.infer<typeof portEventSchema>;
+export type HaEvent = z.infer<typeof haEventSchema>;
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+export type InboundEvent = z.infer<typeof inboundEventSchema>;

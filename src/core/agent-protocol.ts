@@ -1,0 +1,96 @@
+import type { PlannedCommand } from './commands.js';
+import { applyTableDelta } from './delta.js';
+import { addToBuilder, builderFromTable, FLOODING_IP, finishTable, type TableBuilder } from './entries.js';
+import type { AgentTable, Entry } from './types.js';
+
+/** What an agent holds for one network: the last version applied and its table. */
+export interface HeldNetwork {
+  readonly version: number;
+  readonly table: AgentTable;
+  /** Parts of a snapshot still being assembled. */
+  readonly pending?: {
+    readonly version: number;
+    readonly parts: Readonly<Record<number, AgentTable>>;
+    readonly count: number;
+  };
+}
+
+export type ApplyAction = 'applied' | 'ignored' | 'gap' | 'partial';
+
+export interface ApplyResult {
+  readonly state: HeldNetwork | undefined;
+  readonly action: ApplyAction;
+}
+
+type Ports = Record<string, readonly Entry[]>;
+
+function portsOf(fdb: Record<string, { ports: Ports }>): Ports {
+  const out: Record<string, Entry[]> = {};
+  for (const body of Object.values(fdb)) {
+    for (const [ip, entries] of Object.entries(body.ports)) out[ip] = [...(out[ip] ?? []), ...entries];
+  }
+  return out;
+}
+
+function applyPayloads(table: AgentTable, command: Extract<PlannedCommand, { kind: 'delta' }>): AgentTable {
+  let t = table;
+  for (const p of command.payloads) {
+    if (p.method === 'remove_fdb_entries')
+      t = applyTableDelta(t, { add: {}, remove: portsOf(p.fdb_entries) });
+    else if (p.method === 'add_fdb_entries')
+      t = applyTableDelta(t, { add: portsOf(p.fdb_entries), remove: {} });
+    else {
+      for (const perIp of Object.values(p.fdb_entries.chg_ip)) {
+        for (const [ip, chg] of Object.entries(perIp)) {
+          t = applyTableDelta(t, { add: { [ip]: chg.after ?? [] }, remove: { [ip]: chg.before ?? [] } });
+        }
+      }
+    }
+  }
+  return t;
+}
+
+function merge(parts: readonly AgentTable[]): AgentTable {
+  const b: TableBuilder = builderFromTable({});
+  for (const part of parts)
+    for (const [ip, entries] of Object.entries(part)) for (const e of entries) addToBuilder(b, ip, e);
+  return finishTable(b);
+}
+
+/**
+ * The agent side of the versioned protocol (brief §3.3), as a pure function shared by the
+ * simulated agents and the kernel reference agent:
+ * - a command not newer than what is held is a duplicate or stale: ignored;
+ * - a delta whose base is not the held version is a gap: the agent asks for a snapshot;
+ * - a snapshot replaces the table once all its parts arrived; `leave` drops the network.
+ */
+export function applyAgentCommand(state: HeldNetwork | undefined, command: PlannedCommand): ApplyResult {
+  const held = state?.version ?? 0;
+  if (command.version <= held) return { state, action: 'ignored' };
+  if (command.kind === 'leave') return { state: { version: command.version, table: {} }, action: 'applied' };
+  if (command.kind === 'delta') {
+    if (!state || command.base !== held) return { state, action: 'gap' };
+    return {
+      state: { version: command.version, table: applyPayloads(state.table, command) },
+      action: 'applied',
+    };
+  }
+  const table = portsOf(command.fdb_entries);
+  const pending =
+    state?.pending && state.pending.version === command.version
+      ? state.pending
+      : { version: command.version, parts: {}, count: command.part.count };
+  const parts = { ...pending.parts, [command.part.index]: table };
+  if (Object.keys(parts).length < pending.count) {
+    return {
+      state: { version: held, table: state?.table ?? {}, pending: { ...pending, parts } },
+      action: 'partial',
+    };
+  }
+  return { state: { version: command.version, table: merge(Object.values(parts)) }, action: 'applied' };
+}
+
+/** True for the flooding entry. */
+export function isFloodingEntry(entry: Entry): boolean {
+  return entry[1] === FLOODING_IP && entry[0] === '00:00:00:00:00:00';
+}

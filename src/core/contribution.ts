@@ -1,0 +1,76 @@
+import { resolveStrategy } from './flags.js';
+import { computeMaster } from './ha.js';
+import { classifyPort } from './owners.js';
+import type { Entry, FlagSettings, HaRouter, Port, Strategy } from './types.js';
+
+/**
+ * Who may see an entry: every agent, or only agents whose view of the router is `master-binding`
+ * (an `auto` router shows its port's unicast entry only to agents that cannot learn it).
+ */
+export type Audience = 'all' | 'master-binding-view';
+
+export interface EntryContribution {
+  readonly host: string;
+  readonly entry: Entry;
+  readonly audience: Audience;
+}
+
+/**
+ * What one port adds to its network: hosts it makes present (each flooded to by the others) and
+ * unicast entries located on a host. Every entry's host is also in `presence`, so an entry never
+ * outlives the presence that carries it; the incremental planner relies on that.
+ */
+export interface PortContribution {
+  readonly presence: readonly string[];
+  readonly entries: readonly EntryContribution[];
+}
+
+export const EMPTY_CONTRIBUTION: PortContribution = { presence: [], entries: [] };
+
+export interface ContributionContext {
+  readonly routers: ReadonlyMap<string, HaRouter>;
+  readonly flags: FlagSettings;
+}
+
+function unicast(port: Port, host: string, audience: Audience): EntryContribution[] {
+  return port.ips.map((ip) => ({ host, entry: [port.mac, ip] as const, audience }));
+}
+
+/** The HA-router strategy that applies to a port's router on its network, if it is an HA port. */
+export function computePortStrategy(port: Port, ctx: ContributionContext): Strategy | null {
+  if (classifyPort(port.deviceOwner, port.deviceId, ctx.routers) !== 'ha') return null;
+  return resolveStrategy(ctx.flags, port.deviceId, port.networkId).strategy;
+}
+
+/**
+ * Neutron's per-owner rules (spec §3.9) plus the HA strategies (brief §1):
+ * - ordinary ACTIVE bound port: presence of its host, unicast `[mac, ip]` per fixed IP;
+ * - DVR interface: presence of every host with an ACTIVE distributed binding, no unicast;
+ * - HA interface of an ACTIVE port: `tunnel` makes every scheduled host present and sends no
+ *   unicast; `master-binding` binds it to the newest active claim; `auto` does both, with the
+ *   unicast entry visible only to agents that get the master-binding view;
+ * - gateway port of an HA router: ordinary, but located on the master (Neutron rebinds it).
+ */
+export function computePortContribution(port: Port, ctx: ContributionContext): PortContribution {
+  if (port.status !== 'ACTIVE') return EMPTY_CONTRIBUTION;
+  const role = classifyPort(port.deviceOwner, port.deviceId, ctx.routers);
+  if (role === 'dvr') return { presence: [...new Set(port.dvrHosts)].sort(), entries: [] };
+  if (role === 'ordinary' || role === 'ha-gateway') {
+    const router = ctx.routers.get(port.deviceId);
+    const host = (role === 'ha-gateway' && router ? computeMaster(router).master : null) ?? port.host;
+    if (host === '') return EMPTY_CONTRIBUTION;
+    return { presence: [host], entries: unicast(port, host, 'all') };
+  }
+  const router = ctx.routers.get(port.deviceId);
+  if (!router) return EMPTY_CONTRIBUTION;
+  const strategy = resolveStrategy(ctx.flags, router.id, port.networkId).strategy;
+  const { master } = computeMaster(router);
+  if (strategy === 'tunnel') return { presence: [...router.hosts], entries: [] };
+  if (strategy === 'master-binding') {
+    return master ? { presence: [master], entries: unicast(port, master, 'all') } : EMPTY_CONTRIBUTION;
+  }
+  return {
+    presence: [...router.hosts],
+    entries: master ? unicast(port, master, 'master-binding-view') : [],
+  };
+}

@@ -1,0 +1,85 @@
+import { type ContributionContext, computePortContribution, type PortContribution } from './contribution.js';
+import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
+import { computeMaster } from './ha.js';
+import { computeMember, type Member } from './membership.js';
+import type { AgentTable, NetworkFacts } from './types.js';
+
+/** Presence counts per host and the present members: the O(hosts) summary kept per network. */
+export interface NetworkIndex {
+  /** Host -> number of port contributions that make it present (participating or not). */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Present, participating hosts. */
+  readonly members: Readonly<Record<string, Member>>;
+}
+
+export interface DesiredNetwork {
+  readonly index: NetworkIndex;
+  /** Present host -> the table it should hold for this network. */
+  readonly views: ReadonlyMap<string, AgentTable>;
+  /** HA routers with an interface here that have more than one active claim. */
+  readonly splitBrain: readonly string[];
+}
+
+function contextOf(facts: NetworkFacts): ContributionContext {
+  return { routers: facts.routers, flags: facts.flags };
+}
+
+export function computeContributions(facts: NetworkFacts): PortContribution[] {
+  const ctx = contextOf(facts);
+  return facts.ports.map((p) => computePortContribution(p, ctx));
+}
+
+export function computeIndex(facts: NetworkFacts, contributions: readonly PortContribution[]): NetworkIndex {
+  const counts: Record<string, number> = {};
+  for (const c of contributions) for (const h of c.presence) counts[h] = (counts[h] ?? 0) + 1;
+  const members: Record<string, Member> = {};
+  for (const host of Object.keys(counts).sort()) {
+    const m = computeMember(facts.agents.get(host), facts.network);
+    if (m) members[host] = m;
+  }
+  return { counts, members };
+}
+
+function buildTable(
+  host: string,
+  index: NetworkIndex,
+  contributions: readonly PortContribution[],
+): AgentTable {
+  const self = index.members[host];
+  if (!self) return {};
+  const builder: TableBuilder = new Map();
+  for (const [other, m] of Object.entries(index.members)) {
+    if (other !== host) addToBuilder(builder, m.tunnelIp, FLOODING_ENTRY);
+  }
+  for (const c of contributions) {
+    for (const e of c.entries) {
+      const at = index.members[e.host];
+      if (!at || e.host === host) continue;
+      if (e.audience === 'master-binding-view' && self.haView !== 'master-binding') continue;
+      addToBuilder(builder, at.tunnelIp, e.entry);
+    }
+  }
+  return finishTable(builder);
+}
+
+/**
+ * The full recompute: the table every present agent should hold, as a pure function of the facts
+ * and the flag. It is the oracle the incremental planner is property-tested against.
+ */
+export function computeDesiredNetwork(facts: NetworkFacts): DesiredNetwork {
+  const contributions = computeContributions(facts);
+  const index = computeIndex(facts, contributions);
+  const views = new Map<string, AgentTable>();
+  for (const host of Object.keys(index.members)) views.set(host, buildTable(host, index, contributions));
+  const splitBrain = [...facts.routers.values()]
+    .filter((r) => facts.ports.some((p) => p.deviceId === r.id) && computeMaster(r).splitBrain)
+    .map((r) => r.id)
+    .sort();
+  return { index, views, splitBrain };
+}
+
+/** One agent's table: what a snapshot carries. Empty when the host is not present. */
+export function computeAgentTable(facts: NetworkFacts, host: string): AgentTable {
+  const contributions = computeContributions(facts);
+  return buildTable(host, computeIndex(facts, contributions), contributions);
+}

@@ -1,0 +1,36 @@
+import type { HaHostState, HaOrder, HaRouter } from './types.js';
+
+export function compareOrder(a: HaOrder, b: HaOrder): number {
+  if (a.term !== b.term) return a.term < b.term ? -1 : 1;
+  if (a.seq !== b.seq) return a.seq < b.seq ? -1 : 1;
+  return 0;
+}
+
+export interface MasterResolution {
+  /** The host of the newest `active` claim among the scheduled hosts, or null. */
+  readonly master: string | null;
+  /** Every scheduled host currently claiming `active`, sorted; more than one is split brain. */
+  readonly activeHosts: readonly string[];
+  readonly splitBrain: boolean;
+}
+
+/**
+ * Resolves the VRRP master. With two simultaneous masters the newest claim wins (brief §3.4);
+ * ties on the ordering key break on the host name so the answer is deterministic.
+ */
+export function computeMaster(router: HaRouter): MasterResolution {
+  let master: string | null = null;
+  let best: HaHostState | null = null;
+  const activeHosts: string[] = [];
+  for (const host of router.hosts) {
+    const s = router.states[host];
+    if (s?.state !== 'active') continue;
+    activeHosts.push(host);
+    if (best === null || compareOrder(s.order, best.order) > 0) {
+      best = s;
+      master = host;
+    }
+  }
+  activeHosts.sort();
+  return { master, activeHosts, splitBrain: activeHosts.length > 1 };
+}

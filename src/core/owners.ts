@@ -1,0 +1,48 @@
+import type { HaRouter } from './types.js';
+
+/** Device owners with a rule of their own (Neutron spec §3.9). */
+export const OWNER = {
+  haInterface: 'network:ha_router_replicated_interface',
+  centralizedSnat: 'network:router_centralized_snat',
+  dvrInterface: 'network:router_interface_distributed',
+  routerGateway: 'network:router_gateway',
+} as const;
+
+/** Neutron owners this controller accepts besides `compute:*` and the empty owner. */
+const KNOWN_NETWORK_OWNERS: ReadonlySet<string> = new Set([
+  'network:dhcp',
+  'network:router_interface',
+  'network:router_gateway',
+  'network:router_ha_interface',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+  'network:router_centralized_snat',
+  'network:floatingip',
+  'network:floatingip_agent_gateway',
+  'network:local_ip',
+  'network:distributed',
+]);
+
+export function isKnownDeviceOwner(owner: string): boolean {
+  return owner === '' || /^compute:[A-Za-z0-9_.-]*$/.test(owner) || KNOWN_NETWORK_OWNERS.has(owner);
+}
+
+/** How a port takes part in l2pop. */
+export type PortRole = 'ordinary' | 'dvr' | 'ha' | 'ha-gateway';
+
+/**
+ * `is_ha_router_port` (neutron/db/l3_hamode_db.py): a replicated interface is always HA; a
+ * centralized-SNAT port is HA only when its router is an HA router. A gateway port of an HA
+ * router is ordinary but follows the master (Neutron rebinds it, spec §4.2).
+ */
+export function classifyPort(
+  owner: string,
+  deviceId: string,
+  routers: ReadonlyMap<string, HaRouter>,
+): PortRole {
+  if (owner === OWNER.dvrInterface) return 'dvr';
+  if (owner === OWNER.haInterface) return 'ha';
+  if (owner === OWNER.centralizedSnat && routers.has(deviceId)) return 'ha';
+  if (owner === OWNER.routerGateway && routers.has(deviceId)) return 'ha-gateway';
+  return 'ordinary';
+}

@@ -1,0 +1,137 @@
+import type { PortContribution } from './contribution.js';
+import { computeTableDelta, type TableDelta } from './delta.js';
+import type { DesiredNetwork, NetworkIndex } from './desired.js';
+import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
+import type { Member } from './membership.js';
+import type { AgentTable } from './types.js';
+
+/** One port's contribution before and after a batch of events (first before, last after). */
+export interface SourceChange {
+  readonly before: PortContribution;
+  readonly after: PortContribution;
+}
+
+/** The change one present agent must apply. */
+export interface AgentDelta {
+  readonly delta: TableDelta;
+  /** The part of the agent's old table that the changed ports produced (for `chg_ip` detection). */
+  readonly touched: AgentTable;
+}
+
+/** What each agent of the network must receive for a batch. */
+export interface NetworkPlan {
+  readonly index: NetworkIndex;
+  /** Agents present before and after that do not need a snapshot: their delta (possibly empty). */
+  readonly deltas: ReadonlyMap<string, AgentDelta>;
+  /** Agents that need a full snapshot: newly present, or restarted. */
+  readonly snapshots: readonly string[];
+  /** Agents that stopped being present: they drop the network. */
+  readonly left: readonly string[];
+}
+
+function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(rec).sort()) out[k] = rec[k] as T;
+  return out;
+}
+
+function addVisible(
+  builder: TableBuilder,
+  host: string,
+  self: Member,
+  contribution: PortContribution,
+  members: Readonly<Record<string, Member>>,
+): void {
+  for (const e of contribution.entries) {
+    if (e.host === host) continue;
+    if (e.audience === 'master-binding-view' && self.haView !== 'master-binding') continue;
+    const at = members[e.host];
+    if (at) addToBuilder(builder, at.tunnelIp, e.entry);
+  }
+}
+
+/**
+ * The incremental path (OVN-northd style): from the O(hosts) index and the contributions of the
+ * ports that changed, the delta of every present agent. Agent facts are constant here (agent
+ * changes take `planFullRecompute`); flags and HA state are folded into the contributions.
+ *
+ * Cost: O(changed hosts + present hosts x changed entries); unchanged ports are never looked at.
+ * It equals the diff of two full recomputes because (a) every entry's host is in its own
+ * contribution's presence, so hosts that join or leave carry entries only from changed ports, and
+ * (b) MACs are unique per network and tunnel IPs per agent, so the entries of changed ports are
+ * disjoint from the rest. `test/core/incremental.property.test.ts` checks it on random histories.
+ *
+ * `memberOf` is asked only about hosts whose presence count crosses zero.
+ */
+export function planSourceChanges(
+  before: NetworkIndex,
+  changes: readonly SourceChange[],
+  memberOf: (host: string) => Member | null,
+): NetworkPlan {
+  const counts: Record<string, number> = { ...before.counts };
+  for (const c of changes) {
+    for (const h of c.before.presence) counts[h] = (counts[h] ?? 0) - 1;
+    for (const h of c.after.presence) counts[h] = (counts[h] ?? 0) + 1;
+  }
+  const members: Record<string, Member> = { ...before.members };
+  for (const [host, n] of Object.entries(counts)) {
+    if (n < 0) throw new RangeError(`presence count of ${host} went negative: index and facts disagree`);
+    if (n === 0) {
+      delete counts[host];
+      delete members[host];
+    } else if (!before.counts[host]) {
+      const m = memberOf(host);
+      if (m) members[host] = m;
+    }
+  }
+  const joined = Object.keys(members)
+    .filter((h) => !before.members[h])
+    .sort();
+  const left = Object.keys(before.members)
+    .filter((h) => !members[h])
+    .sort();
+
+  const deltas = new Map<string, AgentDelta>();
+  for (const [host, self] of Object.entries(members)) {
+    if (!before.members[host]) continue;
+    const was: TableBuilder = new Map();
+    const now: TableBuilder = new Map();
+    for (const h of left)
+      if (h !== host) addToBuilder(was, (before.members[h] as Member).tunnelIp, FLOODING_ENTRY);
+    for (const h of joined)
+      if (h !== host) addToBuilder(now, (members[h] as Member).tunnelIp, FLOODING_ENTRY);
+    for (const c of changes) {
+      addVisible(was, host, self, c.before, before.members);
+      addVisible(now, host, self, c.after, members);
+    }
+    const touched = finishTable(was);
+    deltas.set(host, { delta: computeTableDelta(touched, finishTable(now)), touched });
+  }
+  return {
+    index: { counts: sortedRecord(counts), members: sortedRecord(members) },
+    deltas,
+    snapshots: joined,
+    left,
+  };
+}
+
+/**
+ * The full-recompute path: the diff of two desired states. Used where a change touches a whole
+ * host (agent restart, tunnel IP, capabilities) and as the reference for `planSourceChanges`.
+ * `restarted` hosts that stay present get a snapshot instead of a delta.
+ */
+export function planFullRecompute(
+  before: DesiredNetwork,
+  after: DesiredNetwork,
+  restarted: ReadonlySet<string> = new Set(),
+): NetworkPlan {
+  const deltas = new Map<string, AgentDelta>();
+  const snapshots: string[] = [];
+  for (const [host, view] of after.views) {
+    const old = before.views.get(host);
+    if (!old || restarted.has(host)) snapshots.push(host);
+    else deltas.set(host, { delta: computeTableDelta(old, view), touched: old });
+  }
+  const left = [...before.views.keys()].filter((h) => !after.views.has(h));
+  return { index: after.index, deltas, snapshots: snapshots.sort(), left: left.sort() };
+}

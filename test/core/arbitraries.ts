@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import { OWNER } from '../../src/core/owners.js';
+import type {
+  Agent,
+  FlagSettings,
+  HaRouter,
+  Network,
+  NetworkFacts,
+  Port,
+  Strategy,
+} from '../../src/core/types.js';
+
+export const NETWORK: Network = { id: 'net1', name: 'net1', networkType: 'vxlan', segmentId: 100 };
+export const HOSTS = ['c1', 'c2', 'c3', 'c4', 'n1', 'n2'] as const;
+const STRATS: Strategy[] = ['tunnel', 'master-binding', 'auto'];
+
+export function agentFor(host: string, opts: Partial<Agent> = {}): Agent {
+  return {
+    host,
+    tunnelIp: `198.51.100.${HOSTS.indexOf(host as (typeof HOSTS)[number]) + 10}`,
+    agentType: 'Open vSwitch agent',
+    networkTypes: ['vxlan'],
+    capabilities: { learning: true, arp: 'responder' },
+    bootId: 'b1',
+    revision: 1,
+    ...opts,
+  };
+}
+
+/** A history step: one fact change of a network; each is applied with both planners. */
+export type Step =
+  | { kind: 'port'; slot: number; host: string; active: boolean; ips: number[]; dvr: boolean }
+  | { kind: 'delete'; slot: number }
+  | { kind: 'ha-port'; active: boolean; ips: number[]; owner: 'ha' | 'snat' | 'gateway' }
+  | { kind: 'schedule'; hosts: string[] }
+  | { kind: 'ha-state'; host: string; state: 'active' | 'standby' | 'fault'; term: number }
+  | { kind: 'flags'; flags: FlagSettings }
+  | {
+      kind: 'agent';
+      host: string;
+      tunnelIp: number | null;
+      learning: boolean;
+      arp: 'off' | 'responder' | 'proxy';
+      types: 'vxlan' | 'none';
+      restart: boolean;
+    };
+
+const host = fc.constantFrom(...HOSTS);
+const strategy = fc.constantFrom(...STRATS);
+const flags: fc.Arbitrary<FlagSettings> = fc.record({
+  defaultStrategy: strategy,
+  rollout: fc.option(fc.record({ percent: fc.integer({ min: 0, max: 100 }), strategy })),
+  networks: fc.dictionary(fc.constant('net1'), strategy, { maxKeys: 1 }),
+  routers: fc.dictionary(fc.constant('r1'), strategy, { maxKeys: 1 }),
+});
+
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('port' as const),
+      slot: fc.integer({ min: 0, max: 7 }),
+      host,
+      active: fc.boolean(),
+      ips: fc.uniqueArray(fc.integer({ min: 2, max: 9 }), { maxLength: 3 }),
+      dvr: fc.constantFrom(false, false, false, true),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('delete' as const), slot: fc.integer({ min: 0, max: 7 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('ha-port' as const),
+      active: fc.boolean(),
+      ips: fc.uniqueArray(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      owner: fc.constantFrom('ha' as const, 'snat' as const, 'gateway' as const),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('schedule' as const),
+      hosts: fc.uniqueArray(host, { maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('ha-state' as const),
+      host,
+      state: fc.constantFrom('active' as const, 'standby' as const, 'fault' as const),
+      term: fc.integer({ min: 0, max: 2 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flags' as const), flags }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('agent' as const),
+      host,
+      tunnelIp: fc.option(fc.integer({ min: 0, max: 1 })),
+      learning: fc.boolean(),
+      arp: fc.constantFrom('off' as const, 'responder' as const, 'proxy' as const),
+      types: fc.constantFrom('vxlan' as const, 'vxlan' as const, 'none' as const),
+      restart: fc.boolean(),
+    }),
+  },
+);
+
+/** The whole fact set a history has built, kept as plain maps. */
+export interface World {
+  ports: Map<string, Port>;
+  routers: Map<string, HaRouter>;
+  agents: Map<string, Agent>;
+  flags: FlagSettings;
+  seq: number;
+}
+
+export function emptyWorld(): World {
+  return {
+    ports: new Map(),
+    routers: new Map(),
+    agents: new Map(HOSTS.map((h) => [h, agentFor(h)])),
+    flags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
+    seq: 0,
+  };
+}
+
+export function factsOf(w: World): NetworkFacts {
+  return {
+    network: NETWORK,
+    agents: w.agents,
+    ports: [...w.ports.values()],
+    routers: w.routers,
+    flags: w.flags,
+  };
+}
+
+export function macOf(slot: number): string {
+  return `fa:16:3e:00:00:${(slot + 16).toString(16)}`;
+}
+
+export function haPort(step: Extract<Step, { kind: 'ha-port' }>, revision: number): Port {
+  const owner =
+    step.owner === 'ha'
+      ? OWNER.haInterface
+      : step.owner === 'snat'
+        ? OWNER.centralizedSnat
+        : OWNER.routerGateway;
+  return {
+    id: `r1-${step.owner}`,
+    networkId: 'net1',
+    mac: `fa:16:3e:aa:00:0${['ha', 'snat', 'gateway'].indexOf(step.owner)}`,
+    ips: step.ips.map((i) => `10.0.0.${i}`),
+    deviceOwner: owner,
+    deviceId: 'r1',
+    host: '',
+    status: step.active ? 'ACTIVE' : 'DOWN',
+    dvrHosts: [],
+    revision,
+  };
+}

@@ -1,0 +1,233 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type ApplyResult, applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
+import { planCommands, planSnapshot } from '../../src/core/commands.js';
+import { computePortContribution, EMPTY_CONTRIBUTION } from '../../src/core/contribution.js';
+import { applyTableDelta, computeTableDelta } from '../../src/core/delta.js';
+import { computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
+import { computeMember } from '../../src/core/membership.js';
+import { OWNER } from '../../src/core/owners.js';
+import {
+  type NetworkPlan,
+  planFullRecompute,
+  planSourceChanges,
+  type SourceChange,
+} from '../../src/core/plan.js';
+import type { Port } from '../../src/core/types.js';
+import {
+  agentFor,
+  emptyWorld,
+  factsOf,
+  HOSTS,
+  haPort,
+  macOf,
+  NETWORK,
+  type Step,
+  stepArb,
+  type World,
+} from './arbitraries.js';
+
+function clone(w: World): World {
+  return {
+    ports: new Map(w.ports),
+    routers: new Map(w.routers),
+    agents: new Map(w.agents),
+    flags: w.flags,
+    seq: w.seq,
+  };
+}
+
+/** Applies a step to the facts; returns the ports whose contribution may change (null: an agent step). */
+function applyStep(w: World, step: Step): { changed: string[] | null; restarted: Set<string> } {
+  const rev = ++w.seq;
+  switch (step.kind) {
+    case 'port': {
+      const port: Port = {
+        id: `p${step.slot}`,
+        networkId: 'net1',
+        mac: macOf(step.slot),
+        ips: step.ips.map((i) => `10.0.1.${i}`),
+        deviceOwner: step.dvr ? OWNER.dvrInterface : 'compute:nova',
+        deviceId: `vm${step.slot}`,
+        host: step.host,
+        status: step.active ? 'ACTIVE' : 'DOWN',
+        dvrHosts: step.dvr ? [step.host] : [],
+        revision: rev,
+      };
+      w.ports.set(port.id, port);
+      return { changed: [port.id], restarted: new Set() };
+    }
+    case 'delete':
+      w.ports.delete(`p${step.slot}`);
+      return { changed: [`p${step.slot}`], restarted: new Set() };
+    case 'ha-port': {
+      const p = haPort(step, rev);
+      w.ports.set(p.id, p);
+      return { changed: [p.id], restarted: new Set() };
+    }
+    case 'schedule': {
+      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
+      w.routers.set('r1', { ...r, hosts: [...step.hosts].sort(), revision: rev, version: r.version + 1 });
+      return { changed: routerPorts(w), restarted: new Set() };
+    }
+    case 'ha-state': {
+      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
+      w.routers.set('r1', {
+        ...r,
+        states: { ...r.states, [step.host]: { state: step.state, order: { term: step.term, seq: rev } } },
+        version: r.version + 1,
+      });
+      return { changed: routerPorts(w), restarted: new Set() };
+    }
+    case 'flags':
+      w.flags = step.flags;
+      return { changed: [...w.ports.keys()], restarted: new Set() };
+    case 'agent': {
+      const idx = HOSTS.indexOf(step.host as (typeof HOSTS)[number]);
+      const old = w.agents.get(step.host) ?? agentFor(step.host);
+      w.agents.set(step.host, {
+        ...old,
+        tunnelIp:
+          step.tunnelIp === null
+            ? null
+            : step.tunnelIp === 0
+              ? agentFor(step.host).tunnelIp
+              : `203.0.113.${idx + 10}`,
+        networkTypes: step.types === 'none' ? ['gre'] : ['vxlan'],
+        capabilities: { learning: step.learning, arp: step.arp },
+        bootId: step.restart ? `b${rev}` : old.bootId,
+        revision: rev,
+      });
+      return { changed: null, restarted: step.restart ? new Set([step.host]) : new Set() };
+    }
+  }
+}
+
+function routerPorts(w: World): string[] {
+  return [...w.ports.values()].filter((p) => p.deviceId === 'r1').map((p) => p.id);
+}
+
+function incrementalPlan(
+  before: World,
+  after: World,
+  changed: string[],
+  desiredBefore: DesiredNetwork,
+): NetworkPlan {
+  const ctxB = { routers: before.routers, flags: before.flags };
+  const ctxA = { routers: after.routers, flags: after.flags };
+  const changes: SourceChange[] = changed.map((id) => {
+    const b = before.ports.get(id);
+    const a = after.ports.get(id);
+    return {
+      before: b ? computePortContribution(b, ctxB) : EMPTY_CONTRIBUTION,
+      after: a ? computePortContribution(a, ctxA) : EMPTY_CONTRIBUTION,
+    };
+  });
+  return planSourceChanges(desiredBefore.index, changes, (h) => computeMember(after.agents.get(h), NETWORK));
+}
+
+describe('the incremental planner equals the diff of two full recomputes', () => {
+  it('on random histories of ports, DVR, HA scheduling, failovers, split brain, flag flips and agent changes', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 40 }), (steps) => {
+        let world = emptyWorld();
+        let desired = computeDesiredNetwork(factsOf(world));
+        const held = new Map<string, HeldNetwork | undefined>();
+        let version = 0;
+        let sent: Record<string, number> = {};
+        for (const step of steps) {
+          const next = clone(world);
+          const { changed, restarted } = applyStep(next, step);
+          const after = computeDesiredNetwork(factsOf(next));
+          const full = planFullRecompute(desired, after, restarted);
+          const plan = changed ? incrementalPlan(world, next, changed, desired) : full;
+          if (changed) {
+            expect(plan.index).toEqual(after.index);
+            expect(plan.snapshots).toEqual(full.snapshots);
+            expect(plan.left).toEqual(full.left);
+            for (const [host, { delta }] of plan.deltas) {
+              const before = desired.views.get(host) ?? {};
+              expect(delta).toEqual(computeTableDelta(before, after.views.get(host) ?? {}));
+              expect(applyTableDelta(before, delta)).toEqual(after.views.get(host));
+            }
+          }
+          // The commands, applied by agents with the shared protocol, reproduce every view.
+          for (const h of restarted) held.delete(h);
+          const cmds = planCommands(NETWORK, version + 1, plan, sent, (h) => after.views.get(h) ?? {});
+          if (cmds.commands.length > 0) {
+            version++;
+            sent = { ...cmds.sent };
+          }
+          for (const { host, command } of cmds.commands) {
+            const r: ApplyResult = applyAgentCommand(held.get(host), command);
+            expect(r.action === 'applied' || r.action === 'partial').toBe(true);
+            held.set(host, r.state);
+          }
+          for (const [host, view] of after.views) expect(held.get(host)?.table ?? {}).toEqual(view);
+          world = next;
+          desired = after;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('delta laws', () => {
+  const table = fc
+    .dictionary(
+      fc.constantFrom('198.51.100.1', '198.51.100.2', '198.51.100.3'),
+      fc.uniqueArray(
+        fc.tuple(
+          fc.constantFrom('fa:16:3e:00:00:01', 'fa:16:3e:00:00:02'),
+          fc.constantFrom('10.0.0.1', '10.0.0.2'),
+        ),
+        { minLength: 1, selector: (e) => e.join('|') },
+      ),
+    )
+    .map((t) => applyTableDelta({}, { add: t, remove: {} }));
+
+  it('delta(x, x) is empty', () => {
+    fc.assert(
+      fc.property(table, (t) => {
+        expect(computeTableDelta(t, t)).toEqual({ add: {}, remove: {} });
+      }),
+    );
+  });
+  it('applying delta(before, after) to before gives after', () => {
+    fc.assert(
+      fc.property(table, table, (a, b) => {
+        expect(applyTableDelta(a, computeTableDelta(a, b))).toEqual(b);
+      }),
+    );
+  });
+  it('output is sorted and deterministic', () => {
+    fc.assert(
+      fc.property(table, table, (a, b) => {
+        const d = computeTableDelta(a, b);
+        expect(JSON.stringify(d)).toBe(JSON.stringify(computeTableDelta(a, b)));
+        for (const part of [d.add, d.remove]) {
+          const ips = Object.keys(part);
+          expect(ips).toEqual([...ips].sort());
+          for (const entries of Object.values(part))
+            expect(entries.map((e) => e.join('|'))).toEqual(entries.map((e) => e.join('|')).sort());
+        }
+      }),
+    );
+  });
+  it('a large snapshot splits into parts that reassemble into the table', () => {
+    const big: Record<string, [string, string][]> = {};
+    for (let i = 0; i < 7000; i++)
+      (big[`198.51.100.${i % 50}`] ??= []).push([
+        `fa:16:3e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+        `10.1.${i >> 8}.${i & 255}`,
+      ]);
+    const t = applyTableDelta({}, { add: big, remove: {} });
+    const parts = planSnapshot(NETWORK, 3, t);
+    expect(parts.length).toBe(3);
+    let held: HeldNetwork | undefined;
+    for (const p of [...parts].reverse()) held = applyAgentCommand(held, p).state;
+    expect(held?.table).toEqual(t);
+    expect(held?.version).toBe(3);
+  });
+});
