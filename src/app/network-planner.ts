@@ -138,22 +138,28 @@ export function computeIncrementalPlan(input: IncrementalInput): NetworkPlan {
 export function finishIncremental(
   input: IncrementalInput,
   plan: NetworkPlan,
-  portsAfter: readonly Port[] | null,
+  after: SnapshotFacts | null,
 ): PlannedNetwork {
   const { state } = input;
   return finishNetwork(state, plan, input.strategiesAfter, () => ({
     network: state.network,
     agents: agentsFromIndex({ ...state, index: plan.index }),
-    ports: portsAfter ?? [],
-    routers: input.routersAfter,
+    ports: after?.ports ?? [],
+    routers: new Map([...(after?.routers ?? []), ...input.routersAfter]),
     flags: flagsFromStrategies(input.strategiesAfter),
   }));
+}
+
+/** The whole network after a change, with every router its ports name: what a snapshot is built from. */
+export interface SnapshotFacts {
+  readonly ports: readonly Port[];
+  readonly routers: ReadonlyMap<string, HaRouter>;
 }
 
 /** Plans one network, reading its ports only if an agent needs a snapshot. */
 export async function planIncremental(
   input: IncrementalInput,
-  loadPortsAfter: () => Promise<readonly Port[]>,
+  loadPortsAfter: () => Promise<SnapshotFacts>,
 ): Promise<PlannedNetwork> {
   const plan = computeIncrementalPlan(input);
   return finishIncremental(input, plan, plan.snapshots.length > 0 ? await loadPortsAfter() : null);

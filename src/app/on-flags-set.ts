@@ -59,7 +59,7 @@ export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: numb
             strategiesAfter,
             agents: await loadAgents(store, hostsOf(changed, routers)),
           },
-          async () => loadPortsWith(store, networkId, []),
+          () => loadPortsWith(store, networkId, []),
         );
         planned.push(p);
         networks.push(guardNetwork(state, p.state));
