@@ -1,10 +1,45 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three projects, all run by `npm test`:
+ * - unit: pure core, contracts, replay, the Neutron differential and the reference agent (fast, no servers);
+ * - runtime: the real handlers on DynamoDB Local and fauxqs, started once by the global setup;
+ * - dataplane: the kernel VXLAN + keepalived failover bed (root only; skips itself otherwise).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/runtime/**', 'test/e2e/**', 'node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'runtime',
+          include: ['test/runtime/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'dataplane',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

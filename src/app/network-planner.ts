@@ -4,7 +4,7 @@ import {
   computePortContribution,
   EMPTY_CONTRIBUTION,
 } from '../core/contribution.js';
-import { computeDesiredNetwork } from '../core/desired.js';
+import { computeAgentTable, computeDesiredNetwork } from '../core/desired.js';
 import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
 import { computeMember, type Member } from '../core/membership.js';
 import { classifyPort } from '../core/owners.js';
@@ -74,6 +74,34 @@ export interface PlannedNetwork {
 }
 
 /** Turns a plan into the next network state and, when some agent must hear about it, an outbox record. */
+/**
+ * The largest delta sent as one message: agent queues take 1 MiB messages; 16 KB is left for the
+ * command envelope. A larger delta is replaced by a snapshot of the same version, which is split
+ * into parts, so the protocol is unchanged (docs/data-model.md, "limits").
+ */
+export const MAX_DELTA_BYTES = 1024 * 1024 - 16 * 1024;
+
+/** Below this many entries a delta cannot reach MAX_DELTA_BYTES, so it is not serialised to check. */
+const SMALL_DELTA_ENTRIES = 5000;
+
+/** Hosts whose delta would not fit one message. */
+export function oversizedDeltaHosts(plan: NetworkPlan): string[] {
+  const out: string[] = [];
+  for (const [host, { delta }] of plan.deltas) {
+    let n = 0;
+    for (const entries of [...Object.values(delta.add), ...Object.values(delta.remove)]) n += entries.length;
+    if (n > SMALL_DELTA_ENTRIES && JSON.stringify(delta).length > MAX_DELTA_BYTES) out.push(host);
+  }
+  return out.sort();
+}
+
+function withOversizedDeltasAsSnapshots(plan: NetworkPlan): NetworkPlan {
+  const big = oversizedDeltaHosts(plan);
+  if (big.length === 0) return plan;
+  const deltas = new Map([...plan.deltas].filter(([h]) => !big.includes(h)));
+  return { ...plan, deltas, snapshots: [...plan.snapshots, ...big].sort() };
+}
+
 export function finishNetwork(
   state: NetworkState,
   plan: NetworkPlan,
@@ -88,12 +116,11 @@ export function finishNetwork(
     );
   if (!anyCommand) return { state: { ...state, index: plan.index, strategies }, outbox: null, plan };
   const version = state.version + 1;
-  let views: ReturnType<typeof computeDesiredNetwork>['views'] | null = null;
-  const snapshotOf = (host: string) => {
-    views ??= computeDesiredNetwork(snapshotFacts()).views;
-    return views.get(host) ?? {};
-  };
-  const { commands, sent } = planCommands(state.network, version, plan, state.sent, snapshotOf);
+  const sendable = withOversizedDeltasAsSnapshots(plan);
+  // One table per snapshot, not every view: O(ports) per joining agent instead of O(hosts x ports).
+  let facts: NetworkFacts | null = null;
+  const snapshotOf = (host: string) => computeAgentTable((facts ??= snapshotFacts()), host);
+  const { commands, sent } = planCommands(state.network, version, sendable, state.sent, snapshotOf);
   return {
     state: { ...state, version, index: plan.index, sent, strategies },
     outbox: { networkId: state.network.id, version, key: outboxKey(version), commands: [...commands] },
@@ -162,7 +189,8 @@ export async function planIncremental(
   loadPortsAfter: () => Promise<SnapshotFacts>,
 ): Promise<PlannedNetwork> {
   const plan = computeIncrementalPlan(input);
-  return finishIncremental(input, plan, plan.snapshots.length > 0 ? await loadPortsAfter() : null);
+  const needsPorts = plan.snapshots.length > 0 || oversizedDeltaHosts(plan).length > 0;
+  return finishIncremental(input, plan, needsPorts ? await loadPortsAfter() : null);
 }
 
 export interface FullInput {

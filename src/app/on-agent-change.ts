@@ -1,102 +1,179 @@
 import { planSnapshot } from '../core/commands.js';
 import { computeAgentTable } from '../core/desired.js';
+import { computeMember, type Member } from '../core/membership.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
-import { agentsFromIndex, flagsFromStrategies, type PlannedNetwork, planFull } from './network-planner.js';
+import { agentsFromIndex, flagsFromStrategies, planFull } from './network-planner.js';
 import { outboxKey } from './outbox.js';
-import type { Guarded, NetworkState } from './ports.js';
-import { type Deps, type EventResult, guardNetwork, loadRouters, runWithRetry } from './reconcile.js';
+import type { Commit, NetworkState } from './ports.js';
+import {
+  type Deps,
+  type EventResult,
+  guardNetwork,
+  loadRouters,
+  routerIdsOf,
+  runWithRetry,
+  STALE_RESULT,
+} from './reconcile.js';
+
+const EMPTY_COMMIT: Commit = {
+  ports: [],
+  macs: [],
+  routers: [],
+  agents: [],
+  flags: null,
+  networks: [],
+  outbox: [],
+};
+
+function sameMember(a: Member | undefined | null, b: Member | null): boolean {
+  return (a ?? null) === null
+    ? b === null
+    : b !== null && a?.tunnelIp === b.tunnelIp && a?.haView === b.haView;
+}
+
+function merge(results: readonly EventResult[], outcome: EventResult['outcome']): EventResult {
+  return { outcome, networks: results.flatMap((r) => r.networks), splitBrain: [], strategies: {} };
+}
 
 /**
- * `agent.report`: record the agent, then recompute each network the host counts in (full path:
- * a report changes a whole host: its VTEP, its capabilities, or, with a new boot id, its tables).
- * A restarted agent gets a snapshot of every network it is in; the others get deltas, so a
- * tunnel-IP change removes the old VTEP everywhere (a deviation from Neutron, docs/deviations.md).
+ * Recomputes one network for the host's agent (full path), in its own transaction, checking that
+ * the agent item still holds `agentRevision`. Skipped without reading ports when the host's member
+ * is already right and it did not restart.
  */
-export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResult> {
-  const { store } = deps;
+function reconcileMember(
+  deps: Deps,
+  networkId: string,
+  agent: Agent,
+  restarted: boolean,
+  agentRevision: number | null,
+): Promise<EventResult> {
   return runWithRetry(
     deps,
-    () => store.listHostNetworks(next.host),
-    async () => {
-      const current = await store.getAgent(next.host);
-      const recorded = recordAgent(current, next);
-      if (recorded.kind === 'stale') return null;
-      const { agent, restarted } = recorded.value;
-      const planned: PlannedNetwork[] = [];
-      const networks: Guarded<NetworkState>[] = [];
-      for (const networkId of (await store.listHostNetworks(agent.host)).sort()) {
-        const state = await store.getNetworkState(networkId);
-        if (!state) continue;
-        const ports = await store.listNetworkPorts(networkId);
-        const routers = await loadRouters(
-          store,
-          ports.map((p) => p.deviceId),
-        );
-        const agents = agentsFromIndex(state);
-        agents.set(agent.host, agent);
-        const p = planFull({
-          state,
-          ports,
-          routers,
-          agents,
-          restarted: restarted ? new Set([agent.host]) : new Set(),
-        });
-        planned.push(p);
-        networks.push(guardNetwork(state, p.state));
-      }
+    async () => [networkId],
+    async (store) => {
+      const state = await store.getNetworkState(networkId);
+      if (!state) return null;
+      const present = (state.index.counts[agent.host] ?? 0) > 0;
+      const member = computeMember(agent, state.network);
+      if (!present || (!restarted && sameMember(state.index.members[agent.host], member))) return null;
+      const ports = await store.listNetworkPorts(networkId);
+      const routers = await loadRouters(store, routerIdsOf(ports));
+      const agents = agentsFromIndex(state);
+      agents.set(agent.host, agent);
+      const p = planFull({
+        state,
+        ports,
+        routers,
+        agents,
+        restarted: new Set(restarted ? [agent.host] : []),
+      });
       return {
-        commit: { agents: [{ value: agent, expected: current ? current.revision : null }], networks },
-        planned,
+        commit: {
+          networks: [guardNetwork(state, p.state)],
+          checks: [{ kind: 'agent', host: agent.host, revision: agentRevision }],
+        },
+        planned: [p],
         result: { outcome: 'applied', splitBrain: [], strategies: {} },
       };
     },
   );
 }
 
+async function reconcileHost(
+  deps: Deps,
+  agent: Agent,
+  restarted: boolean,
+  agentRevision: number | null,
+): Promise<EventResult[]> {
+  const out: EventResult[] = [];
+  for (const networkId of (await deps.store.listHostNetworks(agent.host)).sort())
+    out.push(await reconcileMember(deps, networkId, agent, restarted, agentRevision));
+  return out;
+}
+
+/**
+ * `agent.report`. A report changes a whole host (its VTEP, its capabilities, or with a new boot id
+ * its tables), so each network the host counts in is recomputed on the full path. A restarted agent
+ * gets a snapshot of every network it is in; the others get deltas, so a tunnel-IP change removes
+ * the old VTEP everywhere (a deviation from Neutron, docs/deviations.md).
+ *
+ * One transaction per network (a host can be in hundreds; a DynamoDB transaction holds 100 items),
+ * in this order, so every crash point is repaired by the redelivery:
+ * 1. each network, while the agent item still holds the old report (checked);
+ * 2. the agent item (guarded on its revision); a crash before it replays step 1 in full;
+ * 3. a repair pass over the host's networks, for a network the host joined concurrently with the
+ *    planning of the old report; a duplicate delivery runs only this pass.
+ */
+export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResult> {
+  const { store } = deps;
+  const attempts = deps.maxAttempts ?? 8;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const current = await store.getAgent(next.host);
+    const recorded = recordAgent(current, next);
+    if (recorded.kind === 'stale') {
+      if (current?.revision !== next.revision) return STALE_RESULT;
+      const repaired = await reconcileHost(deps, current, false, current.revision);
+      return merge(repaired, 'stale');
+    }
+    const { agent, restarted } = recorded.value;
+    const before = current ? current.revision : null;
+    const planned = await reconcileHost(deps, agent, restarted, before);
+    const commit: Commit = { ...EMPTY_COMMIT, agents: [{ value: agent, expected: before }] };
+    if ((await store.commit(commit)) === 'conflict') continue;
+    const repaired = await reconcileHost(deps, agent, false, agent.revision);
+    return merge([...planned, ...repaired], 'applied');
+  }
+  return STALE_RESULT;
+}
+
 /**
  * `agent.resync`: a snapshot of one or every network the host is present in, at the current
- * version. No version bump; `sent` moves so the next delta's base is the snapshot's version.
+ * version, one transaction per network. No version bump; `sent` moves so the next delta's base is
+ * the snapshot's version.
  */
 export async function onAgentResync(
   deps: Deps,
   host: string,
   networkId: string | undefined,
 ): Promise<EventResult> {
-  const { store } = deps;
-  const ids = async () => (networkId ? [networkId] : await store.listHostNetworks(host));
-  return runWithRetry(deps, ids, async () => {
-    const planned: PlannedNetwork[] = [];
-    const networks: Guarded<NetworkState>[] = [];
-    for (const id of (await ids()).sort()) {
+  const ids = networkId ? [networkId] : (await deps.store.listHostNetworks(host)).sort();
+  const results: EventResult[] = [];
+  for (const id of ids) results.push(await resyncNetwork(deps, host, id));
+  return merge(results, results.some((r) => r.outcome === 'applied') ? 'applied' : 'stale');
+}
+
+function resyncNetwork(deps: Deps, host: string, id: string): Promise<EventResult> {
+  return runWithRetry(
+    deps,
+    async () => [id],
+    async (store) => {
       const state = await store.getNetworkState(id);
-      if (!state?.index.members[host]) continue;
+      if (!state?.index.members[host]) return null;
       const ports = await store.listNetworkPorts(id);
-      const routers = await loadRouters(
-        store,
-        ports.map((p) => p.deviceId),
-      );
-      const table = computeAgentTable(
-        {
-          network: state.network,
-          agents: agentsFromIndex(state),
-          ports,
-          routers,
-          flags: flagsFromStrategies(state.strategies),
-        },
-        host,
-      );
+      const routers = await loadRouters(store, routerIdsOf(ports));
+      const facts = {
+        network: state.network,
+        agents: agentsFromIndex(state),
+        ports,
+        routers,
+        flags: flagsFromStrategies(state.strategies),
+      };
+      const table = computeAgentTable(facts, host);
       const version = Math.max(state.version, 1);
       const next: NetworkState = { ...state, version, sent: { ...state.sent, [host]: version } };
       const commands = planSnapshot(state.network, version, table).map((command) => ({ host, command }));
-      planned.push({
-        state: next,
-        outbox: { networkId: id, version, key: outboxKey(version, `~resync~${host}`), commands },
-        plan: { index: state.index, deltas: new Map(), snapshots: [host], left: [] },
-      });
-      networks.push(guardNetwork(state, next));
-    }
-    if (planned.length === 0) return null;
-    return { commit: { networks }, planned, result: { outcome: 'applied', splitBrain: [], strategies: {} } };
-  });
+      return {
+        commit: { networks: [guardNetwork(state, next)] },
+        planned: [
+          {
+            state: next,
+            outbox: { networkId: id, version, key: outboxKey(version, `~resync~${host}`), commands },
+            plan: { index: state.index, deltas: new Map(), snapshots: [host], left: [] },
+          },
+        ],
+        result: { outcome: 'applied', splitBrain: [], strategies: {} },
+      };
+    },
+  );
 }

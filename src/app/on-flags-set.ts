@@ -1,6 +1,6 @@
+import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings, HaRouter } from '../core/types.js';
-import { type PlannedNetwork, planIncremental, resolveNetworkStrategies } from './network-planner.js';
-import type { Guarded, NetworkState } from './ports.js';
+import { planIncremental, resolveNetworkStrategies } from './network-planner.js';
 import {
   type Deps,
   type EventResult,
@@ -9,65 +9,80 @@ import {
   loadAgents,
   loadPortsWith,
   loadRouters,
+  routerIdsOf,
   runWithRetry,
 } from './reconcile.js';
 
 /**
  * `flags.set`: record the flags, then move every network holding an HA-router port to the
- * strategies the new flags resolve to. Level-based: a network records the strategies its tables
- * reflect, so a redelivery after a crash halfway through finishes the networks not yet moved.
+ * strategies the current flags resolve to, one transaction per network (a flag flip can touch
+ * thousands of networks; a DynamoDB transaction holds 100 items). Level-based: a network records
+ * the strategies its tables reflect, so a redelivery after a crash halfway through, or a stale
+ * duplicate, finishes the networks not yet moved. Networks are listed after the flags commit, and
+ * each network commit checks the flags revision it planned with, so a concurrent port event that
+ * resolved a new HA router with the old flags either is listed here or conflicts and re-plans.
  * A flag flip is one of the changes allowed to read whole networks (brief §3.6).
  */
 export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: number): Promise<EventResult> {
-  const { store } = deps;
+  const recorded = await runWithRetry(
+    deps,
+    async () => [],
+    async (store) => {
+      const current = await store.getFlags();
+      if (revision <= current.revision) return null;
+      return {
+        commit: { flags: { value: { flags, revision }, expected: current.revision } },
+        planned: [],
+        result: { outcome: 'applied', splitBrain: [], strategies: {} },
+      };
+    },
+  );
+  const networks: EventResult['networks'][number][] = [];
+  const strategies: Record<string, string> = {};
+  for (const networkId of (await deps.store.listHaNetworks()).sort()) {
+    const moved = await moveNetwork(deps, networkId);
+    networks.push(...moved.networks);
+    Object.assign(strategies, moved.strategies);
+  }
+  const applied = recorded.outcome === 'applied' || networks.length > 0;
+  return { outcome: applied ? 'applied' : 'stale', networks, splitBrain: [], strategies };
+}
+
+/** Moves one network's HA routers to the strategies the current flags resolve to. */
+function moveNetwork(deps: Deps, networkId: string): Promise<EventResult> {
   return runWithRetry(
     deps,
-    () => store.listHaNetworks(),
-    async () => {
-      const current = await store.getFlags();
-      const flagsWrite =
-        revision > current.revision ? { value: { flags, revision }, expected: current.revision } : null;
-      const effective = flagsWrite ? flags : current.flags;
-      const planned: PlannedNetwork[] = [];
-      const networks: Guarded<NetworkState>[] = [];
+    async () => [networkId],
+    async (store) => {
+      const { flags } = await store.getFlags();
+      const state = await store.getNetworkState(networkId);
+      if (!state) return null;
+      const differs = Object.entries(state.strategies).some(
+        ([routerId, s]) => resolveStrategy(flags, routerId, networkId).strategy !== s,
+      );
+      if (!differs) return null;
+      const ports = await store.listNetworkPorts(networkId);
+      const routers: Map<string, HaRouter> = await loadRouters(store, routerIdsOf(ports));
+      const strategiesAfter = resolveNetworkStrategies(ports, routers, state.strategies, flags, networkId);
+      const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
+      if (moved.length === 0) return null;
       const strategies: Record<string, string> = {};
-      for (const networkId of (await store.listHaNetworks()).sort()) {
-        const state = await store.getNetworkState(networkId);
-        if (!state) continue;
-        const ports = await store.listNetworkPorts(networkId);
-        const routers: Map<string, HaRouter> = await loadRouters(
-          store,
-          ports.map((p) => p.deviceId),
-        );
-        const strategiesAfter = resolveNetworkStrategies(
-          ports,
-          routers,
-          state.strategies,
-          effective,
-          networkId,
-        );
-        const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
-        if (moved.length === 0) continue;
-        for (const r of moved) strategies[r] = strategiesAfter[r] as string;
-        const changed = ports.filter((p) => moved.includes(p.deviceId));
-        const p = await planIncremental(
-          {
-            state,
-            changes: changed.map((port) => ({ before: port, after: port })),
-            routersBefore: routers,
-            routersAfter: routers,
-            strategiesAfter,
-            agents: await loadAgents(store, hostsOf(changed, routers)),
-          },
-          () => loadPortsWith(store, networkId, []),
-        );
-        planned.push(p);
-        networks.push(guardNetwork(state, p.state));
-      }
-      if (!flagsWrite && planned.length === 0) return null;
+      for (const r of moved) strategies[r] = strategiesAfter[r] as string;
+      const changed = ports.filter((p) => moved.includes(p.deviceId));
+      const planned = await planIncremental(
+        {
+          state,
+          changes: changed.map((port) => ({ before: port, after: port })),
+          routersBefore: routers,
+          routersAfter: routers,
+          strategiesAfter,
+          agents: await loadAgents(store, hostsOf(changed, routers)),
+        },
+        async () => loadPortsWith(store, networkId, []),
+      );
       return {
-        commit: { flags: flagsWrite, networks },
-        planned,
+        commit: { networks: [guardNetwork(state, planned.state)] },
+        planned: [planned],
         result: { outcome: 'applied', splitBrain: [], strategies },
       };
     },

@@ -39,12 +39,13 @@ function record(router: HaRouter | undefined, change: HaChange): Recorded<HaRout
  * joins (a new master under `master-binding`) are read whole, for that agent's snapshot.
  */
 export async function onHaChange(deps: Deps, change: HaChange): Promise<EventResult> {
-  const { store } = deps;
-  const routerPorts = () => store.listRouterPorts(change.routerId);
   return runWithRetry(
     deps,
-    async () => [...new Set((await routerPorts()).map((p) => p.networkId))],
-    async () => {
+    async () => [...new Set((await deps.store.listRouterPorts(change.routerId)).map((p) => p.networkId))],
+    async (store) => {
+      const routerPorts = () => store.listRouterPorts(change.routerId);
+      // Read first: a port joining or leaving the router after this read fails the commit's check.
+      await store.getRouterPortsVersion(change.routerId);
       const before = await store.getRouter(change.routerId);
       const recorded = record(before, change);
       if (recorded.kind === 'stale') return null;

@@ -23,11 +23,10 @@ export async function onPortChange(
   network: Network | null,
   next: Port | { id: string; networkId: string; revision: number; deleted: true },
 ): Promise<EventResult> {
-  const { store } = deps;
   return runWithRetry(
     deps,
     async () => [next.networkId],
-    async () => {
+    async (store) => {
       const stateBefore = await store.getNetworkState(next.networkId);
       if (!stateBefore && !network) {
         throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
@@ -46,7 +45,7 @@ export async function onPortChange(
         );
       }
       const state = stateBefore ?? emptyNetworkState(network as Network);
-      const current = await store.getPort(next.id);
+      const current = await store.getPort(next.id, next.networkId);
       const recorded =
         'deleted' in next
           ? recordPortDelete(current, next.id, next.networkId, next.revision)
@@ -90,7 +89,7 @@ export async function onPortChange(
       );
       return {
         commit: {
-          ports: [{ value: recorded.value, expected: current ? current.revision : null }],
+          ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
           macs,
           networks: [guardNetwork(stateBefore, planned.state)],
         },

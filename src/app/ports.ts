@@ -13,6 +13,12 @@ export interface NetworkState {
   readonly sent: Readonly<Record<string, number>>;
   /** HA router -> the strategy this network's tables currently reflect. */
   readonly strategies: Readonly<Record<string, Strategy>>;
+  /**
+   * Write counter, bumped by every committed write of this record (absent counts as 0). It is the
+   * optimistic guard: `version` alone does not move when a write changes only the index, so two
+   * writers that read the same version could otherwise both commit (docs/crash-safety.md).
+   */
+  readonly seq?: number;
 }
 
 export interface VersionedFlags {
@@ -35,16 +41,42 @@ export interface Guarded<T> {
   readonly expected: number | null;
 }
 
+/** A port write. `previous` is the record it replaces, as read (undefined: none). */
+export interface PortWrite extends Guarded<PortRecord> {
+  /** Lets a store maintain its router-port index without re-reading; it reads when absent. */
+  readonly previous?: PortRecord | undefined;
+}
+
+/** A network state write. `previous` is the record it replaces, as read (undefined: none). */
+export interface NetworkWrite extends Guarded<NetworkState> {
+  /** Lets a store maintain its host and HA-network indexes without re-reading; it reads when absent. */
+  readonly previous?: NetworkState | undefined;
+}
+
+/**
+ * A fact the plan was computed from, which must still hold at commit time (read-set validation).
+ * It closes the race between, for example, an agent report and a port event that makes the same
+ * host join a network: whichever commits second sees a conflict and re-plans.
+ */
+export type FactCheck =
+  | { readonly kind: 'agent'; readonly host: string; readonly revision: number | null }
+  | { readonly kind: 'router'; readonly id: string; readonly version: number | null }
+  /** The router's port set (see `getRouterPortsVersion`) must not have changed. */
+  | { readonly kind: 'routerPorts'; readonly id: string; readonly version: number }
+  | { readonly kind: 'flags'; readonly revision: number };
+
 /** Everything one batch writes, atomically. */
 export interface Commit {
-  readonly ports: readonly Guarded<PortRecord>[];
+  readonly ports: readonly PortWrite[];
   /** MAC ownership per network; `owner: null` releases the MAC. */
   readonly macs: readonly { networkId: string; mac: string; owner: string | null }[];
   readonly routers: readonly Guarded<HaRouter>[];
   readonly agents: readonly Guarded<Agent>[];
   readonly flags: Guarded<VersionedFlags> | null;
-  readonly networks: readonly Guarded<NetworkState>[];
+  readonly networks: readonly NetworkWrite[];
   readonly outbox: readonly OutboxRecord[];
+  /** Facts read but not written; a store must fail the commit with `conflict` if one changed. */
+  readonly checks?: readonly FactCheck[];
 }
 
 export type CommitResult = 'committed' | 'conflict';
@@ -52,15 +84,22 @@ export type CommitResult = 'committed' | 'conflict';
 /** Storage of facts and network state (DynamoDB in the cloud, a Map in tests and replay). */
 export interface FactStore {
   getNetworkState(networkId: string): Promise<NetworkState | undefined>;
-  getPort(portId: string): Promise<PortRecord | undefined>;
+  /** `networkId` is a hint (the network the event names); a store may use it to save a request. */
+  getPort(portId: string, networkId?: string): Promise<PortRecord | undefined>;
   getMacOwner(networkId: string, mac: string): Promise<string | undefined>;
   getRouter(routerId: string): Promise<HaRouter | undefined>;
   getAgent(host: string): Promise<Agent | undefined>;
   getFlags(): Promise<VersionedFlags>;
   /** Full read of a network: allowed only for snapshots, resyncs and flag or agent changes. */
   listNetworkPorts(networkId: string): Promise<Port[]>;
-  /** Live ports whose device id is the router (its interfaces and gateway). */
+  /** Live ports whose device id is the router (its interfaces and gateway): network-owned ports. */
   listRouterPorts(routerId: string): Promise<Port[]>;
+  /**
+   * A counter of the router's port set, bumped by every commit that adds a port to it or removes
+   * one (0 when it never changed). Read before `listRouterPorts`, it lets a plan over the router's
+   * ports check that no port joined or left before its commit, whether the router exists or not.
+   */
+  getRouterPortsVersion(routerId: string): Promise<number>;
   /** Networks in which the host has a presence count. */
   listHostNetworks(host: string): Promise<string[]>;
   /** Networks that hold a port of some HA router (what a flag change can affect). */

@@ -3,7 +3,15 @@ import { isTombstone, type PortRecord } from '../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../core/types.js';
 import type { PlannedNetwork, SnapshotFacts } from './network-planner.js';
 import { flushOutbox, publishAll } from './outbox.js';
-import type { CommandPublisher, Commit, FactStore, Guarded, NetworkState, OutboxRecord } from './ports.js';
+import type {
+  CommandPublisher,
+  Commit,
+  FactStore,
+  NetworkState,
+  NetworkWrite,
+  OutboxRecord,
+} from './ports.js';
+import { trackReads } from './read-tracker.js';
 
 export interface Deps {
   readonly store: FactStore;
@@ -44,22 +52,33 @@ export interface Draft {
   readonly result: Omit<EventResult, 'networks'>;
 }
 
+export const STALE_RESULT: EventResult = { outcome: 'stale', networks: [], splitBrain: [], strategies: {} };
+
+/**
+ * Flushes the networks' pending outboxes, then plans and commits with optimistic retries. `build`
+ * must read through the store it is given: its agent, router and flags reads become commit checks.
+ */
 export async function runWithRetry(
   deps: Deps,
   networkIds: () => Promise<string[]>,
-  build: () => Promise<Draft | null>,
+  build: (store: FactStore) => Promise<Draft | null>,
 ): Promise<EventResult> {
   for (const id of await networkIds()) await flushOutbox(deps.store, deps.publisher, id);
   const attempts = deps.maxAttempts ?? 8;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const draft = await build();
-    if (!draft) return { outcome: 'stale', networks: [], splitBrain: [], strategies: {} };
-    const networks = draft.planned.map((p) => ({ value: p.state, expected: null as number | null }));
-    const commit: Commit = {
+    const tracker = trackReads(deps.store);
+    const draft = await build(tracker.store);
+    if (!draft) return STALE_RESULT;
+    const networks = draft.planned.map((p) => guardNetwork(undefined, p.state));
+    const planned: Commit = {
       ...EMPTY_COMMIT,
       ...draft.commit,
       networks: draft.commit.networks ?? networks,
       outbox: draft.planned.map((p) => p.outbox).filter((o): o is OutboxRecord => o !== null),
+    };
+    const commit: Commit = {
+      ...planned,
+      checks: [...(draft.commit.checks ?? []), ...tracker.checksFor(planned)],
     };
     if ((await deps.store.commit(commit)) === 'conflict') continue;
     await publishAll(deps.store, deps.publisher, commit.outbox);
@@ -75,8 +94,21 @@ export async function runWithRetry(
   throw new ConcurrencyError(`gave up after ${attempts} conflicting attempts`);
 }
 
-export function guardNetwork(before: NetworkState | undefined, after: NetworkState): Guarded<NetworkState> {
-  return { value: after, expected: before ? before.version : null };
+/** The guarded write of a network state: bumps `seq`, expects the one read (null: must not exist). */
+export function guardNetwork(before: NetworkState | undefined, after: NetworkState): NetworkWrite {
+  const seq = before ? (before.seq ?? 0) : null;
+  return { value: { ...after, seq: (seq ?? 0) + 1 }, expected: seq, previous: before };
+}
+
+export const ROUTER_OWNERS: ReadonlySet<string> = new Set([
+  OWNER.haInterface,
+  OWNER.centralizedSnat,
+  OWNER.routerGateway,
+]);
+
+/** Ids of the routers whose facts the core consults for these ports (ROUTER_OWNERS only). */
+export function routerIdsOf(ports: readonly Port[]): string[] {
+  return ports.filter((p) => ROUTER_OWNERS.has(p.deviceOwner) && p.deviceId !== '').map((p) => p.deviceId);
 }
 
 export async function loadRouters(store: FactStore, ids: Iterable<string>): Promise<Map<string, HaRouter>> {
@@ -88,12 +120,6 @@ export async function loadRouters(store: FactStore, ids: Iterable<string>): Prom
   }
   return out;
 }
-
-export const ROUTER_OWNERS: ReadonlySet<string> = new Set([
-  OWNER.haInterface,
-  OWNER.centralizedSnat,
-  OWNER.routerGateway,
-]);
 
 export async function loadAgents(store: FactStore, hosts: Iterable<string>): Promise<Map<string, Agent>> {
   const out = new Map<string, Agent>();
@@ -134,9 +160,6 @@ export async function loadPortsWith(
   const ports = all.sort((a, b) => (a.id < b.id ? -1 : 1));
   return {
     ports,
-    routers: await loadRouters(
-      store,
-      ports.map((p) => p.deviceId),
-    ),
+    routers: await loadRouters(store, routerIdsOf(ports)),
   };
 }

@@ -1,11 +1,13 @@
 import type {
   Commit,
   CommitResult,
+  FactCheck,
   FactStore,
   NetworkState,
   OutboxRecord,
   VersionedFlags,
 } from '../../app/ports.js';
+import { isRouterPort, routerPortSetChanges } from '../../app/router-ports.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import { isTombstone, type PortRecord } from '../../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../../core/types.js';
@@ -21,10 +23,21 @@ export function createMemoryStore() {
   const routers = new Map<string, HaRouter>();
   const agents = new Map<string, Agent>();
   const outbox = new Map<string, Map<string, OutboxRecord>>();
+  const routerPortSets = new Map<string, number>();
   let flags: VersionedFlags = { flags: DEFAULT_FLAGS, revision: 0 };
   /** Counts reads and writes, so tests can check the O(1) cost of the incremental path. */
   const stats = { reads: 0, fullReads: 0, commits: 0, conflicts: 0 };
 
+  /** The network write guard: the write counter (absent counts as 0), or null when there is no record. */
+  const seqOf = (n: NetworkState | undefined) => (n ? (n.seq ?? 0) : null);
+  const checkHolds = (k: FactCheck): boolean =>
+    k.kind === 'agent'
+      ? (agents.get(k.host)?.revision ?? null) === k.revision
+      : k.kind === 'router'
+        ? (routers.get(k.id)?.version ?? null) === k.version
+        : k.kind === 'routerPorts'
+          ? (routerPortSets.get(k.id) ?? 0) === k.version
+          : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
   const macKey = (networkId: string, mac: string) => `${networkId}|${mac}`;
 
@@ -60,7 +73,11 @@ export function createMemoryStore() {
     },
     async listRouterPorts(routerId) {
       stats.reads++;
-      return livePorts().filter((p) => p.deviceId === routerId);
+      return livePorts().filter((p) => isRouterPort(p, routerId));
+    },
+    async getRouterPortsVersion(routerId) {
+      stats.reads++;
+      return routerPortSets.get(routerId) ?? 0;
     },
     async listHostNetworks(host) {
       stats.reads++;
@@ -83,7 +100,8 @@ export function createMemoryStore() {
         c.routers.every((g) => (routers.get(g.value.id)?.version ?? null) === g.expected) &&
         c.agents.every((g) => (agents.get(g.value.host)?.revision ?? null) === g.expected) &&
         (c.flags === null || flags.revision === c.flags.expected) &&
-        c.networks.every((g) => (networks.get(g.value.network.id)?.version ?? null) === g.expected) &&
+        c.networks.every((g) => seqOf(networks.get(g.value.network.id)) === g.expected) &&
+        (c.checks ?? []).every((k) => checkHolds(k)) &&
         c.macs.every(
           (m) => m.owner === null || (macs.get(macKey(m.networkId, m.mac)) ?? m.owner) === m.owner,
         );
@@ -91,7 +109,11 @@ export function createMemoryStore() {
         stats.conflicts++;
         return 'conflict';
       }
-      for (const g of c.ports) ports.set(g.value.id, g.value);
+      for (const g of c.ports) {
+        for (const r of routerPortSetChanges(ports.get(g.value.id), g.value))
+          routerPortSets.set(r, (routerPortSets.get(r) ?? 0) + 1);
+        ports.set(g.value.id, g.value);
+      }
       for (const m of c.macs) {
         const k = macKey(m.networkId, m.mac);
         if (m.owner === null) macs.delete(k);

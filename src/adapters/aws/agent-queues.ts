@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { CreateQueueCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** SQS queue names: 80 characters, letters, digits, `-` and `_`, and `.fifo` for FIFO queues. */
+const MAX_NAME = 80;
+
+/**
+ * The name of a host's command queue: `<prefix><host>.fifo`, with dots in the host name turned
+ * into `_`. A name that would exceed 80 characters keeps a prefix of the host and a hash of all
+ * of it, so it stays unique and matches the IAM pattern `<prefix>*` (docs/data-model.md).
+ */
+export function agentQueueName(prefix: string, host: string): string {
+  const safe = host.replace(/[^A-Za-z0-9_-]/g, '_');
+  const plain = `${prefix}${safe}.fifo`;
+  if (plain.length <= MAX_NAME) return plain;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 12);
+  const room = MAX_NAME - prefix.length - '.fifo'.length - hash.length - 1;
+  if (room < 1) throw new Error(`agent queue prefix ${prefix} is too long`);
+  return `${prefix}${safe.slice(0, room)}-${hash}.fifo`;
+}
+
+export interface AgentQueuesOptions {
+  readonly sqs: SQSClient;
+  readonly prefix: string;
+  /** Extra CreateQueue attributes (encryption: `SqsManagedSseEnabled` or `KmsMasterKeyId`). */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+function isMissingQueue(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return name === 'QueueDoesNotExist' || name.endsWith('NonExistentQueue');
+}
+
+/**
+ * Per-agent FIFO queues, created when first needed (the agent's first report, or the first command
+ * for it) and cached per cold start. Queue URLs always come from GetQueueUrl/CreateQueue, never
+ * built by hand (fauxqs matches URLs exactly, ../shared/notes/local-aws.md §2).
+ */
+export function createAgentQueues(options: AgentQueuesOptions) {
+  const { sqs, prefix } = options;
+  const urls = new Map<string, Promise<string>>();
+  const attributes: Record<string, string> = {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'false',
+    MaximumMessageSize: '1048576',
+    MessageRetentionPeriod: '1209600',
+    VisibilityTimeout: '30',
+    ...options.attributes,
+  };
+  const resolve = async (host: string): Promise<string> => {
+    const QueueName = agentQueueName(prefix, host);
+    try {
+      const found = await sqs.send(new GetQueueUrlCommand({ QueueName }));
+      if (found.QueueUrl) return found.QueueUrl;
+    } catch (err) {
+      if (!isMissingQueue(err)) throw err;
+    }
+    const created = await sqs.send(new CreateQueueCommand({ QueueName, Attributes: attributes }));
+    if (!created.QueueUrl) throw new Error(`CreateQueue ${QueueName} returned no URL`);
+    return created.QueueUrl;
+  };
+  return {
+    /** The URL of the host's queue, creating the queue if it does not exist. */
+    url(host: string): Promise<string> {
+      let p = urls.get(host);
+      if (!p) {
+        p = resolve(host);
+        urls.set(host, p);
+        p.catch(() => urls.delete(host));
+      }
+      return p;
+    },
+    name: (host: string) => agentQueueName(prefix, host),
+  };
+}
+
+export type AgentQueues = ReturnType<typeof createAgentQueues>;

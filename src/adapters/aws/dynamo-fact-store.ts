@@ -1,0 +1,193 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { CommitResult, FactStore, NetworkState, OutboxRecord, VersionedFlags } from '../../app/ports.js';
+import { DEFAULT_FLAGS } from '../../core/flags.js';
+import type { PortRecord } from '../../core/transitions.js';
+import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
+import { fromOutboxItems, fromPortItem, fromStateItem, type Item, objectField } from './dynamo-items.js';
+import { type ItemKey, idAfter, KEYS, PREFIX } from './dynamo-keys.js';
+import { planTransaction } from './dynamo-transaction.js';
+
+export interface DynamoFactStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** The flags in force before any `flags.set` (deployment parameters, see src/runtime/config.ts). */
+  readonly defaultFlags?: FlagSettings;
+  /** How long a port tombstone rejects late updates before it expires (TTL). */
+  readonly tombstoneTtlSeconds?: number;
+  readonly now?: () => number;
+}
+
+/** Conflict reasons: a guard failed, or another transaction held an item; both mean re-read and retry. */
+const CONFLICT_CODES = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+
+function isConflict(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name !== 'TransactionCanceledException') return false;
+  return (e.CancellationReasons ?? []).some((r) => CONFLICT_CODES.has(r.Code ?? ''));
+}
+
+/**
+ * The FactStore on one DynamoDB table (docs/data-model.md). Every read is strongly consistent:
+ * the planner needs read-after-write, which is why the host, router-port and HA-network indexes are
+ * items in the base table, written in the same transaction as what they index, and not GSIs.
+ */
+export function createDynamoFactStore(options: DynamoFactStoreOptions) {
+  const { client, tableName: TableName } = options;
+  const now = options.now ?? Date.now;
+  const tombstoneTtl = options.tombstoneTtlSeconds ?? 7 * 24 * 3600;
+  const defaults: VersionedFlags = { flags: options.defaultFlags ?? DEFAULT_FLAGS, revision: 0 };
+
+  const get = async (key: ItemKey): Promise<Item | undefined> =>
+    (await client.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }))).Item;
+
+  const query = async (input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>): Promise<Item[]> => {
+    const out: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({ ...input, TableName, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  };
+
+  const range = (pk: string, prefix: string, extra: Partial<QueryCommandInput> = {}) =>
+    query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ...extra,
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix, ...extra.ExpressionAttributeValues },
+    });
+
+  const getPortAt = async (networkId: string, portId: string) => {
+    const item = await get(KEYS.port(networkId, portId));
+    return item ? fromPortItem(item) : undefined;
+  };
+
+  const getNetworkState = async (networkId: string) => {
+    const item = await get(KEYS.networkState(networkId));
+    return item ? fromStateItem(item) : undefined;
+  };
+
+  const deleteKeys = async (keys: readonly ItemKey[]) => {
+    for (let i = 0; i < keys.length; i += 25) {
+      let request = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; request.length > 0; attempt++) {
+        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: request } }));
+        request = (res.UnprocessedItems?.[TableName] ?? []) as typeof request;
+        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  };
+
+  /** Outbox part counts seen by listOutbox, so deleteOutbox needs no read. */
+  const outboxParts = new Map<string, number>();
+
+  const store = {
+    getNetworkState,
+    /** One read in the steady state: the port lives under the network the event names. */
+    async getPort(portId: string, networkId?: string): Promise<PortRecord | undefined> {
+      if (networkId) {
+        const found = await getPortAt(networkId, portId);
+        if (found) return found;
+      }
+      const pointer = await get(KEYS.portPointer(portId));
+      const home = typeof pointer?.networkId === 'string' ? pointer.networkId : undefined;
+      return home && home !== networkId ? getPortAt(home, portId) : undefined;
+    },
+    async getMacOwner(networkId: string, mac: string) {
+      const item = await get(KEYS.mac(networkId, mac));
+      return typeof item?.owner === 'string' ? item.owner : undefined;
+    },
+    async getRouter(routerId: string) {
+      const item = await get(KEYS.router(routerId));
+      return item ? objectField<HaRouter>(item, 'router') : undefined;
+    },
+    async getAgent(host: string) {
+      const item = await get(KEYS.agent(host));
+      return item ? objectField<Agent>(item, 'agent') : undefined;
+    },
+    async getFlags(): Promise<VersionedFlags> {
+      const item = await get(KEYS.flags());
+      if (!item) return defaults;
+      return { flags: objectField<FlagSettings>(item, 'flags'), revision: Number(item.revision) };
+    },
+    async listNetworkPorts(networkId: string): Promise<Port[]> {
+      const items = await range(`NET#${networkId}`, PREFIX.port, {
+        FilterExpression: 'attribute_not_exists(#r.#d)',
+        ExpressionAttributeNames: { '#r': 'record', '#d': 'deleted' },
+      });
+      return items.map((i) => fromPortItem(i) as Port);
+    },
+    async listRouterPorts(routerId: string): Promise<Port[]> {
+      return (await range(`ROUTER#${routerId}`, PREFIX.port)).map((i) => objectField<Port>(i, 'port'));
+    },
+    async getRouterPortsVersion(routerId: string): Promise<number> {
+      const item = await get(KEYS.routerPortSet(routerId));
+      return typeof item?.seq === 'number' ? item.seq : 0;
+    },
+    async listHostNetworks(host: string): Promise<string[]> {
+      const items = await range(`HOST#${host}`, PREFIX.network, { ProjectionExpression: 'sk' });
+      return items.map((i) => idAfter(PREFIX.network, String(i.sk)));
+    },
+    async listHaNetworks(): Promise<string[]> {
+      const items = await range('HANET', PREFIX.network, { ProjectionExpression: 'sk' });
+      return items.map((i) => idAfter(PREFIX.network, String(i.sk)));
+    },
+    async commit(commit: Parameters<FactStore['commit']>[0]): Promise<CommitResult> {
+      const ports = new Map<string, PortRecord | undefined>();
+      for (const w of commit.ports)
+        if (w.previous === undefined && w.expected !== null)
+          ports.set(w.value.id, await getPortAt(w.value.networkId, w.value.id));
+      const networks = new Map<string, NetworkState | undefined>();
+      for (const w of commit.networks)
+        if (w.previous === undefined && w.expected !== null)
+          networks.set(w.value.network.id, await getNetworkState(w.value.network.id));
+      const input = planTransaction(commit, {
+        tableName: TableName,
+        tombstoneExpiry: Math.floor(now() / 1000) + tombstoneTtl,
+        previousPort: (r) => ports.get(r.id),
+        previousNetwork: (s) => networks.get(s.network.id),
+      });
+      try {
+        await client.send(new TransactWriteCommand(input));
+        return 'committed';
+      } catch (err) {
+        if (isConflict(err)) return 'conflict';
+        throw err;
+      }
+    },
+    async listOutbox(networkId: string): Promise<OutboxRecord[]> {
+      const { records, orphans } = fromOutboxItems(networkId, await range(`NET#${networkId}`, PREFIX.outbox));
+      if (orphans.length > 0) await deleteKeys(orphans.map((sk) => ({ pk: `NET#${networkId}`, sk })));
+      for (const r of records) outboxParts.set(`${networkId}|${r.record.key}`, r.parts);
+      return records.map((r) => r.record);
+    },
+    /** The head first: a crash in between leaves parts without a head, which listOutbox removes. */
+    async deleteOutbox(networkId: string, key: string): Promise<void> {
+      const id = `${networkId}|${key}`;
+      const parts = outboxParts.get(id) ?? (await countParts(networkId, key));
+      await client.send(new DeleteCommand({ TableName, Key: KEYS.outboxHead(networkId, key) }));
+      const rest = Array.from({ length: parts - 1 }, (_, i) => KEYS.outboxPart(networkId, key, i + 1));
+      if (rest.length > 0) await deleteKeys(rest);
+      outboxParts.delete(id);
+    },
+  } satisfies FactStore;
+
+  async function countParts(networkId: string, key: string): Promise<number> {
+    const head = await get(KEYS.outboxHead(networkId, key));
+    return typeof head?.parts === 'number' ? head.parts : 1;
+  }
+  return store;
+}
+
+export type DynamoFactStore = ReturnType<typeof createDynamoFactStore>;

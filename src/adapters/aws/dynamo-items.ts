@@ -1,0 +1,152 @@
+import type { NetworkState, OutboxRecord, VersionedFlags } from '../../app/ports.js';
+import type { AddressedCommand } from '../../core/commands.js';
+import type { NetworkIndex } from '../../core/desired.js';
+import type { PortRecord } from '../../core/transitions.js';
+import type { Agent, HaRouter, Network, Port, Strategy } from '../../core/types.js';
+import { chunkBlob, decodeBlob, encodeBlob } from './dynamo-codec.js';
+import { KEYS, outboxShard } from './dynamo-keys.js';
+
+/** A stored item as the DocumentClient returns it. */
+export type Item = Record<string, unknown>;
+
+/**
+ * Items are written and read only by this adapter; decoding checks the shape it needs and trusts
+ * the rest (the zod schemas guard the untrusted edges, style.md §9).
+ */
+function field<T>(item: Item, name: string, check: (v: unknown) => boolean): T {
+  const v = item[name];
+  if (!check(v)) throw new Error(`corrupt item ${String(item.pk)}/${String(item.sk)}: bad ${name}`);
+  return v as T;
+}
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+const isNumber = (v: unknown) => typeof v === 'number';
+const isBytes = (v: unknown) => v instanceof Uint8Array;
+
+interface StateBody {
+  readonly index: NetworkIndex;
+  readonly sent: Readonly<Record<string, number>>;
+  readonly strategies: Readonly<Record<string, Strategy>>;
+}
+
+export function toStateItem(state: NetworkState): Item {
+  const body: StateBody = { index: state.index, sent: state.sent, strategies: state.strategies };
+  return {
+    ...KEYS.networkState(state.network.id),
+    seq: state.seq ?? 0,
+    version: state.version,
+    network: state.network,
+    body: encodeBlob(body),
+  };
+}
+
+export function fromStateItem(item: Item): NetworkState {
+  const body = decodeBlob(field<Uint8Array>(item, 'body', isBytes)) as StateBody;
+  return {
+    network: field<Network>(item, 'network', isObject),
+    version: field<number>(item, 'version', isNumber),
+    seq: field<number>(item, 'seq', isNumber),
+    index: body.index,
+    sent: body.sent,
+    strategies: body.strategies,
+  };
+}
+
+export function toPortItem(record: PortRecord, ttl: number | null): Item {
+  return {
+    ...KEYS.port(record.networkId, record.id),
+    revision: record.revision,
+    record,
+    ...(ttl === null ? {} : { ttl }),
+  };
+}
+
+export function fromPortItem(item: Item): PortRecord {
+  return field<PortRecord>(item, 'record', isObject);
+}
+
+export function toRouterPortItem(port: Port): Item {
+  return { ...KEYS.routerPort(port.deviceId, port.id), networkId: port.networkId, port };
+}
+
+export function toRouterItem(router: HaRouter): Item {
+  return { ...KEYS.router(router.id), version: router.version, router };
+}
+
+export function toAgentItem(agent: Agent): Item {
+  return { ...KEYS.agent(agent.host), revision: agent.revision, agent };
+}
+
+export function toFlagsItem(flags: VersionedFlags): Item {
+  return { ...KEYS.flags(), revision: flags.revision, flags: flags.flags };
+}
+
+export function objectField<T>(item: Item, name: string): T {
+  return field<T>(item, name, isObject);
+}
+
+/** An outbox record as a head item (first chunk inline) plus part items for the rest. */
+export function toOutboxItems(record: OutboxRecord): Item[] {
+  const chunks = chunkBlob(encodeBlob(record.commands));
+  const head: Item = {
+    ...KEYS.outboxHead(record.networkId, record.key),
+    gsi1pk: outboxShard(record.networkId),
+    gsi1sk: `${record.networkId}#${record.key}`,
+    key: record.key,
+    version: record.version,
+    parts: chunks.length,
+    body: chunks[0],
+  };
+  const parts = chunks.slice(1).map((body, i) => ({
+    ...KEYS.outboxPart(record.networkId, record.key, i + 1),
+    partOf: record.key,
+    part: i + 1,
+    body,
+  }));
+  return [head, ...parts];
+}
+
+/** An outbox record as stored: how many items it spans. */
+export interface StoredOutbox {
+  readonly record: OutboxRecord;
+  readonly parts: number;
+}
+
+/**
+ * Reassembles the outbox records of one network's OUTBOX# range. Parts whose head is gone are
+ * returned as `orphans` (a crash between deleting a head and its parts leaves them).
+ */
+export function fromOutboxItems(
+  networkId: string,
+  items: readonly Item[],
+): { records: StoredOutbox[]; orphans: string[] } {
+  const parts = new Map<string, Map<number, Uint8Array>>();
+  const partKeys = new Map<string, string[]>();
+  for (const it of items) {
+    if (typeof it.partOf !== 'string') continue;
+    const m = parts.get(it.partOf) ?? new Map<number, Uint8Array>();
+    m.set(field<number>(it, 'part', isNumber), field<Uint8Array>(it, 'body', isBytes));
+    parts.set(it.partOf, m);
+    partKeys.set(it.partOf, [...(partKeys.get(it.partOf) ?? []), String(it.sk)]);
+  }
+  const records: StoredOutbox[] = [];
+  for (const it of items) {
+    if (typeof it.key !== 'string') continue;
+    const count = field<number>(it, 'parts', isNumber);
+    const chunks = [field<Uint8Array>(it, 'body', isBytes)];
+    for (let i = 1; i < count; i++) {
+      const c = parts.get(it.key)?.get(i);
+      if (c) chunks.push(c);
+    }
+    if (chunks.length !== count)
+      throw new Error(`outbox ${networkId}/${it.key}: ${chunks.length} of ${count} parts`);
+    const commands = decodeBlob(chunks);
+    if (!Array.isArray(commands)) throw new Error(`outbox ${networkId}/${it.key}: commands are not a list`);
+    const version = field<number>(it, 'version', isNumber);
+    records.push({
+      record: { networkId, key: it.key, version, commands: commands as AddressedCommand[] },
+      parts: count,
+    });
+    partKeys.delete(it.key);
+  }
+  return { records, orphans: [...partKeys.values()].flat() };
+}

@@ -1,0 +1,121 @@
+import { type FlagSettings, STRATEGIES, type Strategy } from '../core/types.js';
+
+/** A setting is missing or malformed: thrown at cold start, naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const FAULT_POINTS = ['after-commit', 'mid-fanout', 'after-fanout'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export interface RuntimeConfig {
+  /** `AWS_REGION` (set by Lambda). */
+  readonly region: string;
+  /** `L2POP_TABLE_NAME`, required: the single table (infra/resources.yml `StateTable`). */
+  readonly tableName: string;
+  /** `L2POP_AGENT_QUEUE_PREFIX`, default `l2pop-agent-`: agent queues are `<prefix><host>.fifo`. */
+  readonly agentQueuePrefix: string;
+  /** `L2POP_AGENT_QUEUE_KMS_KEY` (KMS key id); unset: SQS-managed encryption (SSE-SQS). */
+  readonly agentQueueKmsKey: string | undefined;
+  /** `L2POP_DYNAMODB_ENDPOINT` / `L2POP_SQS_ENDPOINT`: local servers; unset in the cloud. */
+  readonly dynamoEndpoint: string | undefined;
+  readonly sqsEndpoint: string | undefined;
+  /**
+   * Flags in force until the first `flags.set`: `L2POP_DEFAULT_STRATEGY` (default `tunnel`),
+   * `L2POP_ROLLOUT_PERCENT` (0-100, default 0) and `L2POP_ROLLOUT_STRATEGY` (default `master-binding`).
+   */
+  readonly defaultFlags: FlagSettings;
+  /** `L2POP_MAX_ATTEMPTS`, default 8: optimistic-concurrency retries before a transient failure. */
+  readonly maxAttempts: number;
+  /** `L2POP_FANOUT_CONCURRENCY`, default 16: agent queues sent to in parallel. */
+  readonly fanoutConcurrency: number;
+  /** `L2POP_TOMBSTONE_TTL_DAYS`, default 7: how long a deleted port rejects late updates. */
+  readonly tombstoneTtlDays: number;
+  /** `L2POP_REJECTED_TTL_DAYS`, default 30: how long rejected records stay listable. */
+  readonly rejectedTtlDays: number;
+  /** `L2POP_LOG_LEVEL`, default `INFO`. */
+  readonly logLevel: LogLevel;
+  /** `L2POP_METRICS_NAMESPACE`, default `L2Pop`. */
+  readonly metricsNamespace: string;
+  /**
+   * `L2POP_FAULTS`, tests only: `point=probability,...` over `after-commit`, `mid-fanout`,
+   * `after-fanout`; the invocation dies there as a crashed Lambda would. Never set in production.
+   * `L2POP_FAULT_SEED` makes the draws repeatable.
+   */
+  readonly faults: Readonly<Partial<Record<FaultPoint, number>>>;
+  readonly faultSeed: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (!v) throw new ConfigError(`missing environment variable ${name}`);
+  return v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new ConfigError(`${name}=${raw}: expected an integer in [${min}, ${max}]`);
+  return v;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw))
+    throw new ConfigError(`${name}=${raw}: expected one of ${values.join(', ')}`);
+  return raw as T;
+}
+
+function faults(env: Env): Partial<Record<FaultPoint, number>> {
+  const raw = env.L2POP_FAULTS ?? '';
+  const out: Partial<Record<FaultPoint, number>> = {};
+  for (const part of raw.split(',').filter(Boolean)) {
+    const [point, p] = part.split('=');
+    const prob = Number(p);
+    if (!(FAULT_POINTS as readonly string[]).includes(point ?? '') || !(prob >= 0 && prob <= 1)) {
+      throw new ConfigError(`L2POP_FAULTS: bad entry ${part} (expected point=probability)`);
+    }
+    out[point as FaultPoint] = prob;
+  }
+  return out;
+}
+
+/**
+ * The only reader of `process.env` (style.md §7). Validates and types every setting at cold start
+ * and fails naming the variable. Each setting is documented here with its default.
+ */
+export function loadConfig(env: Env = process.env): RuntimeConfig {
+  const strategy = (name: string, fallback: Strategy) => oneOf(env, name, STRATEGIES, fallback);
+  const percent = int(env, 'L2POP_ROLLOUT_PERCENT', 0, 0, 100);
+  return {
+    region: required(env, 'AWS_REGION'),
+    tableName: required(env, 'L2POP_TABLE_NAME'),
+    agentQueuePrefix: env.L2POP_AGENT_QUEUE_PREFIX || 'l2pop-agent-',
+    agentQueueKmsKey: env.L2POP_AGENT_QUEUE_KMS_KEY || undefined,
+    dynamoEndpoint: env.L2POP_DYNAMODB_ENDPOINT || undefined,
+    sqsEndpoint: env.L2POP_SQS_ENDPOINT || undefined,
+    defaultFlags: {
+      defaultStrategy: strategy('L2POP_DEFAULT_STRATEGY', 'tunnel'),
+      rollout:
+        percent > 0 ? { percent, strategy: strategy('L2POP_ROLLOUT_STRATEGY', 'master-binding') } : null,
+      networks: {},
+      routers: {},
+    },
+    maxAttempts: int(env, 'L2POP_MAX_ATTEMPTS', 8, 1, 100),
+    fanoutConcurrency: int(env, 'L2POP_FANOUT_CONCURRENCY', 16, 1, 256),
+    tombstoneTtlDays: int(env, 'L2POP_TOMBSTONE_TTL_DAYS', 7, 1, 3650),
+    rejectedTtlDays: int(env, 'L2POP_REJECTED_TTL_DAYS', 30, 1, 3650),
+    logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
+    metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
+    faults: faults(env),
+    faultSeed: int(env, 'L2POP_FAULT_SEED', 1, 0, 2 ** 31 - 1),
+  };
+}

@@ -1,0 +1,99 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import type { DynamoUsage } from '../adapters/aws/dynamo-meter.js';
+import type { EventResult } from '../app/reconcile.js';
+import type { InvalidInputError } from '../core/errors.js';
+import type { Runtime } from './runtime.js';
+
+/** The `strategy` dimension: the one strategy involved, `mixed`, or `none` (no HA router involved). */
+export function strategyLabel(strategies: Readonly<Record<string, string>>): string {
+  const set = new Set(Object.values(strategies));
+  if (set.size === 0) return 'none';
+  return set.size === 1 ? ([...set][0] as string) : 'mixed';
+}
+
+export interface RecordUsage {
+  readonly dynamo: DynamoUsage;
+  readonly sqs: { readonly calls: number; readonly messages: number };
+}
+
+/** Per-event metrics get their own dimensions, so they are published as one EMF blob each. */
+function emit(rt: Runtime, dimensions: Record<string, string>, values: Record<string, number>): void {
+  const m = rt.eventMetrics;
+  m.clearDimensions();
+  for (const [k, v] of Object.entries(dimensions)) m.addDimension(k, v);
+  for (const [k, v] of Object.entries(values)) m.addMetric(k, MetricUnit.Count, v);
+  m.publishStoredMetrics();
+}
+
+function base(record: SQSRecord) {
+  return {
+    messageId: record.messageId,
+    group: record.attributes.MessageGroupId,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
+  };
+}
+
+/** One log line and one metric blob per processed event, both carrying the strategy. */
+export function observeResult(
+  rt: Runtime,
+  record: SQSRecord,
+  eventType: string,
+  result: EventResult,
+  usage: RecordUsage,
+) {
+  const strategy = strategyLabel(result.strategies);
+  const commands = result.networks.reduce((n, x) => n + x.commands, 0);
+  rt.logger.info(`${eventType} ${result.outcome}`, {
+    ...base(record),
+    eventType,
+    outcome: result.outcome,
+    strategy,
+    strategies: result.strategies,
+    networks: result.networks,
+    dynamo: usage.dynamo,
+    sqs: usage.sqs,
+  });
+  emit(
+    rt,
+    { eventType, outcome: result.outcome, strategy },
+    {
+      Events: 1,
+      CommandsPlanned: commands,
+      AgentMessages: usage.sqs.messages,
+      DynamoReadUnits: usage.dynamo.readUnits,
+      DynamoWriteUnits: usage.dynamo.writeUnits,
+    },
+  );
+  if (result.splitBrain.length > 0) {
+    rt.logger.error('split brain: more than one active claim, the newest wins', {
+      ...base(record),
+      routers: result.splitBrain,
+      strategy,
+    });
+    emit(rt, { eventType, strategy }, { SplitBrain: result.splitBrain.length });
+  }
+}
+
+export function observeRejected(rt: Runtime, record: SQSRecord, eventType: string, err: InvalidInputError) {
+  rt.logger.warn(`rejected: ${err.message}`, {
+    ...base(record),
+    eventType,
+    code: err.code,
+    reason: err.message,
+    details: err.details,
+    strategy: 'none',
+  });
+  emit(rt, { eventType, code: err.code, strategy: 'none' }, { Rejected: 1 });
+}
+
+export function observeTransient(rt: Runtime, record: SQSRecord, eventType: string, err: unknown) {
+  const e = err as Error;
+  rt.logger.warn(`transient failure, SQS will retry: ${e?.message}`, {
+    ...base(record),
+    eventType,
+    error: e?.name,
+    strategy: 'none',
+  });
+  emit(rt, { eventType, error: e?.name ?? 'Error', strategy: 'none' }, { TransientFailures: 1 });
+}

@@ -1,0 +1,108 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { dispatchEvent } from '../app/dispatch.js';
+import type { InboundEvent } from '../contracts/events.js';
+import { isInvalidInputError } from '../core/errors.js';
+import { FaultInjectedError } from './faults.js';
+import { observeRejected, observeResult, observeTransient } from './observe.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+export interface SqsFunctionSpec<E extends InboundEvent> {
+  /** The function name: logger service, metric service, rejected-record source. */
+  readonly name: string;
+  /** The queue's parser: throws InvalidInputError with a code for anything it does not accept. */
+  readonly parse: (body: string) => E;
+  /** Runs before the use-case (the agent function creates the agent's queue on its first report). */
+  readonly prepare?: (runtime: Runtime, event: E) => Promise<void>;
+}
+
+async function reject(
+  rt: Runtime,
+  record: SQSRecord,
+  eventType: string,
+  err: Parameters<typeof observeRejected>[3],
+) {
+  observeRejected(rt, record, eventType, err);
+  await rt.rejected.record({
+    messageId: record.messageId,
+    source: rt.functionName,
+    code: err.code,
+    reason: err.message,
+    details: err.details,
+    body: record.body,
+    messageGroupId: record.attributes.MessageGroupId,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
+  });
+}
+
+/**
+ * One record: parse, run its use-case, observe. A terminal error (InvalidInputError) is logged,
+ * counted, stored as a rejected record and acknowledged, so it never blocks its FIFO group; any
+ * other error is transient and rethrown, so the batch processor lists it in `batchItemFailures`.
+ */
+export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: SqsFunctionSpec<E>) {
+  return async (record: SQSRecord): Promise<void> => {
+    let eventType = 'unparsed';
+    const dynamoBefore = rt.clients.meter.usage();
+    const sqsBefore = { ...rt.publisher.usage };
+    rt.faults.throwIfCrashed();
+    try {
+      const event = spec.parse(record.body);
+      eventType = event.type;
+      await spec.prepare?.(rt, event);
+      const result = await dispatchEvent(rt.deps, event);
+      const d = rt.clients.meter.usage();
+      const requests: Record<string, number> = {};
+      for (const [op, n] of Object.entries(d.requests)) {
+        const delta = n - (dynamoBefore.requests[op] ?? 0);
+        if (delta > 0) requests[op] = delta;
+      }
+      observeResult(rt, record, eventType, result, {
+        dynamo: {
+          requests,
+          readUnits: d.readUnits - dynamoBefore.readUnits,
+          writeUnits: d.writeUnits - dynamoBefore.writeUnits,
+        },
+        sqs: {
+          calls: rt.publisher.usage.calls - sqsBefore.calls,
+          messages: rt.publisher.usage.messages - sqsBefore.messages,
+        },
+      });
+    } catch (err) {
+      if (isInvalidInputError(err)) return reject(rt, record, eventType, err);
+      if (!(err instanceof FaultInjectedError)) observeTransient(rt, record, eventType, err);
+      throw err;
+    }
+  };
+}
+
+/**
+ * The shared chain of every inbound function: middy with the Powertools logger (Lambda context)
+ * and metrics, and Powertools' FIFO batch processor with `skipGroupOnError`: a failed record fails
+ * the rest of its message group only, and the response lists them in `batchItemFailures`.
+ */
+export function createSqsHandler<E extends InboundEvent>(spec: SqsFunctionSpec<E>, runtime?: Runtime) {
+  const rt = runtime ?? createRuntime(spec.name);
+  const processor = new SqsFifoPartialProcessorAsync();
+  const recordHandler = createRecordHandler(rt, spec);
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    rt.metrics.addMetric('BatchRecords', MetricUnit.Count, event.Records.length);
+    const armed = event.Records.every((r) => r.attributes.ApproximateReceiveCount === '1');
+    const { value, crash } = await rt.faults.run(armed, () =>
+      processPartialResponse(event, recordHandler, processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      }),
+    );
+    if (crash) throw crash;
+    return value;
+  };
+  return middy(handle)
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/runtime/config.js';
+
+const base = { AWS_REGION: 'eu-west-1', L2POP_TABLE_NAME: 't' };
+
+describe('loadConfig (the only reader of process.env)', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      region: 'eu-west-1',
+      tableName: 't',
+      agentQueuePrefix: 'l2pop-agent-',
+      maxAttempts: 8,
+      fanoutConcurrency: 16,
+      logLevel: 'INFO',
+      faults: {},
+      defaultFlags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
+    });
+    expect(c.dynamoEndpoint).toBeUndefined();
+  });
+
+  it('fails at cold start naming the missing or malformed variable', () => {
+    expect(() => loadConfig({ AWS_REGION: 'x' })).toThrow(
+      new ConfigError('missing environment variable L2POP_TABLE_NAME'),
+    );
+    expect(() => loadConfig({ ...base, L2POP_DEFAULT_STRATEGY: 'magic' })).toThrow(
+      /L2POP_DEFAULT_STRATEGY=magic/,
+    );
+    expect(() => loadConfig({ ...base, L2POP_ROLLOUT_PERCENT: '101' })).toThrow(/L2POP_ROLLOUT_PERCENT/);
+    expect(() => loadConfig({ ...base, L2POP_FAULTS: 'somewhere=0.5' })).toThrow(/L2POP_FAULTS/);
+  });
+
+  it('reads the rollout and the fault points', () => {
+    const c = loadConfig({
+      ...base,
+      L2POP_ROLLOUT_PERCENT: '25',
+      L2POP_ROLLOUT_STRATEGY: 'auto',
+      L2POP_FAULTS: 'after-commit=0.5,mid-fanout=1',
+    });
+    expect(c.defaultFlags.rollout).toEqual({ percent: 25, strategy: 'auto' });
+    expect(c.faults).toEqual({ 'after-commit': 0.5, 'mid-fanout': 1 });
+  });
+});

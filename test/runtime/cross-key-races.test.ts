@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
+import { dispatchEvent } from '../../src/app/dispatch.js';
+import type { FactStore } from '../../src/app/ports.js';
+import type { Deps } from '../../src/app/reconcile.js';
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { parseInboundEvent } from '../../src/contracts/parse.js';
+import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createFactOracle } from '../support/fact-oracle.js';
+import { createTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * Two events on different keys that touch the same network, committed at the same time on the
+ * real DynamoDB (docs/crash-safety.md, "cross-key races"): the loser must conflict and re-plan.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack('races');
+});
+afterAll(() => stack?.destroy());
+
+const ev = (o: Record<string, unknown>) => parseInboundEvent(JSON.stringify({ v: 1, ...o }));
+const net = (i: number) => ({ id: `n${i}`, networkType: 'vxlan', segmentId: 100 + i });
+const agent = (host: string, ip: string, rev: number, kernel = false) =>
+  ev({
+    type: 'agent.report',
+    host,
+    tunnelIp: ip,
+    agentType: 'x',
+    networkTypes: ['vxlan'],
+    capabilities: kernel ? { learning: false, arp: 'proxy' } : { learning: true, arp: 'responder' },
+    bootId: 'b1',
+    revision: rev,
+  });
+const port = (
+  id: string,
+  n: number,
+  host: string,
+  mac: string,
+  rev = 1,
+  owner = 'compute:nova',
+  device = `vm-${id}`,
+) =>
+  ev({
+    type: 'port.upsert',
+    network: net(n),
+    port: {
+      id,
+      networkId: `n${n}`,
+      mac,
+      ips: [`10.${n % 250}.${Number.parseInt(mac.slice(-5, -3), 16)}.${Number.parseInt(mac.slice(-2), 16)}`],
+      deviceOwner: owner,
+      deviceId: device,
+      host,
+      status: 'ACTIVE',
+      dvrHosts: [],
+      revision: rev,
+    },
+  });
+
+type Wrap = (store: FactStore, hold: () => Promise<void>) => FactStore;
+
+/** Holds a racer at the first call of a store method (after it returns, or before a commit). */
+const holdAfter =
+  (method: 'listHostNetworks' | 'listRouterPorts' | 'listHaNetworks', nth = 1): Wrap =>
+  (store, hold) => {
+    let calls = 0;
+    const wrapped = async (...args: unknown[]) => {
+      const r = await (store[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+      if (++calls === nth) await hold();
+      return r;
+    };
+    return { ...store, [method]: wrapped } as FactStore;
+  };
+const holdBeforeCommit: Wrap = (store, hold) => ({
+  ...store,
+  commit: async (c) => {
+    await hold();
+    return store.commit(c);
+  },
+});
+
+/**
+ * Runs `setup`, then starts `held`, which stops at the point `wrap` names, runs `other` to the end,
+ * releases `held`, resolves resyncs, and compares every agent with the desired state.
+ */
+async function race(
+  label: string,
+  setup: InboundEvent[],
+  held: InboundEvent[],
+  wrap: Wrap,
+  other: InboundEvent[],
+) {
+  const agents = createTableAgents();
+  let conflicts = 0;
+  const deps = (): Deps => {
+    const s = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
+    const store: FactStore = {
+      ...s,
+      commit: async (c) => {
+        const r = await s.commit(c);
+        if (r === 'conflict') conflicts++;
+        return r;
+      },
+    };
+    return { store, publisher: agents.publisher, maxAttempts: 20 };
+  };
+  for (const e of setup) await dispatchEvent(deps(), e);
+  let open = () => {};
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  let reached = () => {};
+  const arrived = new Promise<void>((r) => {
+    reached = r;
+  });
+  let holding = false;
+  const hold = async () => {
+    if (holding) return;
+    holding = true;
+    reached();
+    await gate;
+  };
+  const d = deps();
+  const heldRun = (async () => {
+    for (const e of held) await dispatchEvent({ ...d, store: wrap(d.store, hold) }, e);
+  })();
+  await Promise.race([arrived, heldRun]);
+  expect(holding).toBe(true);
+  for (const e of other) await dispatchEvent(deps(), e);
+  open();
+  await heldRun;
+  for (let i = 0; i < 5; i++)
+    for (const g of agents.takeGaps())
+      await dispatchEvent(deps(), ev({ type: 'agent.resync', host: g.host, networkId: g.networkId }));
+  const oracle = createFactOracle();
+  for (const e of [...setup, ...held, ...other]) oracle.apply(e);
+  const diffs: string[] = [];
+  for (const [networkId, views] of oracle.desired())
+    for (const host of oracle.hosts())
+      if (JSON.stringify(views.get(host) ?? {}) !== JSON.stringify(agents.table(host, networkId)))
+        diffs.push(
+          `${label} ${host}/${networkId} want ${JSON.stringify(views.get(host) ?? {})} got ${JSON.stringify(agents.table(host, networkId))}`,
+        );
+  return { diffs, conflicts };
+}
+
+const mb = (rev: number) =>
+  ev({
+    type: 'flags.set',
+    flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
+    revision: rev,
+  });
+
+describe('cross-key races on DynamoDB: one event is held at a point while another commits', () => {
+  const joinSetup = (p: string, i: number) => [
+    agent(`${p}h1`, `192.0.${i}.1`, 1),
+    agent(`${p}h2`, `192.0.${i}.2`, 1),
+    port(`${p}x`, 1000 + i, `${p}h1`, `fa:16:3e:01:${i.toString(16).padStart(2, '0')}:01`),
+  ];
+  const join = (p: string, i: number) =>
+    port(`${p}y`, 1000 + i, `${p}h2`, `fa:16:3e:01:${i.toString(16).padStart(2, '0')}:02`);
+  const report = (p: string, i: number) => agent(`${p}h2`, `198.51.${i}.2`, 2);
+
+  it('a port event that makes a host join is held before its commit while the agent reports a new VTEP: it conflicts and re-plans', async () => {
+    const r = await race('a', joinSetup('a', 1), [join('a', 1)], holdBeforeCommit, [report('a', 1)]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('an agent report is held after listing its networks while the host joins another: its repair pass fixes that network', async () => {
+    const r = await race('b', joinSetup('b', 2), [report('b', 2)], holdAfter('listHostNetworks'), [
+      join('b', 2),
+    ]);
+    expect(r.diffs).toEqual([]);
+  });
+
+  it('a new HA port is held before its commit while the flags flip: it conflicts and takes the new strategy', async () => {
+    const setup = [
+      agent('ch1', '203.0.113.1', 1),
+      agent('ch2', '203.0.113.2', 1, true),
+      ev({ type: 'ha.schedule', routerId: 'cr', hosts: ['ch1', 'ch2'], revision: 1 }),
+      ev({ type: 'ha.state', routerId: 'cr', host: 'ch1', state: 'active', seq: 1 }),
+      port('cvm', 2001, 'ch2', 'fa:16:3e:10:00:01'),
+    ];
+    const ha = port(
+      'cha',
+      2001,
+      'ch1',
+      'fa:16:3e:10:00:02',
+      1,
+      'network:ha_router_replicated_interface',
+      'cr',
+    );
+    const r = await race('c', setup, [ha], holdBeforeCommit, [mb(1)]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('an HA failover is held after listing the router ports while an interface is added: the router port-set check makes it re-plan', async () => {
+    const setup = [
+      agent('dh1', '198.18.0.1', 1, true),
+      agent('dh2', '198.18.0.2', 1, true),
+      agent('dh3', '198.18.0.3', 1, true),
+      mb(100),
+      ev({ type: 'ha.schedule', routerId: 'dr', hosts: ['dh1', 'dh2'], revision: 1 }),
+      ev({ type: 'ha.state', routerId: 'dr', host: 'dh1', state: 'active', seq: 1 }),
+      port('dvm', 3001, 'dh3', 'fa:16:3e:20:00:01'),
+      port('dvm2', 3002, 'dh3', 'fa:16:3e:20:00:03'),
+      port('dif1', 3002, 'dh1', 'fa:16:3e:20:00:04', 1, 'network:ha_router_replicated_interface', 'dr'),
+    ];
+    const failover = [ev({ type: 'ha.state', routerId: 'dr', host: 'dh2', state: 'active', seq: 2 })];
+    const iface = port(
+      'dif2',
+      3001,
+      'dh1',
+      'fa:16:3e:20:00:02',
+      1,
+      'network:ha_router_replicated_interface',
+      'dr',
+    );
+    // The first listRouterPorts call flushes outboxes; the second is the planning read.
+    const r = await race('d', setup, failover, holdAfter('listRouterPorts', 2), [iface]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('the first HA event of a router is held after listing its ports while its first interface arrives: it re-plans with it', async () => {
+    const setup = [
+      agent('eh1', '198.18.1.1', 1),
+      agent('eh2', '198.18.1.2', 1),
+      agent('eh3', '198.18.1.3', 1),
+      ev({
+        type: 'flags.set',
+        flags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
+        revision: 200,
+      }),
+      port('evm', 4001, 'eh3', 'fa:16:3e:30:00:01'),
+    ];
+    const schedule = [ev({ type: 'ha.schedule', routerId: 'er', hosts: ['eh1', 'eh2'], revision: 1 })];
+    const iface = port(
+      'eif',
+      4001,
+      'eh1',
+      'fa:16:3e:30:00:02',
+      1,
+      'network:ha_router_replicated_interface',
+      'er',
+    );
+    const r = await race('e', setup, schedule, holdAfter('listRouterPorts', 2), [iface]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
+import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
+import type { FactStore } from '../../src/app/ports.js';
+import { DEFAULT_FLAGS } from '../../src/core/flags.js';
+import { anAgent, anOutbox, aPort, aRouter, aState, commitOf, NETWORK } from '../support/fact-fixtures.js';
+import { createTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * The FactStore contract, run against the in-memory fake and the DynamoDB adapter on DynamoDB
+ * Local with the same assertions, so the fake the use-case tests rely on cannot drift (style.md §10).
+ */
+let stack: TestStack;
+let n = 0;
+beforeAll(async () => {
+  stack = await createTestStack('contract');
+});
+afterAll(() => stack?.destroy());
+
+const factories: [string, () => FactStore][] = [
+  ['memory', () => createMemoryStore()],
+  // One table; every store instance gets its own id space through a distinct network/host prefix.
+  ['dynamodb', () => createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName })],
+];
+
+describe.each(factories)('FactStore contract: %s', (_name, make) => {
+  const fresh = () => {
+    n++;
+    const store = make();
+    const net = { ...NETWORK, id: `net-${n}` };
+    return { store, net, id: (s: string) => `${s}-${n}` };
+  };
+
+  it('returns nothing for unknown keys and the default flags at revision 0', async () => {
+    const { store, id } = fresh();
+    expect(await store.getNetworkState(id('nope'))).toBeUndefined();
+    expect(await store.getPort(id('nope'))).toBeUndefined();
+    expect(await store.getRouter(id('nope'))).toBeUndefined();
+    expect(await store.getAgent(id('nope'))).toBeUndefined();
+    expect(await store.getMacOwner(id('nope'), 'fa:16:3e:00:00:01')).toBeUndefined();
+    expect(await store.listNetworkPorts(id('nope'))).toEqual([]);
+    expect(await store.listOutbox(id('nope'))).toEqual([]);
+    expect(await store.getFlags()).toEqual({ flags: DEFAULT_FLAGS, revision: 0 });
+  });
+
+  it('guards a port on its revision and keeps a deleted port as a tombstone', async () => {
+    const { store, net, id } = fresh();
+    const p = aPort({ id: id('p'), networkId: net.id, deviceId: id('vm') });
+    expect(await store.commit(commitOf({ ports: [{ value: p, expected: null }] }))).toBe('committed');
+    expect(await store.commit(commitOf({ ports: [{ value: p, expected: null }] }))).toBe('conflict');
+    expect(await store.getPort(p.id, net.id)).toEqual(p);
+    expect(await store.getPort(p.id)).toEqual(p);
+    expect(await store.getPort(p.id, 'some-other-network')).toEqual(p);
+    const p2 = { ...p, revision: 2, ips: ['10.0.0.12'] };
+    expect(await store.commit(commitOf({ ports: [{ value: p2, expected: 5 }] }))).toBe('conflict');
+    expect(await store.commit(commitOf({ ports: [{ value: p2, expected: 1, previous: p }] }))).toBe(
+      'committed',
+    );
+    expect(await store.listNetworkPorts(net.id)).toEqual([p2]);
+    const gone = { id: p.id, networkId: net.id, revision: 3, deleted: true as const };
+    expect(await store.commit(commitOf({ ports: [{ value: gone, expected: 2, previous: p2 }] }))).toBe(
+      'committed',
+    );
+    expect(await store.getPort(p.id, net.id)).toEqual(gone);
+    expect(await store.listNetworkPorts(net.id)).toEqual([]);
+  });
+
+  it('lists the live ports of a router, following device changes and deletes', async () => {
+    const { store, net, id } = fresh();
+    const r = id('r');
+    const a = aPort({
+      id: id('a'),
+      networkId: net.id,
+      deviceOwner: 'network:ha_router_replicated_interface',
+      deviceId: r,
+    });
+    const b = aPort({
+      id: id('b'),
+      networkId: net.id,
+      mac: 'fa:16:3e:00:00:02',
+      deviceOwner: 'network:router_gateway',
+      deviceId: r,
+    });
+    await store.commit(
+      commitOf({
+        ports: [
+          { value: a, expected: null },
+          { value: b, expected: null },
+        ],
+      }),
+    );
+    const sorted = async () => (await store.listRouterPorts(r)).sort((x, y) => (x.id < y.id ? -1 : 1));
+    expect(await sorted()).toEqual([a, b]);
+    const a2 = { ...a, host: 'h2', revision: 2 };
+    await store.commit(commitOf({ ports: [{ value: a2, expected: 1 }] }));
+    expect(await sorted()).toEqual([a2, b]);
+    const b2 = { ...b, deviceId: id('other'), revision: 2 };
+    await store.commit(commitOf({ ports: [{ value: b2, expected: 1, previous: b }] }));
+    expect(await sorted()).toEqual([a2]);
+    await store.commit(
+      commitOf({
+        ports: [{ value: { id: a.id, networkId: net.id, revision: 3, deleted: true }, expected: 2 }],
+      }),
+    );
+    expect(await store.listRouterPorts(r)).toEqual([]);
+  });
+
+  it('counts changes of a router port set, whether the router exists or not', async () => {
+    const { store, net, id } = fresh();
+    const r = id('r');
+    expect(await store.getRouterPortsVersion(r)).toBe(0);
+    const a = aPort({
+      id: id('a'),
+      networkId: net.id,
+      deviceOwner: 'network:router_centralized_snat',
+      deviceId: r,
+    });
+    await store.commit(commitOf({ ports: [{ value: a, expected: null }] }));
+    expect(await store.getRouterPortsVersion(r)).toBe(1);
+    await store.commit(
+      commitOf({ ports: [{ value: { ...a, host: 'h9', revision: 2 }, expected: 1, previous: a }] }),
+    );
+    expect(await store.getRouterPortsVersion(r)).toBe(1);
+    const vm = aPort({ id: id('vm'), networkId: net.id, mac: 'fa:16:3e:00:00:09', deviceId: r });
+    await store.commit(commitOf({ ports: [{ value: vm, expected: null }] }));
+    expect(await store.listRouterPorts(r)).toHaveLength(1);
+    expect(await store.commit(commitOf({ checks: [{ kind: 'routerPorts', id: r, version: 0 }] }))).toBe(
+      'conflict',
+    );
+    expect(await store.commit(commitOf({ checks: [{ kind: 'routerPorts', id: r, version: 1 }] }))).toBe(
+      'committed',
+    );
+    await store.commit(
+      commitOf({
+        ports: [{ value: { id: a.id, networkId: net.id, revision: 3, deleted: true }, expected: 2 }],
+      }),
+    );
+    expect(await store.getRouterPortsVersion(r)).toBe(2);
+  });
+
+  it('keeps a MAC with one owner until it is released', async () => {
+    const { store, net } = fresh();
+    const mac = 'fa:16:3e:aa:bb:cc';
+    expect(await store.commit(commitOf({ macs: [{ networkId: net.id, mac, owner: 'p1' }] }))).toBe(
+      'committed',
+    );
+    expect(await store.commit(commitOf({ macs: [{ networkId: net.id, mac, owner: 'p1' }] }))).toBe(
+      'committed',
+    );
+    expect(await store.commit(commitOf({ macs: [{ networkId: net.id, mac, owner: 'p2' }] }))).toBe(
+      'conflict',
+    );
+    expect(await store.getMacOwner(net.id, mac)).toBe('p1');
+    await store.commit(commitOf({ macs: [{ networkId: net.id, mac, owner: null }] }));
+    expect(await store.getMacOwner(net.id, mac)).toBeUndefined();
+    expect(await store.commit(commitOf({ macs: [{ networkId: net.id, mac, owner: 'p2' }] }))).toBe(
+      'committed',
+    );
+  });
+
+  it('guards routers on version, agents on revision and flags on revision', async () => {
+    const { store, id } = fresh();
+    const r = aRouter({ id: id('r') });
+    expect(await store.commit(commitOf({ routers: [{ value: r, expected: null }] }))).toBe('committed');
+    expect(await store.commit(commitOf({ routers: [{ value: { ...r, version: 2 }, expected: 0 }] }))).toBe(
+      'conflict',
+    );
+    expect(await store.commit(commitOf({ routers: [{ value: { ...r, version: 2 }, expected: 1 }] }))).toBe(
+      'committed',
+    );
+    expect(await store.getRouter(r.id)).toEqual({ ...r, version: 2 });
+    const a = anAgent({ host: id('h') });
+    expect(await store.commit(commitOf({ agents: [{ value: a, expected: null }] }))).toBe('committed');
+    expect(await store.commit(commitOf({ agents: [{ value: { ...a, revision: 2 }, expected: 7 }] }))).toBe(
+      'conflict',
+    );
+    expect(await store.getAgent(a.host)).toEqual(a);
+  });
+
+  it('guards a network on its write counter and indexes its hosts and HA routers', async () => {
+    const { store, net, id } = fresh();
+    const [h1, h2] = [id('h1'), id('h2')];
+    const m = { tunnelIp: '192.0.2.1', haView: 'tunnel' as const };
+    const s1 = aState({ network: net, seq: 1, index: { counts: { [h1]: 1 }, members: { [h1]: m } } });
+    expect(await store.commit(commitOf({ networks: [{ value: s1, expected: null }] }))).toBe('committed');
+    expect(await store.getNetworkState(net.id)).toEqual(s1);
+    expect(await store.listHostNetworks(h1)).toEqual([net.id]);
+    const s2 = {
+      ...s1,
+      seq: 2,
+      index: { counts: { [h2]: 2 }, members: {} },
+      strategies: { [id('r')]: 'auto' as const },
+    };
+    expect(await store.commit(commitOf({ networks: [{ value: s2, expected: 0 }] }))).toBe('conflict');
+    expect(await store.commit(commitOf({ networks: [{ value: s2, expected: 1, previous: s1 }] }))).toBe(
+      'committed',
+    );
+    expect(await store.listHostNetworks(h1)).toEqual([]);
+    expect(await store.listHostNetworks(h2)).toEqual([net.id]);
+    expect(await store.listHaNetworks()).toContain(net.id);
+    const s3 = { ...s2, seq: 3, index: { counts: {}, members: {} } };
+    expect(await store.commit(commitOf({ networks: [{ value: s3, expected: 2 }] }))).toBe('committed');
+    expect(await store.listHostNetworks(h2)).toEqual([]);
+  });
+
+  it('fails a whole commit when one check or guard fails, writing nothing', async () => {
+    const { store, net, id } = fresh();
+    const a = anAgent({ host: id('h') });
+    await store.commit(commitOf({ agents: [{ value: a, expected: null }] }));
+    const p = aPort({ id: id('p'), networkId: net.id });
+    const stale = commitOf({
+      ports: [{ value: p, expected: null }],
+      checks: [{ kind: 'agent', host: a.host, revision: 0 }],
+    });
+    expect(await store.commit(stale)).toBe('conflict');
+    expect(await store.getPort(p.id, net.id)).toBeUndefined();
+    const checks = [
+      { kind: 'agent' as const, host: a.host, revision: 1 },
+      { kind: 'agent' as const, host: id('absent'), revision: null },
+      { kind: 'router' as const, id: id('r'), version: null },
+      { kind: 'flags' as const, revision: 0 },
+    ];
+    expect(await store.commit(commitOf({ ports: [{ value: p, expected: null }], checks }))).toBe('committed');
+    expect(await store.commit(commitOf({ checks: [{ kind: 'flags', revision: 3 }] }))).toBe('conflict');
+  });
+
+  it('keeps outbox records until deleted, whatever their size', async () => {
+    const { store, net } = fresh();
+    const small = anOutbox({ networkId: net.id });
+    const entries = Array.from({ length: 40_000 }, (_, i) => [
+      `fa:16:3e:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    ]) as [string, string][];
+    const big = anOutbox({
+      networkId: net.id,
+      key: '000000000002',
+      version: 2,
+      commands: Array.from({ length: 14 }, (_, part) => ({
+        host: 'h9',
+        command: {
+          v: 1 as const,
+          kind: 'snapshot' as const,
+          networkId: net.id,
+          version: 2,
+          segment: { networkType: 'vxlan', segmentId: 1 },
+          part: { index: part, count: 14 },
+          fdb_entries: {
+            [net.id]: {
+              segment_id: 1,
+              network_type: 'vxlan',
+              ports: { [`192.0.2.${part}`]: entries.slice(part * 3000, part * 3000 + 3000) },
+            },
+          },
+        },
+      })),
+    });
+    expect(await store.commit(commitOf({ outbox: [small, big] }))).toBe('committed');
+    const listed = (await store.listOutbox(net.id)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    expect(listed).toEqual([small, big]);
+    await store.deleteOutbox(net.id, big.key);
+    await store.deleteOutbox(net.id, small.key);
+    expect(await store.listOutbox(net.id)).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { agentQueueName } from '../../src/adapters/aws/agent-queues.js';
+import { parseAgentCommand } from '../../src/contracts/commands.js';
+import type { PlannedCommand } from '../../src/core/commands.js';
+import { createTableAgents } from '../../src/sim/table-agents.js';
+
+export interface QueueAgentsOptions {
+  readonly sqs: SQSClient;
+  readonly prefix: string;
+  /** The agent-events queue, where a gap turns into an `agent.resync`. */
+  readonly agentEventsUrl: string;
+}
+
+/**
+ * Simulated agents on their real per-agent FIFO queues: each message is parsed with the wire
+ * schema (so a malformed command fails the test), applied with the shared protocol function,
+ * and deleted; a version gap sends an `agent.resync` as a real agent would.
+ */
+export function createQueueAgents(options: QueueAgentsOptions) {
+  const agents = createTableAgents();
+  const urls = new Map<string, string>();
+  const received = { messages: 0, gaps: 0, resyncs: 0 };
+
+  const urlOf = async (host: string): Promise<string | undefined> => {
+    const known = urls.get(host);
+    if (known) return known;
+    try {
+      const res = await options.sqs.send(
+        new GetQueueUrlCommand({ QueueName: agentQueueName(options.prefix, host) }),
+      );
+      if (res.QueueUrl) urls.set(host, res.QueueUrl);
+      return res.QueueUrl;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** Receives and applies everything currently in one host's queue; returns how many it applied. */
+  const pumpHost = async (host: string): Promise<number> => {
+    const QueueUrl = await urlOf(host);
+    if (!QueueUrl) return 0;
+    let n = 0;
+    for (;;) {
+      const res = await options.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      const messages = res.Messages ?? [];
+      if (messages.length === 0) return n;
+      for (const m of messages) {
+        const command = parseAgentCommand(m.Body ?? '') as PlannedCommand;
+        agents.deliver(host, command);
+        received.messages++;
+        n++;
+      }
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
+      for (const gap of agents.takeGaps()) {
+        received.gaps++;
+        received.resyncs++;
+        const body = JSON.stringify({
+          type: 'agent.resync',
+          v: 1,
+          host: gap.host,
+          networkId: gap.networkId,
+          reason: 'gap',
+        });
+        await options.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: options.agentEventsUrl,
+            MessageBody: body,
+            MessageGroupId: gap.host,
+          }),
+        );
+      }
+    }
+  };
+
+  return {
+    agents,
+    received,
+    /** One pass over every host's queue. */
+    async pump(hosts: readonly string[]): Promise<number> {
+      const counts = await Promise.all(hosts.map(pumpHost));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}
+
+export type QueueAgents = ReturnType<typeof createQueueAgents>;

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { type AwsClients, createAwsClients } from '../../src/adapters/aws/aws-clients.js';
+import { createLocalResources, type LocalResources } from '../../src/runtime/local-resources.js';
+
+export interface TestStack {
+  readonly clients: AwsClients;
+  readonly resources: LocalResources;
+  readonly tableName: string;
+  readonly endpoints: { readonly dynamo: string; readonly sqs: string };
+  destroy(): void;
+}
+
+/** A fresh table and inbound queues from infra/resources.yml, under a unique stack name. */
+export async function createTestStack(label: string): Promise<TestStack> {
+  const endpoints = { dynamo: inject('ddbEndpoint'), sqs: inject('sqsEndpoint') };
+  const clients = createAwsClients({
+    region: 'us-east-1',
+    dynamoEndpoint: endpoints.dynamo,
+    sqsEndpoint: endpoints.sqs,
+  });
+  const stackName = `t-${label}-${randomUUID().slice(0, 8)}`;
+  const resources = await createLocalResources({ dynamo: clients.dynamo, sqs: clients.sqs, stackName });
+  const tableName = resources.tables.StateTable;
+  if (!tableName) throw new Error('infra/resources.yml has no StateTable');
+  return { clients, resources, tableName, endpoints, destroy: () => clients.destroy() };
+}
