@@ -1,0 +1,87 @@
+import type { AgentReportEvent, AgentResyncEvent } from '../src/contracts/events.js';
+
+/** What an agent sends: its report on start, and resync requests. */
+export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent;
+
+export interface ReceivedCommand {
+  /** The raw message body: untrusted until `parseAgentCommandBody` accepts it. */
+  readonly body: string;
+  /** Handle to acknowledge it (an SQS receipt handle). */
+  readonly receipt: string;
+}
+
+/**
+ * The agent's link to the controller: its own command queue in, the agent-events queue out.
+ * In the cloud that is SQS (long poll `ReceiveMessage`, `DeleteMessage` as ack, `SendMessage`);
+ * the test harness uses stdin/stdout, unit tests the in-memory one below. A message that is not
+ * acknowledged comes back (SQS: after its visibility timeout), so a transient failure retries.
+ */
+export interface AgentTransport {
+  /** Waits for the next messages, in queue order; resolves `[]` when `signal` aborts. */
+  receive(signal: AbortSignal): Promise<readonly ReceivedCommand[]>;
+  ack(message: ReceivedCommand): Promise<void>;
+  send(event: AgentOutboundEvent): Promise<void>;
+}
+
+export interface MemoryTransport extends AgentTransport {
+  /** Enqueues a command body. */
+  push(body: string): void;
+  /** Everything the agent sent, in order. */
+  readonly sent: AgentOutboundEvent[];
+  /** Returns received-but-unacknowledged messages to the front of the queue (a visibility timeout). */
+  redeliverUnacked(): void;
+  /** Messages waiting plus in flight. */
+  readonly depth: number;
+}
+
+/** An in-memory queue with SQS's at-least-once shape, for tests and local runs. */
+export function createMemoryTransport(batchSize = 10): MemoryTransport {
+  const queue: { body: string; receipt: string }[] = [];
+  const inflight = new Map<string, string>();
+  const sent: AgentOutboundEvent[] = [];
+  let waiter: (() => void) | null = null;
+  let seq = 0;
+  const wake = () => {
+    const w = waiter;
+    waiter = null;
+    w?.();
+  };
+  return {
+    sent,
+    get depth() {
+      return queue.length + inflight.size;
+    },
+    push(body) {
+      queue.push({ body, receipt: `r${++seq}` });
+      wake();
+    },
+    redeliverUnacked() {
+      const back = [...inflight].map(([receipt, body]) => ({ body, receipt }));
+      inflight.clear();
+      queue.unshift(...back);
+      if (back.length > 0) wake();
+    },
+    async receive(signal) {
+      while (queue.length === 0 && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const onAbort = () => resolve();
+          waiter = () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+      }
+      if (signal.aborted) return [];
+      const batch = queue.splice(0, batchSize);
+      for (const m of batch) inflight.set(m.receipt, m.body);
+      return batch;
+    },
+    async ack(message) {
+      inflight.delete(message.receipt);
+    },
+    async send(event) {
+      sent.push(event);
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { type AgentReportEvent, agentReportV1, agentResyncV1 } from '../src/contracts/events.js';
+import { AgentCommandError, KernelCommandError } from './agent-error.js';
+import type { AgentOutboundEvent } from './agent-transport.js';
+import type { AgentLogger } from './create-logger.js';
+import { executeOps } from './execute-ops.js';
+import type { KernelExecutor } from './kernel-executor.js';
+import type { KernelOp } from './kernel-ops.js';
+import { planDeltaOps } from './kernel-ops.js';
+import { type FdbEntry, parseAgentCommandBody, type ValidatedCommand } from './parse-agent-command.js';
+import { planSnapshotOps } from './plan-snapshot-ops.js';
+import { type DeviceState, readDeviceState } from './read-device-state.js';
+import { SnapshotAssembler } from './snapshot-assembler.js';
+import { decideDelta, decideLeave, decideSnapshot, type HeldNetwork } from './version-gate.js';
+import { type DeviceSettings, deleteVxlanDevice, prepareVxlanDevice } from './vxlan-device.js';
+
+const EMPTY_DEVICE: DeviceState = { flood: new Set(), unicast: new Map(), neigh: new Map() };
+
+export interface AgentConfig extends DeviceSettings {
+  readonly host: string;
+  readonly agentType: string;
+  readonly bootId: string;
+  /** Minimum milliseconds between two resync requests for one network. */
+  readonly resyncIntervalMs: number;
+}
+
+export interface AgentDeps {
+  readonly config: AgentConfig;
+  readonly executor: KernelExecutor;
+  readonly send: (event: AgentOutboundEvent) => Promise<void>;
+  readonly log: AgentLogger;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/** What became of one message. Only `failed` leaves it unacknowledged (SQS retries it). */
+export type AgentOutcome =
+  | { readonly kind: 'applied'; readonly networkId: string; readonly version: number; readonly ops: number }
+  | { readonly kind: 'stale' | 'gap' | 'buffered'; readonly networkId: string; readonly version: number }
+  | { readonly kind: 'rejected'; readonly code: string; readonly message: string }
+  | { readonly kind: 'failed'; readonly message: string };
+
+export interface Agent {
+  handle(body: string): Promise<AgentOutcome>;
+  /** The `agent.report` this agent sends on start: its capabilities, truthfully. */
+  report(): AgentReportEvent;
+  held(networkId: string): HeldNetwork | undefined;
+}
+
+/**
+ * The reference L2 agent: keeps the version it holds per network, applies deltas only on top of
+ * that version, turns snapshots into "exactly this" by diffing against the kernel, and asks for a
+ * snapshot on any gap. Commands for one agent come from one FIFO queue and are handled one at a
+ * time, so there is no concurrency inside.
+ */
+export function createAgent(deps: AgentDeps): Agent {
+  const { config, executor, log } = deps;
+  const held = new Map<string, HeldNetwork>();
+  const vniOwner = new Map<number, string>();
+  const resyncAt = new Map<string, number>();
+  const assembler = new SnapshotAssembler();
+  // Devices checked and in service since the last failure: a delta on a known device costs no
+  // extra `ip link show`.
+  const ensured = new Map<number, string>();
+
+  /** Writes `ops` to the segment's device, creating it first and putting it in service last. */
+  const program = async (
+    vni: number,
+    plan: (dev: string, created: boolean) => Promise<KernelOp[]>,
+  ): Promise<number> => {
+    const known = ensured.get(vni);
+    const prepared =
+      known === undefined
+        ? await prepareVxlanDevice(executor, vni, config)
+        : { dev: known, created: false, activate: null };
+    const ops = await plan(prepared.dev, prepared.created);
+    await executeOps(executor, ops);
+    if (prepared.activate) await executor.run('ip', prepared.activate);
+    ensured.set(vni, prepared.dev);
+    return ops.length;
+  };
+  const dropDevice = async (vni: number): Promise<void> => {
+    ensured.delete(vni);
+    vniOwner.delete(vni);
+    await deleteVxlanDevice(executor, vni);
+  };
+
+  const requestResync = async (networkId: string): Promise<void> => {
+    const last = resyncAt.get(networkId);
+    if (last !== undefined && deps.now() - last < config.resyncIntervalMs) return;
+    resyncAt.set(networkId, deps.now());
+    await deps.send(
+      agentResyncV1.parse({ type: 'agent.resync', v: 1, host: config.host, networkId, reason: 'gap' }),
+    );
+  };
+
+  const claimVni = async (networkId: string, vni: number): Promise<void> => {
+    const owner = vniOwner.get(vni);
+    if (owner !== undefined && owner !== networkId) {
+      throw new AgentCommandError('segment_mismatch', `VNI ${vni} already carries network ${owner}`);
+    }
+    const previous = held.get(networkId);
+    if (previous && !previous.left && previous.vni !== null && previous.vni !== vni)
+      await dropDevice(previous.vni);
+    vniOwner.set(vni, networkId);
+  };
+
+  const applySnapshot = async (
+    networkId: string,
+    version: number,
+    vni: number,
+    entries: readonly FdbEntry[],
+  ) => {
+    await claimVni(networkId, vni);
+    ensured.delete(vni); // a snapshot is the repair path: re-check the device itself too
+    const n = await program(vni, async (dev, created) =>
+      planSnapshotOps(
+        dev,
+        config.proxy,
+        entries,
+        created ? EMPTY_DEVICE : await readDeviceState(executor, dev),
+        config.bridgePrefix !== null,
+      ),
+    );
+    held.set(networkId, { version, vni, left: false, dirty: false });
+    resyncAt.delete(networkId);
+    return n;
+  };
+
+  const apply = async (cmd: ValidatedCommand): Promise<AgentOutcome> => {
+    const h = held.get(cmd.networkId);
+    const base = { networkId: cmd.networkId, version: cmd.version };
+    if (cmd.kind === 'leave') {
+      if (decideLeave(h, cmd.version) === 'stale') return { kind: 'stale', ...base };
+      assembler.drop(cmd.networkId);
+      if (h?.vni != null && !h.left) await dropDevice(h.vni);
+      held.set(cmd.networkId, { version: cmd.version, vni: h?.vni ?? null, left: true, dirty: false });
+      return { kind: 'applied', ...base, ops: 1 };
+    }
+    if (cmd.kind === 'snapshot') {
+      if (decideSnapshot(h, cmd.version) === 'stale') return { kind: 'stale', ...base };
+      const entries = assembler.add(cmd);
+      if (!entries) return { kind: 'buffered', ...base };
+      return {
+        kind: 'applied',
+        ...base,
+        ops: await applySnapshot(cmd.networkId, cmd.version, cmd.vni, entries),
+      };
+    }
+    const decision = decideDelta(h, cmd.version, cmd.base);
+    if (decision === 'stale') return { kind: 'stale', ...base };
+    // A delta for another segment than the device holds cannot apply on top of it.
+    const moved = h !== undefined && !h.left && h.vni !== null && h.vni !== cmd.vni;
+    if (decision === 'gap' || moved) {
+      await requestResync(cmd.networkId);
+      return { kind: 'gap', ...base };
+    }
+    await claimVni(cmd.networkId, cmd.vni);
+    const n = await program(cmd.vni, async (dev) =>
+      planDeltaOps(dev, config.proxy, cmd.steps, config.bridgePrefix !== null),
+    );
+    held.set(cmd.networkId, { version: cmd.version, vni: cmd.vni, left: false, dirty: false });
+    return { kind: 'applied', ...base, ops: n };
+  };
+
+  return {
+    held: (networkId) => held.get(networkId),
+    report: () =>
+      agentReportV1.parse({
+        type: 'agent.report',
+        v: 1,
+        host: config.host,
+        tunnelIp: config.tunnelIp,
+        agentType: config.agentType,
+        networkTypes: ['vxlan'],
+        capabilities: { learning: config.learning, arp: config.proxy ? 'proxy' : 'off' },
+        bootId: config.bootId,
+        revision: Math.floor(deps.now()),
+      }),
+    async handle(body) {
+      const started = deps.now();
+      let cmd: ValidatedCommand | undefined;
+      try {
+        cmd = parseAgentCommandBody(body, config.tunnelIp);
+        const outcome = await apply(cmd);
+        log.info(outcome.kind, { ...outcome, command: cmd.kind, ms: deps.now() - started });
+        return outcome;
+      } catch (err) {
+        if (err instanceof AgentCommandError) {
+          log.warn('rejected', { code: err.code, error: err.message, networkId: cmd?.networkId });
+          return { kind: 'rejected', code: err.code, message: err.message };
+        }
+        if (err instanceof KernelCommandError && cmd) {
+          const h = held.get(cmd.networkId);
+          if (h) held.set(cmd.networkId, { ...h, dirty: true });
+          ensured.clear();
+          log.error('kernel_failed', { networkId: cmd.networkId, version: cmd.version, error: err.message });
+          await requestResync(cmd.networkId);
+          return { kind: 'failed', message: err.message };
+        }
+        throw err;
+      }
+    },
+  };
+}

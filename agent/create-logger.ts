@@ -1,0 +1,37 @@
+import type { Writable } from 'node:stream';
+
+export interface AgentLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * JSON lines with an epoch-millisecond timestamp `t` (sub-millisecond, from the monotonic clock
+ * anchored at process start), so the failover harness can line agent work up with keepalived's
+ * notify timestamps and ping's `-D` timestamps.
+ */
+export function createLogger(out: Writable, base: Record<string, unknown>): AgentLogger {
+  const write = (level: string, msg: string, fields: Record<string, unknown> = {}) => {
+    const t = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+    out.write(`${JSON.stringify({ t, level, msg, ...base, ...fields })}\n`);
+  };
+  return {
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+  };
+}
+
+/** A logger that keeps lines in memory (tests). */
+export function createMemoryLogger(): AgentLogger & {
+  readonly lines: { level: string; msg: string; fields: Record<string, unknown> }[];
+} {
+  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  return {
+    lines,
+    info: (msg, fields = {}) => lines.push({ level: 'info', msg, fields }),
+    warn: (msg, fields = {}) => lines.push({ level: 'warn', msg, fields }),
+    error: (msg, fields = {}) => lines.push({ level: 'error', msg, fields }),
+  };
+}

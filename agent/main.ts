@@ -1,0 +1,75 @@
+/**
+ * CLI entry of the reference agent: `tsx agent/main.ts --host compute1 --tunnel-ip 198.51.100.11`.
+ * Logs go to stderr as JSON lines. With `--transport stdio` commands come on stdin and events go
+ * to stdout, and it stops when stdin closes; with `--transport sqs` it long-polls its own queue.
+ * It stops on SIGTERM/SIGINT.
+ */
+
+import type { AgentTransport } from './agent-transport.js';
+import { createAgent } from './create-agent.js';
+import { createLogger } from './create-logger.js';
+import { createExecFileExecutor } from './kernel-executor.js';
+import { AGENT_USAGE, type AgentCliOptions, parseAgentConfig } from './parse-agent-config.js';
+import { runAgent } from './run-agent.js';
+import { createStdioTransport } from './stdio-transport.js';
+
+async function createTransport(options: AgentCliOptions, onClose: () => void): Promise<AgentTransport> {
+  const t = options.transport;
+  if (t.kind === 'stdio') return createStdioTransport(process.stdin, process.stdout, onClose);
+  // Loaded only for SQS, so the stdio agent of the data-plane harness starts without the SDK.
+  const [{ SQSClient }, { createSqsTransport }] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('./sqs-transport.js'),
+  ]);
+  const client = new SQSClient({ region: t.region, ...(t.endpoint ? { endpoint: t.endpoint } : {}) });
+  return createSqsTransport({
+    client,
+    commandQueueUrl: t.commandQueueUrl,
+    eventQueueUrl: t.eventQueueUrl,
+    host: options.config.host,
+  });
+}
+
+async function main(): Promise<number> {
+  let options: AgentCliOptions;
+  try {
+    options = parseAgentConfig(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${AGENT_USAGE}\n`);
+    return 2;
+  }
+  const { config, netns } = options;
+  const log = createLogger(process.stderr, { host: config.host });
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
+  const transport = await createTransport(options, () => stop.abort());
+  const executor = createExecFileExecutor(netns === undefined ? {} : { netns });
+  const agent = createAgent({
+    config,
+    executor,
+    log,
+    send: (e) => transport.send(e),
+    now: () => performance.timeOrigin + performance.now(),
+  });
+  log.info('started', {
+    tunnelIp: config.tunnelIp,
+    learning: config.learning,
+    proxy: config.proxy,
+    bootId: config.bootId,
+  });
+  await runAgent(agent, transport, stop.signal);
+  log.info('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', msg: 'crashed', error: String((err as Error)?.stack ?? err) })}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,65 @@
+import { AgentCommandError } from './agent-error.js';
+import { assertConsistentEntries, type FdbEntry } from './parse-agent-command.js';
+
+/** Parts of one snapshot; 64 x 3,000 entries (SNAPSHOT_ENTRIES_PER_PART) covers a 500-host network many times over. */
+export const MAX_SNAPSHOT_PARTS = 64;
+
+export interface SnapshotPart {
+  readonly networkId: string;
+  readonly version: number;
+  readonly vni: number;
+  readonly part: { readonly index: number; readonly count: number };
+  readonly entries: readonly FdbEntry[];
+}
+
+interface Pending {
+  readonly version: number;
+  readonly vni: number;
+  readonly count: number;
+  readonly parts: Map<number, readonly FdbEntry[]>;
+}
+
+/**
+ * Collects the parts of a multi-part snapshot. Only the newest version per network is kept: a
+ * part of a newer version discards an unfinished older one, a part of an older version is dropped.
+ * Returns the whole table once every part of a version arrived, else null.
+ */
+export class SnapshotAssembler {
+  readonly #pending = new Map<string, Pending>();
+
+  add(part: SnapshotPart): readonly FdbEntry[] | null {
+    if (part.part.count > MAX_SNAPSHOT_PARTS) {
+      throw new AgentCommandError(
+        'limit_exceeded',
+        `snapshot in ${part.part.count} parts (max ${MAX_SNAPSHOT_PARTS})`,
+      );
+    }
+    if (part.part.count === 1) {
+      this.#pending.delete(part.networkId);
+      return part.entries;
+    }
+    let pending = this.#pending.get(part.networkId);
+    if (pending && part.version < pending.version) return null;
+    if (!pending || part.version > pending.version) {
+      pending = { version: part.version, vni: part.vni, count: part.part.count, parts: new Map() };
+      this.#pending.set(part.networkId, pending);
+    }
+    if (pending.count !== part.part.count || pending.vni !== part.vni) {
+      throw new AgentCommandError(
+        'invalid_snapshot_part',
+        `version ${part.version} arrived as ${pending.count} and ${part.part.count} parts or two segments`,
+      );
+    }
+    pending.parts.set(part.part.index, part.entries);
+    if (pending.parts.size < pending.count) return null;
+    this.#pending.delete(part.networkId);
+    const all: FdbEntry[] = [];
+    for (let i = 0; i < pending.count; i++) all.push(...(pending.parts.get(i) ?? []));
+    assertConsistentEntries(all);
+    return all;
+  }
+
+  drop(networkId: string): void {
+    this.#pending.delete(networkId);
+  }
+}

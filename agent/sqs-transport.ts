@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { AgentTransport, ReceivedCommand } from './agent-transport.js';
+
+export interface SqsTransportOptions {
+  readonly client: SQSClient;
+  /** This agent's own command queue (FIFO, one message group per network). */
+  readonly commandQueueUrl: string;
+  /** Where `agent.report` / `agent.resync` go. */
+  readonly eventQueueUrl: string;
+  /** The message group of this agent's events on a FIFO events queue. */
+  readonly host: string;
+  /** Long-poll wait; 20 s is SQS's maximum and the cheapest. */
+  readonly waitTimeSeconds?: number;
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'AbortedError');
+}
+
+/**
+ * The agent's queues on SQS. Receive is a long poll of up to 10 messages; in a FIFO queue SQS
+ * hands out messages of one group in order and holds back the rest of that group while any is in
+ * flight, which is what lets the agent apply per-network versions in order. Not deleting a message
+ * makes it visible again after the queue's visibility timeout (the retry of a transient failure).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+ */
+export function createSqsTransport(options: SqsTransportOptions): AgentTransport {
+  const { client, commandQueueUrl, eventQueueUrl, host } = options;
+  const fifo = eventQueueUrl.endsWith('.fifo');
+  return {
+    async receive(signal) {
+      if (signal.aborted) return [];
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: commandQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          }),
+          { abortSignal: signal },
+        );
+        return (out.Messages ?? []).flatMap((m): ReceivedCommand[] =>
+          m.ReceiptHandle === undefined ? [] : [{ body: m.Body ?? '', receipt: m.ReceiptHandle }],
+        );
+      } catch (err) {
+        if (signal.aborted || isAbort(err)) return [];
+        throw err;
+      }
+    },
+    async ack(message) {
+      await client.send(
+        new DeleteMessageCommand({ QueueUrl: commandQueueUrl, ReceiptHandle: message.receipt }),
+      );
+    },
+    async send(event) {
+      // A fresh deduplication id: two resync requests for one network minutes apart are both meant.
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: eventQueueUrl,
+          MessageBody: JSON.stringify(event),
+          ...(fifo ? { MessageGroupId: host, MessageDeduplicationId: randomUUID() } : {}),
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createMemoryTransport } from '../../agent/agent-transport.js';
+import { createAgent } from '../../agent/create-agent.js';
+import { createMemoryLogger } from '../../agent/create-logger.js';
+import { runAgent } from '../../agent/run-agent.js';
+import { createStdioTransport } from '../../agent/stdio-transport.js';
+import { createFakeKernel } from './fake-kernel.js';
+import { agentConfig, delta, FLOOD, NET, NODE1, NODE2, ROUTER, snapshot } from './fixtures.js';
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
+
+describe('runAgent over the in-memory queue', () => {
+  it('reports first, then applies commands in order and acknowledges them', async () => {
+    const transport = createMemoryTransport();
+    const kernel = createFakeKernel();
+    const agent = createAgent({
+      config: agentConfig(),
+      executor: kernel,
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => 0,
+    });
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal);
+    transport.push(snapshot(1, { [NODE1]: [FLOOD, ROUTER] }));
+    transport.push(delta(2, 1, { remove: { [NODE1]: [ROUTER] }, add: { [NODE2]: [ROUTER] } }));
+    await until(() => agent.held(NET)?.version === 2 && transport.depth === 0);
+    stop.abort();
+    await running;
+    expect(transport.sent[0]).toMatchObject({
+      type: 'agent.report',
+      host: 'compute1',
+      capabilities: { learning: false, arp: 'proxy' },
+    });
+    expect(kernel.table('vx-100').fdb).toContain(`fa:16:3e:00:00:01 ${NODE2}`);
+  });
+
+  it('leaves a failed command and everything after it unacknowledged, so redelivery applies them in order', async () => {
+    const transport = createMemoryTransport();
+    const kernel = createFakeKernel();
+    const agent = createAgent({
+      config: agentConfig(),
+      executor: kernel,
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => 0,
+    });
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal);
+    transport.push(snapshot(1, { [NODE1]: [FLOOD] }));
+    await until(() => agent.held(NET)?.version === 1);
+    kernel.failOn = 'append';
+    transport.push(`${snapshot(2, { [NODE2]: [FLOOD] })}`);
+    await until(() => agent.held(NET)?.dirty === true);
+    expect(transport.depth).toBe(1);
+    kernel.failOn = null;
+    transport.redeliverUnacked();
+    await until(() => agent.held(NET)?.version === 2 && transport.depth === 0);
+    stop.abort();
+    await running;
+    expect(kernel.table('vx-100').fdb).toEqual([`00:00:00:00:00:00 ${NODE2}`]);
+  });
+});
+
+describe('createStdioTransport', () => {
+  it('reads one command per line and writes one event per line', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let closed = false;
+    const transport = createStdioTransport(input, output, () => {
+      closed = true;
+    });
+    input.write('{"a":1}\n\n{"b":2}\n');
+    const got = await transport.receive(new AbortController().signal);
+    expect(got.map((m) => m.body)).toEqual(['{"a":1}', '{"b":2}']);
+    await transport.send({ type: 'agent.resync', v: 1, host: 'h1', networkId: NET, reason: 'gap' });
+    expect(String(output.read())).toBe(
+      `${JSON.stringify({ type: 'agent.resync', v: 1, host: 'h1', networkId: NET, reason: 'gap' })}\n`,
+    );
+    input.end();
+    await until(() => closed);
+  });
+});

@@ -1,0 +1,105 @@
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqsTransport } from '../../agent/sqs-transport.js';
+import { type LocalServer, startSqsLocal } from '../../src/runtime/local-servers.js';
+import { NET } from './fixtures.js';
+
+/** The SQS transport against a real SQS protocol server (fauxqs), FIFO queues as in the cloud. */
+describe('createSqsTransport (fauxqs)', () => {
+  let server: LocalServer;
+  let client: SQSClient;
+  let commands: string;
+  let events: string;
+
+  beforeAll(async () => {
+    server = await startSqsLocal();
+    client = new SQSClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    const fifo = { FifoQueue: 'true', VisibilityTimeout: '1' };
+    commands = (
+      await client.send(new CreateQueueCommand({ QueueName: 'agent-compute1.fifo', Attributes: fifo }))
+    ).QueueUrl as string;
+    events = (await client.send(new CreateQueueCommand({ QueueName: 'agent-events.fifo', Attributes: fifo })))
+      .QueueUrl as string;
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.stop();
+  });
+
+  const push = (body: string, id: string) =>
+    client.send(
+      new SendMessageCommand({
+        QueueUrl: commands,
+        MessageBody: body,
+        MessageGroupId: NET,
+        MessageDeduplicationId: id,
+      }),
+    );
+
+  it('receives commands in group order, redelivers what is not acknowledged, and sends events', async () => {
+    const transport = createSqsTransport({
+      client,
+      commandQueueUrl: commands,
+      eventQueueUrl: events,
+      host: 'compute1',
+      waitTimeSeconds: 1,
+    });
+    await push('{"n":1}', 'a');
+    await push('{"n":2}', 'b');
+    const signal = new AbortController().signal;
+    // Real SQS may hand out both messages of the group in one batch; fauxqs hands out one.
+    const seen: string[] = [];
+    while (seen.length < 2) {
+      for (const m of await transport.receive(signal)) {
+        seen.push(m.body);
+        if (m.body === '{"n":1}') await transport.ack(m);
+      }
+    }
+    expect(seen).toEqual(['{"n":1}', '{"n":2}']);
+    // Message 2 is not acknowledged: it comes back after the 1 s visibility timeout.
+    await new Promise((r) => setTimeout(r, 1200));
+    const again = await transport.receive(signal);
+    expect(again.map((m) => m.body)).toEqual(['{"n":2}']);
+    for (const m of again) await transport.ack(m);
+
+    await transport.send({ type: 'agent.resync', v: 1, host: 'compute1', networkId: NET, reason: 'gap' });
+    await transport.send({ type: 'agent.resync', v: 1, host: 'compute1', networkId: NET, reason: 'gap' });
+    const types: string[] = [];
+    for (let i = 0; i < 4 && types.length < 2; i++) {
+      const got = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: events, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of got.Messages ?? []) {
+        types.push(JSON.parse(m.Body ?? '{}').type);
+        await client.send(new DeleteMessageCommand({ QueueUrl: events, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    // Both arrive: a fresh deduplication id per send, so FIFO deduplication does not eat the repeat.
+    expect(types).toEqual(['agent.resync', 'agent.resync']);
+  });
+
+  it('resolves an empty batch when the agent stops during a long poll', async () => {
+    const transport = createSqsTransport({
+      client,
+      commandQueueUrl: commands,
+      eventQueueUrl: events,
+      host: 'compute1',
+      waitTimeSeconds: 20,
+    });
+    const stop = new AbortController();
+    const started = Date.now();
+    setTimeout(() => stop.abort(), 100);
+    expect(await transport.receive(stop.signal)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
