@@ -1,0 +1,285 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildFunctions, ROOT } from '../../scripts/build.mjs';
+import { loadConfig } from '../../src/runtime/config.js';
+import { FUNCTION_QUEUES, type FunctionName } from '../../src/runtime/local-stack.js';
+import { CONTROLLER_WILDCARDS, findTemplateIamViolations, renderValue } from './iam-policy.js';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  type PackagedService,
+  packageService,
+} from './package-service.js';
+
+const STACK = `\${AWS::StackName}`;
+const ARN = (service: string) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:`;
+const FUNCTIONS = Object.entries(FUNCTION_QUEUES) as [FunctionName, string][];
+
+/** What each function's code calls (src/adapters/aws, src/runtime), by statement: infra/roles.yml. */
+function expectedStatements(fn: FunctionName, queueId: string) {
+  return {
+    StateTable: {
+      actions: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+      resources: [`\${StateTable.Arn}`],
+    },
+    AgentQueues: {
+      actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
+    },
+    InboundQueue: {
+      actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+      resources: [`\${${queueId}.Arn}`],
+    },
+    Logs: {
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [`${ARN('logs')}log-group:/aws/lambda/${STACK}-${fn}:*`],
+    },
+  };
+}
+
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const envOf = (r: CfnResource | undefined) =>
+  ((r?.Properties.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
+const getAttId = (v: unknown) => (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+
+describe('serverless package (v3, offline, no credentials)', () => {
+  let pkg: PackagedService;
+  let template: CfnTemplate;
+  const resources = (type: string) =>
+    Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, CfnResource][];
+  const lambda = (fn: FunctionName) => {
+    const found = resources('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.FunctionName === `l2pop-dev-${fn}`,
+    );
+    if (!found) throw new Error(`no function ${fn}`);
+    return found;
+  };
+  const queue = (id: string) => {
+    const q = template.Resources[id];
+    if (q?.Type !== 'AWS::SQS::Queue') throw new Error(`no queue ${id}`);
+    return q.Properties;
+  };
+
+  let overridden: CfnTemplate;
+  beforeAll(async () => {
+    const [defaults, withParams] = await Promise.all([
+      packageService(),
+      packageService([
+        '--param=defaultStrategy=auto',
+        '--param=rolloutPercent=25',
+        '--param=oldestMessageAgeSeconds=120',
+        '--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:oncall',
+      ]),
+    ]);
+    pkg = defaults;
+    template = pkg.template;
+    overridden = withParams.template;
+  });
+
+  it('warns only about the runtime that serverless v3 does not know yet', () => {
+    const paths = [...pkg.output.matchAll(/at '([^']+)'/g)].map((m) => m[1]);
+    expect(paths).toEqual(['provider.runtime']);
+  });
+
+  it('deploys one function per inbound queue on a runtime AWS supports for new functions', () => {
+    expect(resources('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+    for (const [fn] of FUNCTIONS) {
+      const { Runtime, Handler } = lambda(fn)[1].Properties;
+      expect(Number(/^nodejs(\d+)\.x$/.exec(String(Runtime))?.[1])).toBeGreaterThanOrEqual(22);
+      expect(Handler).toBe(`functions/${fn}.handler`);
+    }
+  });
+
+  it('maps each queue to its function with partial batch responses, a FIFO batch and no window', () => {
+    const mappings = resources('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
+    expect(mappings).toHaveLength(FUNCTIONS.length);
+    for (const [fn, queueId] of FUNCTIONS) {
+      const [fnId] = lambda(fn);
+      const m = mappings.filter((p) => getAttId(p.FunctionName) === fnId);
+      expect(m).toHaveLength(1);
+      expect(getAttId(m[0]?.EventSourceArn)).toBe(queueId);
+      expect(m[0]?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(m[0]?.BatchSize).toBeGreaterThanOrEqual(1);
+      expect(m[0]?.BatchSize).toBeLessThanOrEqual(10);
+      expect(m[0]?.MaximumBatchingWindowInSeconds).toBeUndefined();
+    }
+  });
+
+  it("gives every queue a visibility timeout of at least 6x its function's timeout", () => {
+    for (const [fn, queueId] of FUNCTIONS) {
+      const timeout = Number(lambda(fn)[1].Properties.Timeout);
+      expect(timeout).toBeGreaterThan(0);
+      expect(Number(queue(queueId).VisibilityTimeout)).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+
+  it('makes every queue FIFO and SSE-encrypted, and redrives each inbound queue to a FIFO DLQ', () => {
+    for (const [, q] of resources('AWS::SQS::Queue')) {
+      expect(q.Properties.FifoQueue).toBe(true);
+      expect(q.Properties.SqsManagedSseEnabled === true || q.Properties.KmsMasterKeyId !== undefined).toBe(
+        true,
+      );
+    }
+    for (const [, queueId] of FUNCTIONS) {
+      const redrive = queue(queueId).RedrivePolicy as {
+        deadLetterTargetArn: unknown;
+        maxReceiveCount: number;
+      };
+      const dlq = queue(getAttId(redrive.deadLetterTargetArn) ?? '');
+      expect(dlq.FifoQueue).toBe(true);
+      expect(dlq.RedrivePolicy).toBeUndefined();
+      expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('encrypts the table and keeps point-in-time recovery on', () => {
+    const [[, table] = []] = resources('AWS::DynamoDB::Table');
+    expect(table?.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(table?.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('has no IAM wildcard but the two explained ones', () => {
+    expect(findTemplateIamViolations(template, CONTROLLER_WILDCARDS)).toEqual([]);
+  });
+
+  it('fails the IAM check when a wildcard is slipped into the real template', () => {
+    const broaden = (mutate: (statement: Record<string, unknown>) => void) => {
+      const t = structuredClone(template);
+      const role = t.Resources.PortEventsRole?.Properties as {
+        Policies: { PolicyDocument: { Statement: Record<string, unknown>[] } }[];
+      };
+      mutate(role.Policies[0]?.PolicyDocument.Statement[0] ?? {});
+      return findTemplateIamViolations(t, CONTROLLER_WILDCARDS);
+    };
+    expect(broaden((s) => (s.Action = 'dynamodb:*'))).toHaveLength(1);
+    expect(broaden((s) => (s.Resource = '*'))).toHaveLength(1);
+    expect(
+      broaden((s) => (s.Resource = { 'Fn::Join': ['', [renderValue(s.Resource), '/index/*']] })),
+    ).toHaveLength(1);
+    const withDefaultRole = structuredClone(template);
+    withDefaultRole.Resources.IamRoleLambdaExecution = {
+      Type: 'AWS::IAM::Role',
+      Properties: { ManagedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] },
+    };
+    expect(findTemplateIamViolations(withDefaultRole, CONTROLLER_WILDCARDS)).toHaveLength(1);
+  });
+
+  it('gives each function its own role with exactly the calls its code makes', () => {
+    const roles = new Set<string>();
+    for (const [fn, queueId] of FUNCTIONS) {
+      const roleId = getAttId(lambda(fn)[1].Properties.Role) ?? '';
+      roles.add(roleId);
+      const role = template.Resources[roleId];
+      expect(role?.Type).toBe('AWS::IAM::Role');
+      const policies = (role?.Properties.Policies ?? []) as {
+        PolicyDocument: { Statement: Record<string, unknown>[] };
+      }[];
+      const statements = policies.flatMap((p) => p.PolicyDocument.Statement);
+      const actual = Object.fromEntries(
+        statements.map((s) => [
+          s.Sid,
+          { actions: asList(s.Action).map(String).sort(), resources: asList(s.Resource).map(renderValue) },
+        ]),
+      );
+      expect(actual).toEqual(expectedStatements(fn, queueId));
+    }
+    expect(roles.size).toBe(FUNCTIONS.length);
+    expect(resources('AWS::IAM::Role')).toHaveLength(FUNCTIONS.length);
+  });
+
+  it('grants the agent-queue prefix the functions use, and no queue of the stack matches it', () => {
+    for (const [fn] of FUNCTIONS) {
+      const env = envOf(lambda(fn)[1]);
+      expect(renderValue(env.L2POP_AGENT_QUEUE_PREFIX)).toBe(`${STACK}-agent-cmd-`);
+    }
+    for (const [id, q] of resources('AWS::SQS::Queue'))
+      expect(renderValue(q.Properties.QueueName), id).not.toMatch(/^\$\{AWS::StackName\}-agent-cmd-/);
+  });
+
+  it('passes only settings the config module knows, and they load with the documented defaults', async () => {
+    const configSource = await readFile(path.join(ROOT, 'src/runtime/config.ts'), 'utf8');
+    for (const [fn] of FUNCTIONS) {
+      const vars = envOf(lambda(fn)[1]);
+      const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, renderValue(v)]));
+      for (const name of Object.keys(env).filter((k) => k.startsWith('L2POP_')))
+        expect(configSource, name).toMatch(new RegExp(`\\b${name}\\b`));
+      const config = loadConfig({ ...env, AWS_REGION: 'eu-west-1' });
+      expect(config.defaultFlags).toEqual({
+        defaultStrategy: 'tunnel',
+        rollout: null,
+        networks: {},
+        routers: {},
+      });
+      expect(config.metricsNamespace).toBe(`L2Pop/${STACK}`);
+      expect(config.tableName).toBe(`\${StateTable}`);
+    }
+  });
+
+  it('takes strategy, rollout and alarm settings from --param, and notifies only a given topic', () => {
+    const env = (t: CfnTemplate) => {
+      return envOf(
+        Object.values(t.Resources).find((r) => r.Properties.FunctionName === 'l2pop-dev-ha-events'),
+      );
+    };
+    expect(env(overridden)).toMatchObject({ L2POP_DEFAULT_STRATEGY: 'auto', L2POP_ROLLOUT_PERCENT: '25' });
+    const alarm = (t: CfnTemplate) => t.Resources.HaEventsOldestMessageAlarm?.Properties ?? {};
+    expect(alarm(template).Threshold).toBe('300');
+    expect(alarm(overridden).Threshold).toBe('120');
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:oncall';
+    expect(overridden.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['none', topic] }] });
+    expect(template.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['none', 'none'] }] });
+    expect(alarm(overridden).AlarmActions).toEqual({
+      'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }],
+    });
+  });
+
+  it('alarms on every DLQ, the oldest message of every inbound queue, rejects and split brain', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const sqsAlarm = (metric: string, queueId: string) =>
+      alarms.filter(
+        (a) =>
+          a.Namespace === 'AWS/SQS' &&
+          a.MetricName === metric &&
+          getAttId((a.Dimensions as { Value: unknown }[])[0]?.Value) === queueId,
+      );
+    for (const [, queueId] of FUNCTIONS) {
+      const dlq = getAttId(
+        (queue(queueId).RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn,
+      );
+      expect(sqsAlarm('ApproximateNumberOfMessagesVisible', dlq ?? '')).toHaveLength(1);
+      expect(sqsAlarm('ApproximateAgeOfOldestMessage', queueId)).toHaveLength(1);
+    }
+    const namespace = renderValue(envOf(lambda('port-events')[1]).L2POP_METRICS_NAMESPACE);
+    for (const metric of ['Rejected', 'SplitBrain']) {
+      const queries = alarms.flatMap((a) => asList(a.Metrics) as { Expression?: unknown }[]);
+      expect(queries.map((q) => q.Expression && renderValue(q.Expression))).toContain(
+        `SELECT SUM(${metric}) FROM "${namespace}"`,
+      );
+    }
+    for (const a of alarms) expect(Number.isFinite(Number(a.Threshold))).toBe(true);
+  });
+
+  it('deploys byte for byte the bundles the local poller and the tests run, with source maps', async () => {
+    const outdir = await mkdtemp(path.join(tmpdir(), 'l2pop-build-'));
+    try {
+      for (const b of await buildFunctions({ outdir })) {
+        const files = pkg.artifacts.get(b.name);
+        expect(files?.get(`functions/${b.name}.mjs`)?.equals(await readFile(b.file))).toBe(true);
+        expect(files?.has(`functions/${b.name}.mjs.map`)).toBe(true);
+        expect([...(files?.keys() ?? [])].some((f) => f.includes('node_modules'))).toBe(false);
+      }
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  });
+});
