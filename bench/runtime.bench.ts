@@ -5,12 +5,14 @@ import { buildFunctions, ROOT } from '../scripts/build.mjs';
 import { startBenchServers } from './runtime/bench-stack.js';
 import { type EventCost, measureEventCosts } from './runtime/measure-event-costs.js';
 import { measureThroughput } from './runtime/measure-throughput.js';
+import { measureWideFailover } from './runtime/measure-wide-failover.js';
 
 /**
  * `npm run bench:runtime`: on DynamoDB Local and fauxqs, in one run,
  * 1. DynamoDB requests and consumed capacity, SQS calls and messages, per event type, for networks
  *    of 10 and 500 hosts and 1k and 50k ports;
- * 2. events/s end to end through the local stack against an I/O floor measured in the same run.
+ * 2. the same for one failover of an HA router with interfaces in 40 networks;
+ * 3. events/s end to end through the local stack against an I/O floor measured in the same run.
  * Writes bench/results/runtime.json and prints the Markdown table docs/data-model.md carries.
  */
 const quick = process.argv.includes('--quick');
@@ -35,6 +37,13 @@ try {
     log(`network of ${hosts} hosts and ${ports} ports`);
     costs.push(...(await measureEventCosts(servers, hosts, ports, log)));
   }
+  log('HA failover over many networks');
+  const wideFailover = await measureWideFailover(
+    servers,
+    { networks: quick ? 10 : 40, hosts: 10, ports: 100 },
+    log,
+  );
+  costs.push(wideFailover);
   log('throughput');
   const throughput = await measureThroughput(
     servers,
@@ -59,12 +68,12 @@ try {
     path.join(dir, quick ? 'runtime.quick.json' : 'runtime.json'),
     `${JSON.stringify(result, null, 2)}\n`,
   );
-  log('\n| event | hosts | ports | DynamoDB requests | RCU | WCU | SQS calls | messages |');
-  log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  log('\n| event | hosts | ports | DynamoDB requests | RCU | WCU | SQS calls | messages | ms |');
+  log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of costs) {
     const cells = c.skipped
-      ? ['-', '-', '-', '-', '-']
-      : [c.dynamoRequestsTotal, c.readUnits, c.writeUnits, c.sqsCalls, c.sqsMessages];
+      ? ['not measured (1)', '', '', '', '', '']
+      : [c.dynamoRequestsTotal, c.readUnits, c.writeUnits, c.sqsCalls, c.sqsMessages, c.ms];
     log(`| ${c.event} | ${c.hosts} | ${c.ports} | ${cells.join(' | ')} |`);
   }
   const t = throughput;

@@ -28,7 +28,7 @@ export async function startBenchServers() {
         stackName,
       });
       const tableName = resources.tables.StateTable as string;
-      const queues = createAgentQueues({ sqs: clients.sqs, prefix: `${stackName}-agent-` });
+      const queues = createAgentQueues({ sqs: clients.sqs, prefix: `${stackName}-agent-cmd-` });
       const publisher = createSqsCommandPublisher({ sqs: clients.sqs, queues });
       const deps = (): Deps => ({
         store: createDynamoFactStore({ client: clients.doc, tableName }),

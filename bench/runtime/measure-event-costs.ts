@@ -3,7 +3,7 @@ import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
 import { seedNetwork } from '../../test/support/seed-network.js';
-import type { BenchServers } from './bench-stack.js';
+import type { BenchScenario, BenchServers } from './bench-stack.js';
 
 export interface EventCost {
   readonly event: string;
@@ -56,24 +56,7 @@ export async function measureEventCosts(
   );
   await run(ev({ type: 'ha.schedule', routerId: 'r1', hosts: ['h0', 'h1'], revision: 1 }));
   await run(ev({ type: 'ha.state', routerId: 'r1', host: 'h0', state: 'active', seq: 1 }));
-  await run(
-    ev({
-      type: 'port.upsert',
-      network: net,
-      port: {
-        id: 'ha-if',
-        networkId: id,
-        mac: 'fa:16:3e:ff:ff:01',
-        ips: ['10.255.255.1'],
-        deviceOwner: 'network:ha_router_replicated_interface',
-        deviceId: 'r1',
-        host: 'h0',
-        status: 'ACTIVE',
-        dvrHosts: [],
-        revision: 1,
-      },
-    }),
-  );
+  await run(haInterfaceEvent(net, { id: 'ha-if', mac: 'fa:16:3e:ff:ff:01', ip: '10.255.255.1' }));
   await run(
     ev({
       type: 'agent.report',
@@ -89,6 +72,11 @@ export async function measureEventCosts(
   await sc.queues.url('newcomer');
 
   const p = (i: number) => seeded.ports[i] as Port;
+  const agentOf = (host: string) => {
+    const a = seeded.agents.find((x) => x.host === host);
+    if (!a) throw new Error(`no agent ${host}`);
+    return { type: 'agent.report', ...a };
+  };
   const upsert = (port: Port, change: Partial<Port>) =>
     ev({ type: 'port.upsert', network: net, port: { ...port, ...change } });
   const full = hosts * ports > 2_000_000;
@@ -113,6 +101,11 @@ export async function measureEventCosts(
         revision: 2,
       }),
     ],
+    ['agent.report: repeat (same boot id and facts)', ev({ ...agentOf(p(6).host), revision: 2 })],
+    [
+      'agent.report: restart (new boot id, same facts)',
+      ev({ ...agentOf(p(8).host), revision: 2, bootId: 'boot-2' }),
+    ],
     full
       ? [
           'agent.report: tunnel IP change',
@@ -135,30 +128,61 @@ export async function measureEventCosts(
   ];
   const out: EventCost[] = [];
   for (const [name, e, skipped] of cases) {
-    servers.clients.meter.reset();
-    const sqs0 = { ...sc.publisher.usage };
-    const t = Date.now();
-    if (e) await run(e);
-    const u = servers.clients.meter.usage();
-    const cost: EventCost = {
-      event: name,
-      hosts,
-      ports,
-      dynamoRequests: u.requests,
-      dynamoRequestsTotal: Object.values(u.requests).reduce((a, b) => a + b, 0),
-      readUnits: u.readUnits,
-      writeUnits: u.writeUnits,
-      sqsCalls: sc.publisher.usage.calls - sqs0.calls,
-      sqsMessages: sc.publisher.usage.messages - sqs0.messages,
-      sqsBytes: sc.publisher.usage.bytes - sqs0.bytes,
-      ms: Date.now() - t,
-      ...(skipped ? { skipped } : {}),
-    };
+    const cost = await measureEvent(servers, sc, { event: name, hosts, ports }, e && (() => run(e)));
+    const withSkip = skipped ? { ...cost, skipped } : cost;
     log(
       `  ${name}: ${cost.dynamoRequestsTotal} req, ${cost.readUnits} RCU, ${cost.writeUnits} WCU, ${cost.sqsCalls} SQS calls, ${cost.sqsMessages} msgs, ${cost.ms} ms${skipped ? ` (${skipped})` : ''}`,
     );
-    out.push(cost);
+    out.push(withSkip);
   }
   await sc.drop();
   return out;
+}
+
+/** An ACTIVE interface of HA router r1, bound to h0, in `network`. */
+export function haInterfaceEvent(
+  network: { id: string; networkType: string; segmentId: number },
+  p: { id: string; mac: string; ip: string },
+): InboundEvent {
+  return ev({
+    type: 'port.upsert',
+    network,
+    port: {
+      id: p.id,
+      networkId: network.id,
+      mac: p.mac,
+      ips: [p.ip],
+      deviceOwner: 'network:ha_router_replicated_interface',
+      deviceId: 'r1',
+      host: 'h0',
+      status: 'ACTIVE',
+      dvrHosts: [],
+      revision: 1,
+    },
+  });
+}
+
+/** Runs `action` (null: nothing) and returns what it cost: DynamoDB requests and units, SQS calls, time. */
+export async function measureEvent(
+  servers: BenchServers,
+  sc: BenchScenario,
+  label: Pick<EventCost, 'event' | 'hosts' | 'ports'>,
+  action: (() => Promise<unknown>) | null,
+): Promise<EventCost> {
+  servers.clients.meter.reset();
+  const sqs0 = { ...sc.publisher.usage };
+  const t = Date.now();
+  if (action) await action();
+  const u = servers.clients.meter.usage();
+  return {
+    ...label,
+    dynamoRequests: u.requests,
+    dynamoRequestsTotal: Object.values(u.requests).reduce((a, b) => a + b, 0),
+    readUnits: u.readUnits,
+    writeUnits: u.writeUnits,
+    sqsCalls: sc.publisher.usage.calls - sqs0.calls,
+    sqsMessages: sc.publisher.usage.messages - sqs0.messages,
+    sqsBytes: sc.publisher.usage.bytes - sqs0.bytes,
+    ms: Date.now() - t,
+  };
 }

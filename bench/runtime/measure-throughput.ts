@@ -102,7 +102,7 @@ export async function measureThroughput(
     L2POP_TABLE_NAME: sc.tableName,
     L2POP_DYNAMODB_ENDPOINT: servers.endpoints.dynamo,
     L2POP_SQS_ENDPOINT: servers.endpoints.sqs,
-    L2POP_AGENT_QUEUE_PREFIX: `${sc.stackName}-agent-`,
+    L2POP_AGENT_QUEUE_PREFIX: `${sc.stackName}-agent-cmd-`,
     L2POP_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };

@@ -12,9 +12,10 @@ import { type NetworkPlan, planFullRecompute, planSourceChanges } from '../core/
 import type { Agent, FlagSettings, HaRouter, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
 import { outboxKey } from './outbox.js';
 import type { NetworkState, OutboxRecord } from './ports.js';
+import { viewsOf } from './router-views.js';
 
 export function emptyNetworkState(network: Network): NetworkState {
-  return { network, version: 0, index: { counts: {}, members: {} }, sent: {}, strategies: {} };
+  return { network, version: 0, index: { counts: {}, members: {} }, sent: {}, strategies: {}, routers: {} };
 }
 
 /** Flag settings that reproduce exactly the per-router strategies a network recorded. */
@@ -43,22 +44,45 @@ export function agentsFromIndex(state: NetworkState): Map<string, Agent> {
   return out;
 }
 
-/** Strategy per HA router with a port in `ports`: recorded ones stay, new ones resolve from the flags. */
+function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, HaRouter>): string[] {
+  const ids = ports
+    .filter((p) => classifyPort(p.deviceOwner, p.deviceId, routers) === 'ha')
+    .map((p) => p.deviceId);
+  return [...new Set(ids)].sort();
+}
+
+/** Strategy per HA router with a port in `ports`, resolved from the flags (a flag flip). */
 export function resolveNetworkStrategies(
   ports: readonly Port[],
   routers: ReadonlyMap<string, HaRouter>,
+  flags: FlagSettings,
+  networkId: string,
+): Record<string, Strategy> {
+  return Object.fromEntries(
+    haRoutersOf(ports, routers).map((id) => [id, resolveStrategy(flags, id, networkId).strategy]),
+  );
+}
+
+/** HA routers of `ports` the network has no strategy for: they take one from the flags. */
+export function routersWithoutStrategy(
+  ports: readonly Port[],
+  routers: ReadonlyMap<string, HaRouter>,
   recorded: Readonly<Record<string, Strategy>>,
+): string[] {
+  return haRoutersOf(ports, routers).filter((id) => !recorded[id]);
+}
+
+/** The recorded strategies plus one for each HA router new to the network: recorded ones never change here. */
+export function extendStrategies(
+  recorded: Readonly<Record<string, Strategy>>,
+  ports: readonly Port[],
+  routers: ReadonlyMap<string, HaRouter>,
   flags: FlagSettings | null,
   networkId: string,
 ): Record<string, Strategy> {
-  const out: Record<string, Strategy> = {};
-  for (const p of ports) {
-    if (classifyPort(p.deviceOwner, p.deviceId, routers) !== 'ha' || out[p.deviceId]) continue;
-    const known = recorded[p.deviceId];
-    out[p.deviceId] = flags
-      ? resolveStrategy(flags, p.deviceId, networkId).strategy
-      : (known ?? DEFAULT_FLAGS.defaultStrategy);
-  }
+  const out: Record<string, Strategy> = { ...recorded };
+  for (const id of routersWithoutStrategy(ports, routers, recorded))
+    out[id] = flags ? resolveStrategy(flags, id, networkId).strategy : DEFAULT_FLAGS.defaultStrategy;
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
@@ -131,7 +155,9 @@ export function finishNetwork(
 export interface IncrementalInput {
   readonly state: NetworkState;
   readonly changes: readonly PortChange[];
+  /** Every router the network records, as recorded (`recordedRouters`): the index reflects these. */
   readonly routersBefore: ReadonlyMap<string, HaRouter>;
+  /** The same after the change; becomes the network's recorded `routers`. */
   readonly routersAfter: ReadonlyMap<string, HaRouter>;
   readonly strategiesAfter: Readonly<Record<string, Strategy>>;
   /** Agents of hosts that may join (their presence count may cross zero). */
@@ -160,33 +186,28 @@ export function computeIncrementalPlan(input: IncrementalInput): NetworkPlan {
 
 /**
  * Finishes an incremental plan. `portsAfter` (the whole network after the change) is needed only
- * when some agent joined, i.e. for its snapshot; pass null otherwise.
+ * when some agent joined, i.e. for its snapshot; pass null otherwise. Snapshots are built with the
+ * routers as the network records them after the change, like every other agent's table.
  */
 export function finishIncremental(
   input: IncrementalInput,
   plan: NetworkPlan,
-  after: SnapshotFacts | null,
+  portsAfter: readonly Port[] | null,
 ): PlannedNetwork {
-  const { state } = input;
+  const state = { ...input.state, routers: viewsOf(input.routersAfter) };
   return finishNetwork(state, plan, input.strategiesAfter, () => ({
     network: state.network,
     agents: agentsFromIndex({ ...state, index: plan.index }),
-    ports: after?.ports ?? [],
-    routers: new Map([...(after?.routers ?? []), ...input.routersAfter]),
+    ports: portsAfter ?? [],
+    routers: input.routersAfter,
     flags: flagsFromStrategies(input.strategiesAfter),
   }));
-}
-
-/** The whole network after a change, with every router its ports name: what a snapshot is built from. */
-export interface SnapshotFacts {
-  readonly ports: readonly Port[];
-  readonly routers: ReadonlyMap<string, HaRouter>;
 }
 
 /** Plans one network, reading its ports only if an agent needs a snapshot. */
 export async function planIncremental(
   input: IncrementalInput,
-  loadPortsAfter: () => Promise<SnapshotFacts>,
+  loadPortsAfter: () => Promise<readonly Port[]>,
 ): Promise<PlannedNetwork> {
   const plan = computeIncrementalPlan(input);
   const needsPorts = plan.snapshots.length > 0 || oversizedDeltaHosts(plan).length > 0;
@@ -196,6 +217,7 @@ export async function planIncremental(
 export interface FullInput {
   readonly state: NetworkState;
   readonly ports: readonly Port[];
+  /** The routers as the network records them (`recordedRouters`): agent changes do not move them. */
   readonly routers: ReadonlyMap<string, HaRouter>;
   /** Current agents of every host with a presence count in the network. */
   readonly agents: ReadonlyMap<string, Agent>;

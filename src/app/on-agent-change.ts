@@ -1,20 +1,20 @@
 import { planSnapshot } from '../core/commands.js';
 import { computeAgentTable } from '../core/desired.js';
-import { computeMember, type Member } from '../core/membership.js';
+import { computeHaView, computeMember, type Member } from '../core/membership.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
 import { agentsFromIndex, flagsFromStrategies, planFull } from './network-planner.js';
 import { outboxKey } from './outbox.js';
-import type { Commit, NetworkState } from './ports.js';
+import type { Commit, FactCheck, FactStore, NetworkState } from './ports.js';
 import {
   type Deps,
+  type Draft,
   type EventResult,
   guardNetwork,
-  loadRouters,
-  routerIdsOf,
   runWithRetry,
   STALE_RESULT,
 } from './reconcile.js';
+import { recordedRouters } from './router-views.js';
 
 const EMPTY_COMMIT: Commit = {
   ports: [],
@@ -32,14 +32,21 @@ function sameMember(a: Member | undefined | null, b: Member | null): boolean {
     : b !== null && a?.tunnelIp === b.tunnelIp && a?.haView === b.haView;
 }
 
+/** Whether two reports of a host give it the same member in every network (`computeMember`'s inputs). */
+function sameAgentFacts(a: Agent, b: Agent): boolean {
+  const types = (x: Agent) => [...new Set(x.networkTypes)].sort().join(',');
+  return a.tunnelIp === b.tunnelIp && types(a) === types(b) && computeHaView(a) === computeHaView(b);
+}
+
 function merge(results: readonly EventResult[], outcome: EventResult['outcome']): EventResult {
   return { outcome, networks: results.flatMap((r) => r.networks), splitBrain: [], strategies: {} };
 }
 
 /**
- * Recomputes one network for the host's agent (full path), in its own transaction, checking that
- * the agent item still holds `agentRevision`. Skipped without reading ports when the host's member
- * is already right and it did not restart.
+ * Recomputes one network for the host's agent, in its own transaction, checking that the agent
+ * item still holds `agentRevision`. Skipped without reading ports when the host's member is already
+ * right and it did not restart. A restart with an unchanged member needs only the host's snapshot
+ * (O(ports)); a member change (tunnel IP, capabilities) takes the full path, O(hosts x ports).
  */
 function reconcileMember(
   deps: Deps,
@@ -55,24 +62,22 @@ function reconcileMember(
       const state = await store.getNetworkState(networkId);
       if (!state) return null;
       const present = (state.index.counts[agent.host] ?? 0) > 0;
-      const member = computeMember(agent, state.network);
-      if (!present || (!restarted && sameMember(state.index.members[agent.host], member))) return null;
+      const same = sameMember(state.index.members[agent.host], computeMember(agent, state.network));
+      if (!present || (!restarted && same)) return null;
+      const checks = [{ kind: 'agent' as const, host: agent.host, revision: agentRevision }];
+      if (same) return snapshotDraft(store, state, agent.host, `~boot~${agent.host}~${agent.bootId}`, checks);
       const ports = await store.listNetworkPorts(networkId);
-      const routers = await loadRouters(store, routerIdsOf(ports));
       const agents = agentsFromIndex(state);
       agents.set(agent.host, agent);
       const p = planFull({
         state,
         ports,
-        routers,
+        routers: recordedRouters(state),
         agents,
         restarted: new Set(restarted ? [agent.host] : []),
       });
       return {
-        commit: {
-          networks: [guardNetwork(state, p.state)],
-          checks: [{ kind: 'agent', host: agent.host, revision: agentRevision }],
-        },
+        commit: { networks: [guardNetwork(state, p.state)], checks },
         planned: [p],
         result: { outcome: 'applied', splitBrain: [], strategies: {} },
       };
@@ -104,6 +109,9 @@ async function reconcileHost(
  * 2. the agent item (guarded on its revision); a crash before it replays step 1 in full;
  * 3. a repair pass over the host's networks, for a network the host joined concurrently with the
  *    planning of the old report; a duplicate delivery runs only this pass.
+ * A repeat report (same boot id, same tunnel IP, network types and HA view) changes no member, so
+ * it writes the agent item only: 2 requests, whatever the host's networks (docs/data-model.md). A
+ * join planned concurrently with the old revision read the same facts, so no pass is needed.
  */
 export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResult> {
   const { store } = deps;
@@ -118,10 +126,11 @@ export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResul
     }
     const { agent, restarted } = recorded.value;
     const before = current ? current.revision : null;
-    const planned = await reconcileHost(deps, agent, restarted, before);
+    const repeat = current !== undefined && !restarted && sameAgentFacts(current, agent);
+    const planned = repeat ? [] : await reconcileHost(deps, agent, restarted, before);
     const commit: Commit = { ...EMPTY_COMMIT, agents: [{ value: agent, expected: before }] };
     if ((await store.commit(commit)) === 'conflict') continue;
-    const repaired = await reconcileHost(deps, agent, false, agent.revision);
+    const repaired = repeat ? [] : await reconcileHost(deps, agent, false, agent.revision);
     return merge([...planned, ...repaired], 'applied');
   }
   return STALE_RESULT;
@@ -150,30 +159,45 @@ function resyncNetwork(deps: Deps, host: string, id: string): Promise<EventResul
     async (store) => {
       const state = await store.getNetworkState(id);
       if (!state?.index.members[host]) return null;
-      const ports = await store.listNetworkPorts(id);
-      const routers = await loadRouters(store, routerIdsOf(ports));
-      const facts = {
-        network: state.network,
-        agents: agentsFromIndex(state),
-        ports,
-        routers,
-        flags: flagsFromStrategies(state.strategies),
-      };
-      const table = computeAgentTable(facts, host);
-      const version = Math.max(state.version, 1);
-      const next: NetworkState = { ...state, version, sent: { ...state.sent, [host]: version } };
-      const commands = planSnapshot(state.network, version, table).map((command) => ({ host, command }));
-      return {
-        commit: { networks: [guardNetwork(state, next)] },
-        planned: [
-          {
-            state: next,
-            outbox: { networkId: id, version, key: outboxKey(version, `~resync~${host}`), commands },
-            plan: { index: state.index, deltas: new Map(), snapshots: [host], left: [] },
-          },
-        ],
-        result: { outcome: 'applied', splitBrain: [], strategies: {} },
-      };
+      return snapshotDraft(store, state, host, `~resync~${host}`, []);
     },
   );
+}
+
+/**
+ * A snapshot of the host's table at the network's current version (no version bump; `sent` moves
+ * so the next delta's base is the snapshot's version). `suffix` keeps its outbox key, and so its
+ * SQS deduplication id, apart from the delta of the same version and from other snapshots.
+ */
+async function snapshotDraft(
+  store: FactStore,
+  state: NetworkState,
+  host: string,
+  suffix: string,
+  checks: readonly FactCheck[],
+): Promise<Draft> {
+  const id = state.network.id;
+  const ports = await store.listNetworkPorts(id);
+  const facts = {
+    network: state.network,
+    agents: agentsFromIndex(state),
+    ports,
+    routers: recordedRouters(state),
+    flags: flagsFromStrategies(state.strategies),
+  };
+  const table = computeAgentTable(facts, host);
+  const version = Math.max(state.version, 1);
+  const next: NetworkState = { ...state, version, sent: { ...state.sent, [host]: version } };
+  const commands = planSnapshot(state.network, version, table).map((command) => ({ host, command }));
+  return {
+    commit: { networks: [guardNetwork(state, next)], checks },
+    planned: [
+      {
+        state: next,
+        outbox: { networkId: id, version, key: outboxKey(version, suffix), commands },
+        plan: { index: state.index, deltas: new Map(), snapshots: [host], left: [] },
+      },
+    ],
+    result: { outcome: 'applied', splitBrain: [], strategies: {} },
+  };
 }

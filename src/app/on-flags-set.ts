@@ -1,5 +1,5 @@
 import { resolveStrategy } from '../core/flags.js';
-import type { FlagSettings, HaRouter } from '../core/types.js';
+import type { FlagSettings } from '../core/types.js';
 import { planIncremental, resolveNetworkStrategies } from './network-planner.js';
 import {
   type Deps,
@@ -8,10 +8,9 @@ import {
   hostsOf,
   loadAgents,
   loadPortsWith,
-  loadRouters,
-  routerIdsOf,
   runWithRetry,
 } from './reconcile.js';
+import { recordedRouters } from './router-views.js';
 
 /**
  * `flags.set`: record the flags, then move every network holding an HA-router port to the
@@ -62,8 +61,9 @@ function moveNetwork(deps: Deps, networkId: string): Promise<EventResult> {
       );
       if (!differs) return null;
       const ports = await store.listNetworkPorts(networkId);
-      const routers: Map<string, HaRouter> = await loadRouters(store, routerIdsOf(ports));
-      const strategiesAfter = resolveNetworkStrategies(ports, routers, state.strategies, flags, networkId);
+      // A flag flip moves strategies only: the routers stay as the network records them.
+      const routers = recordedRouters(state);
+      const strategiesAfter = resolveNetworkStrategies(ports, routers, flags, networkId);
       const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
       if (moved.length === 0) return null;
       const strategies: Record<string, string> = {};

@@ -1,21 +1,17 @@
 import { InvalidInputError } from '../core/errors.js';
-import { classifyPort } from '../core/owners.js';
 import { checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
-import { emptyNetworkState, planIncremental, resolveNetworkStrategies } from './network-planner.js';
+import { emptyNetworkState } from './network-planner.js';
 import type { Commit } from './ports.js';
 import {
   type Deps,
   type EventResult,
   guardNetwork,
-  hostsOf,
   livePort,
-  loadAgents,
-  loadPortsWith,
-  loadRouters,
-  ROUTER_OWNERS,
+  routerIdsOf,
   runWithRetry,
 } from './reconcile.js';
+import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
 
 /** `port.upsert` / `port.delete`: record the port fact, then reconcile its network incrementally. */
 export async function onPortChange(
@@ -60,33 +56,17 @@ export async function onPortChange(
       }
       if (before && before.mac !== after?.mac)
         macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
-      const routers = await loadRouters(
-        store,
-        [before, after]
-          .filter((p): p is Port => !!p && ROUTER_OWNERS.has(p.deviceOwner))
-          .map((p) => p.deviceId),
+      const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
+      // The port's routers as the network records them; one that moved on since (an HA change
+      // not yet reconciled here, or a router created after its ports) is caught up with this event.
+      const catchUp = await catchUpRouters(store, state, routerIds, async (routerId) =>
+        (await store.listRouterPorts(routerId)).filter(
+          (p) => p.networkId === state.network.id && p.id !== next.id,
+        ),
       );
-      const live = [before, after].filter((p): p is Port => !!p);
-      const needsFlags = live.some(
-        (p) => classifyPort(p.deviceOwner, p.deviceId, routers) === 'ha' && !state.strategies[p.deviceId],
-      );
-      const flags = needsFlags ? (await store.getFlags()).flags : null;
-      const strategiesAfter = {
-        ...state.strategies,
-        ...resolveNetworkStrategies(live, routers, state.strategies, flags, state.network.id),
-      };
-      const agents = await loadAgents(store, hostsOf([before, after], routers));
-      const planned = await planIncremental(
-        {
-          state,
-          changes: [{ before, after }],
-          routersBefore: routers,
-          routersAfter: routers,
-          strategiesAfter,
-          agents,
-        },
-        () => loadPortsWith(store, state.network.id, [{ id: next.id, after }]),
-      );
+      const planned = await planNetworkChanges(store, state, [{ before, after }], catchUp, [
+        { id: next.id, after },
+      ]);
       return {
         commit: {
           ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
@@ -94,7 +74,7 @@ export async function onPortChange(
           networks: [guardNetwork(stateBefore, planned.state)],
         },
         planned: [planned],
-        result: { outcome: 'applied', splitBrain: [], strategies: strategiesAfter },
+        result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },
       };
     },
   );

@@ -14,11 +14,23 @@ export interface NetworkState {
   /** HA router -> the strategy this network's tables currently reflect. */
   readonly strategies: Readonly<Record<string, Strategy>>;
   /**
+   * HA router -> the router as this network's tables reflect it (its hosts and master). An HA
+   * change records the router fact first and then moves each network from this view to the
+   * current fact in a transaction of its own (docs/crash-safety.md, "HA changes").
+   */
+  readonly routers: Readonly<Record<string, RouterView>>;
+  /**
    * Write counter, bumped by every committed write of this record (absent counts as 0). It is the
    * optimistic guard: `version` alone does not move when a write changes only the index, so two
    * writers that read the same version could otherwise both commit (docs/crash-safety.md).
    */
   readonly seq?: number;
+}
+
+/** What of an HA router the desired tables depend on: where it is scheduled and who is master. */
+export interface RouterView {
+  readonly hosts: readonly string[];
+  readonly master: string | null;
 }
 
 export interface VersionedFlags {
@@ -61,8 +73,6 @@ export interface NetworkWrite extends Guarded<NetworkState> {
 export type FactCheck =
   | { readonly kind: 'agent'; readonly host: string; readonly revision: number | null }
   | { readonly kind: 'router'; readonly id: string; readonly version: number | null }
-  /** The router's port set (see `getRouterPortsVersion`) must not have changed. */
-  | { readonly kind: 'routerPorts'; readonly id: string; readonly version: number }
   | { readonly kind: 'flags'; readonly revision: number };
 
 /** Everything one batch writes, atomically. */
@@ -94,12 +104,6 @@ export interface FactStore {
   listNetworkPorts(networkId: string): Promise<Port[]>;
   /** Live ports whose device id is the router (its interfaces and gateway): network-owned ports. */
   listRouterPorts(routerId: string): Promise<Port[]>;
-  /**
-   * A counter of the router's port set, bumped by every commit that adds a port to it or removes
-   * one (0 when it never changed). Read before `listRouterPorts`, it lets a plan over the router's
-   * ports check that no port joined or left before its commit, whether the router exists or not.
-   */
-  getRouterPortsVersion(routerId: string): Promise<number>;
   /** Networks in which the host has a presence count. */
   listHostNetworks(host: string): Promise<string[]>;
   /** Networks that hold a port of some HA router (what a flag change can affect). */
@@ -108,6 +112,12 @@ export interface FactStore {
   commit(commit: Commit): Promise<CommitResult>;
   listOutbox(networkId: string): Promise<OutboxRecord[]>;
   deleteOutbox(networkId: string, key: string): Promise<void>;
+}
+
+/** The operator index of pending outbox records (the sweeper's input), eventually consistent. */
+export interface PendingOutboxes {
+  /** Networks holding an outbox record written before `before` (ISO time), each once, sorted. */
+  listPendingOutboxNetworks(before: string): Promise<string[]>;
 }
 
 /** Sends commands to agent queues. Must keep per-network order for one host. */

@@ -16,7 +16,6 @@ export interface ReadTracker {
 export function trackReads(inner: FactStore): ReadTracker {
   const agents = new Map<string, number | null>();
   const routers = new Map<string, number | null>();
-  const routerPorts = new Map<string, number>();
   let flags: number | null = null;
   const store: FactStore = {
     getNetworkState: (id) => inner.getNetworkState(id),
@@ -24,11 +23,6 @@ export function trackReads(inner: FactStore): ReadTracker {
     getMacOwner: (networkId, mac) => inner.getMacOwner(networkId, mac),
     listNetworkPorts: (id) => inner.listNetworkPorts(id),
     listRouterPorts: (id) => inner.listRouterPorts(id),
-    async getRouterPortsVersion(id) {
-      const version = await inner.getRouterPortsVersion(id);
-      if (!routerPorts.has(id)) routerPorts.set(id, version);
-      return version;
-    },
     listHostNetworks: (host) => inner.listHostNetworks(host),
     listHaNetworks: () => inner.listHaNetworks(),
     commit: (c) => inner.commit(c),
@@ -60,8 +54,6 @@ export function trackReads(inner: FactStore): ReadTracker {
         if (!writtenAgents.has(host)) checks.push({ kind: 'agent', host, revision });
       for (const [id, version] of [...routers].sort(([a], [b]) => (a < b ? -1 : 1)))
         if (!writtenRouters.has(id)) checks.push({ kind: 'router', id, version });
-      for (const [id, version] of [...routerPorts].sort(([a], [b]) => (a < b ? -1 : 1)))
-        checks.push({ kind: 'routerPorts', id, version });
       if (flags !== null && commit.flags === null) checks.push({ kind: 'flags', revision: flags });
       return checks;
     },

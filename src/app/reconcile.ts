@@ -1,7 +1,7 @@
 import { OWNER } from '../core/owners.js';
 import { isTombstone, type PortRecord } from '../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../core/types.js';
-import type { PlannedNetwork, SnapshotFacts } from './network-planner.js';
+import type { PlannedNetwork } from './network-planner.js';
 import { flushOutbox, publishAll } from './outbox.js';
 import type {
   CommandPublisher,
@@ -148,18 +148,14 @@ export function livePort(record: PortRecord | undefined): Port | undefined {
   return record && !isTombstone(record) ? record : undefined;
 }
 
-/** The network's ports with some of them replaced by their new value (or removed). */
+/** The network's ports with some of them replaced by their new value (or removed), sorted by id. */
 export async function loadPortsWith(
   store: FactStore,
   networkId: string,
   replaced: readonly { id: string; after: Port | undefined }[],
-): Promise<SnapshotFacts> {
+): Promise<Port[]> {
   const ids = new Set(replaced.map((r) => r.id));
   const all = (await store.listNetworkPorts(networkId)).filter((p) => !ids.has(p.id));
   for (const r of replaced) if (r.after && r.after.networkId === networkId) all.push(r.after);
-  const ports = all.sort((a, b) => (a.id < b.id ? -1 : 1));
-  return {
-    ports,
-    routers: await loadRouters(store, routerIdsOf(ports)),
-  };
+  return all.sort((a, b) => (a.id < b.id ? -1 : 1));
 }

@@ -4,22 +4,11 @@ import type { Port } from '../core/types.js';
 /**
  * The router whose port set a port belongs to: a live, network-owned port (`network:*` owner) with
  * a device id. Every owner a router's port can have is network-owned; VM ports never are. Both
- * stores index `listRouterPorts` and `getRouterPortsVersion` by this one rule.
+ * stores index `listRouterPorts` by this one rule.
  */
 export function routerOfPort(record: PortRecord | undefined): string | null {
   if (!record || isTombstone(record)) return null;
   return record.deviceOwner.startsWith('network:') && record.deviceId !== '' ? record.deviceId : null;
-}
-
-/** Routers whose port set a port write changes: the one it leaves and the one it joins. */
-export function routerPortSetChanges(
-  before: PortRecord | undefined,
-  after: PortRecord | undefined,
-): string[] {
-  const was = routerOfPort(before);
-  const is = routerOfPort(after);
-  if (was === is) return [];
-  return [was, is].filter((r): r is string => r !== null);
 }
 
 export function isRouterPort(port: Port, routerId: string): boolean {

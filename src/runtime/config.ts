@@ -8,7 +8,7 @@ export class ConfigError extends Error {
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const FAULT_POINTS = ['after-commit', 'mid-fanout', 'after-fanout'] as const;
+export const FAULT_POINTS = ['after-commit', 'mid-fanout', 'after-fanout', 'between-networks'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface RuntimeConfig {
@@ -16,7 +16,7 @@ export interface RuntimeConfig {
   readonly region: string;
   /** `L2POP_TABLE_NAME`, required: the single table (infra/resources.yml `StateTable`). */
   readonly tableName: string;
-  /** `L2POP_AGENT_QUEUE_PREFIX`, default `l2pop-agent-`: agent queues are `<prefix><host>.fifo`. */
+  /** `L2POP_AGENT_QUEUE_PREFIX`, default `l2pop-agent-cmd-`: agent queues are `<prefix><host>.fifo`. */
   readonly agentQueuePrefix: string;
   /** `L2POP_AGENT_QUEUE_KMS_KEY` (KMS key id); unset: SQS-managed encryption (SSE-SQS). */
   readonly agentQueueKmsKey: string | undefined;
@@ -36,13 +36,20 @@ export interface RuntimeConfig {
   readonly tombstoneTtlDays: number;
   /** `L2POP_REJECTED_TTL_DAYS`, default 30: how long rejected records stay listable. */
   readonly rejectedTtlDays: number;
+  /**
+   * `L2POP_SWEEP_MIN_AGE_SECONDS`, default 180: the outbox sweeper publishes only records older than
+   * this. Longer than every function's timeout (120 s at most, serverless.yml), so it never races
+   * an invocation still publishing its own commit (a race would only send a duplicate).
+   */
+  readonly sweepMinAgeSeconds: number;
   /** `L2POP_LOG_LEVEL`, default `INFO`. */
   readonly logLevel: LogLevel;
   /** `L2POP_METRICS_NAMESPACE`, default `L2Pop`. */
   readonly metricsNamespace: string;
   /**
    * `L2POP_FAULTS`, tests only: `point=probability,...` over `after-commit`, `mid-fanout`,
-   * `after-fanout`; the invocation dies there as a crashed Lambda would. Never set in production.
+   * `after-fanout` and `between-networks`; the invocation dies there as a crashed Lambda would.
+   * Never set in production.
    * `L2POP_FAULT_SEED` makes the draws repeatable.
    */
   readonly faults: Readonly<Partial<Record<FaultPoint, number>>>;
@@ -98,7 +105,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
   return {
     region: required(env, 'AWS_REGION'),
     tableName: required(env, 'L2POP_TABLE_NAME'),
-    agentQueuePrefix: env.L2POP_AGENT_QUEUE_PREFIX || 'l2pop-agent-',
+    agentQueuePrefix: env.L2POP_AGENT_QUEUE_PREFIX || 'l2pop-agent-cmd-',
     agentQueueKmsKey: env.L2POP_AGENT_QUEUE_KMS_KEY || undefined,
     dynamoEndpoint: env.L2POP_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.L2POP_SQS_ENDPOINT || undefined,
@@ -113,6 +120,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     fanoutConcurrency: int(env, 'L2POP_FANOUT_CONCURRENCY', 16, 1, 256),
     tombstoneTtlDays: int(env, 'L2POP_TOMBSTONE_TTL_DAYS', 7, 1, 3650),
     rejectedTtlDays: int(env, 'L2POP_REJECTED_TTL_DAYS', 30, 1, 3650),
+    sweepMinAgeSeconds: int(env, 'L2POP_SWEEP_MIN_AGE_SECONDS', 180, 0, 14 * 24 * 3600),
     logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
     metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
     faults: faults(env),

@@ -5,14 +5,20 @@ import type { FaultPoint } from './config.js';
 /** The injected crash: the invocation dies here, as a Lambda killed at that line would. */
 export class FaultInjectedError extends Error {
   override readonly name = 'FaultInjectedError';
-  constructor(readonly point: FaultPoint) {
-    super(`injected crash ${point}`);
+  constructor(
+    readonly point: FaultPoint,
+    /** Network states this invocation had committed when it died. */
+    readonly networksCommitted: number,
+  ) {
+    super(`injected crash ${point} after ${networksCommitted} network commits`);
   }
 }
 
 interface Invocation {
   readonly armed: boolean;
   fired: FaultInjectedError | null;
+  /** Networks whose state this invocation committed. */
+  readonly networks: Set<string>;
 }
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with its seed. */
@@ -43,7 +49,7 @@ export function createFaultInjector(
     const inv = context.getStore();
     if (!inv?.armed || inv.fired) return;
     if (draw() < (probabilities[point] ?? 0)) {
-      inv.fired = new FaultInjectedError(point);
+      inv.fired = new FaultInjectedError(point, inv.networks.size);
       throw inv.fired;
     }
   };
@@ -54,7 +60,7 @@ export function createFaultInjector(
       armed: boolean,
       fn: () => Promise<T>,
     ): Promise<{ value: T; crash: FaultInjectedError | null }> {
-      const inv: Invocation = { armed: enabled && armed, fired: null };
+      const inv: Invocation = { armed: enabled && armed, fired: null, networks: new Set() };
       const value = await context.run(inv, fn);
       return { value, crash: inv.fired };
     },
@@ -63,7 +69,14 @@ export function createFaultInjector(
       return {
         ...store,
         async commit(c) {
+          // Between two networks' commits: this invocation committed one network and is about to
+          // commit another (an HA change, flag flip or agent report moves one network at a time).
+          const inv = context.getStore();
+          const ids = c.networks.map((w) => w.value.network.id);
+          if (inv && inv.networks.size > 0 && ids.some((id) => !inv.networks.has(id)))
+            maybeCrash('between-networks');
           const result = await store.commit(c);
+          if (result === 'committed') for (const id of ids) inv?.networks.add(id);
           if (result === 'committed' && c.outbox.length > 0) maybeCrash('after-commit');
           return result;
         },

@@ -106,14 +106,21 @@ export async function createLocalResources(options: LocalResourceOptions): Promi
       GlobalSecondaryIndexes:
         props.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'],
     };
-    await options.dynamo.send(new CreateTableCommand(input));
+    // A persistent DynamoDB Local (`l2pop stack up --data DIR`) keeps the table from the last run.
+    const existed = await options.dynamo.send(new CreateTableCommand(input)).then(
+      () => false,
+      (err: { name?: string }) => {
+        if (err?.name === 'ResourceInUseException') return true;
+        throw err;
+      },
+    );
     for (;;) {
       const t = await options.dynamo.send(new DescribeTableCommand({ TableName }));
       if (t.Table?.TableStatus === 'ACTIVE') break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const ttl = props.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
-    if (ttl?.Enabled) {
+    if (ttl?.Enabled && !existed) {
       await options.dynamo.send(
         new UpdateTimeToLiveCommand({
           TableName,

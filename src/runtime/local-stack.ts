@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { AwsClients } from '../adapters/aws/aws-clients.js';
 import { loadBundledHandler } from './load-function.js';
 import type { LocalResources } from './local-resources.js';
+import { createLocalSchedule } from './local-schedule.js';
 import { createPoller, type InvocationOutcome, type Poller } from './poller.js';
+import type { ScheduledLambdaHandler } from './scheduled-handler.js';
 
 /** Which queue triggers which function: the event source mappings of serverless.yml. */
 export const FUNCTION_QUEUES = {
@@ -11,6 +13,13 @@ export const FUNCTION_QUEUES = {
   'agent-events': 'AgentEventsQueue',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_QUEUES;
+
+/** The functions' timeouts in serverless.yml: a slower local invocation counts as failed, as on AWS. */
+export const FUNCTION_TIMEOUTS_MS: Readonly<Record<FunctionName, number>> = {
+  'port-events': 30_000,
+  'ha-events': 120_000,
+  'agent-events': 60_000,
+};
 
 export interface LocalStackOptions {
   readonly clients: AwsClients;
@@ -26,6 +35,8 @@ export interface LocalStackOptions {
   readonly waitTimeSeconds?: number;
   readonly retryDelaySeconds?: number;
   readonly onInvoke?: (fn: FunctionName, outcome: InvocationOutcome) => void;
+  /** Runs the outbox sweeper on this period, as its EventBridge schedule does; unset: not run. */
+  readonly sweepIntervalMs?: number;
 }
 
 /**
@@ -40,7 +51,9 @@ export async function startLocalStack(options: LocalStackOptions) {
     L2POP_TABLE_NAME: table,
     L2POP_DYNAMODB_ENDPOINT: options.endpoints.dynamo,
     L2POP_SQS_ENDPOINT: options.endpoints.sqs,
-    L2POP_AGENT_QUEUE_PREFIX: `${options.resources.stackName}-agent-`,
+    L2POP_AGENT_QUEUE_PREFIX: `${options.resources.stackName}-agent-cmd-`,
+    // What Lambda sets for an on-demand instance; Powertools publishes ColdStart only then.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     ...options.env,
   };
   const pollers: Poller[] = [];
@@ -56,6 +69,7 @@ export async function startLocalStack(options: LocalStackOptions) {
           queueArn: queue.arn,
           handler,
           functionName: `${options.resources.stackName}-${fn}`,
+          timeoutMs: FUNCTION_TIMEOUTS_MS[fn],
           batchSize: options.batchSize ?? 10,
           waitTimeSeconds: options.waitTimeSeconds ?? 1,
           ...(options.retryDelaySeconds === undefined
@@ -67,12 +81,25 @@ export async function startLocalStack(options: LocalStackOptions) {
     }
   }
   for (const p of pollers) p.start();
+  const sweeper =
+    options.sweepIntervalMs === undefined
+      ? null
+      : createLocalSchedule({
+          handler: await loadBundledHandler<ScheduledLambdaHandler>(
+            path.join(options.functionsDir, 'outbox-sweeper.mjs'),
+            env,
+          ),
+          functionName: `${options.resources.stackName}-outbox-sweeper`,
+          intervalMs: options.sweepIntervalMs,
+        });
+  sweeper?.start();
   return {
     env,
     pollers,
+    sweeper,
     agentQueuePrefix: env.L2POP_AGENT_QUEUE_PREFIX,
     async stop(): Promise<void> {
-      await Promise.all(pollers.map((p) => p.stop()));
+      await Promise.all([...pollers.map((p) => p.stop()), sweeper?.stop()]);
     },
   };
 }

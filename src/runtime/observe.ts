@@ -1,4 +1,4 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import type { DynamoUsage } from '../adapters/aws/dynamo-meter.js';
 import type { EventResult } from '../app/reconcile.js';
@@ -17,9 +17,16 @@ export interface RecordUsage {
   readonly sqs: { readonly calls: number; readonly messages: number };
 }
 
-/** Per-event metrics get their own dimensions, so they are published as one EMF blob each. */
-function emit(rt: Runtime, dimensions: Record<string, string>, values: Record<string, number>): void {
-  const m = rt.eventMetrics;
+/**
+ * Per-event metrics get their own dimensions, so they are published as one EMF blob each, and
+ * every blob carries `strategy` (docs/data-model.md, "Metrics"). One dimension set per blob: an
+ * alarm that sums a metric over the namespace (Metrics Insights) counts each event once.
+ */
+export function emitMetrics(
+  m: Metrics,
+  dimensions: Record<string, string> & { strategy: string },
+  values: Record<string, number>,
+): void {
   m.clearDimensions();
   for (const [k, v] of Object.entries(dimensions)) m.addDimension(k, v);
   for (const [k, v] of Object.entries(values)) m.addMetric(k, MetricUnit.Count, v);
@@ -54,8 +61,8 @@ export function observeResult(
     dynamo: usage.dynamo,
     sqs: usage.sqs,
   });
-  emit(
-    rt,
+  emitMetrics(
+    rt.eventMetrics,
     { eventType, outcome: result.outcome, strategy },
     {
       Events: 1,
@@ -71,7 +78,7 @@ export function observeResult(
       routers: result.splitBrain,
       strategy,
     });
-    emit(rt, { eventType, strategy }, { SplitBrain: result.splitBrain.length });
+    emitMetrics(rt.eventMetrics, { strategy }, { SplitBrain: result.splitBrain.length });
   }
 }
 
@@ -84,7 +91,7 @@ export function observeRejected(rt: Runtime, record: SQSRecord, eventType: strin
     details: err.details,
     strategy: 'none',
   });
-  emit(rt, { eventType, code: err.code, strategy: 'none' }, { Rejected: 1 });
+  emitMetrics(rt.eventMetrics, { eventType, code: err.code, strategy: 'none' }, { Rejected: 1 });
 }
 
 export function observeTransient(rt: Runtime, record: SQSRecord, eventType: string, err: unknown) {
@@ -95,5 +102,9 @@ export function observeTransient(rt: Runtime, record: SQSRecord, eventType: stri
     error: e?.name,
     strategy: 'none',
   });
-  emit(rt, { eventType, error: e?.name ?? 'Error', strategy: 'none' }, { TransientFailures: 1 });
+  emitMetrics(
+    rt.eventMetrics,
+    { eventType, error: e?.name ?? 'Error', strategy: 'none' },
+    { TransientFailures: 1 },
+  );
 }

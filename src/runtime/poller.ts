@@ -81,7 +81,8 @@ function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
   };
 }
 
-function lambdaContext(functionName: string, region: string, timeoutMs: number): Context {
+/** The Lambda context an invocation gets: request id, deadline, function name and ARN. */
+export function lambdaContext(functionName: string, region: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const unsupported = () => {
     throw new Error('callback-style completion is not supported');
@@ -133,7 +134,7 @@ export function createPoller(options: PollerOptions) {
   const batchSize = Math.min(10, Math.max(1, options.batchSize ?? 10));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const report = options.reportBatchItemFailures ?? true;
-  const abort = new AbortController();
+  let stopping = false;
   let running: Promise<void> | null = null;
   const stats = { invocations: 0, records: 0, deleted: 0, failed: 0, errors: 0 };
 
@@ -192,7 +193,6 @@ export function createPoller(options: PollerOptions) {
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
-      { abortSignal: abort.signal },
     );
     const messages = res.Messages ?? [];
     if (messages.length === 0) return;
@@ -208,11 +208,11 @@ export function createPoller(options: PollerOptions) {
   };
 
   const loop = async () => {
-    while (!abort.signal.aborted) {
+    while (!stopping) {
       try {
         await pollOnce();
       } catch (err) {
-        if (abort.signal.aborted) break;
+        if (stopping) break;
         stats.errors++;
         options.onInvoke?.({ records: 0, deleted: 0, failed: 0, error: err });
         await new Promise((r) => setTimeout(r, 200));
@@ -225,9 +225,13 @@ export function createPoller(options: PollerOptions) {
     start(): void {
       running ??= loop();
     },
-    /** Stops polling; an invocation in flight finishes and is settled first. */
+    /**
+     * Stops polling after the long poll in flight returns (at most `waitTimeSeconds`); what it
+     * received is invoked and settled first. Aborting the poll instead would leave a message the
+     * server already handed to it invisible for the queue's whole visibility timeout.
+     */
     async stop(): Promise<void> {
-      abort.abort();
+      stopping = true;
       await running;
     },
   };

@@ -5,6 +5,7 @@ import { createAwsClients } from '../adapters/aws/aws-clients.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher.js';
+import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
 import { createFaultInjector } from './faults.js';
@@ -20,14 +21,13 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     sqsEndpoint: config.sqsEndpoint,
   });
   const faults = createFaultInjector(config.faults, config.faultSeed);
-  const store = faults.wrapStore(
-    createDynamoFactStore({
-      client: clients.doc,
-      tableName: config.tableName,
-      defaultFlags: config.defaultFlags,
-      tombstoneTtlSeconds: config.tombstoneTtlDays * 24 * 3600,
-    }),
-  );
+  const factStore = createDynamoFactStore({
+    client: clients.doc,
+    tableName: config.tableName,
+    defaultFlags: config.defaultFlags,
+    tombstoneTtlSeconds: config.tombstoneTtlDays * 24 * 3600,
+  });
+  const store = faults.wrapStore(factStore);
   const queues = createAgentQueues({
     sqs: clients.sqs,
     prefix: config.agentQueuePrefix,
@@ -48,13 +48,20 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     ttlDays: config.rejectedTtlDays,
   });
   const logger = new Logger({ serviceName: functionName, logLevel: config.logLevel });
-  const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: functionName });
+  // Batch-level metrics (BatchRecords, ColdStart) concern no one event: strategy `none`.
+  const metrics = new Metrics({
+    namespace: config.metricsNamespace,
+    serviceName: functionName,
+    defaultDimensions: { strategy: 'none' },
+  });
   const eventMetrics = new Metrics({ namespace: config.metricsNamespace, serviceName: functionName });
   return {
     functionName,
     config,
     clients,
     deps,
+    /** The pending-outbox index (gsi1), for the sweeper. */
+    pending: factStore as PendingOutboxes,
     queues,
     publisher,
     rejected,

@@ -9,9 +9,10 @@ describe('loadConfig (the only reader of process.env)', () => {
     expect(c).toMatchObject({
       region: 'eu-west-1',
       tableName: 't',
-      agentQueuePrefix: 'l2pop-agent-',
+      agentQueuePrefix: 'l2pop-agent-cmd-',
       maxAttempts: 8,
       fanoutConcurrency: 16,
+      sweepMinAgeSeconds: 180,
       logLevel: 'INFO',
       faults: {},
       defaultFlags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
@@ -35,9 +36,9 @@ describe('loadConfig (the only reader of process.env)', () => {
       ...base,
       L2POP_ROLLOUT_PERCENT: '25',
       L2POP_ROLLOUT_STRATEGY: 'auto',
-      L2POP_FAULTS: 'after-commit=0.5,mid-fanout=1',
+      L2POP_FAULTS: 'after-commit=0.5,mid-fanout=1,between-networks=0.25',
     });
     expect(c.defaultFlags.rollout).toEqual({ percent: 25, strategy: 'auto' });
-    expect(c.faults).toEqual({ 'after-commit': 0.5, 'mid-fanout': 1 });
+    expect(c.faults).toEqual({ 'after-commit': 0.5, 'mid-fanout': 1, 'between-networks': 0.25 });
   });
 });

@@ -10,6 +10,7 @@ const POINTS = [
   ['after-commit', 'facts, network state and outbox committed; nothing sent'],
   ['mid-fanout', 'some agents got their commands, others not'],
   ['after-fanout', 'every command sent; the outbox record and the message not yet deleted'],
+  ['between-networks', 'one network committed and published, the next not yet committed'],
 ] as const;
 
 describe('crash points: an invocation dies, SQS redelivers, the agents still converge', () => {
@@ -35,10 +36,13 @@ describe('crash points: an invocation dies, SQS redelivers, the agents still con
     }
   });
 
-  it('all three at once, on a longer history', async () => {
+  it('all four at once, on a longer history', async () => {
     const h = await startHarness({
       label: 'crash-all',
-      env: { L2POP_FAULTS: 'after-commit=0.15,mid-fanout=0.15,after-fanout=0.15', L2POP_FAULT_SEED: '5' },
+      env: {
+        L2POP_FAULTS: 'after-commit=0.15,mid-fanout=0.15,after-fanout=0.15,between-networks=0.15',
+        L2POP_FAULT_SEED: '5',
+      },
     });
     try {
       const workload = generateWorkload({ seed: 33, mutations: 80 });

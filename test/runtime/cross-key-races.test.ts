@@ -72,13 +72,18 @@ const holdAfter =
     };
     return { ...store, [method]: wrapped } as FactStore;
   };
-const holdBeforeCommit: Wrap = (store, hold) => ({
-  ...store,
-  commit: async (c) => {
-    await hold();
-    return store.commit(c);
-  },
-});
+const holdBeforeCommit =
+  (nth = 1): Wrap =>
+  (store, hold) => {
+    let calls = 0;
+    return {
+      ...store,
+      commit: async (c) => {
+        if (++calls === nth) await hold();
+        return store.commit(c);
+      },
+    };
+  };
 
 /**
  * Runs `setup`, then starts `held`, which stops at the point `wrap` names, runs `other` to the end,
@@ -163,7 +168,7 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
   const report = (p: string, i: number) => agent(`${p}h2`, `198.51.${i}.2`, 2);
 
   it('a port event that makes a host join is held before its commit while the agent reports a new VTEP: it conflicts and re-plans', async () => {
-    const r = await race('a', joinSetup('a', 1), [join('a', 1)], holdBeforeCommit, [report('a', 1)]);
+    const r = await race('a', joinSetup('a', 1), [join('a', 1)], holdBeforeCommit(), [report('a', 1)]);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
   });
@@ -192,12 +197,12 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       'network:ha_router_replicated_interface',
       'cr',
     );
-    const r = await race('c', setup, [ha], holdBeforeCommit, [mb(1)]);
+    const r = await race('c', setup, [ha], holdBeforeCommit(), [mb(1)]);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
   });
 
-  it('an HA failover is held after listing the router ports while an interface is added: the router port-set check makes it re-plan', async () => {
+  it('an HA failover is held before it moves a network while an interface joins the router there: the network guard makes it re-plan', async () => {
     const setup = [
       agent('dh1', '198.18.0.1', 1, true),
       agent('dh2', '198.18.0.2', 1, true),
@@ -206,8 +211,7 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       ev({ type: 'ha.schedule', routerId: 'dr', hosts: ['dh1', 'dh2'], revision: 1 }),
       ev({ type: 'ha.state', routerId: 'dr', host: 'dh1', state: 'active', seq: 1 }),
       port('dvm', 3001, 'dh3', 'fa:16:3e:20:00:01'),
-      port('dvm2', 3002, 'dh3', 'fa:16:3e:20:00:03'),
-      port('dif1', 3002, 'dh1', 'fa:16:3e:20:00:04', 1, 'network:ha_router_replicated_interface', 'dr'),
+      port('dif1', 3001, 'dh1', 'fa:16:3e:20:00:04', 1, 'network:ha_router_replicated_interface', 'dr'),
     ];
     const failover = [ev({ type: 'ha.state', routerId: 'dr', host: 'dh2', state: 'active', seq: 2 })];
     const iface = port(
@@ -219,13 +223,14 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       'network:ha_router_replicated_interface',
       'dr',
     );
-    // The first listRouterPorts call flushes outboxes; the second is the planning read.
-    const r = await race('d', setup, failover, holdAfter('listRouterPorts', 2), [iface]);
+    // Commit 1 records the router fact; commit 2 would move network 3001 to the new master. The
+    // interface's event meanwhile finds the network behind the router and moves it itself.
+    const r = await race('d', setup, failover, holdBeforeCommit(2), [iface]);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
   });
 
-  it('the first HA event of a router is held after listing its ports while its first interface arrives: it re-plans with it', async () => {
+  it('the first interface of a router is held before its commit while the router is created: it conflicts on the router and re-plans with it', async () => {
     const setup = [
       agent('eh1', '198.18.1.1', 1),
       agent('eh2', '198.18.1.2', 1),
@@ -247,8 +252,29 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       'network:ha_router_replicated_interface',
       'er',
     );
-    const r = await race('e', setup, schedule, holdAfter('listRouterPorts', 2), [iface]);
+    const r = await race('e', setup, [iface], holdBeforeCommit(), schedule);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('an HA event is held after listing the router ports while the router gets its first interface: the interface event records the router in its network', async () => {
+    const setup = [
+      agent('fh1', '198.18.2.1', 1),
+      agent('fh2', '198.18.2.2', 1),
+      agent('fh3', '198.18.2.3', 1),
+      port('fvm', 4002, 'fh3', 'fa:16:3e:31:00:01'),
+    ];
+    const schedule = [ev({ type: 'ha.schedule', routerId: 'fr', hosts: ['fh1', 'fh2'], revision: 1 })];
+    const iface = port(
+      'fif',
+      4002,
+      'fh1',
+      'fa:16:3e:31:00:02',
+      1,
+      'network:ha_router_replicated_interface',
+      'fr',
+    );
+    const r = await race('f', setup, schedule, holdAfter('listRouterPorts'), [iface]);
+    expect(r.diffs).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
-import type { FactStore } from '../../src/app/ports.js';
+import type { FactStore, PendingOutboxes } from '../../src/app/ports.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { anAgent, anOutbox, aPort, aRouter, aState, commitOf, NETWORK } from '../support/fact-fixtures.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
@@ -17,16 +17,25 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.destroy());
 
-const factories: [string, () => FactStore][] = [
-  ['memory', () => createMemoryStore()],
+type Clock = () => number;
+const factories: [string, (now?: Clock) => FactStore & PendingOutboxes][] = [
+  ['memory', (now) => createMemoryStore(now ? { now } : {})],
   // One table; every store instance gets its own id space through a distinct network/host prefix.
-  ['dynamodb', () => createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName })],
+  [
+    'dynamodb',
+    (now) =>
+      createDynamoFactStore({
+        client: stack.clients.doc,
+        tableName: stack.tableName,
+        ...(now ? { now } : {}),
+      }),
+  ],
 ];
 
 describe.each(factories)('FactStore contract: %s', (_name, make) => {
-  const fresh = () => {
+  const fresh = (now?: Clock) => {
     n++;
-    const store = make();
+    const store = make(now);
     const net = { ...NETWORK, id: `net-${n}` };
     return { store, net, id: (s: string) => `${s}-${n}` };
   };
@@ -103,39 +112,6 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
       }),
     );
     expect(await store.listRouterPorts(r)).toEqual([]);
-  });
-
-  it('counts changes of a router port set, whether the router exists or not', async () => {
-    const { store, net, id } = fresh();
-    const r = id('r');
-    expect(await store.getRouterPortsVersion(r)).toBe(0);
-    const a = aPort({
-      id: id('a'),
-      networkId: net.id,
-      deviceOwner: 'network:router_centralized_snat',
-      deviceId: r,
-    });
-    await store.commit(commitOf({ ports: [{ value: a, expected: null }] }));
-    expect(await store.getRouterPortsVersion(r)).toBe(1);
-    await store.commit(
-      commitOf({ ports: [{ value: { ...a, host: 'h9', revision: 2 }, expected: 1, previous: a }] }),
-    );
-    expect(await store.getRouterPortsVersion(r)).toBe(1);
-    const vm = aPort({ id: id('vm'), networkId: net.id, mac: 'fa:16:3e:00:00:09', deviceId: r });
-    await store.commit(commitOf({ ports: [{ value: vm, expected: null }] }));
-    expect(await store.listRouterPorts(r)).toHaveLength(1);
-    expect(await store.commit(commitOf({ checks: [{ kind: 'routerPorts', id: r, version: 0 }] }))).toBe(
-      'conflict',
-    );
-    expect(await store.commit(commitOf({ checks: [{ kind: 'routerPorts', id: r, version: 1 }] }))).toBe(
-      'committed',
-    );
-    await store.commit(
-      commitOf({
-        ports: [{ value: { id: a.id, networkId: net.id, revision: 3, deleted: true }, expected: 2 }],
-      }),
-    );
-    expect(await store.getRouterPortsVersion(r)).toBe(2);
   });
 
   it('keeps a MAC with one owner until it is released', async () => {
@@ -260,5 +236,26 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     await store.deleteOutbox(net.id, big.key);
     await store.deleteOutbox(net.id, small.key);
     expect(await store.listOutbox(net.id)).toEqual([]);
+  });
+
+  it('lists the networks holding an outbox record written before a time, until it is deleted', async () => {
+    const t = Date.parse('2026-01-02T03:04:05.000Z');
+    const { store, net } = fresh(() => t);
+    const record = anOutbox({ networkId: net.id });
+    expect(await store.commit(commitOf({ outbox: [record] }))).toBe('committed');
+    expect(await store.listPendingOutboxNetworks(new Date(t + 1).toISOString())).toContain(net.id);
+    expect(await store.listPendingOutboxNetworks(new Date(t).toISOString())).not.toContain(net.id);
+    await store.deleteOutbox(net.id, record.key);
+    expect(await store.listPendingOutboxNetworks(new Date(t + 1).toISOString())).not.toContain(net.id);
+  });
+
+  it('keeps the router views a network records', async () => {
+    const { store, net } = fresh();
+    const state = aState({
+      network: net,
+      routers: { r1: { hosts: ['h1', 'h2'], master: 'h2' }, r2: { hosts: ['h3'], master: null } },
+    });
+    expect(await store.commit(commitOf({ networks: [{ value: state, expected: null }] }))).toBe('committed');
+    expect((await store.getNetworkState(net.id))?.routers).toEqual(state.routers);
   });
 });

@@ -43,6 +43,7 @@ export function aState(over: Partial<NetworkState> = {}): NetworkState {
     index: { counts: {}, members: {} },
     sent: {},
     strategies: {},
+    routers: {},
     seq: 1,
     ...over,
   };

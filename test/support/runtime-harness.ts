@@ -24,18 +24,23 @@ export interface HarnessOptions {
 /** A test stack with the three functions running behind their pollers and simulated agents. */
 export async function startHarness(options: HarnessOptions) {
   const stack: TestStack = await createTestStack(options.label);
+  // Powertools builds the ColdStart metric at invocation time, reading this from the process
+  // environment, not the function's; each test file runs in its own process.
+  if (options.env?.POWERTOOLS_METRICS_DISABLED !== 'false') process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const invocations: { fn: FunctionName; outcome: InvocationOutcome }[] = [];
-  const local: LocalStack = await startLocalStack({
-    clients: stack.clients,
-    resources: stack.resources,
-    endpoints: stack.endpoints,
-    functionsDir: OUT_DIR,
-    env: { L2POP_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...options.env },
-    concurrency: options.concurrency ?? 1,
-    retryDelaySeconds: 0,
-    waitTimeSeconds: 1,
-    onInvoke: (fn, outcome) => invocations.push({ fn, outcome }),
-  });
+  const start = (env: Record<string, string> | undefined) =>
+    startLocalStack({
+      clients: stack.clients,
+      resources: stack.resources,
+      endpoints: stack.endpoints,
+      functionsDir: OUT_DIR,
+      env: { L2POP_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...env },
+      concurrency: options.concurrency ?? 1,
+      retryDelaySeconds: 0,
+      waitTimeSeconds: 1,
+      onInvoke: (fn, outcome) => invocations.push({ fn, outcome }),
+    });
+  let local: LocalStack = await start(options.env);
   const queue = (q: InboundQueue) => {
     const found = stack.resources.queues[QUEUE_IDS[q]];
     if (!found) throw new Error(`no ${q} queue`);
@@ -121,20 +126,36 @@ export async function startHarness(options: HarnessOptions) {
     ].sort();
     const deadline = Date.now() + timeoutMs;
     let last: string[] = [];
+    let inbound = 0;
     for (;;) {
       const moved = await agents.pump(hosts);
-      if (moved === 0 && (await inboundDepth()) === 0) {
+      inbound = await inboundDepth();
+      if (moved === 0 && inbound === 0) {
         last = diff(valid);
         if (last.length === 0 && (await agents.pump(hosts)) === 0) return;
       }
-      if (Date.now() > deadline) throw new Error(`did not converge:\n${last.slice(0, 10).join('\n')}`);
+      if (Date.now() > deadline) {
+        const failed = invocations.filter((i) => i.outcome.error !== undefined).slice(-5);
+        throw new Error(
+          `did not converge (${inbound} inbound messages left; last failed invocations: ${failed
+            .map((i) => `${i.fn}: ${(i.outcome.error as Error)?.message}`)
+            .join('; ')}):\n${last.slice(0, 10).join('\n')}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
 
   return {
     stack,
-    local,
+    get local() {
+      return local;
+    },
+    /** Stops the functions and cold-starts them again with another environment, on the same table and queues. */
+    async restart(env: Record<string, string> | undefined) {
+      await local.stop();
+      local = await start(env);
+    },
     agents,
     invocations,
     queue,

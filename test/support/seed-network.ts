@@ -68,7 +68,15 @@ export function buildNetwork(spec: SeedSpec): Omit<Seeded, 'items'> {
   // The index only: materialising every view would be O(hosts x ports).
   const index = computeIndex(facts, computeContributions(facts));
   const sent = Object.fromEntries(Object.keys(index.members).map((h) => [h, 1]));
-  const state: NetworkState = { network: spec.network, version: 1, index, sent, strategies: {}, seq: 1 };
+  const state: NetworkState = {
+    network: spec.network,
+    version: 1,
+    index,
+    sent,
+    strategies: {},
+    routers: {},
+    seq: 1,
+  };
   return { network: spec.network, agents, ports, state };
 }
 

@@ -7,12 +7,19 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { CommitResult, FactStore, NetworkState, OutboxRecord, VersionedFlags } from '../../app/ports.js';
+import type {
+  CommitResult,
+  FactStore,
+  NetworkState,
+  OutboxRecord,
+  PendingOutboxes,
+  VersionedFlags,
+} from '../../app/ports.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
 import { fromOutboxItems, fromPortItem, fromStateItem, type Item, objectField } from './dynamo-items.js';
-import { type ItemKey, idAfter, KEYS, PREFIX } from './dynamo-keys.js';
+import { GSI1, type ItemKey, idAfter, KEYS, OUTBOX_SHARDS, PREFIX } from './dynamo-keys.js';
 import { planTransaction } from './dynamo-transaction.js';
 
 export interface DynamoFactStoreOptions {
@@ -48,12 +55,14 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
   const get = async (key: ItemKey): Promise<Item | undefined> =>
     (await client.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }))).Item;
 
+  /** Every page of a Query; strongly consistent on the base table (a GSI cannot be read so). */
   const query = async (input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>): Promise<Item[]> => {
     const out: Item[] = [];
+    const ConsistentRead = input.IndexName === undefined;
     let start: Record<string, unknown> | undefined;
     do {
       const page = await client.send(
-        new QueryCommand({ ...input, TableName, ConsistentRead: true, ExclusiveStartKey: start }),
+        new QueryCommand({ ...input, TableName, ConsistentRead, ExclusiveStartKey: start }),
       );
       out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
@@ -131,10 +140,6 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     async listRouterPorts(routerId: string): Promise<Port[]> {
       return (await range(`ROUTER#${routerId}`, PREFIX.port)).map((i) => objectField<Port>(i, 'port'));
     },
-    async getRouterPortsVersion(routerId: string): Promise<number> {
-      const item = await get(KEYS.routerPortSet(routerId));
-      return typeof item?.seq === 'number' ? item.seq : 0;
-    },
     async listHostNetworks(host: string): Promise<string[]> {
       const items = await range(`HOST#${host}`, PREFIX.network, { ProjectionExpression: 'sk' });
       return items.map((i) => idAfter(PREFIX.network, String(i.sk)));
@@ -155,6 +160,7 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       const input = planTransaction(commit, {
         tableName: TableName,
         tombstoneExpiry: Math.floor(now() / 1000) + tombstoneTtl,
+        writtenAt: new Date(now()).toISOString(),
         previousPort: (r) => ports.get(r.id),
         previousNetwork: (s) => networks.get(s.network.id),
       });
@@ -165,6 +171,25 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         if (isConflict(err)) return 'conflict';
         throw err;
       }
+    },
+    /**
+     * Networks with an outbox head older than `before`: a Query of each gsi1 shard, keys and `at`
+     * only (gsi1 projects `at`). Eventually consistent, which is fine: a flush reads the base table.
+     */
+    async listPendingOutboxNetworks(before: string): Promise<string[]> {
+      const ids = new Set<string>();
+      for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+        const items = await query({
+          IndexName: GSI1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          FilterExpression: '#at < :before',
+          ProjectionExpression: 'gsi1sk',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':pk': `OUTBOX#${shard}`, ':before': before },
+        });
+        for (const i of items) ids.add(String(i.gsi1sk).split('#')[0] as string);
+      }
+      return [...ids].sort();
     },
     async listOutbox(networkId: string): Promise<OutboxRecord[]> {
       const { records, orphans } = fromOutboxItems(networkId, await range(`NET#${networkId}`, PREFIX.outbox));
@@ -181,7 +206,7 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       if (rest.length > 0) await deleteKeys(rest);
       outboxParts.delete(id);
     },
-  } satisfies FactStore;
+  } satisfies FactStore & PendingOutboxes;
 
   async function countParts(networkId: string, key: string): Promise<number> {
     const head = await get(KEYS.outboxHead(networkId, key));

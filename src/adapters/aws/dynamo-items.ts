@@ -1,4 +1,4 @@
-import type { NetworkState, OutboxRecord, VersionedFlags } from '../../app/ports.js';
+import type { NetworkState, OutboxRecord, RouterView, VersionedFlags } from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
 import type { NetworkIndex } from '../../core/desired.js';
 import type { PortRecord } from '../../core/transitions.js';
@@ -26,10 +26,17 @@ interface StateBody {
   readonly index: NetworkIndex;
   readonly sent: Readonly<Record<string, number>>;
   readonly strategies: Readonly<Record<string, Strategy>>;
+  /** Absent in items written before HA changes were split per network: no router recorded. */
+  readonly routers?: Readonly<Record<string, RouterView>>;
 }
 
 export function toStateItem(state: NetworkState): Item {
-  const body: StateBody = { index: state.index, sent: state.sent, strategies: state.strategies };
+  const body: StateBody = {
+    index: state.index,
+    sent: state.sent,
+    strategies: state.strategies,
+    routers: state.routers,
+  };
   return {
     ...KEYS.networkState(state.network.id),
     seq: state.seq ?? 0,
@@ -48,6 +55,7 @@ export function fromStateItem(item: Item): NetworkState {
     index: body.index,
     sent: body.sent,
     strategies: body.strategies,
+    routers: body.routers ?? {},
   };
 }
 
@@ -84,13 +92,17 @@ export function objectField<T>(item: Item, name: string): T {
   return field<T>(item, name, isObject);
 }
 
-/** An outbox record as a head item (first chunk inline) plus part items for the rest. */
-export function toOutboxItems(record: OutboxRecord): Item[] {
+/**
+ * An outbox record as a head item (first chunk inline) plus part items for the rest. The head is
+ * in the sparse gsi1 (`OUTBOX#<shard>`) with `at`, the ISO time of its commit: the sweeper's index.
+ */
+export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
   const chunks = chunkBlob(encodeBlob(record.commands));
   const head: Item = {
     ...KEYS.outboxHead(record.networkId, record.key),
     gsi1pk: outboxShard(record.networkId),
     gsi1sk: `${record.networkId}#${record.key}`,
+    at,
     key: record.key,
     version: record.version,
     parts: chunks.length,

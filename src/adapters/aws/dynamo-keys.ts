@@ -19,7 +19,6 @@ export const KEYS = {
     key(`NET#${networkId}`, `OUTBOX#${outboxKey}#${String(part).padStart(4, '0')}`),
   router: (routerId: string) => key(`ROUTER#${routerId}`, 'ROUTER'),
   routerPort: (routerId: string, portId: string) => key(`ROUTER#${routerId}`, `PORT#${portId}`),
-  routerPortSet: (routerId: string) => key(`ROUTER#${routerId}`, 'PORTSET'),
   agent: (host: string) => key(`HOST#${host}`, 'AGENT'),
   presence: (host: string, networkId: string) => key(`HOST#${host}`, `NET#${networkId}`),
   haNetwork: (networkId: string) => key('HANET', `NET#${networkId}`),

@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Commit, FactCheck, NetworkState } from '../../app/ports.js';
-import { routerOfPort, routerPortSetChanges } from '../../app/router-ports.js';
+import { routerOfPort } from '../../app/router-ports.js';
 import { isTombstone, type PortRecord } from '../../core/transitions.js';
 import type { Port } from '../../core/types.js';
 import {
@@ -29,6 +29,8 @@ export interface TransactionContext {
   readonly tableName: string;
   /** Epoch seconds at which a port tombstone (and its pointer) expires. */
   readonly tombstoneExpiry: number;
+  /** ISO time of the commit, stamped on outbox heads. */
+  readonly writtenAt: string;
   readonly previousPort: (record: PortRecord) => PortRecord | undefined;
   readonly previousNetwork: (state: NetworkState) => NetworkState | undefined;
 }
@@ -76,7 +78,6 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     );
   const del = (k: ItemKey) => push(k, { Delete: { TableName, Key: k } }, 100);
 
-  const portSets = new Map<string, number>();
   for (const w of commit.ports) {
     const record = w.value;
     const tombstone = isTombstone(record);
@@ -90,17 +91,6 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     if (routerOfPort(record) !== null) put(toRouterPortItem(record as Port));
     if (routerBefore !== null && routerBefore !== routerOfPort(record))
       del(KEYS.routerPort(routerBefore, record.id));
-    for (const routerId of routerPortSetChanges(before, record))
-      portSets.set(routerId, (portSets.get(routerId) ?? 0) + 1);
-  }
-  for (const [routerId, n] of [...portSets].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const k = KEYS.routerPortSet(routerId);
-    const add = {
-      UpdateExpression: 'ADD #s :n',
-      ExpressionAttributeNames: { '#s': 'seq' },
-      ExpressionAttributeValues: { ':n': n },
-    };
-    push(k, { Update: { TableName, Key: k, ...add } }, 100);
   }
   for (const m of commit.macs) {
     const k = KEYS.mac(m.networkId, m.mac);
@@ -134,7 +124,7 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     if (haAfter && !haBefore) put({ ...KEYS.haNetwork(id), networkId: id });
     if (haBefore && !haAfter) del(KEYS.haNetwork(id));
   }
-  for (const record of commit.outbox) for (const item of toOutboxItems(record)) put(item);
+  for (const record of commit.outbox) for (const item of toOutboxItems(record, ctx.writtenAt)) put(item);
   for (const check of commit.checks ?? []) {
     const { key, guard } = checkOf(check);
     if (!keys.has(keyString(key))) push(key, { ConditionCheck: { TableName, Key: key, ...guard } }, 100);
@@ -153,7 +143,5 @@ function checkOf(check: FactCheck): { key: ItemKey; guard: ReturnType<typeof ver
     return { key: KEYS.agent(check.host), guard: versionGuard('revision', check.revision) };
   if (check.kind === 'router')
     return { key: KEYS.router(check.id), guard: versionGuard('version', check.version) };
-  if (check.kind === 'routerPorts')
-    return { key: KEYS.routerPortSet(check.id), guard: versionGuard('seq', check.version, true) };
   return { key: KEYS.flags(), guard: versionGuard('revision', check.revision, true) };
 }

@@ -5,9 +5,10 @@ import type {
   FactStore,
   NetworkState,
   OutboxRecord,
+  PendingOutboxes,
   VersionedFlags,
 } from '../../app/ports.js';
-import { isRouterPort, routerPortSetChanges } from '../../app/router-ports.js';
+import { isRouterPort } from '../../app/router-ports.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import { isTombstone, type PortRecord } from '../../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../../core/types.js';
@@ -16,14 +17,14 @@ import type { Agent, HaRouter, Port } from '../../core/types.js';
  * An in-memory FactStore: the replay command's store and the use-case tests' fake. It keeps the
  * same guards as the DynamoDB adapter (the shared contract suite runs against both).
  */
-export function createMemoryStore() {
+export function createMemoryStore(options: { now?: () => number } = {}) {
+  const now = options.now ?? Date.now;
   const networks = new Map<string, NetworkState>();
   const ports = new Map<string, PortRecord>();
   const macs = new Map<string, string>();
   const routers = new Map<string, HaRouter>();
   const agents = new Map<string, Agent>();
-  const outbox = new Map<string, Map<string, OutboxRecord>>();
-  const routerPortSets = new Map<string, number>();
+  const outbox = new Map<string, Map<string, OutboxRecord & { at: string }>>();
   let flags: VersionedFlags = { flags: DEFAULT_FLAGS, revision: 0 };
   /** Counts reads and writes, so tests can check the O(1) cost of the incremental path. */
   const stats = { reads: 0, fullReads: 0, commits: 0, conflicts: 0 };
@@ -35,9 +36,7 @@ export function createMemoryStore() {
       ? (agents.get(k.host)?.revision ?? null) === k.revision
       : k.kind === 'router'
         ? (routers.get(k.id)?.version ?? null) === k.version
-        : k.kind === 'routerPorts'
-          ? (routerPortSets.get(k.id) ?? 0) === k.version
-          : flags.revision === k.revision;
+        : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
   const macKey = (networkId: string, mac: string) => `${networkId}|${mac}`;
 
@@ -47,7 +46,7 @@ export function createMemoryStore() {
       stats.reads++;
       return networks.get(id);
     },
-    async getPort(id) {
+    async getPort(id: string, _networkId?: string) {
       stats.reads++;
       return ports.get(id);
     },
@@ -74,10 +73,6 @@ export function createMemoryStore() {
     async listRouterPorts(routerId) {
       stats.reads++;
       return livePorts().filter((p) => isRouterPort(p, routerId));
-    },
-    async getRouterPortsVersion(routerId) {
-      stats.reads++;
-      return routerPortSets.get(routerId) ?? 0;
     },
     async listHostNetworks(host) {
       stats.reads++;
@@ -109,11 +104,7 @@ export function createMemoryStore() {
         stats.conflicts++;
         return 'conflict';
       }
-      for (const g of c.ports) {
-        for (const r of routerPortSetChanges(ports.get(g.value.id), g.value))
-          routerPortSets.set(r, (routerPortSets.get(r) ?? 0) + 1);
-        ports.set(g.value.id, g.value);
-      }
+      for (const g of c.ports) ports.set(g.value.id, g.value);
       for (const m of c.macs) {
         const k = macKey(m.networkId, m.mac);
         if (m.owner === null) macs.delete(k);
@@ -129,17 +120,21 @@ export function createMemoryStore() {
           m = new Map();
           outbox.set(o.networkId, m);
         }
-        m.set(o.key, o);
+        m.set(o.key, { ...o, at: new Date(now()).toISOString() });
       }
       return 'committed';
     },
     async listOutbox(networkId) {
-      return [...(outbox.get(networkId)?.values() ?? [])];
+      return [...(outbox.get(networkId)?.values() ?? [])].map(({ at: _at, ...o }) => o);
+    },
+    async listPendingOutboxNetworks(before: string) {
+      const ids = [...outbox].filter(([, m]) => [...m.values()].some((o) => o.at < before)).map(([id]) => id);
+      return ids.sort();
     },
     async deleteOutbox(networkId, key) {
       outbox.get(networkId)?.delete(key);
     },
-  } satisfies FactStore & { stats: typeof stats };
+  } satisfies FactStore & PendingOutboxes & { stats: typeof stats };
   return store;
 }
 

@@ -1,0 +1,48 @@
+import { type SweepResult, sweepOutboxes } from '../app/sweep-outboxes.js';
+import { emitMetrics } from './observe.js';
+import type { Runtime } from './runtime.js';
+
+/** Some networks kept their pending outbox: transient (the next tick, or Lambda's retry, tries again). */
+export class OutboxSweepError extends Error {
+  override readonly name = 'OutboxSweepError';
+  constructor(readonly failed: readonly string[]) {
+    super(`outbox sweep: ${failed.length} networks still pending (${failed.slice(0, 5).join(', ')})`);
+  }
+}
+
+/**
+ * One tick of the outbox sweeper: publish outbox records older than `L2POP_SWEEP_MIN_AGE_SECONDS`.
+ * Logs one line and publishes `OutboxNetworksSwept`, `OutboxRecordsPublished` and
+ * `OutboxSweepFailures` (strategy `none`: a sweep concerns no HA router in particular).
+ */
+export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
+  const before = new Date(Date.now() - rt.config.sweepMinAgeSeconds * 1000).toISOString();
+  const result = await sweepOutboxes(
+    { store: rt.deps.store, publisher: rt.publisher, pending: rt.pending },
+    before,
+  );
+  for (const f of result.failed)
+    rt.logger.error('outbox sweep: publishing failed, the record stays pending', {
+      networkId: f.networkId,
+      error: (f.error as Error)?.message,
+      strategy: 'none',
+    });
+  rt.logger.info('outbox sweep', {
+    before,
+    networks: result.networks,
+    published: result.published,
+    failed: result.failed.length,
+    strategy: 'none',
+  });
+  emitMetrics(
+    rt.eventMetrics,
+    { strategy: 'none' },
+    {
+      OutboxNetworksSwept: result.networks,
+      OutboxRecordsPublished: result.published,
+      OutboxSweepFailures: result.failed.length,
+    },
+  );
+  if (result.failed.length > 0) throw new OutboxSweepError(result.failed.map((f) => f.networkId));
+  return result;
+}

@@ -1,0 +1,28 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createRuntime, type Runtime } from './runtime.js';
+
+/** A scheduled function's handler as the runtime (and the local stack) invokes it. */
+export type ScheduledLambdaHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
+
+export interface ScheduledFunctionSpec<R> {
+  /** The function name: logger service, metric service. */
+  readonly name: string;
+  /** The use-case run on each tick; it observes its own outcome (logs and metrics). */
+  readonly run: (runtime: Runtime, event: ScheduledEvent) => Promise<R>;
+}
+
+/**
+ * The chain of a function triggered by an EventBridge schedule: the same composition root, logger
+ * (Lambda context) and metrics (cold start, `strategy` dimension) as the queue functions, and no
+ * batch processing. An error fails the invocation, so Lambda's own Errors metric sees it and the
+ * asynchronous invocation is retried.
+ */
+export function createScheduledHandler<R>(spec: ScheduledFunctionSpec<R>, runtime?: Runtime) {
+  const rt = runtime ?? createRuntime(spec.name);
+  return middy((event: ScheduledEvent) => spec.run(rt, event))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
+}

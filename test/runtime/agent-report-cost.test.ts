@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
+import type { DynamoUsage } from '../../src/adapters/aws/dynamo-meter.js';
+import { dispatchEvent } from '../../src/app/dispatch.js';
+import type { OutboxRecord } from '../../src/app/ports.js';
+import type { Deps } from '../../src/app/reconcile.js';
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { parseInboundEvent } from '../../src/contracts/parse.js';
+import type { Agent } from '../../src/core/types.js';
+import { seedNetwork } from '../support/seed-network.js';
+import { createTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * What an agent report costs on the real DynamoDB, in networks of 10 hosts and 100 or 3,000 ports
+ * (docs/data-model.md, "Cost per event"). A repeat report (same boot id, same facts) writes the
+ * agent item and reads no network; a duplicate delivery reads each of the host's network states
+ * once, whatever their size; a restart is one of the events allowed to read a whole network.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack('agent-cost');
+});
+afterAll(() => stack?.destroy());
+
+const report = (a: Agent, change: Partial<Agent>): InboundEvent =>
+  parseInboundEvent(JSON.stringify({ type: 'agent.report', v: 1, ...a, ...change }));
+
+async function measure(event: InboundEvent): Promise<{ usage: DynamoUsage; sent: OutboxRecord[] }> {
+  const sent: OutboxRecord[] = [];
+  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
+  const deps: Deps = { store, publisher: { publish: async (r) => void sent.push(r) } };
+  stack.clients.meter.reset();
+  await dispatchEvent(deps, event);
+  return { usage: stack.clients.meter.usage(), sent };
+}
+
+async function seeded(i: number, ports: number): Promise<Agent> {
+  const s = await seedNetwork(stack.clients.doc, stack.tableName, {
+    network: { id: `ar${i}`, name: `ar${i}`, networkType: 'vxlan', segmentId: 960 + i },
+    hosts: 10,
+    ports,
+  });
+  return s.agents[3] as Agent;
+}
+
+describe('cost of an agent report on DynamoDB', () => {
+  it('a repeat report (same boot id and facts, newer revision) writes the agent item and reads no network', async () => {
+    const small = await seeded(1, 100);
+    const big = await seeded(2, 3000);
+    const costs = [];
+    for (const a of [small, big]) costs.push(await measure(report(a, { revision: 2 })));
+    for (const { usage, sent } of costs) {
+      expect(usage.requests).toEqual({ GetItem: 1, TransactWriteItems: 1 });
+      expect(sent).toEqual([]);
+    }
+    expect(costs[1]?.usage.readUnits).toBe(costs[0]?.usage.readUnits);
+    expect(costs[1]?.usage.writeUnits).toBe(costs[0]?.usage.writeUnits);
+  });
+
+  it('a duplicate delivery of a report reads each network state once, the same for 100 and 3,000 ports', async () => {
+    const small = await seeded(3, 100);
+    const big = await seeded(4, 3000);
+    const costs = [];
+    for (const a of [small, big]) {
+      await measure(report(a, { revision: 2, tunnelIp: '198.18.0.9' }));
+      costs.push(await measure(report(a, { revision: 2, tunnelIp: '198.18.0.9' })));
+    }
+    const [s, b] = costs.map((c) => c.usage) as [DynamoUsage, DynamoUsage];
+    expect(b.requests).toEqual(s.requests);
+    expect(b.readUnits).toBe(s.readUnits);
+    // The agent item, the host's networks, and per network its outbox range and state.
+    expect(s.requests).toEqual({ GetItem: 2, Query: 2 });
+  });
+
+  it('a restart with the same facts sends the host one snapshot per network and nothing to the others', async () => {
+    const a = await seeded(5, 3000);
+    const { usage, sent } = await measure(report(a, { revision: 2, bootId: 'boot-2' }));
+    expect(sent.flatMap((r) => r.commands.map((c) => [c.host, c.command.kind]))).toEqual([
+      [a.host, 'snapshot'],
+    ]);
+    expect(usage.requests.Query ?? 0).toBeGreaterThan(2);
+  });
+});
