@@ -24,26 +24,25 @@ export interface ApplyResult {
 
 type Ports = Record<string, readonly Entry[]>;
 
-function portsOf(fdb: Record<string, { ports: Ports }>): Ports {
-  const out: Record<string, Entry[]> = {};
-  for (const body of Object.values(fdb)) {
-    for (const [ip, entries] of Object.entries(body.ports)) out[ip] = [...(out[ip] ?? []), ...entries];
-  }
-  return out;
+/**
+ * The entries a payload carries for one network. A payload keyed by several networks (Neutron's
+ * shape allows it) changes each network's table only with its own entries, as a Neutron agent
+ * applies each network's part to that network's local VLAN and drops the parts it has no port in.
+ */
+function portsOf(fdb: Readonly<Record<string, { ports: Ports }>>, networkId: string): Ports {
+  return fdb[networkId]?.ports ?? {};
 }
 
 function applyPayloads(table: AgentTable, command: Extract<PlannedCommand, { kind: 'delta' }>): AgentTable {
   let t = table;
   for (const p of command.payloads) {
     if (p.method === 'remove_fdb_entries')
-      t = applyTableDelta(t, { add: {}, remove: portsOf(p.fdb_entries) });
+      t = applyTableDelta(t, { add: {}, remove: portsOf(p.fdb_entries, command.networkId) });
     else if (p.method === 'add_fdb_entries')
-      t = applyTableDelta(t, { add: portsOf(p.fdb_entries), remove: {} });
+      t = applyTableDelta(t, { add: portsOf(p.fdb_entries, command.networkId), remove: {} });
     else {
-      for (const perIp of Object.values(p.fdb_entries.chg_ip)) {
-        for (const [ip, chg] of Object.entries(perIp)) {
-          t = applyTableDelta(t, { add: { [ip]: chg.after ?? [] }, remove: { [ip]: chg.before ?? [] } });
-        }
+      for (const [ip, chg] of Object.entries(p.fdb_entries.chg_ip[command.networkId] ?? {})) {
+        t = applyTableDelta(t, { add: { [ip]: chg.after ?? [] }, remove: { [ip]: chg.before ?? [] } });
       }
     }
   }
@@ -75,7 +74,7 @@ export function applyAgentCommand(state: HeldNetwork | undefined, command: Plann
       action: 'applied',
     };
   }
-  const table = portsOf(command.fdb_entries);
+  const table = portsOf(command.fdb_entries, command.networkId);
   const pending =
     state?.pending && state.pending.version === command.version
       ? state.pending

@@ -14,6 +14,8 @@ export interface ModelPort {
   deviceId: string;
   host: string;
   status: PortStatus;
+  /** Hosts with an ACTIVE distributed binding (DVR interfaces only). */
+  dvrHosts: string[];
   revision: number;
   deleted: boolean;
 }
@@ -125,7 +127,7 @@ export function portEvent(model: NeutronModel, p: ModelPort): InboundEvent {
       deviceId: p.deviceId,
       host: p.host,
       status: p.status,
-      dvrHosts: [],
+      dvrHosts: p.dvrHosts,
       revision: p.revision,
     },
   };

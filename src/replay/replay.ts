@@ -1,28 +1,33 @@
 import { createMemoryStore, type MemoryStore } from '../adapters/memory/memory-store.js';
 import { dispatchEvent } from '../app/dispatch.js';
-import type { Deps } from '../app/reconcile.js';
 import type { InboundEvent } from '../contracts/events.js';
-import { parseInboundEvent } from '../contracts/parse.js';
 import type { PlannedCommand } from '../core/commands.js';
 import { isInvalidInputError } from '../core/errors.js';
 import { DEFAULT_FLAGS } from '../core/flags.js';
-import { OWNER } from '../core/owners.js';
 import type { AgentTable, Strategy } from '../core/types.js';
 import { createTableAgents, type TableAgents } from '../sim/table-agents.js';
+import { activeHost, agentEvent, createModel } from './neutron-model.js';
 import {
-  activeHost,
-  agentEvent,
-  allocateIp,
-  createModel,
-  isHaPort,
-  type ModelPort,
-  type NeutronModel,
-  portEvent,
-} from './neutron-model.js';
+  createPort,
+  emit,
+  interfaceAdd,
+  portOf,
+  portUp,
+  type ReplayContext,
+  ReplayError,
+  rebindRouterPorts,
+  save,
+  unplug,
+  updateBody,
+} from './neutron-ops.js';
 import { type Trace, type TraceStep, traceSchema } from './trace.js';
+
+export { ReplayError } from './neutron-ops.js';
 
 export interface ReplayOptions {
   readonly strategy: Strategy;
+  /** Called with each inbound event the trace amounts to, once the use-cases accepted it. */
+  readonly onEvent?: (event: InboundEvent) => void;
 }
 
 export interface ReplayResult {
@@ -34,103 +39,11 @@ export interface ReplayResult {
   readonly agents: TableAgents;
 }
 
-/** A step the trace marked `expect_error` did not fail, or a step failed unexpectedly. */
-export class ReplayError extends Error {
-  override readonly name = 'ReplayError';
-}
-
-interface Ctx {
-  readonly deps: Deps;
-  readonly model: NeutronModel;
-  readonly agents: TableAgents;
-}
-
-async function emit(ctx: Ctx, event: InboundEvent): Promise<void> {
-  await dispatchEvent(ctx.deps, parseInboundEvent(JSON.stringify(event)));
-  for (let g = ctx.agents.takeGaps(); g.length > 0; g = ctx.agents.takeGaps()) {
-    for (const gap of g)
-      await dispatchEvent(ctx.deps, {
-        type: 'agent.resync',
-        v: 1,
-        host: gap.host,
-        networkId: gap.networkId,
-        reason: 'gap',
-      });
-  }
-}
-
-function portOf(model: NeutronModel, name: string): ModelPort {
-  const p = model.ports.get(name);
-  if (!p || p.deleted) throw new ReplayError(`unknown port ${JSON.stringify(name)}`);
-  return p;
-}
-
-async function save(ctx: Ctx, p: ModelPort): Promise<void> {
-  p.revision++;
-  await emit(ctx, portEvent(ctx.model, p));
-}
-
-/** `update_device_up`: only the bound host's report makes a port ACTIVE (an HA backup's changes nothing). */
-async function portUp(ctx: Ctx, p: ModelPort, host: string): Promise<void> {
-  const plugged = ctx.model.plugged.get(host) ?? [];
-  if (!plugged.includes(p.name)) ctx.model.plugged.set(host, [...plugged, p.name]);
-  if (p.host !== '' && p.host === host && p.status !== 'ACTIVE') {
-    p.status = 'ACTIVE';
-    await save(ctx, p);
-  }
-}
-
-function unplug(model: NeutronModel, name: string, host?: string): void {
-  for (const [h, list] of model.plugged)
-    if (host === undefined || h === host)
-      model.plugged.set(
-        h,
-        list.filter((n) => n !== name),
-      );
-}
-
-/** Neutron binds the router's HA, gateway and SNAT ports to the reporter of `active` (spec §4.2). */
-async function rebindRouterPorts(
-  ctx: Ctx,
-  routerId: string,
-  host: string,
-  onlyUnbound: boolean,
-): Promise<void> {
-  for (const p of ctx.model.ports.values()) {
-    if (p.deleted || p.deviceId !== routerId || p.host === host) continue;
-    if (!isHaPort(ctx.model, p) && p.owner !== OWNER.routerGateway) continue;
-    if (onlyUnbound && p.host !== '') continue;
-    p.host = host;
-    if (!isHaPort(ctx.model, p)) p.status = 'DOWN';
-    await save(ctx, p);
-  }
-}
-
-async function runStep(ctx: Ctx, step: TraceStep): Promise<void> {
+async function runStep(ctx: ReplayContext, step: TraceStep): Promise<void> {
   const { model } = ctx;
   switch (step.op) {
-    case 'create_port': {
-      const net = model.networks.get(step.network);
-      if (!net) throw new ReplayError(`unknown network ${step.network}`);
-      model.macCounter++;
-      const hex = (n: number) => n.toString(16).padStart(2, '0');
-      const p: ModelPort = {
-        name: step.port,
-        id: step.id ?? step.port,
-        network: step.network,
-        mac:
-          step.mac ?? `fa:16:3e:00:${hex(Math.floor(model.macCounter / 256))}:${hex(model.macCounter % 256)}`,
-        ips: step.ips ?? [allocateIp(model, net)],
-        owner: step.device_owner ?? 'compute:nova',
-        deviceId: step.device_id ?? `dev-${step.port}`,
-        host: step.host ?? '',
-        status: 'DOWN',
-        revision: 0,
-        deleted: false,
-      };
-      model.ports.set(p.name, p);
-      return save(ctx, p);
-    }
+    case 'create_port':
+      return createPort(ctx, step);
     case 'port_up': {
       const p = portOf(model, step.port);
       const host = step.host ?? p.host;
@@ -214,70 +127,6 @@ async function runStep(ctx: Ctx, step: TraceStep): Promise<void> {
   }
 }
 
-async function interfaceAdd(
-  ctx: Ctx,
-  step: Extract<TraceStep, { op: 'router_interface_add' }>,
-): Promise<void> {
-  const { model } = ctx;
-  const r = model.routers.get(step.router);
-  if (!r) throw new ReplayError(`unknown router ${step.router}`);
-  let p: ModelPort;
-  if (step.port) {
-    p = portOf(model, step.port);
-  } else {
-    const [netName, cidr] = (step.subnet ?? '').split(':');
-    const net = model.networks.get(netName ?? '');
-    if (!net) throw new ReplayError(`unknown subnet ${step.subnet}`);
-    const k = cidr ? net.cidrs.indexOf(cidr) : 0;
-    model.macCounter++;
-    p = {
-      name: `${step.router}:${step.subnet}`,
-      id: `${step.router}.${netName}`,
-      network: net.name,
-      mac: `fa:16:3e:ff:${(model.macCounter >> 8).toString(16).padStart(2, '0')}:${(model.macCounter & 255).toString(16).padStart(2, '0')}`,
-      ips: [net.gateways[Math.max(k, 0)] ?? allocateIp(model, net)],
-      owner: OWNER.haInterface,
-      deviceId: r.id,
-      host: '',
-      status: 'DOWN',
-      revision: 0,
-      deleted: false,
-    };
-    model.ports.set(p.name, p);
-  }
-  p.owner = OWNER.haInterface;
-  p.deviceId = r.id;
-  if (step.sync !== false && p.host === '') p.host = activeHost(r) ?? '';
-  await save(ctx, p);
-}
-
-/** `update_port` with an API body; keys without l2pop meaning (name, admin_state_up) are ignored. */
-async function updateBody(ctx: Ctx, p: ModelPort, body: Record<string, unknown>): Promise<void> {
-  const saved = { ...p, ips: [...p.ips] };
-  try {
-    await applyBody(ctx, p, body);
-  } catch (err) {
-    Object.assign(p, saved);
-    throw err;
-  }
-}
-
-async function applyBody(ctx: Ctx, p: ModelPort, body: Record<string, unknown>): Promise<void> {
-  if (typeof body.mac_address === 'string') p.mac = body.mac_address;
-  if (Array.isArray(body.fixed_ips))
-    p.ips = body.fixed_ips.map((f) => String((f as { ip_address?: unknown }).ip_address));
-  if (typeof body.device_owner === 'string') p.owner = body.device_owner;
-  if (typeof body.device_id === 'string') p.deviceId = body.device_id;
-  const host = body['binding:host_id'];
-  if (typeof host === 'string' && host !== p.host) {
-    unplug(ctx.model, p.name, p.host);
-    p.host = host;
-    // ML2 forces DOWN on a binding change; an HA port keeps its state (docs/deviations.md, D5).
-    if (!isHaPort(ctx.model, p)) p.status = 'DOWN';
-  }
-  await save(ctx, p);
-}
-
 /**
  * Runs an oracle trace through the controller's own use-cases, with the in-memory store and
  * simulated agents that apply every command they receive. `fdb` is what the agents hold.
@@ -286,7 +135,12 @@ export async function replayTrace(input: unknown, options: ReplayOptions): Promi
   const trace: Trace = traceSchema.parse(input);
   const store = createMemoryStore();
   const agents = createTableAgents();
-  const ctx: Ctx = { deps: { store, publisher: agents.publisher }, model: createModel(trace), agents };
+  const ctx: ReplayContext = {
+    deps: { store, publisher: agents.publisher },
+    model: createModel(trace),
+    agents,
+    onEvent: options.onEvent,
+  };
   await dispatchEvent(ctx.deps, {
     type: 'flags.set',
     v: 1,
@@ -299,14 +153,14 @@ export async function replayTrace(input: unknown, options: ReplayOptions): Promi
       await runStep(ctx, step);
     } catch (err) {
       if (step.expect_error && (isInvalidInputError(err) || err instanceof ReplayError)) continue;
-      throw new ReplayError(`step ${i} (${step.op}): ${(err as Error).message}`);
+      throw new ReplayError(`step ${i} (${step.op}): ${(err as Error).message}`, { cause: err });
     }
     if (step.expect_error) throw new ReplayError(`step ${i} (${step.op}) was expected to fail but did not`);
   }
   return { fdb: await collectFdb(ctx), messages: collectMessages(agents), store, agents };
 }
 
-async function collectFdb(ctx: Ctx): Promise<ReplayResult['fdb']> {
+async function collectFdb(ctx: ReplayContext): Promise<ReplayResult['fdb']> {
   const fdb: Record<string, Record<string, AgentTable>> = {};
   for (const net of [...ctx.model.networks.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const state = await ctx.deps.store.getNetworkState(net.id);

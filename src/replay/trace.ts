@@ -39,6 +39,11 @@ export const stepSchema = z.discriminatedUnion('op', [
     device_id: z.string().optional(),
     id: z.string().optional(),
     admin_state_up: z.boolean().optional(),
+    /**
+     * Project extension (the oracle does not drive DVR): hosts with an ACTIVE distributed binding
+     * of a `network:router_interface_distributed` port.
+     */
+    dvr_hosts: z.array(z.string()).optional(),
     ...base,
   }),
   z.object({

@@ -10,6 +10,11 @@ import type { SimHistory } from './simulate.js';
  * difference to its cause: which side holds the entry, which message put it there (provenance from
  * the fold of the oracle's messages) and the Neutron state at that moment (the simulator). A
  * difference that no function explains is a bug.
+ *
+ * Ids and slugs are those of docs/deviations.md (`test/deviations/ids.ts`). The older letters
+ * still used in some comments of this folder map as (a) D1, (b) D2, (c) D3, (d) D4, (e) D7, (f) D6.
+ * The others of the table do not show in this end-state comparison: D5 and D10 last only until the
+ * agents re-report (generated traces end settled), the rest concern messages or inputs.
  */
 
 export const DEVIATION_KINDS = [
@@ -21,6 +26,16 @@ export const DEVIATION_KINDS = [
   'ha-removal-skipped',
 ] as const;
 export type DeviationKind = (typeof DEVIATION_KINDS)[number];
+
+/** The id of each kind in docs/deviations.md. */
+export const DEVIATION_IDS: Readonly<Record<DeviationKind, string>> = {
+  'tunnel-ip-change': 'D1',
+  'chg-ip-inactive-port': 'D2',
+  'full-sync-unfiltered-types': 'D3',
+  'ha-backup-before-master': 'D4',
+  'flood-only-by-full-sync': 'D7',
+  'ha-removal-skipped': 'D6',
+};
 
 /** One entry that one side's table holds and the other's lacks. */
 export interface FdbDiff {
@@ -46,7 +61,7 @@ export interface ExplainContext {
 export type Explainer = (d: FdbDiff, ctx: ExplainContext) => string | null;
 
 /**
- * (a) Tunnel-IP change. Neutron never removes the entries of a VTEP whose agent came back with a
+ * D1 (a) Tunnel-IP change. Neutron never removes the entries of a VTEP whose agent came back with a
  * new `tunnel_ip` (oracle README, behaviour 7; example 06 step 9); we drop them. Narrow: only
  * entries Neutron holds under an IP that some agent gave up in an `agent_restart` and that no agent
  * has at the end. (The oracle's fold also leaves a host its OWN entries under its old IP, because
@@ -60,7 +75,7 @@ export function explainTunnelIpChange(d: FdbDiff, ctx: ExplainContext): string |
 }
 
 /**
- * (b) `chg_ip` for a port that is not ACTIVE. Neutron's `_fixed_ips_changed` fans out
+ * D2 (b) `chg_ip` for a port that is not ACTIVE. Neutron's `_fixed_ips_changed` fans out
  * `update_fdb_entries` for any bound port (oracle README behaviour 6, example 05 step 9), so agents
  * get an ARP/unicast entry for a DOWN port; we publish entries of ACTIVE ports only. Narrow: an
  * entry of that port's MAC, last put there by the `chg_ip` of an `update_ips` step while the port
@@ -79,7 +94,7 @@ export function explainChgIpOnInactivePort(d: FdbDiff, ctx: ExplainContext): str
 }
 
 /**
- * (c) The full-FDB cast does not filter VTEPs by network type (oracle README behaviour 8, example
+ * D3 (c) The full-FDB cast does not filter VTEPs by network type (oracle README behaviour 8, example
  * 09 step 9): a host that l2pops the type is sent the ports of hosts that do not. We show only
  * hosts that l2pop the network's type. Narrow: the entry's VTEP belongs to a host that does not
  * l2pop this network's type, and the message that put it there was a cast to this very host.
@@ -141,7 +156,7 @@ function haReports(ctx: ExplainContext, host: string, network: string): number[]
 }
 
 /**
- * Common ground of (d) and (e): a flooding entry we show towards a node that is present ONLY
+ * Common ground of D4 (d) and D7 (e): a flooding entry we show towards a node that is present ONLY
  * through an HA router, which Neutron never announced to this host since that node last became
  * present. Neutron announces an HA node's flooding entry in two ways only: in the fanout that
  * follows the node's own report of the interface, when that report counts as a "first port", and
@@ -161,11 +176,11 @@ function unannouncedHaFlood(
 }
 
 /**
- * (d) HA interface reported up by a backup before the master made the port ACTIVE. The backup's
+ * D4 (d) HA interface reported up by a backup before the master made the port ACTIVE. The backup's
  * report reaches `update_port_up` with an active-port count of 0 (the port is still DOWN), so it is
  * not a first port: no flooding entry is fanned out and the backup gets no full sync; nothing is
  * sent when the port turns ACTIVE later either. We make every hosting node present as soon as the
- * port is ACTIVE. Narrow: (d)/(e) common ground, and the node's last report came before it became
+ * port is ACTIVE. Narrow: D4/D7 common ground, and the node's last report came before it became
  * present and none after.
  */
 export function explainHaBackupBeforeMaster(d: FdbDiff, ctx: ExplainContext): string | null {
@@ -177,7 +192,7 @@ export function explainHaBackupBeforeMaster(d: FdbDiff, ctx: ExplainContext): st
 }
 
 /**
- * (e) Path dependence: a host holds an HA node's flooding entry in Neutron only if it happened to
+ * D7 (e) Path dependence: a host holds an HA node's flooding entry in Neutron only if it happened to
  * receive one of the two messages that carry it. This explains the rest of the common ground:
  * the node never reported the interface while it was present, or its report did not count as a
  * first port, and this host's own full sync (if any) came before the node became present.
@@ -203,7 +218,7 @@ function presenceEnd(history: SimHistory, host: string, network: string): number
 }
 
 /**
- * (f) HA interface removed while bound to a host that does not l2pop the network's type.
+ * D6 (f) HA interface removed while bound to a host that does not l2pop the network's type.
  * `delete_port_postcommit` starts from `_get_agent_fdb(segment, port, binding host)`, which is
  * None when the binding host's agent does not l2pop the segment type (spec §3.8, §3.10), so the
  * flooding removals for the HA nodes (`_get_ha_port_agents_fdb`) are never sent and every agent
