@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
  * Three projects, all run by `npm test`:
  * - unit: pure core, contracts, replay, the Neutron differential and the reference agent (fast, no servers);
  * - runtime: the real handlers on DynamoDB Local and fauxqs, started once by the global setup;
+ * - local: the CLI end to end (`l2pop local`, `stack up`, `ab`), each file booting its own stack;
  * - dataplane: the kernel VXLAN + keepalived failover bed (root only; skips itself otherwise).
  */
 export default defineConfig({
@@ -15,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/runtime/**', 'test/e2e/**', 'node_modules/**'],
+          exclude: ['test/runtime/**', 'test/e2e/**', 'test/local/**', 'node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -28,6 +29,16 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'local',
+          include: ['test/local/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
         },
       },
       {

@@ -1,59 +1,64 @@
-import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { STRATEGIES, type Strategy } from '../core/types.js';
-import { replayTrace } from '../replay/replay.js';
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.js';
+import { addFdbCommand } from './fdb-command.js';
+import { addFlagsCommands } from './flags-command.js';
+import { addAbCommands } from './local-command.js';
+import { addReplayCommand } from './replay-command.js';
+import { addSendCommand } from './send-command.js';
+import { addStackCommands } from './stack-command.js';
 
-/** Exit codes: 0 ok, 1 the work failed, 2 bad usage or bad input (sysexits-like, documented in --help). */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from './cli-support.js';
 
-function parseStrategy(value: string): Strategy {
-  if (!(STRATEGIES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of ${STRATEGIES.join(', ')}`);
-  }
-  return value as Strategy;
-}
+const EXIT_HELP =
+  '\nExit codes: 0 success, 1 failure (the work ran and failed or found a difference), 2 bad usage or invalid input.';
 
-async function readJson(path: string): Promise<unknown> {
-  const text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-class UsageError extends Error {}
-
-export function buildProgram(out: (s: string) => void): Command {
+/** Every command group, each in its own file; `--help` on every command lists its options. */
+export function buildProgram(io: CliIo): Command {
   const program = new Command('l2pop')
-    .description('Serverless L2 population controller: tools for operators and for comparing HA strategies')
+    .description(
+      'Serverless L2 population controller: a local stack, simulated agents, A/B of the HA strategies, operator tools',
+    )
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
-    .addHelpText('after', '\nExit codes: 0 success, 1 failure, 2 bad usage or invalid input.');
-  program
-    .command('replay')
-    .description('Replay a Neutron oracle trace through the controller offline and print the result')
-    .argument('<trace>', 'trace file in the format of ../shared/oracle/neutron_oracle.py ("-" for stdin)')
-    .addOption(
-      new Option('--strategy <strategy>', 'HA-router strategy').argParser(parseStrategy).default('tunnel'),
-    )
-    .addOption(
-      new Option('--out <what>', 'state: end FDB per agent; messages: commands per agent')
-        .choices(['state', 'messages'])
-        .default('state'),
-    )
-    .action(async (trace: string, opts: { strategy: Strategy; out: 'state' | 'messages' }) => {
-      const result = await replayTrace(await readJson(trace), { strategy: opts.strategy });
-      out(
-        `${JSON.stringify(opts.out === 'state' ? { fdb: result.fdb } : { messages: result.messages }, null, 1)}\n`,
-      );
-    });
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `${EXIT_HELP}\n\nStart here: npx l2pop local`);
+  addAbCommands(program, io);
+  addStackCommands(program, io);
+  addSendCommand(program, io);
+  addFdbCommand(program, io);
+  addFlagsCommands(program, io);
+  addReplayCommand(program, io);
+  // output, exitOverride and showHelpAfterError are inherited by subcommands; help text is not
+  for (const c of program.commands) {
+    c.addHelpText('after', EXIT_HELP);
+    for (const sub of c.commands) sub.addHelpText('after', EXIT_HELP);
+  }
   return program;
+}
+
+function exitCodeOf(e: unknown): number {
+  if (e instanceof UsageError || e instanceof ZodError) return EXIT.usage;
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT') return EXIT.usage;
+  if ((e as { name?: string }).name === 'ReplayError' || (e as { name?: string }).name === 'ZodError')
+    return EXIT.usage;
+  return EXIT.failed;
+}
+
+/**
+ * The AWS SDK warns once per process that its 2027 releases will need Node 22
+ * (../shared/notes/local-aws.md §6). It says nothing about this run, so the CLI keeps it off the
+ * user's terminal; every other warning goes through.
+ */
+let muted = false;
+function muteSdkNodeVersionWarning(): void {
+  if (muted) return;
+  muted = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    if (String(warning).startsWith('NodeVersionSupportWarning')) return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
@@ -62,20 +67,21 @@ export async function main(
   out = (s: string) => void process.stdout.write(s),
   err = (s: string) => void process.stderr.write(s),
 ): Promise<number> {
-  const program = buildProgram(out);
-  program.configureOutput({ writeOut: out, writeErr: err });
+  const io: CliIo = {
+    out,
+    err,
+    color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+    invocation: ['npx', 'l2pop', ...argv.slice(2)].join(' '),
+  };
+  muteSdkNodeVersionWarning();
+  const program = buildProgram(io);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const code =
-      e instanceof UsageError ||
-      (e as { name?: string }).name === 'ZodError' ||
-      (e as NodeJS.ErrnoException).code === 'ENOENT'
-        ? EXIT.usage
-        : EXIT.failed;
-    err(`l2pop: ${(e as Error).message}\n`);
+    const code = exitCodeOf(e);
+    if (!(e instanceof CommandFailedError) || (e as Error).message) err(`l2pop: ${(e as Error).message}\n`);
     return code;
   }
 }

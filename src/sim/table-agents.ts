@@ -52,6 +52,14 @@ export function createTableAgents() {
     table(host: string, networkId: string): AgentTable {
       return held.get(host)?.get(networkId)?.table ?? {};
     },
+    /** The version a host holds for a network (0: none). */
+    version(host: string, networkId: string): number {
+      return held.get(host)?.get(networkId)?.version ?? 0;
+    },
+    /** Networks a host holds something for. */
+    networks(host: string): string[] {
+      return [...(held.get(host)?.keys() ?? [])].sort();
+    },
     hosts(): string[] {
       return [...held.keys()].sort();
     },

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/cli/render-html.js';
+import { renderMarkdown } from '../../src/cli/render-markdown.js';
+import { renderTextTable } from '../../src/cli/render-table.js';
+import { EMPTY_USAGE } from '../../src/local/metering-proxy.js';
+import type { AbResult, StrategyRun } from '../../src/sim/ab-run.js';
+import { formatBlackHole, summarizeAb } from '../../src/sim/ab-summary.js';
+import { simulateFailover } from '../../src/sim/failover-sim.js';
+import { binding, failover, KERNEL_PROXY, nodes, OVS, TUNNEL } from '../sim/bed.js';
+
+function strategyRun(
+  strategy: 'tunnel' | 'master-binding',
+  input: Parameters<typeof simulateFailover>[0],
+): StrategyRun {
+  const live = simulateFailover(input);
+  const frozen = simulateFailover({ ...input, changes: [] });
+  return {
+    strategy,
+    stackName: `s-${strategy}`,
+    invocations: { count: 3, failedRecords: 0, errors: 0 },
+    phases: [
+      {
+        name: 'graceful failover',
+        events: 2,
+        durationMs: 900,
+        dynamo: {
+          ...EMPTY_USAGE,
+          requests: { GetItem: 5, TransactWriteItems: 1 },
+          readUnits: 5,
+          writeUnits: 4,
+        },
+        sqs: { ...EMPTY_USAGE, messages: 3, bytes: 1200 },
+        applied: 3,
+        converged: true,
+        mismatches: [],
+        failover: {
+          spec: { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' },
+          t0: 0,
+          reportAt: 815,
+          takeoverMs: 815,
+          convergenceMs: strategy === 'tunnel' ? null : 85,
+          applies: strategy === 'tunnel' ? [] : [{ at: 900, host: 'compute1', networkId: 'n1' }],
+          live,
+          frozen,
+          vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 },
+        },
+      },
+    ],
+    converged: true,
+    mismatches: [],
+    down: [],
+    agentErrors: [],
+    dynamo: { ...EMPTY_USAGE, requests: { GetItem: 5, TransactWriteItems: 1 }, readUnits: 5, writeUnits: 4 },
+    sqs: { ...EMPTY_USAGE, messages: 3, bytes: 1200 },
+    fleet: { received: 3, bytes: 1200, gaps: 0, resyncs: 0 },
+  };
+}
+
+function abResult(): AbResult {
+  const mb = failover(nodes(KERNEL_PROXY, KERNEL_PROXY), binding('net1'));
+  const changes = Object.entries(binding('net2')).map(([host, table]) => ({
+    at: 900,
+    host,
+    networkId: 'n1',
+    table,
+  }));
+  return {
+    runId: 'abc123',
+    startedAt: '2026-11-25T00:00:00.000Z',
+    bootMs: 2000,
+    totalMs: 40_000,
+    results: [
+      strategyRun('tunnel', failover(nodes(OVS, OVS, KERNEL_PROXY), TUNNEL)),
+      strategyRun('master-binding', { ...mb, changes }),
+    ],
+  };
+}
+
+describe('the summary', () => {
+  it('reads a black-hole the way the table prints it', () => {
+    expect(formatBlackHole({ worstMs: 920, recovered: 3, never: 0, noPath: 0, vms: 3 })).toBe('0.92 s');
+    expect(formatBlackHole({ worstMs: null, recovered: 0, never: 2, noPath: 1, vms: 3 })).toBe(
+      'never ×2, 1 no path',
+    );
+    expect(formatBlackHole({ worstMs: 830, recovered: 1, never: 4, noPath: 0, vms: 5 })).toBe(
+      'never ×4, else ≤ 0.83 s',
+    );
+  });
+
+  it('has one row per strategy with messages, DynamoDB requests, convergence, black-holes and fan-out', () => {
+    const summary = summarizeAb(abResult());
+    const [tunnel, mb] = summary.rows;
+    expect(tunnel).toMatchObject({
+      messages: 3,
+      bytes: 1200,
+      dynamoRequests: 6,
+      readUnits: 5,
+      writeUnits: 4,
+    });
+    expect(tunnel?.failovers[0]).toMatchObject({ convergenceMs: null, live: { never: 1, worstMs: null } });
+    expect(mb?.failovers[0]?.live.worstMs).toBeGreaterThanOrEqual(900);
+    expect(mb?.failovers[0]?.controllerDown).toMatchObject({ never: 1 });
+    const text = renderTextTable(summary);
+    expect(text.split('\n')).toHaveLength(4);
+    expect(text).toMatch(/^tunnel\s+3\s+1200\s+6 \(5\/4\)\s+none needed\s+never ×1/m);
+    expect(text).toMatch(/^master-binding .* 0\.09 s .* yes$/m);
+  });
+
+  it('writes markdown with the table, the failovers and the command that reproduces it', () => {
+    const md = renderMarkdown(summarizeAb(abResult()), { command: 'npx l2pop local', scenario: 'test' });
+    expect(md).toContain('`npx l2pop local`');
+    expect(md).toContain('| strategy | control msgs |');
+    expect(md).toMatch(
+      /\| master-binding \| graceful failover \(net1 → net2, graceful\) \| 0\.82 s \| 0\.09 s \|/,
+    );
+  });
+
+  it('writes a self-contained HTML report: inline SVG charts, no script, nothing fetched', () => {
+    const ab = abResult();
+    const html = renderHtml({
+      summary: summarizeAb(ab),
+      ab,
+      scenario: 'test <cloud>',
+      command: 'npx l2pop local',
+      agentKinds: {},
+    });
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
+    expect(html.match(/https?:\/\/[^"' ]+/g)?.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
+    expect(html.match(/<svg /g)?.length).toBe(2 + 5);
+    expect(html).toContain('test &lt;cloud&gt;');
+  });
+});

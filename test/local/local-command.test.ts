@@ -1,0 +1,175 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StrategyRun } from '../../src/sim/ab-run.js';
+import type { AbSummary, SummaryRow } from '../../src/sim/ab-summary.js';
+import type { FailoverRun } from '../../src/sim/failover-eval.js';
+import { type Finished, runCli } from './cli-process.js';
+
+/**
+ * The README's first command, run exactly as a user runs it (plus --out, to keep the checkout
+ * clean), on the real DynamoDB Local, fauxqs and function bundles it boots itself. The asserts are
+ * the bed's findings (../shared/notes/dataplane.md): they fail if the simulated data plane or the
+ * controller behind it is wrong.
+ */
+let dir: string;
+let run: Finished;
+let summary: AbSummary;
+let details: StrategyRun[];
+
+const GRACEFUL = 815;
+const NODE_LOSS = 3500;
+const OVS = ['compute2', 'compute3'];
+const PROXY = ['compute4', 'compute5'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'l2pop-local-'));
+  run = await runCli('npx', ['l2pop', 'local', '--out', dir], 240_000);
+  if (run.code === 0) {
+    const json = JSON.parse(await readFile(path.join(dir, 'l2pop-ab.json'), 'utf8'));
+    summary = json.summary;
+    details = json.details;
+  }
+}, 260_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const row = (s: string) => summary.rows.find((r) => r.strategy === s) as SummaryRow;
+const failover = (s: string, phase: string) =>
+  details.find((d) => d.strategy === s)?.phases.find((p) => p.name === phase)?.failover as FailoverRun;
+const vms = (f: FailoverRun, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
+
+describe('npx l2pop local', () => {
+  it('exits 0, prints one row per strategy and the report paths, and shows progress on stderr', () => {
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^strategy\s+control msgs\s+bytes\s+DynamoDB req/);
+    for (const s of ['tunnel', 'master-binding', 'auto'])
+      expect(run.stdout).toMatch(new RegExp(`^${s}\\s+\\d+\\s+\\d+`, 'm'));
+    expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
+    expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
+    expect(run.stdout).not.toContain('"_aws"');
+    expect(run.stderr).toMatch(/\[tunnel 7\/10\] graceful failover: .* ok/);
+    expect(run.stderr).not.toContain('NodeVersionSupportWarning');
+  });
+
+  it('every agent converged to the desired state under every strategy, with real traffic counted', () => {
+    expect(summary.converged).toBe(true);
+    for (const r of summary.rows) {
+      expect(r.converged, `${r.strategy}: ${r.mismatches.join('\n')}`).toBe(true);
+      expect(r.messages).toBeGreaterThan(50);
+      expect(r.bytes).toBeGreaterThan(10_000);
+      expect(r.dynamoRequests).toBeGreaterThan(200);
+      expect(r.writeUnits).toBeGreaterThan(0);
+    }
+  });
+
+  it('tunnel needs no controller action on failover and floods frames to the router from agents that cannot learn', () => {
+    const graceful = failover('tunnel', 'graceful failover');
+    expect(graceful.convergenceMs).toBeNull();
+    const phase = details
+      .find((d) => d.strategy === 'tunnel')
+      ?.phases.find((p) => p.name === 'graceful failover');
+    expect(phase?.sqs.messages).toBe(0);
+    const flooding = vms(graceful, ['compute6'])[0];
+    expect(flooding?.copiesPerFrame).toBeGreaterThanOrEqual(2);
+    expect(flooding?.outageMs).toBeGreaterThanOrEqual(GRACEFUL);
+    expect(flooding?.outageMs).toBeLessThanOrEqual(GRACEFUL + 30);
+  });
+
+  it('tunnel never recovers where the new master node suppresses GARPs (kernel ARP proxy on net2)', () => {
+    const graceful = failover('tunnel', 'graceful failover');
+    expect(graceful.live.garpCopies).toBe(0);
+    for (const v of vms(graceful, OVS)) expect(v).toMatchObject({ okBefore: true, outageMs: null });
+    // ARP proxy agents without an entry for the gateway cannot even resolve it under tunnel
+    for (const v of vms(graceful, PROXY)) expect(v.okBefore).toBe(false);
+  });
+
+  it('master-binding recovers everywhere after VRRP plus the controller, and never if the controller is down', () => {
+    for (const [phase, takeover] of [
+      ['graceful failover', GRACEFUL],
+      ['network-node loss', NODE_LOSS],
+    ] as const) {
+      const f = failover('master-binding', phase);
+      expect(f.convergenceMs).toBeGreaterThan(0);
+      const reportDelay = f.reportAt - f.t0 - takeover;
+      for (const v of f.live.vms.filter((x) => x.okBefore)) {
+        expect(v.outageMs).toBeGreaterThanOrEqual(takeover);
+        expect(v.outageMs).toBeLessThanOrEqual(takeover + reportDelay + (f.convergenceMs ?? 0) + 30);
+        expect(v.copiesPerFrame).toBe(1);
+      }
+      // a stale binding never recovers
+      for (const v of f.frozen.vms.filter((x) => x.okBefore)) expect(v.outageMs).toBeNull();
+    }
+    expect(row('master-binding').failovers[0]?.live).toMatchObject({ never: 0, noPath: 0 });
+  });
+
+  it('auto moves the proxy agents with the controller but leaves learning agents on a GARP that net2 eats', () => {
+    const f = failover('auto', 'graceful failover');
+    for (const v of vms(f, PROXY)) {
+      expect(v.okBefore).toBe(true);
+      expect(v.outageMs).toBeGreaterThanOrEqual(GRACEFUL);
+      expect(v.outageMs).toBeLessThan(GRACEFUL + 1000);
+    }
+    for (const v of vms(f, OVS)) expect(v.outageMs).toBeNull();
+    expect(row('auto').failovers[0]?.fanOut.max).toBe(1);
+  });
+});
+
+describe('the HTML report in a real headless Chromium', () => {
+  it('opens with no console error and draws every chart with a size', async () => {
+    const profile = await mkdtemp(path.join(tmpdir(), 'l2pop-chromium-'));
+    // a fresh profile: Playwright passes it as --user-data-dir
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${path.join(dir, 'l2pop-ab.html')}`, { waitUntil: 'load' });
+      expect(errors).toEqual([]);
+      expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+      const charts = await page.$$eval('svg.chart', (svgs) =>
+        svgs.map((s) => {
+          const box = s.getBoundingClientRect();
+          return { w: box.width, h: box.height, marks: s.querySelectorAll('rect').length };
+        }),
+      );
+      expect(charts.length).toBe(6 + 5);
+      for (const c of charts) {
+        expect(c.w).toBeGreaterThan(100);
+        expect(c.h).toBeGreaterThan(100);
+        expect(c.marks).toBeGreaterThan(0);
+      }
+      const holes = await page.$$eval('svg.timeline rect.hole', (rs) =>
+        rs.map((r) => r.getBoundingClientRect().width),
+      );
+      expect(holes.length).toBeGreaterThan(10);
+      expect(holes.every((w) => w > 0)).toBe(true);
+      expect(await page.locator('table tbody tr').count()).toBe(3);
+    } finally {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
