@@ -7,7 +7,15 @@ import { ROOT } from '../../scripts/build.mjs';
 import { readZip } from './read-zip.js';
 
 /** What `serverless package` reads: the service file, its resources and the handlers' sources. */
-const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'infra', 'functions', 'src', 'scripts'];
+const SERVICE_FILES = [
+  'serverless.yml',
+  'package.json',
+  'tsconfig.json',
+  'infra',
+  'functions',
+  'src',
+  'scripts',
+];
 
 export interface PackagedService {
   /** `.serverless/cloudformation-template-update-stack.json`, parsed. */
