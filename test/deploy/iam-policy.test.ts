@@ -61,12 +61,15 @@ describe('the IAM checker', () => {
     expect(problems(allow('sqs:SendMessage', arn('sqs', STACK, '-agent-cmd-*.fifo')))).toEqual([]);
     const logGroup = (...parts: unknown[]) => arn('logs', 'log-group:/aws/lambda/', ...parts);
     expect(problems(allow('logs:PutLogEvents', logGroup(STACK, '-ha-events:*')))).toEqual([]);
+    expect(problems(allow('logs:PutLogEvents', logGroup(STACK, '-outbox-sweeper:*')))).toEqual([]);
     for (const broader of [
       arn('sqs', STACK, '-agent-*'),
       arn('sqs', STACK, '-agent-cmd-*'),
       arn('sqs', '*'),
       logGroup('*'),
       logGroup(STACK, '-*'),
+      logGroup(STACK, '-outbox-*:*'),
+      logGroup(STACK, '-*-sweeper:*'),
       arn('logs', 'log-group:*'),
     ])
       expect(problems(allow('sqs:SendMessage', broader))).toHaveLength(1);

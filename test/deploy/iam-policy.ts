@@ -30,7 +30,9 @@ export const CONTROLLER_WILDCARDS: readonly WildcardAllowance[] = [
     why: 'agent command queues are created per host at run time; the name pattern is the only handle',
   },
   {
-    pattern: new RegExp(`^${arnOf('logs')}log-group:/aws/lambda/\\$\\{AWS::StackName\\}-[a-z]+-events:\\*$`),
+    pattern: new RegExp(
+      `^${arnOf('logs')}log-group:/aws/lambda/\\$\\{AWS::StackName\\}-(?:[a-z]+-events|outbox-sweeper):\\*$`,
+    ),
     why: "Lambda names its log streams; `:*` is the streams of the function's own log group",
   },
 ];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, ROOT } from '../../scripts/build.mjs';
+import { GSI1 } from '../../src/adapters/aws/dynamo-keys.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { FUNCTION_QUEUES, type FunctionName } from '../../src/runtime/local-stack.js';
 import { CONTROLLER_WILDCARDS, findTemplateIamViolations, renderValue } from './iam-policy.js';
@@ -15,10 +16,40 @@ import {
 
 const STACK = `\${AWS::StackName}`;
 const ARN = (service: string) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:`;
-const FUNCTIONS = Object.entries(FUNCTION_QUEUES) as [FunctionName, string][];
+const TABLE_ARN = `\${StateTable.Arn}`;
+/** The queue-triggered functions and their inbound queues. */
+const QUEUE_FUNCTIONS = Object.entries(FUNCTION_QUEUES) as [FunctionName, string][];
+/** The functions an EventBridge schedule invokes (serverless.yml `schedule`): no inbound queue. */
+const SCHEDULES = { 'outbox-sweeper': 'rate(5 minutes)' } as const;
+type ScheduledFunction = keyof typeof SCHEDULES;
+type DeployedFunction = FunctionName | ScheduledFunction;
+const ALL_FUNCTIONS: readonly DeployedFunction[] = [
+  ...QUEUE_FUNCTIONS.map(([fn]) => fn),
+  ...(Object.keys(SCHEDULES) as ScheduledFunction[]),
+];
 
 /** What each function's code calls (src/adapters/aws, src/runtime), by statement: infra/roles.yml. */
-function expectedStatements(fn: FunctionName, queueId: string) {
+function expectedStatements(fn: DeployedFunction) {
+  const agentQueues = {
+    actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
+  };
+  const logs = {
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [`${ARN('logs')}log-group:/aws/lambda/${STACK}-${fn}:*`],
+  };
+  // The sweeper (src/runtime/outbox-sweep.ts): a Query of gsi1, then flushOutbox (Query, DeleteItem,
+  // BatchWriteItem; GetItem in deleteOutbox) and the publisher. No transaction, no inbound queue.
+  if (fn === 'outbox-sweeper')
+    return {
+      StateTable: {
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [TABLE_ARN],
+      },
+      PendingOutboxIndex: { actions: ['dynamodb:Query'], resources: [`${TABLE_ARN}/index/${GSI1}`] },
+      AgentQueues: agentQueues,
+      Logs: logs,
+    };
   return {
     StateTable: {
       actions: [
@@ -30,20 +61,14 @@ function expectedStatements(fn: FunctionName, queueId: string) {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ],
-      resources: [`\${StateTable.Arn}`],
+      resources: [TABLE_ARN],
     },
-    AgentQueues: {
-      actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-      resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
-    },
+    AgentQueues: agentQueues,
     InboundQueue: {
       actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
-      resources: [`\${${queueId}.Arn}`],
+      resources: [`\${${FUNCTION_QUEUES[fn]}.Arn}`],
     },
-    Logs: {
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [`${ARN('logs')}log-group:/aws/lambda/${STACK}-${fn}:*`],
-    },
+    Logs: logs,
   };
 }
 
@@ -57,7 +82,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
   let template: CfnTemplate;
   const resources = (type: string) =>
     Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, CfnResource][];
-  const lambda = (fn: FunctionName) => {
+  const lambda = (fn: DeployedFunction) => {
     const found = resources('AWS::Lambda::Function').find(
       ([, r]) => r.Properties.FunctionName === `l2pop-dev-${fn}`,
     );
@@ -78,6 +103,8 @@ describe('serverless package (v3, offline, no credentials)', () => {
         '--param=defaultStrategy=auto',
         '--param=rolloutPercent=25',
         '--param=oldestMessageAgeSeconds=120',
+        '--param=sweeperErrorsThreshold=2',
+        '--param=sweepMinAgeSeconds=600',
         '--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:oncall',
       ]),
     ]);
@@ -91,9 +118,9 @@ describe('serverless package (v3, offline, no credentials)', () => {
     expect(paths).toEqual(['provider.runtime']);
   });
 
-  it('deploys one function per inbound queue on a runtime AWS supports for new functions', () => {
-    expect(resources('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
-    for (const [fn] of FUNCTIONS) {
+  it('deploys one function per inbound queue and the sweeper, on a runtime AWS supports', () => {
+    expect(resources('AWS::Lambda::Function')).toHaveLength(ALL_FUNCTIONS.length);
+    for (const fn of ALL_FUNCTIONS) {
       const { Runtime, Handler } = lambda(fn)[1].Properties;
       expect(Number(/^nodejs(\d+)\.x$/.exec(String(Runtime))?.[1])).toBeGreaterThanOrEqual(22);
       expect(Handler).toBe(`functions/${fn}.handler`);
@@ -102,8 +129,8 @@ describe('serverless package (v3, offline, no credentials)', () => {
 
   it('maps each queue to its function with partial batch responses, a FIFO batch and no window', () => {
     const mappings = resources('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
-    expect(mappings).toHaveLength(FUNCTIONS.length);
-    for (const [fn, queueId] of FUNCTIONS) {
+    expect(mappings).toHaveLength(QUEUE_FUNCTIONS.length);
+    for (const [fn, queueId] of QUEUE_FUNCTIONS) {
       const [fnId] = lambda(fn);
       const m = mappings.filter((p) => getAttId(p.FunctionName) === fnId);
       expect(m).toHaveLength(1);
@@ -115,8 +142,51 @@ describe('serverless package (v3, offline, no credentials)', () => {
     }
   });
 
+  it('invokes the sweeper on its schedule only, with the minimum age above every writer timeout', () => {
+    for (const [fn, expression] of Object.entries(SCHEDULES) as [ScheduledFunction, string][]) {
+      const [fnId, sweeper] = lambda(fn);
+      const rules = resources('AWS::Events::Rule').filter(([, r]) =>
+        asList(r.Properties.Targets).some((t) => getAttId((t as { Arn: unknown }).Arn) === fnId),
+      );
+      expect(rules).toHaveLength(1);
+      const [ruleId, rule] = rules[0] as [string, CfnResource];
+      expect(rule.Properties).toMatchObject({ ScheduleExpression: expression, State: 'ENABLED' });
+      const permissions = resources('AWS::Lambda::Permission').filter(
+        ([, p]) => getAttId(p.Properties.FunctionName) === fnId,
+      );
+      expect(permissions.map(([, p]) => p.Properties)).toEqual([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+        }),
+      ]);
+      expect(Number(sweeper.Properties.Timeout)).toBe(300);
+      // Overlapping ticks are harmless (serverless.yml says why): no reserved concurrency.
+      expect(sweeper.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+    const writerTimeout = Math.max(
+      ...QUEUE_FUNCTIONS.map(([fn]) => Number(lambda(fn)[1].Properties.Timeout)),
+    );
+    expect(writerTimeout).toBe(120);
+    const minAge = (t: CfnTemplate) =>
+      envOf(Object.values(t.Resources).find((r) => r.Properties.FunctionName === 'l2pop-dev-outbox-sweeper'))
+        .L2POP_SWEEP_MIN_AGE_SECONDS;
+    expect(minAge(template)).toBe('180');
+    const config = loadConfig({
+      AWS_REGION: 'eu-west-1',
+      L2POP_TABLE_NAME: 't',
+      L2POP_SWEEP_MIN_AGE_SECONDS: String(minAge(template)),
+    });
+    expect(config.sweepMinAgeSeconds).toBeGreaterThan(writerTimeout);
+    expect(minAge(overridden)).toBe('600');
+    // Only the sweeper reads it.
+    for (const [fn] of QUEUE_FUNCTIONS)
+      expect(envOf(lambda(fn)[1]).L2POP_SWEEP_MIN_AGE_SECONDS).toBeUndefined();
+  });
+
   it("gives every queue a visibility timeout of at least 6x its function's timeout", () => {
-    for (const [fn, queueId] of FUNCTIONS) {
+    for (const [fn, queueId] of QUEUE_FUNCTIONS) {
       const timeout = Number(lambda(fn)[1].Properties.Timeout);
       expect(timeout).toBeGreaterThan(0);
       expect(Number(queue(queueId).VisibilityTimeout)).toBeGreaterThanOrEqual(6 * timeout);
@@ -130,7 +200,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
         true,
       );
     }
-    for (const [, queueId] of FUNCTIONS) {
+    for (const [, queueId] of QUEUE_FUNCTIONS) {
       const redrive = queue(queueId).RedrivePolicy as {
         deadLetterTargetArn: unknown;
         maxReceiveCount: number;
@@ -146,6 +216,9 @@ describe('serverless package (v3, offline, no credentials)', () => {
     const [[, table] = []] = resources('AWS::DynamoDB::Table');
     expect(table?.Properties.SSESpecification).toEqual({ SSEEnabled: true });
     expect(table?.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    // The index the sweeper's role names by its exact ARN.
+    const indexes = table?.Properties.GlobalSecondaryIndexes as { IndexName: string }[];
+    expect(indexes.map((i) => i.IndexName)).toContain(GSI1);
   });
 
   it('has no IAM wildcard but the two explained ones', () => {
@@ -153,12 +226,18 @@ describe('serverless package (v3, offline, no credentials)', () => {
   });
 
   it('fails the IAM check when a wildcard is slipped into the real template', () => {
-    const broaden = (mutate: (statement: Record<string, unknown>) => void) => {
+    const broaden = (
+      mutate: (statement: Record<string, unknown>) => void,
+      roleId = 'PortEventsRole',
+      sid = 'StateTable',
+    ) => {
       const t = structuredClone(template);
-      const role = t.Resources.PortEventsRole?.Properties as {
+      const role = t.Resources[roleId]?.Properties as {
         Policies: { PolicyDocument: { Statement: Record<string, unknown>[] } }[];
       };
-      mutate(role.Policies[0]?.PolicyDocument.Statement[0] ?? {});
+      const statement = role.Policies[0]?.PolicyDocument.Statement.find((s) => s.Sid === sid);
+      if (!statement) throw new Error(`no statement ${sid} in ${roleId}`);
+      mutate(statement);
       return findTemplateIamViolations(t, CONTROLLER_WILDCARDS);
     };
     expect(broaden((s) => (s.Action = 'dynamodb:*'))).toHaveLength(1);
@@ -166,6 +245,12 @@ describe('serverless package (v3, offline, no credentials)', () => {
     expect(
       broaden((s) => (s.Resource = { 'Fn::Join': ['', [renderValue(s.Resource), '/index/*']] })),
     ).toHaveLength(1);
+    // The sweeper's index ARN is exact: `index/*` would be a wildcard no allowance explains.
+    const anyIndex = (s: Record<string, unknown>) => (s.Resource = `${TABLE_ARN}/index/*`);
+    expect(broaden(anyIndex, 'OutboxSweeperRole', 'PendingOutboxIndex')).toHaveLength(1);
+    const anyLogGroup = (s: Record<string, unknown>) =>
+      (s.Resource = { 'Fn::Join': ['', [renderValue(s.Resource).replace('-outbox-sweeper:*', '-*')]] });
+    expect(broaden(anyLogGroup, 'OutboxSweeperRole', 'Logs')).toHaveLength(1);
     const withDefaultRole = structuredClone(template);
     withDefaultRole.Resources.IamRoleLambdaExecution = {
       Type: 'AWS::IAM::Role',
@@ -176,7 +261,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
 
   it('gives each function its own role with exactly the calls its code makes', () => {
     const roles = new Set<string>();
-    for (const [fn, queueId] of FUNCTIONS) {
+    for (const fn of ALL_FUNCTIONS) {
       const roleId = getAttId(lambda(fn)[1].Properties.Role) ?? '';
       roles.add(roleId);
       const role = template.Resources[roleId];
@@ -191,14 +276,14 @@ describe('serverless package (v3, offline, no credentials)', () => {
           { actions: asList(s.Action).map(String).sort(), resources: asList(s.Resource).map(renderValue) },
         ]),
       );
-      expect(actual).toEqual(expectedStatements(fn, queueId));
+      expect(actual, fn).toEqual(expectedStatements(fn));
     }
-    expect(roles.size).toBe(FUNCTIONS.length);
-    expect(resources('AWS::IAM::Role')).toHaveLength(FUNCTIONS.length);
+    expect(roles.size).toBe(ALL_FUNCTIONS.length);
+    expect(resources('AWS::IAM::Role')).toHaveLength(ALL_FUNCTIONS.length);
   });
 
   it('grants the agent-queue prefix the functions use, and no queue of the stack matches it', () => {
-    for (const [fn] of FUNCTIONS) {
+    for (const fn of ALL_FUNCTIONS) {
       const env = envOf(lambda(fn)[1]);
       expect(renderValue(env.L2POP_AGENT_QUEUE_PREFIX)).toBe(`${STACK}-agent-cmd-`);
     }
@@ -208,7 +293,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
 
   it('passes only settings the config module knows, and they load with the documented defaults', async () => {
     const configSource = await readFile(path.join(ROOT, 'src/runtime/config.ts'), 'utf8');
-    for (const [fn] of FUNCTIONS) {
+    for (const fn of ALL_FUNCTIONS) {
       const vars = envOf(lambda(fn)[1]);
       const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, renderValue(v)]));
       for (const name of Object.keys(env).filter((k) => k.startsWith('L2POP_')))
@@ -222,6 +307,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
       });
       expect(config.metricsNamespace).toBe(`L2Pop/${STACK}`);
       expect(config.tableName).toBe(`\${StateTable}`);
+      expect(config.sweepMinAgeSeconds).toBe(180);
     }
   });
 
@@ -241,9 +327,12 @@ describe('serverless package (v3, offline, no credentials)', () => {
     expect(alarm(overridden).AlarmActions).toEqual({
       'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }],
     });
+    const sweeperAlarm = (t: CfnTemplate) => t.Resources.OutboxSweeperErrorsAlarm?.Properties ?? {};
+    expect(sweeperAlarm(template).Threshold).toBe('0');
+    expect(sweeperAlarm(overridden).Threshold).toBe('2');
   });
 
-  it('alarms on every DLQ, the oldest message of every inbound queue, rejects and split brain', () => {
+  it('alarms on every DLQ, the oldest message of every inbound queue, rejects, split brain and sweeper errors', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const sqsAlarm = (metric: string, queueId: string) =>
       alarms.filter(
@@ -252,7 +341,7 @@ describe('serverless package (v3, offline, no credentials)', () => {
           a.MetricName === metric &&
           getAttId((a.Dimensions as { Value: unknown }[])[0]?.Value) === queueId,
       );
-    for (const [, queueId] of FUNCTIONS) {
+    for (const [, queueId] of QUEUE_FUNCTIONS) {
       const dlq = getAttId(
         (queue(queueId).RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn,
       );
@@ -266,13 +355,33 @@ describe('serverless package (v3, offline, no credentials)', () => {
         `SELECT SUM(${metric}) FROM "${namespace}"`,
       );
     }
+    // Any failed sweeper invocation: its OutboxSweepFailures, and failures that metric cannot see.
+    const [sweeperId] = lambda('outbox-sweeper');
+    const sweeperAlarms = alarms.filter(
+      (a) =>
+        a.Namespace === 'AWS/Lambda' &&
+        a.MetricName === 'Errors' &&
+        JSON.stringify(a.Dimensions) ===
+          JSON.stringify([{ Name: 'FunctionName', Value: { Ref: sweeperId } }]),
+    );
+    expect(sweeperAlarms).toHaveLength(1);
+    expect(sweeperAlarms[0]).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: { 'Fn::If': ['HasAlarmTopic', ['none'], { Ref: 'AWS::NoValue' }] },
+    });
     for (const a of alarms) expect(Number.isFinite(Number(a.Threshold))).toBe(true);
   });
 
   it('deploys byte for byte the bundles the local poller and the tests run, with source maps', async () => {
     const outdir = await mkdtemp(path.join(tmpdir(), 'l2pop-build-'));
     try {
-      for (const b of await buildFunctions({ outdir })) {
+      const built = await buildFunctions({ outdir });
+      // Every bundle of functions/ is deployed, and nothing else.
+      expect([...pkg.artifacts.keys()].sort()).toEqual(built.map((b) => b.name).sort());
+      expect(built.map((b) => b.name).sort()).toEqual([...ALL_FUNCTIONS].sort());
+      for (const b of built) {
         const files = pkg.artifacts.get(b.name);
         expect(files?.get(`functions/${b.name}.mjs`)?.equals(await readFile(b.file))).toBe(true);
         expect(files?.has(`functions/${b.name}.mjs.map`)).toBe(true);
