@@ -29,6 +29,13 @@ export type AgentRejectionCode = (typeof AGENT_REJECTION_CODES)[number];
 /**
  * A terminal error: the command is invalid and retrying cannot help, so the agent logs it with its
  * code and acknowledges the message. Thrown before anything reaches the kernel executor.
+ *
+ * It has the shape of the controller's `InvalidInputError` (src/core/errors.ts) on purpose: both
+ * are style.md §8's terminal family. It is not that class because the vocabularies differ: two
+ * thirds of these codes (VNIs, device names, the agent's own VTEP) are agent-side checks the
+ * controller never makes, and adding them to `RejectionCode` would let the controller's rejected
+ * records claim codes it cannot produce. Sharing the shape needs `InvalidInputError` to be generic
+ * over its code union, a change to src/core proposed in docs/dataplane.md §1.2.
  */
 export class AgentCommandError extends Error {
   override readonly name = 'AgentCommandError';

@@ -16,15 +16,14 @@ import { createStdioTransport } from './stdio-transport.js';
 async function createTransport(options: AgentCliOptions, onClose: () => void): Promise<AgentTransport> {
   const t = options.transport;
   if (t.kind === 'stdio') return createStdioTransport(process.stdin, process.stdout, onClose);
-  // Loaded only for SQS, so the stdio agent of the data-plane harness starts without the SDK.
-  const [{ SQSClient }, { createSqsTransport }] = await Promise.all([
-    import('@aws-sdk/client-sqs'),
+  // Loaded only for SQS, so the stdio agent starts without the SDK.
+  const [{ createSqsClient }, { createSqsTransport }] = await Promise.all([
+    import('./create-sqs-client.js'),
     import('./sqs-transport.js'),
   ]);
-  const client = new SQSClient({ region: t.region, ...(t.endpoint ? { endpoint: t.endpoint } : {}) });
   return createSqsTransport({
-    client,
-    commandQueueUrl: t.commandQueueUrl,
+    client: createSqsClient(t),
+    commandQueue: t.commandQueue,
     eventQueueUrl: t.eventQueueUrl,
     host: options.config.host,
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { hostSchema } from '../src/contracts/primitives.js';
+import { absolutePath, choice, int, optionalUrl, parseRegion, url } from './cli-values.js';
 import type { AgentConfig } from './create-agent.js';
 import { assertIp, assertNetnsName, MAX_IFNAME } from './kernel-values.js';
 
@@ -15,10 +16,12 @@ export type TransportOptions =
   | { readonly kind: 'stdio' }
   | {
       readonly kind: 'sqs';
-      readonly commandQueueUrl: string;
+      readonly commandQueue: { readonly url: string } | { readonly name: string };
       readonly eventQueueUrl: string;
       /** A local SQS server (fauxqs); unset: AWS, with the SDK's default credential chain. */
       readonly endpoint: string | undefined;
+      /** Reach the endpoint through this Unix socket (a namespace with no route to it). */
+      readonly socketPath: string | undefined;
       readonly region: string;
     };
 
@@ -31,51 +34,36 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
   --netns NAME            program the kernel inside this network namespace
   --transport stdio|sqs   stdio: commands as JSON lines on stdin, events on stdout (default)
   --command-queue-url URL   sqs: this agent's own FIFO command queue
+  --command-queue-name NAME sqs: the same by name, resolved once the controller created it
   --event-queue-url URL     sqs: the agent-events queue
   --sqs-endpoint URL        sqs: a local SQS server instead of AWS
+  --sqs-socket PATH         sqs: connect to the endpoint through this Unix socket
   --region NAME             sqs: AWS region (default us-east-1)
   --boot-id ID            default: a random UUID per start
   --resync-interval-ms N  minimum gap between two resync requests per network (default 2000)`;
 
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new RangeError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
+/** An SQS queue name: 80 characters of letters, digits, `-` and `_`, with `.fifo` for FIFO queues. */
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
 
-function choice<T extends string>(
-  name: string,
-  raw: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(raw))
-    throw new RangeError(`--${name} must be one of ${allowed.join('|')}`);
-  return raw as T;
-}
-
-function url(name: string, raw: string | undefined): string {
-  if (raw === undefined) throw new RangeError(`--${name} is required with --transport sqs`);
-  const parsed = URL.canParse(raw) ? new URL(raw) : null;
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:'))
-    throw new RangeError(`--${name} must be an http(s) URL`);
-  return raw;
+function commandQueue(values: Record<string, string | undefined>): { url: string } | { name: string } {
+  const name = values['command-queue-name'];
+  if (name !== undefined && values['command-queue-url'] !== undefined)
+    throw new RangeError('give --command-queue-url or --command-queue-name, not both');
+  if (name === undefined) return { url: url('command-queue-url', values['command-queue-url']) };
+  if (!QUEUE_NAME.test(name)) throw new RangeError('--command-queue-name must be an SQS queue name');
+  return { name };
 }
 
 function parseTransport(values: Record<string, string | undefined>): TransportOptions {
   if (choice('transport', values.transport, ['stdio', 'sqs'] as const, 'stdio') === 'stdio')
     return { kind: 'stdio' };
-  const region = values.region ?? 'us-east-1';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new RangeError('--region must be an AWS region name');
   return {
     kind: 'sqs',
-    commandQueueUrl: url('command-queue-url', values['command-queue-url']),
+    commandQueue: commandQueue(values),
     eventQueueUrl: url('event-queue-url', values['event-queue-url']),
-    endpoint: values['sqs-endpoint'] === undefined ? undefined : url('sqs-endpoint', values['sqs-endpoint']),
-    region,
+    endpoint: optionalUrl('sqs-endpoint', values['sqs-endpoint']),
+    socketPath: absolutePath('sqs-socket', values['sqs-socket']),
+    region: parseRegion(values.region),
   };
 }
 
@@ -95,8 +83,10 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       netns: { type: 'string' },
       transport: { type: 'string' },
       'command-queue-url': { type: 'string' },
+      'command-queue-name': { type: 'string' },
       'event-queue-url': { type: 'string' },
       'sqs-endpoint': { type: 'string' },
+      'sqs-socket': { type: 'string' },
       region: { type: 'string' },
       'boot-id': { type: 'string' },
       'resync-interval-ms': { type: 'string' },

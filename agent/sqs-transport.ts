@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DeleteMessageCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -9,18 +10,48 @@ import type { AgentTransport, ReceivedCommand } from './agent-transport.js';
 
 export interface SqsTransportOptions {
   readonly client: SQSClient;
-  /** This agent's own command queue (FIFO, one message group per network). */
-  readonly commandQueueUrl: string;
+  /**
+   * This agent's own command queue (FIFO, one message group per network): its URL, or its name.
+   * The controller creates the queue on the agent's first report, so a name is resolved on the
+   * first receive, retrying every `resolveRetryMs` until the queue exists.
+   */
+  readonly commandQueue: { readonly url: string } | { readonly name: string };
   /** Where `agent.report` / `agent.resync` go. */
   readonly eventQueueUrl: string;
   /** The message group of this agent's events on a FIFO events queue. */
   readonly host: string;
   /** Long-poll wait; 20 s is SQS's maximum and the cheapest. */
   readonly waitTimeSeconds?: number;
+  readonly resolveRetryMs?: number;
 }
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.name === 'AbortedError');
+}
+
+function isMissingQueue(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return name === 'QueueDoesNotExist' || name.endsWith('NonExistentQueue');
+}
+
+/** GetQueueUrl until the queue exists; null when `signal` aborts first. */
+async function resolveQueueUrl(
+  client: SQSClient,
+  QueueName: string,
+  signal: AbortSignal,
+  retryMs: number,
+): Promise<string | null> {
+  while (!signal.aborted) {
+    try {
+      const out = await client.send(new GetQueueUrlCommand({ QueueName }), { abortSignal: signal });
+      if (out.QueueUrl) return out.QueueUrl;
+    } catch (err) {
+      if (signal.aborted || isAbort(err)) return null;
+      if (!isMissingQueue(err)) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
+  return null;
 }
 
 /**
@@ -31,11 +62,18 @@ function isAbort(err: unknown): boolean {
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
  */
 export function createSqsTransport(options: SqsTransportOptions): AgentTransport {
-  const { client, commandQueueUrl, eventQueueUrl, host } = options;
+  const { client, eventQueueUrl, host } = options;
   const fifo = eventQueueUrl.endsWith('.fifo');
+  const queue = options.commandQueue;
+  let commandQueueUrl = 'url' in queue ? queue.url : null;
   return {
     async receive(signal) {
       if (signal.aborted) return [];
+      commandQueueUrl ??=
+        'name' in queue
+          ? await resolveQueueUrl(client, queue.name, signal, options.resolveRetryMs ?? 200)
+          : null;
+      if (commandQueueUrl === null) return [];
       try {
         const out = await client.send(
           new ReceiveMessageCommand({
@@ -54,6 +92,7 @@ export function createSqsTransport(options: SqsTransportOptions): AgentTransport
       }
     },
     async ack(message) {
+      if (commandQueueUrl === null) throw new Error('ack before the command queue was resolved');
       await client.send(
         new DeleteMessageCommand({ QueueUrl: commandQueueUrl, ReceiptHandle: message.receipt }),
       );

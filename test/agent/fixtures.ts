@@ -1,4 +1,5 @@
 import type { AgentConfig } from '../../agent/create-agent.js';
+import type { HaStateEvent } from '../../src/contracts/events.js';
 
 export const NET = 'net-a';
 export const VNI = 100;
@@ -95,4 +96,18 @@ export function linkJson(
       },
     },
   ]);
+}
+
+/** An `ha.state` event as the notify sender builds it: net2's router-1 instance became master. */
+export function haState(overrides: Partial<HaStateEvent> = {}): HaStateEvent {
+  const base = {
+    type: 'ha.state',
+    v: 1,
+    routerId: 'router-1',
+    host: 'net2',
+    state: 'active',
+    term: 0,
+    seq: 7,
+  };
+  return { ...base, ...overrides } as HaStateEvent;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -6,9 +9,13 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqsClient } from '../../agent/create-sqs-client.js';
+import { sendHaState } from '../../agent/send-ha-state.js';
 import { createSqsTransport } from '../../agent/sqs-transport.js';
+import { parseHaEvent } from '../../src/contracts/parse.js';
 import { type LocalServer, startSqsLocal } from '../../src/runtime/local-servers.js';
-import { NET } from './fixtures.js';
+import { startManagementSocket } from '../e2e/dataplane/management-socket.js';
+import { haState, NET } from './fixtures.js';
 
 /** The SQS transport against a real SQS protocol server (fauxqs), FIFO queues as in the cloud. */
 describe('createSqsTransport (fauxqs)', () => {
@@ -49,7 +56,7 @@ describe('createSqsTransport (fauxqs)', () => {
   it('receives commands in group order, redelivers what is not acknowledged, and sends events', async () => {
     const transport = createSqsTransport({
       client,
-      commandQueueUrl: commands,
+      commandQueue: { url: commands },
       eventQueueUrl: events,
       host: 'compute1',
       waitTimeSeconds: 1,
@@ -91,7 +98,7 @@ describe('createSqsTransport (fauxqs)', () => {
   it('resolves an empty batch when the agent stops during a long poll', async () => {
     const transport = createSqsTransport({
       client,
-      commandQueueUrl: commands,
+      commandQueue: { url: commands },
       eventQueueUrl: events,
       host: 'compute1',
       waitTimeSeconds: 20,
@@ -101,5 +108,66 @@ describe('createSqsTransport (fauxqs)', () => {
     setTimeout(() => stop.abort(), 100);
     expect(await transport.receive(stop.signal)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('resolves its command queue by name once the controller has created it', async () => {
+    const transport = createSqsTransport({
+      client,
+      commandQueue: { name: 'agent-late.fifo' },
+      eventQueueUrl: events,
+      host: 'late',
+      waitTimeSeconds: 1,
+      resolveRetryMs: 50,
+    });
+    const signal = new AbortController().signal;
+    const received = transport.receive(signal);
+    await new Promise((r) => setTimeout(r, 200));
+    const url = (
+      await client.send(
+        new CreateQueueCommand({ QueueName: 'agent-late.fifo', Attributes: { FifoQueue: 'true' } }),
+      )
+    ).QueueUrl as string;
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: '{"n":1}',
+        MessageGroupId: NET,
+        MessageDeduplicationId: 'x',
+      }),
+    );
+    const got = [...(await received)];
+    while (got.length === 0) got.push(...(await transport.receive(signal)));
+    expect(got.map((m) => m.body)).toEqual(['{"n":1}']);
+    await transport.ack(got[0] as (typeof got)[number]);
+  });
+
+  it('sends an ha.state through a Unix socket, in the router message group, in the contract', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'l2pop-sock-'));
+    const socket = await startManagementSocket(path.join(dir, 'sqs.sock'), new URL(server.endpoint));
+    const viaSocket = createSqsClient({
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      socketPath: socket.path,
+    });
+    try {
+      const event = haState();
+      await sendHaState(viaSocket, events, event);
+      await sendHaState(viaSocket, events, event); // the same fact twice: deduplicated
+      const got = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: events,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['MessageGroupId'],
+        }),
+      );
+      expect(got.Messages?.map((m) => parseHaEvent(m.Body ?? ''))).toEqual([event]);
+      expect(got.Messages?.[0]?.Attributes?.MessageGroupId).toBe('router-1');
+      for (const m of got.Messages ?? [])
+        await client.send(new DeleteMessageCommand({ QueueUrl: events, ReceiptHandle: m.ReceiptHandle }));
+    } finally {
+      viaSocket.destroy();
+      await socket.close();
+    }
   });
 });

@@ -3,7 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { buildFunctions } from '../../../scripts/build.mjs';
+import { bundleNotifySender } from './bundle-notify.js';
 import { SCENARIOS } from './failover-scenarios.js';
+import { NOTIFY_MODES, type NotifyMode } from './notify-hooks.js';
 import { HARNESS_ENV } from './run-command.js';
 import { runFailoverScenario, type ScenarioReport } from './run-failover-scenario.js';
 import { cleanStaleRuns } from './run-record.js';
@@ -22,6 +25,8 @@ function versionOf(argv: string[]): string | null {
   return `${out.stdout}${out.stderr}`.trim().split('\n')[0] ?? '';
 }
 
+/** FAILOVER_NOTIFY=exec: a sender process per transition instead of keepalived's notify FIFO (for comparison). */
+const notifyMode: NotifyMode = NOTIFY_MODES.find((m) => m === process.env.FAILOVER_NOTIFY) ?? 'fifo';
 const keepalived = versionOf(['keepalived', '--version']);
 const missing = [
   process.getuid?.() === 0 ? null : 'not root',
@@ -38,6 +43,11 @@ describe('HA router failover on the real kernel data plane', () => {
     async () => {
       const stale = await cleanStaleRuns(TMP);
       const deadline = Date.now() + BUDGET_MS;
+      // The function bundles the pollers invoke, and the sender keepalived's hooks run: built once.
+      const [, senderBundle] = await Promise.all([
+        buildFunctions({ logLevel: 'error' }),
+        bundleNotifySender(),
+      ]);
       const reports: (ScenarioReport | { id: string; skipped: string })[] = [];
       // FAILOVER_ONLY=tunnel,auto runs a subset while iterating on one strategy.
       const only = process.env.FAILOVER_ONLY?.split(',');
@@ -46,7 +56,7 @@ describe('HA router failover on the real kernel data plane', () => {
           reports.push({ id: scenario.id, skipped: 'time budget exhausted' });
           continue;
         }
-        reports.push(await runFailoverScenario(scenario, TMP, deadline));
+        reports.push(await runFailoverScenario(scenario, TMP, { senderBundle, notifyMode, deadline }));
       }
       const results = reports.flatMap((r) => ('results' in r ? r.results : []));
       mkdirSync(RESULTS, { recursive: true });
@@ -55,7 +65,8 @@ describe('HA router failover on the real kernel data plane', () => {
         `${JSON.stringify(
           {
             generated_at: new Date().toISOString(),
-            reproduce: 'sudo npx vitest run test/e2e/dataplane/failover.test.ts',
+            reproduce: 'npm run test:dataplane (as root)',
+            notify_mode: notifyMode,
             machine: { kernel: os.release(), cpus: os.cpus().length, node: process.version, keepalived },
             stale_runs_cleaned: stale,
             scenarios: reports.map((r) => ('results' in r ? { ...r, results: undefined } : r)),

@@ -1,34 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { NotifyHooks } from './notify-hooks.js';
 import { HARNESS_ENV } from './run-command.js';
 import type { RunRecord } from './run-record.js';
 import { HA_VIP, ROUTER_VIP, ROUTERS, type RouterName, type Topology } from './topology.js';
 
-const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
-
-/**
- * The notify hook keepalived runs on every VRRP transition: one line `<epoch ns> <router> <STATE>`
- * appended to notify.log, stamped by the hook itself so the VRRP time does not include the
- * harness's reaction. The harness turns each line into an `ha.state` event; in the integrated
- * test the same hook will send that event to the controller's HA queue instead.
- */
-export function writeNotifyHook(dir: string): { script: string; log: string } {
-  const script = path.join(dir, 'notify.sh');
-  const log = path.join(dir, 'notify.log');
-  if (!SAFE_PATH.test(script)) throw new Error(`unsafe run directory ${dir}`);
-  writeFileSync(script, `#!/bin/sh\nprintf '%s %s %s\\n' "$(date +%s%N)" "$1" "$2" >> '${log}'\n`);
-  chmodSync(script, 0o755);
-  writeFileSync(log, '');
-  return { script, log };
-}
-
 /** dataplane.md's working configuration: both BACKUP, priority 50, nopreempt, advert 1 s, Neutron-style VIPs. */
-export function keepalivedConfig(rtr: RouterName, notifyScript: string): string {
-  const hook = (state: string) => `"${notifyScript} ${rtr} ${state}"`;
+export function keepalivedConfig(rtr: RouterName, hooks: NotifyHooks): string {
+  const hook = (state: string) => `"${hooks.scripts[rtr]} ${state}"`;
+  const reporter = hooks.reporters?.[rtr];
+  const fifo = reporter
+    ? `\n  vrrp_notify_fifo ${reporter.fifo}\n  vrrp_notify_fifo_script "${reporter.script}"`
+    : '';
   return `global_defs {
   router_id ${rtr}
-  vrrp_garp_master_repeat 3
+  vrrp_garp_master_repeat 3${fifo}
 }
 vrrp_instance VR_1 {
   state BACKUP
@@ -67,11 +54,11 @@ export function startKeepalived(
   record: RunRecord,
   topology: Topology,
   rtr: RouterName,
-  notifyScript: string,
+  hooks: NotifyHooks,
 ): KeepalivedHandle {
   const dir = record.dir;
   const conf = path.join(dir, `ka-${rtr}.conf`);
-  writeFileSync(conf, keepalivedConfig(rtr, notifyScript));
+  writeFileSync(conf, keepalivedConfig(rtr, hooks));
   const log = openSync(path.join(dir, `ka-${rtr}.log`), 'a');
   const pid = (kind: string) => path.join(dir, `ka-${rtr}.${kind}.pid`);
   const child = spawn(

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { AgentFleet } from './agent-fleet.js';
-import { agentSpecs, type FailoverScenario, haEventOf, scenarioFacts } from './failover-scenarios.js';
-import { type KeepalivedHandle, startKeepalived, stopKeepalived, writeNotifyHook } from './keepalived.js';
+import { agentSpecs, type FailoverScenario } from './failover-scenarios.js';
+import { type KeepalivedHandle, startKeepalived, stopKeepalived } from './keepalived.js';
+import { type DataplaneController, startDataplaneController } from './local-controller.js';
+import { type NotifyMode, writeNotifyHooks } from './notify-hooks.js';
 import { NotifyLog } from './notify-log.js';
 import { sleep, waitFor } from './run-command.js';
 import { type CaseContext, type CaseResult, runFailureCase } from './run-failure-case.js';
 import { RunRecord } from './run-record.js';
-import { createStandInController } from './stand-in-controller.js';
+import { flagEvents, ROUTER_ID, topologyEvents } from './scenario-events.js';
 import {
   createTopology,
   flushLearnedRouterMac,
@@ -29,32 +31,43 @@ export interface ScenarioReport {
   readonly error?: string;
 }
 
-async function startRouter(
-  ctx: CaseContext,
-  rtr: RouterName,
-  script: string,
-  state: 'MASTER' | 'BACKUP',
-  timeoutMs: number,
-) {
+export interface ScenarioOptions {
+  /** The bundled notify sender keepalived's hooks run (bundle-notify.ts). */
+  readonly senderBundle: string;
+  readonly notifyMode: NotifyMode;
+  /** Epoch ms after which the whole run must be over. */
+  readonly deadline: number;
+}
+
+async function startRouter(ctx: CaseContext, rtr: RouterName, state: 'MASTER' | 'BACKUP', timeoutMs: number) {
   const startedAt = Date.now();
-  ctx.keepalived.set(rtr, startKeepalived(ctx.record, ctx.topology, rtr, script));
+  ctx.keepalived.set(rtr, startKeepalived(ctx.record, ctx.topology, rtr, ctx.hooks));
   await waitFor(`${rtr} to become ${state}`, Math.min(timeoutMs, ctx.deadline - Date.now()), () =>
     ctx.notify.find((l) => l.router === rtr && l.state === state && l.t >= startedAt - 50),
   );
 }
 
+/** Flags first (a router takes the flag in force when it joins a network), then the topology. */
+async function seed(controller: DataplaneController, scenario: FailoverScenario): Promise<void> {
+  await controller.send(flagEvents(scenario.strategy));
+  await controller.settled([], 20_000);
+  await controller.send(topologyEvents(scenario.dhcpOnNetworkNodes ?? false));
+}
+
 /**
- * One scenario end to end: topology, one agent per host, the controller, keepalived on both
- * routers (rtr1 first, so it wins the election), then the failures in order: graceful stop of
+ * One scenario end to end: topology, the local controller, one agent per host namespace on its
+ * own queue, the facts as inbound events, keepalived on both routers (rtr1 first, so it wins the
+ * election) with hooks that report to the HA queue, then the failures in order: graceful stop of
  * rtr1 (rtr2 takes over), rtr1 restarted as BACKUP, then node loss of the new master's host.
  * Everything is torn down by recorded PIDs and namespace names, also on failure.
  */
 export async function runFailoverScenario(
   scenario: FailoverScenario,
   tmpRoot: string,
-  deadline: number,
+  options: ScenarioOptions,
 ): Promise<ScenarioReport> {
   const started = Date.now();
+  const { deadline } = options;
   const tag = randomBytes(2).toString('hex');
   const record = new RunRecord(path.join(tmpRoot, `${scenario.id.replaceAll('/', '_')}-${tag}`));
   const results: CaseResult[] = [];
@@ -62,27 +75,34 @@ export async function runFailoverScenario(
   let error: string | undefined;
   let notify: NotifyLog | undefined;
   let fleet: AgentFleet | undefined;
+  let controller: DataplaneController | undefined;
   const keepalived = new Map<RouterName, KeepalivedHandle>();
   const vips = new Map<RouterName, VipMonitor>();
   try {
     const topology: Topology = await createTopology(record, `l2fo${tag}`);
     if (scenario.pinGatewayArp)
       await Promise.all([pinGatewayArp(topology, 'vm1'), pinGatewayArp(topology, 'vm2')]);
-    const hook = writeNotifyHook(record.dir);
-    notify = new NotifyLog(hook.log);
-    const sink = {
-      deliver: (host: string, command: Parameters<AgentFleet['deliver']>[1]) => fleet?.deliver(host, command),
-    };
-    const controller = createStandInController({
-      ...scenarioFacts(scenario.strategy, scenario.dhcpOnNetworkNodes),
-      sink,
+    controller = await startDataplaneController(record, { build: false });
+    const hooks = writeNotifyHooks(
+      record.dir,
+      {
+        node: process.execPath,
+        bundle: options.senderBundle,
+        routerId: ROUTER_ID,
+        queueUrl: controller.queueUrl('ha'),
+        endpoint: controller.endpoint,
+        socketPath: controller.socketPath,
+      },
+      options.notifyMode,
+    );
+    notify = new NotifyLog(hooks.log);
+    const live = controller;
+    fleet = new AgentFleet(record, topology, agentSpecs(scenario), {
+      endpoint: live.endpoint,
+      socketPath: live.socketPath,
+      agentEventsUrl: live.queueUrl('agent'),
+      agentQueueName: (host) => live.agentQueueName(host),
     });
-    const reported = new Set<string>();
-    fleet = new AgentFleet(record, topology, agentSpecs(scenario), (event) => {
-      if (event.type === 'agent.report') reported.add(event.host);
-      void controller.onAgentEvent(event);
-    });
-    notify.onLine((line) => void controller.onHaEvent(haEventOf(line)));
     for (const rtr of ['rtr1', 'rtr2'] as const)
       vips.set(rtr, new VipMonitor(record, topology.ns[rtr], rtr, ROUTER_VIP));
     const ctx: CaseContext = {
@@ -90,22 +110,25 @@ export async function runFailoverScenario(
       record,
       topology,
       notify,
+      hooks,
       controller,
       fleet,
       keepalived,
       vips,
       deadline,
     };
-    const live = fleet;
+    await seed(controller, scenario);
+    const agents = fleet;
     await waitFor(
-      'every agent to report',
-      Math.min(20_000, deadline - Date.now()),
-      () => reported.size === HOST_NAMES.length,
+      'every agent to apply its first commands',
+      Math.min(30_000, deadline - Date.now()),
+      () => agents.applied().size === HOST_NAMES.length,
+      50,
     );
-    await live.idle(10_000);
-    await startRouter(ctx, 'rtr1', hook.script, 'MASTER', 10_000);
-    await startRouter(ctx, 'rtr2', hook.script, 'BACKUP', 5000);
-    await live.idle(5000);
+    await controller.settled(HOST_NAMES, 10_000);
+    await startRouter(ctx, 'rtr1', 'MASTER', 10_000);
+    await startRouter(ctx, 'rtr2', 'BACKUP', 5000);
+    await controller.settled(HOST_NAMES, 10_000);
     setupMs = Date.now() - started;
 
     let master: RouterName = 'rtr1';
@@ -116,8 +139,8 @@ export async function runFailoverScenario(
       if (i === scenario.failures.length - 1) break;
       if (failure !== 'graceful') throw new Error('only a graceful failure can be followed by another case');
       await (keepalived.get(failed) as KeepalivedHandle).exited;
-      await startRouter(ctx, failed, hook.script, 'BACKUP', 5000);
-      await live.idle(5000);
+      await startRouter(ctx, failed, 'BACKUP', 5000);
+      await controller.settled(HOST_NAMES, 10_000);
       if (scenario.flushLearnedBetweenCases) await flushLearnedRouterMac(topology);
       await sleep(500);
     }
@@ -128,6 +151,7 @@ export async function runFailoverScenario(
     for (const v of vips.values()) v.stop();
     await fleet?.stop();
     await Promise.all([...keepalived.values()].map((k) => stopKeepalived(k)));
+    await controller?.stop().catch(() => undefined);
   }
   const teardown = await record.teardown();
   return {

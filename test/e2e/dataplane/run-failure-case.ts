@@ -1,15 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentFleet } from './agent-fleet.js';
+import { type ControlPlaneTimes, controlPlaneTimes } from './control-plane-times.js';
 import type { FailoverScenario, FailureKind } from './failover-scenarios.js';
 import type { KeepalivedHandle } from './keepalived.js';
 import { stopKeepalived } from './keepalived.js';
+import type { DataplaneController } from './local-controller.js';
 import { measureOutage } from './measure-outage.js';
+import type { NotifyHooks } from './notify-hooks.js';
 import type { NotifyLog } from './notify-log.js';
 import { PingProbe } from './ping-probe.js';
 import { sleep, waitFor } from './run-command.js';
 import type { RunRecord } from './run-record.js';
-import type { ControllerTrace, ControlPlane } from './stand-in-controller.js';
 import {
   cutUnderlay,
   ROUTER_VIP,
@@ -26,7 +28,8 @@ export interface CaseContext {
   readonly record: RunRecord;
   readonly topology: Topology;
   readonly notify: NotifyLog;
-  readonly controller: ControlPlane & { readonly trace: ControllerTrace };
+  readonly hooks: NotifyHooks;
+  readonly controller: DataplaneController;
   readonly fleet: AgentFleet;
   readonly keepalived: Map<RouterName, KeepalivedHandle>;
   /** Per router: when the VIP really moved (kernel address events). */
@@ -57,13 +60,8 @@ export interface CaseResult {
   readonly observed_ms: number;
   /** Negative controls with the controller stopped: outage once it is started again. */
   readonly outage_after_resume_ms?: number | null;
-  /** Where the time went on the control plane (epoch-ms differences). */
-  readonly control_plane: {
-    readonly notify_to_controller_ms: number | null;
-    readonly controller_ms: number | null;
-    readonly commands: number;
-    readonly last_apply_after_notify_ms: number | null;
-  };
+  /** Where the time went on the control plane, from the new master's notify stamp (epoch-ms differences). */
+  readonly control_plane: ControlPlaneTimes;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -95,7 +93,7 @@ export async function runFailureCase(
     await waitFor(`baseline pings of ${ctx.scenario.id}`, bounded(ctx, 8000), () =>
       all.every((p) => p.recentReplies(800) >= 30),
     );
-    if (ctx.scenario.controllerStopped) ctx.controller.pause();
+    if (ctx.scenario.controllerStopped) await ctx.controller.pause();
     await sleep(300);
     let failedAt = now();
     if (failure === 'graceful') {
@@ -107,8 +105,12 @@ export async function runFailureCase(
       failedAt = now();
     }
     const windowEnd = failedAt + bounded(ctx, WINDOW_MS[failure]);
+    // Recovered as the measurement defines it (a steady tail after the last gap), so observation
+    // never stops inside a late flap.
     const steady = () =>
-      all.every((p) => (p.lastReplyAt ?? 0) > failedAt + 100 && p.recentReplies(1000) >= 40);
+      all.every(
+        (p) => (p.lastReplyAt ?? 0) > failedAt + 100 && measureOutage(p.replies, failedAt, now()).recovered,
+      );
     while (now() < windowEnd && !(ctx.scenario.expectRecovery && steady())) await sleep(50);
     let observedUntil = now();
     let resumedAt: number | null = null;
@@ -123,13 +125,14 @@ export async function runFailureCase(
     const promoted = ctx.notify.find((l) => l.router === standby && l.state === 'MASTER' && l.t > failedAt);
     const vrrpMs = promoted ? promoted.t - failedAt : null;
     const vipAt = ctx.vips.get(standby)?.firstAddedAfter(failedAt) ?? null;
-    const ha = ctx.controller.trace.ha.find(
-      (h) => h.host === ROUTERS[standby].host && h.state === 'active' && h.receivedAt > failedAt,
-    );
-    const applies = ctx.fleet.logs.filter(
-      (l) => l.msg === 'applied' && ha !== undefined && l.t >= ha.deliveredAt,
-    );
-    const lastApply = applies.length > 0 ? Math.max(...applies.map((l) => l.t)) : null;
+    const controlPlane = controlPlaneTimes({
+      promoted,
+      host: ROUTERS[standby].host,
+      senderLog: ctx.hooks.senderLog,
+      invocations: ctx.controller.invocations,
+      agentLogs: ctx.fleet.logs,
+      until: observedUntil,
+    });
     const stats = await Promise.all(
       vms.map(async (vm) => [vm, await (probes.get(vm) as PingProbe).stop()] as const),
     );
@@ -142,7 +145,8 @@ export async function runFailureCase(
         observedUntil,
         resumedAt,
         promoted,
-        ha,
+        controlPlane,
+        invocations: ctx.controller.invocations.filter((i) => i.t > failedAt - 100),
         logs: ctx.fleet.logs.filter((l) => l.t > failedAt - 100),
         replies: Object.fromEntries(vms.map((vm) => [vm, probes.get(vm)?.replies])),
       };
@@ -180,12 +184,7 @@ export async function runFailureCase(
         interval_ms: Math.round(m.intervalMs * 10) / 10,
         observed_ms: Math.round((resumedAt ?? observedUntil) - failedAt),
         ...(afterResume ? { outage_after_resume_ms: afterResume.outageMs } : {}),
-        control_plane: {
-          notify_to_controller_ms: round(promoted && ha ? ha.receivedAt - promoted.t : null),
-          controller_ms: round(ha ? ha.deliveredAt - ha.receivedAt : null),
-          commands: ha?.commands ?? 0,
-          last_apply_after_notify_ms: round(promoted && lastApply !== null ? lastApply - promoted.t : null),
-        },
+        control_plane: controlPlane,
       } satisfies CaseResult;
     });
   } finally {

@@ -81,7 +81,9 @@ export class RunRecord {
     const started = Date.now();
     await teardownState(this.#state, graceMs);
     const leftovers = await leftoversOf(this.#state);
-    if (leftovers.length === 0) rmSync(this.dir, { recursive: true, force: true });
+    // FAILOVER_DEBUG keeps the run directory (logs, configs, notify and sender logs) for inspection.
+    if (leftovers.length === 0 && !process.env.FAILOVER_DEBUG)
+      rmSync(this.dir, { recursive: true, force: true });
     return { ms: Date.now() - started, leftovers };
   }
 }
