@@ -31,7 +31,7 @@ export function agentFromMember(host: string, member: Member, network: Network):
     tunnelIp: member.tunnelIp,
     agentType: 'recorded',
     networkTypes: [network.networkType],
-    capabilities: { learning: tunnelView, arp: tunnelView ? 'off' : 'proxy' },
+    capabilities: { learning: tunnelView, arp: member.arpProxy ? 'proxy' : 'off' },
     bootId: 'recorded',
     revision: 0,
   };

@@ -29,13 +29,22 @@ const EMPTY_COMMIT: Commit = {
 function sameMember(a: Member | undefined | null, b: Member | null): boolean {
   return (a ?? null) === null
     ? b === null
-    : b !== null && a?.tunnelIp === b.tunnelIp && a?.haView === b.haView;
+    : b !== null &&
+        a?.tunnelIp === b.tunnelIp &&
+        a?.haView === b.haView &&
+        (a?.arpProxy ?? false) === (b.arpProxy ?? false);
 }
 
 /** Whether two reports of a host give it the same member in every network (`computeMember`'s inputs). */
 function sameAgentFacts(a: Agent, b: Agent): boolean {
   const types = (x: Agent) => [...new Set(x.networkTypes)].sort().join(',');
-  return a.tunnelIp === b.tunnelIp && types(a) === types(b) && computeHaView(a) === computeHaView(b);
+  const proxy = (x: Agent) => x.capabilities.arp === 'proxy';
+  return (
+    a.tunnelIp === b.tunnelIp &&
+    types(a) === types(b) &&
+    computeHaView(a) === computeHaView(b) &&
+    proxy(a) === proxy(b)
+  );
 }
 
 function merge(results: readonly EventResult[], outcome: EventResult['outcome']): EventResult {
@@ -46,7 +55,8 @@ function merge(results: readonly EventResult[], outcome: EventResult['outcome'])
  * Recomputes one network for the host's agent, in its own transaction, checking that the agent
  * item still holds `agentRevision`. Skipped without reading ports when the host's member is already
  * right and it did not restart. A restart with an unchanged member needs only the host's snapshot
- * (O(ports)); a member change (tunnel IP, capabilities) takes the full path, O(hosts x ports).
+ * (O(ports)); a member change (tunnel IP, capabilities) takes the full path, O(hosts x ports): an
+ * ARP-proxy change of a node hosting an `auto` router moves the other agents' views of it too.
  */
 function reconcileMember(
   deps: Deps,
@@ -109,9 +119,10 @@ async function reconcileHost(
  * 2. the agent item (guarded on its revision); a crash before it replays step 1 in full;
  * 3. a repair pass over the host's networks, for a network the host joined concurrently with the
  *    planning of the old report; a duplicate delivery runs only this pass.
- * A repeat report (same boot id, same tunnel IP, network types and HA view) changes no member, so
- * it writes the agent item only: 2 requests, whatever the host's networks (docs/data-model.md). A
- * join planned concurrently with the old revision read the same facts, so no pass is needed.
+ * A repeat report (same boot id, same tunnel IP, network types, HA view and ARP proxy) changes no
+ * member, so it writes the agent item only: 2 requests, whatever the host's networks
+ * (docs/data-model.md). A join planned concurrently with the old revision read the same facts, so
+ * no pass is needed.
  */
 export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResult> {
   const { store } = deps;

@@ -1,13 +1,19 @@
 import { resolveStrategy } from './flags.js';
 import { computeMaster } from './ha.js';
+import { computeRouterView, type Member } from './membership.js';
 import { classifyPort } from './owners.js';
 import type { Entry, FlagSettings, HaRouter, Port, Strategy } from './types.js';
 
 /**
  * Who may see an entry: every agent, or only agents whose view of the router is `master-binding`
- * (an `auto` router shows its port's unicast entry only to agents that cannot learn it).
+ * (an `auto` router shows its port's unicast entry only to agents that cannot learn it). The view
+ * depends on the router's hosting nodes too (`computeRouterView`), so the entry carries them.
  */
-export type Audience = 'all' | 'master-binding-view';
+export type Audience =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'master-binding-view'; readonly hosting: readonly string[] };
+
+const ALL: Audience = { kind: 'all' };
 
 export interface EntryContribution {
   readonly host: string;
@@ -23,6 +29,17 @@ export interface EntryContribution {
 export interface PortContribution {
   readonly presence: readonly string[];
   readonly entries: readonly EntryContribution[];
+}
+
+/** Whether the agent `self` holds `e` (entries located on itself aside), given the network's members. */
+export function isVisibleTo(
+  e: EntryContribution,
+  self: Member,
+  members: Readonly<Record<string, Member>>,
+): boolean {
+  return (
+    e.audience.kind === 'all' || computeRouterView(self, e.audience.hosting, members) === 'master-binding'
+  );
 }
 
 export const EMPTY_CONTRIBUTION: PortContribution = { presence: [], entries: [] };
@@ -48,7 +65,8 @@ export function computePortStrategy(port: Port, ctx: ContributionContext): Strat
  * - DVR interface: presence of every host with an ACTIVE distributed binding, no unicast;
  * - HA interface of an ACTIVE port: `tunnel` makes every scheduled host present and sends no
  *   unicast; `master-binding` binds it to the newest active claim; `auto` does both, with the
- *   unicast entry visible only to agents that get the master-binding view;
+ *   unicast entry visible only to agents that get the master-binding view (`computeRouterView`:
+ *   agents that cannot learn it, and every agent when a node hosting the router runs an ARP proxy);
  * - gateway port of an HA router: ordinary, but located on the master (Neutron rebinds it).
  */
 export function computePortContribution(port: Port, ctx: ContributionContext): PortContribution {
@@ -59,7 +77,7 @@ export function computePortContribution(port: Port, ctx: ContributionContext): P
     const router = ctx.routers.get(port.deviceId);
     const host = (role === 'ha-gateway' && router ? computeMaster(router).master : null) ?? port.host;
     if (host === '') return EMPTY_CONTRIBUTION;
-    return { presence: [host], entries: unicast(port, host, 'all') };
+    return { presence: [host], entries: unicast(port, host, ALL) };
   }
   const router = ctx.routers.get(port.deviceId);
   if (!router) return EMPTY_CONTRIBUTION;
@@ -67,10 +85,10 @@ export function computePortContribution(port: Port, ctx: ContributionContext): P
   const { master } = computeMaster(router);
   if (strategy === 'tunnel') return { presence: [...router.hosts], entries: [] };
   if (strategy === 'master-binding') {
-    return master ? { presence: [master], entries: unicast(port, master, 'all') } : EMPTY_CONTRIBUTION;
+    return master ? { presence: [master], entries: unicast(port, master, ALL) } : EMPTY_CONTRIBUTION;
   }
   return {
     presence: [...router.hosts],
-    entries: master ? unicast(port, master, 'master-binding-view') : [],
+    entries: master ? unicast(port, master, { kind: 'master-binding-view', hosting: router.hosts }) : [],
   };
 }

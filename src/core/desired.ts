@@ -1,4 +1,9 @@
-import { type ContributionContext, computePortContribution, type PortContribution } from './contribution.js';
+import {
+  type ContributionContext,
+  computePortContribution,
+  isVisibleTo,
+  type PortContribution,
+} from './contribution.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
 import { computeMaster } from './ha.js';
 import { computeMember, type Member } from './membership.js';
@@ -54,8 +59,7 @@ function buildTable(
   for (const c of contributions) {
     for (const e of c.entries) {
       const at = index.members[e.host];
-      if (!at || e.host === host) continue;
-      if (e.audience === 'master-binding-view' && self.haView !== 'master-binding') continue;
+      if (!at || e.host === host || !isVisibleTo(e, self, index.members)) continue;
       addToBuilder(builder, at.tunnelIp, e.entry);
     }
   }

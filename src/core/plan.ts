@@ -1,4 +1,4 @@
-import type { PortContribution } from './contribution.js';
+import { isVisibleTo, type PortContribution } from './contribution.js';
 import { computeTableDelta, type TableDelta } from './delta.js';
 import type { DesiredNetwork, NetworkIndex } from './desired.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
@@ -43,8 +43,7 @@ function addVisible(
   members: Readonly<Record<string, Member>>,
 ): void {
   for (const e of contribution.entries) {
-    if (e.host === host) continue;
-    if (e.audience === 'master-binding-view' && self.haView !== 'master-binding') continue;
+    if (e.host === host || !isVisibleTo(e, self, members)) continue;
     const at = members[e.host];
     if (at) addToBuilder(builder, at.tunnelIp, e.entry);
   }
@@ -57,9 +56,13 @@ function addVisible(
  *
  * Cost: O(changed hosts + present hosts x changed entries); unchanged ports are never looked at.
  * It equals the diff of two full recomputes because (a) every entry's host is in its own
- * contribution's presence, so hosts that join or leave carry entries only from changed ports, and
+ * contribution's presence, so hosts that join or leave carry entries only from changed ports,
  * (b) MACs are unique per network and tunnel IPs per agent, so the entries of changed ports are
- * disjoint from the rest. `test/core/incremental.property.test.ts` checks it on random histories.
+ * disjoint from the rest, and (c) the hosts an `auto` entry's visibility depends on (the router's
+ * hosting nodes, `computeRouterView`) are in that same contribution's presence too, so their
+ * members change only with a changed port: a schedule change replans every port of the router,
+ * and a hosting agent's capability change is an agent change (full path).
+ * `test/core/incremental.property.test.ts` checks it on random histories.
  *
  * `memberOf` is asked only about hosts whose presence count crosses zero.
  */

@@ -3,7 +3,10 @@
  * `src/contracts/` parse untrusted input into them. Nothing here performs I/O.
  */
 
-/** The HA-router strategy a flag resolves to. `auto` is decided per receiving agent. */
+/**
+ * The HA-router strategy a flag resolves to. `auto` is decided per receiving agent and router, from
+ * the agent's capabilities and those of the router's hosting nodes (`computeRouterView`).
+ */
 export const STRATEGIES = ['tunnel', 'master-binding', 'auto'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 

@@ -54,7 +54,59 @@ const flags: fc.Arbitrary<FlagSettings> = fc.record({
   routers: fc.dictionary(fc.constant('r1'), strategy, { maxKeys: 1 }),
 });
 
+/** Capabilities an agent reports: Open vSwitch, kernel VXLAN with or without learning and ARP proxy. */
+const capabilities = fc.constantFrom(
+  { learning: true, arp: 'responder' as const },
+  { learning: true, arp: 'off' as const },
+  { learning: false, arp: 'off' as const },
+  { learning: false, arp: 'proxy' as const },
+  { learning: true, arp: 'proxy' as const },
+);
+
+/**
+ * `auto` decides an agent's view of a router from the router's hosting nodes too
+ * (`computeRouterView`), so histories switch to `auto`, schedule the router on the network nodes,
+ * bring its interface up, fail over between the network nodes and flip a network node's
+ * capabilities (ARP proxy on and off) far more often than uniform steps would.
+ */
+const allAuto: fc.Arbitrary<Step> = fc.constant({
+  kind: 'flags',
+  flags: { defaultStrategy: 'auto', rollout: null, networks: {}, routers: {} },
+});
+const onNetworkNodes: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constant('schedule' as const),
+  hosts: fc.subarray(['n1', 'n2', 'c1'], { minLength: 1 }),
+});
+const activeInterface: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constant('ha-port' as const),
+  active: fc.constant(true),
+  ips: fc.uniqueArray(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }),
+  owner: fc.constant('ha' as const),
+});
+const networkNodeTakesOver: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constant('ha-state' as const),
+  host: fc.constantFrom('n1', 'n2'),
+  state: fc.constant('active' as const),
+  term: fc.integer({ min: 0, max: 2 }),
+});
+const networkNodeCapabilities: fc.Arbitrary<Step> = fc
+  .record({ host: fc.constantFrom('n1', 'n2'), caps: capabilities })
+  .map(({ host, caps }) => ({
+    kind: 'agent',
+    host,
+    tunnelIp: 0,
+    learning: caps.learning,
+    arp: caps.arp,
+    types: 'vxlan',
+    restart: false,
+  }));
+
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 1, arbitrary: allAuto },
+  { weight: 1, arbitrary: onNetworkNodes },
+  { weight: 1, arbitrary: activeInterface },
+  { weight: 1, arbitrary: networkNodeTakesOver },
+  { weight: 2, arbitrary: networkNodeCapabilities },
   {
     weight: 6,
     arbitrary: fc.record({
