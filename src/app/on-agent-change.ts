@@ -9,22 +9,13 @@ import type { Commit, FactCheck, FactStore, NetworkState } from './ports.js';
 import {
   type Deps,
   type Draft,
+  EMPTY_COMMIT,
   type EventResult,
   guardNetwork,
   runWithRetry,
   STALE_RESULT,
 } from './reconcile.js';
 import { recordedRouters } from './router-views.js';
-
-const EMPTY_COMMIT: Commit = {
-  ports: [],
-  macs: [],
-  routers: [],
-  agents: [],
-  flags: null,
-  networks: [],
-  outbox: [],
-};
 
 function sameMember(a: Member | undefined | null, b: Member | null): boolean {
   return (a ?? null) === null

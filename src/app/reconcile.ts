@@ -36,7 +36,8 @@ export class ConcurrencyError extends Error {
   override readonly name = 'ConcurrencyError';
 }
 
-const EMPTY_COMMIT: Commit = {
+/** A commit that writes nothing: use-cases spread their parts over it. */
+export const EMPTY_COMMIT: Commit = {
   ports: [],
   macs: [],
   routers: [],

@@ -1,4 +1,5 @@
 import type { Commit, NetworkState, OutboxRecord } from '../../src/app/ports.js';
+import { EMPTY_COMMIT } from '../../src/app/reconcile.js';
 import type { Agent, HaRouter, Network, Port } from '../../src/core/types.js';
 
 export const NETWORK: Network = { id: 'net-1', name: 'net-1', networkType: 'vxlan', segmentId: 1001 };
@@ -59,15 +60,7 @@ export function anOutbox(over: Partial<OutboxRecord> = {}): OutboxRecord {
   };
 }
 
-export const EMPTY: Commit = {
-  ports: [],
-  macs: [],
-  routers: [],
-  agents: [],
-  flags: null,
-  networks: [],
-  outbox: [],
-};
+export const EMPTY: Commit = EMPTY_COMMIT;
 
 export function commitOf(over: Partial<Commit>): Commit {
   return { ...EMPTY, ...over };

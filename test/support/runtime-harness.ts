@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { OUT_DIR } from '../../scripts/build.mjs';
 import type { AgentTable } from '../../src/core/types.js';
+import { queueDepth } from '../../src/local/inbound.js';
 import { type FunctionName, type LocalStack, startLocalStack } from '../../src/runtime/local-stack.js';
 import type { InvocationOutcome } from '../../src/runtime/poller.js';
 import { createFactOracle } from './fact-oracle.js';
@@ -84,18 +85,7 @@ export async function startHarness(options: HarnessOptions) {
     return ids;
   };
 
-  const depth = async (url: string) => {
-    const a = await stack.clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  };
+  const depth = (url: string) => queueDepth(stack.clients.sqs, url);
   const inboundDepth = async () =>
     (await Promise.all((['port', 'ha', 'agent'] as const).map((q) => depth(queue(q).url)))).reduce(
       (a, b) => a + b,
