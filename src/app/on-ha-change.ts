@@ -1,7 +1,14 @@
 import { computeMaster } from '../core/ha.js';
 import { type Recorded, recordHaSchedule, recordHaState } from '../core/transitions.js';
 import type { HaOrder, HaRouter, HaState, Port } from '../core/types.js';
-import { type Deps, type EventResult, guardNetwork, livePort, runWithRetry } from './reconcile.js';
+import {
+  type Deps,
+  type EventResult,
+  guardNetwork,
+  livePort,
+  ROUTER_OWNERS,
+  runWithRetry,
+} from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
 import { routerOfPort } from './router-ports.js';
 
@@ -32,7 +39,9 @@ function record(router: HaRouter | undefined, change: HaChange): Recorded<HaRout
  * 1. record the router fact alone, guarded on its version (a stale or duplicate fact records nothing);
  * 2. list the router's ports once, then reconcile each network holding one of them in its own
  *    transaction: move the network from the router view it records to the current fact.
- * Level-based: a network already at the current view costs two GetItems and is skipped, so a
+ * Networks where the router has no port of an owner in ROUTER_OWNERS are not visited: no table
+ * there depends on the router (classifyPort), so moving them would commit 0 commands.
+ * Level-based: a network already at the current view costs one GetItem and is skipped, so a
  * redelivery after a crash after step 1 or between two networks finishes the networks not yet
  * moved, and a later HA event of the same router moves them too (docs/crash-safety.md, "HA changes").
  * Cost: O(router ports) plus O(hosts) per network; a network is read whole only for the snapshot
@@ -44,6 +53,7 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
     deps,
     async () => [],
     async (store) => {
+      router = null; // only a committed attempt's fact may stand for the router below
       const before = await store.getRouter(change.routerId);
       const r = record(before, change);
       if (r.kind === 'stale') return null;
@@ -55,9 +65,13 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
       };
     },
   );
+  // The router's ports, listed once, after the fact is recorded (a port that joins later is moved
+  // by its own event). Only networks where it has a port whose contribution depends on the router
+  // (ROUTER_OWNERS, see `catchUpRouters`) are moved: elsewhere the plan would change no table.
   const portsByNetwork = new Map<string, string[]>();
   for (const p of await deps.store.listRouterPorts(change.routerId))
-    portsByNetwork.set(p.networkId, [...(portsByNetwork.get(p.networkId) ?? []), p.id]);
+    if (ROUTER_OWNERS.has(p.deviceOwner))
+      portsByNetwork.set(p.networkId, [...(portsByNetwork.get(p.networkId) ?? []), p.id]);
   const networks: EventResult['networks'][number][] = [];
   const strategies: Record<string, string> = {};
   for (const networkId of [...portsByNetwork.keys()].sort()) {
@@ -66,6 +80,7 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
       change.routerId,
       networkId,
       portsByNetwork.get(networkId) ?? [],
+      router,
     );
     networks.push(...moved.result.networks);
     if (moved.strategy) strategies[networkId] = moved.strategy;
@@ -86,34 +101,55 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
  * as listed before; each is re-read after the network state, so the plan uses their current value.
  * A port that joined the router since the listing needs nothing here: its own event, committed
  * after the router fact (or retried because of it), already brought the network to the current view.
+ * `recorded` is the router fact this event just committed: the first attempt plans with it instead
+ * of re-reading it and checks its version at commit, exactly the check a tracked read would add;
+ * a newer fact fails that check and the retry reads it. The state and router reads are independent
+ * and issued together, the port reads too (after the state).
  */
 async function reconcileRouterNetwork(
   deps: Deps,
   routerId: string,
   networkId: string,
   portIds: readonly string[],
+  recorded: HaRouter | null,
 ): Promise<{ result: EventResult; strategy: string | undefined }> {
   let strategy: string | undefined;
+  let primed = recorded;
   const result = await runWithRetry(
     deps,
     async () => [networkId],
     async (store) => {
-      const state = await store.getNetworkState(networkId);
+      const known = primed;
+      primed = null;
+      const [state, router] = await Promise.all([
+        store.getNetworkState(networkId),
+        known ?? store.getRouter(routerId),
+      ]);
       if (!state) return null;
       strategy = state.strategies[routerId];
-      const catchUp = await catchUpRouters(store, state, [routerId], async () => {
-        const ports: Port[] = [];
-        for (const id of portIds) {
-          const p = livePort(await store.getPort(id, networkId));
-          if (p && p.networkId === networkId && routerOfPort(p) === routerId) ports.push(p);
-        }
-        return ports;
-      });
+      const current = new Map<string, HaRouter>(router ? [[routerId, router]] : []);
+      const catchUp = await catchUpRouters(
+        store,
+        state,
+        [routerId],
+        async () => {
+          const read = await Promise.all(
+            portIds.map(async (id) => livePort(await store.getPort(id, networkId))),
+          );
+          return read.filter(
+            (p): p is Port => p !== undefined && p.networkId === networkId && routerOfPort(p) === routerId,
+          );
+        },
+        current,
+      );
       if (catchUp.routersAfter.get(routerId) === catchUp.routersBefore.get(routerId)) return null;
       const planned = await planNetworkChanges(store, state, [], catchUp, []);
       strategy = planned.state.strategies[routerId];
       return {
-        commit: { networks: [guardNetwork(state, planned.state)] },
+        commit: {
+          networks: [guardNetwork(state, planned.state)],
+          checks: known ? [{ kind: 'router', id: routerId, version: known.version }] : [],
+        },
         planned: [planned],
         result: { outcome: 'applied', splitBrain: [], strategies: {} },
       };

@@ -112,22 +112,27 @@ export function routerIdsOf(ports: readonly Port[]): string[] {
   return ports.filter((p) => ROUTER_OWNERS.has(p.deviceOwner) && p.deviceId !== '').map((p) => p.deviceId);
 }
 
+/** The routers by id, read concurrently (independent GetItems; the tracker's checks are sorted). */
 export async function loadRouters(store: FactStore, ids: Iterable<string>): Promise<Map<string, HaRouter>> {
+  const unique = [...new Set(ids)].filter((id) => id !== '');
+  const read = await Promise.all(unique.map((id) => store.getRouter(id)));
   const out = new Map<string, HaRouter>();
-  for (const id of new Set(ids)) {
-    if (!id) continue;
-    const r = await store.getRouter(id);
+  unique.forEach((id, i) => {
+    const r = read[i];
     if (r) out.set(id, r);
-  }
+  });
   return out;
 }
 
+/** The agents by host, read concurrently (independent GetItems; the tracker's checks are sorted). */
 export async function loadAgents(store: FactStore, hosts: Iterable<string>): Promise<Map<string, Agent>> {
+  const unique = [...new Set(hosts)];
+  const read = await Promise.all(unique.map((h) => store.getAgent(h)));
   const out = new Map<string, Agent>();
-  for (const h of new Set(hosts)) {
-    const a = await store.getAgent(h);
+  unique.forEach((h, i) => {
+    const a = read[i];
     if (a) out.set(h, a);
-  }
+  });
   return out;
 }
 

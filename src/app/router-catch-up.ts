@@ -33,10 +33,12 @@ export async function catchUpRouters(
   state: NetworkState,
   ids: readonly string[],
   portsOf: (routerId: string) => Promise<readonly Port[]>,
+  /** The routers' current facts when the caller already read them (tracked), else read here. */
+  known?: ReadonlyMap<string, HaRouter>,
 ): Promise<RouterCatchUp> {
   const routersBefore = recordedRouters(state);
   const routersAfter = new Map(routersBefore);
-  const current = await loadRouters(store, ids);
+  const current = known ?? (await loadRouters(store, ids));
   const ports: Port[] = [];
   for (const id of [...new Set(ids)].sort()) {
     const now = current.get(id);

@@ -20,6 +20,11 @@ export interface DynamoUsage {
   readonly requests: Record<string, number>;
   readonly readUnits: number;
   readonly writeUnits: number;
+  /**
+   * Sequential depth: requests started while no other request of the client was in flight. A
+   * chain of awaited calls counts each; requests issued together (Promise.all) count once.
+   */
+  readonly rounds?: number;
 }
 
 interface Capacity {
@@ -40,6 +45,8 @@ export function createDynamoMeter(client: DynamoDBClient) {
   let requests: Record<string, number> = {};
   let readUnits = 0;
   let writeUnits = 0;
+  let rounds = 0;
+  let inFlight = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
@@ -50,7 +57,14 @@ export function createDynamoMeter(client: DynamoDBClient) {
         input.ReturnConsumedCapacity = 'TOTAL';
       const op = name.replace(/Command$/, '');
       requests[op] = (requests[op] ?? 0) + 1;
-      const result = await next(args);
+      if (inFlight === 0) rounds++;
+      inFlight++;
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } finally {
+        inFlight--;
+      }
       const units = unitsOf((result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity);
       if (isRead) readUnits += units;
       if (isWrite) writeUnits += units;
@@ -60,12 +74,13 @@ export function createDynamoMeter(client: DynamoDBClient) {
   );
   return {
     usage(): DynamoUsage {
-      return { requests: { ...requests }, readUnits, writeUnits };
+      return { requests: { ...requests }, readUnits, writeUnits, rounds };
     },
     reset(): void {
       requests = {};
       readUnits = 0;
       writeUnits = 0;
+      rounds = 0;
     },
   };
 }
