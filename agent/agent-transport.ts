@@ -34,18 +34,38 @@ export interface MemoryTransport extends AgentTransport {
   readonly depth: number;
 }
 
+/**
+ * One pending receive woken by the producer: `wait` resolves on the next `wake` or when `signal`
+ * aborts. Shared by the in-memory and the stdio transports.
+ */
+export function createWakeup() {
+  let waiter: (() => void) | null = null;
+  return {
+    wake(): void {
+      const w = waiter;
+      waiter = null;
+      w?.();
+    },
+    wait(signal: AbortSignal): Promise<void> {
+      return new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        waiter = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+}
+
 /** An in-memory queue with SQS's at-least-once shape, for tests and local runs. */
 export function createMemoryTransport(batchSize = 10): MemoryTransport {
   const queue: { body: string; receipt: string }[] = [];
   const inflight = new Map<string, string>();
   const sent: AgentOutboundEvent[] = [];
-  let waiter: (() => void) | null = null;
+  const { wake, wait } = createWakeup();
   let seq = 0;
-  const wake = () => {
-    const w = waiter;
-    waiter = null;
-    w?.();
-  };
   return {
     sent,
     get depth() {
@@ -62,16 +82,7 @@ export function createMemoryTransport(batchSize = 10): MemoryTransport {
       if (back.length > 0) wake();
     },
     async receive(signal) {
-      while (queue.length === 0 && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const onAbort = () => resolve();
-          waiter = () => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
-      }
+      while (queue.length === 0 && !signal.aborted) await wait(signal);
       if (signal.aborted) return [];
       const batch = queue.splice(0, batchSize);
       for (const m of batch) inflight.set(m.receipt, m.body);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { AgentTransport, ReceivedCommand } from './agent-transport.js';
+import { type AgentTransport, createWakeup, type ReceivedCommand } from './agent-transport.js';
 
 /**
  * Commands as JSON lines on `input`, events as JSON lines on `output`: how the data-plane harness
@@ -15,13 +15,8 @@ export function createStdioTransport(
 ): AgentTransport & { readonly closed: boolean } {
   const lines: string[] = [];
   let closed = false;
-  let waiter: (() => void) | null = null;
+  const { wake, wait } = createWakeup();
   let seq = 0;
-  const wake = () => {
-    const w = waiter;
-    waiter = null;
-    w?.();
-  };
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   rl.on('line', (line) => {
     if (line.trim() !== '') lines.push(line);
@@ -37,16 +32,7 @@ export function createStdioTransport(
       return closed;
     },
     async receive(signal) {
-      while (lines.length === 0 && !closed && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const onAbort = () => resolve();
-          waiter = () => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
-      }
+      while (lines.length === 0 && !closed && !signal.aborted) await wait(signal);
       if (signal.aborted) return [];
       return lines
         .splice(0, lines.length)

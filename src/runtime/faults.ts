@@ -22,7 +22,7 @@ interface Invocation {
 }
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -42,7 +42,7 @@ export function createFaultInjector(
   probabilities: Readonly<Partial<Record<FaultPoint, number>>>,
   seed: number,
 ) {
-  const draw = random(seed);
+  const draw = seededRandom(seed);
   const context = new AsyncLocalStorage<Invocation>();
   const enabled = Object.values(probabilities).some((p) => (p ?? 0) > 0);
   const maybeCrash = (point: FaultPoint) => {

@@ -1,5 +1,6 @@
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
+import { seededRandom } from '../../src/runtime/faults.js';
 
 export type InboundQueue = 'port' | 'ha' | 'agent';
 
@@ -11,17 +12,8 @@ export interface WorkloadMessage {
   readonly event: InboundEvent | null;
 }
 
-/** mulberry32, for repeatable workloads. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, for repeatable workloads: the generator the fault injection uses. */
+export { seededRandom };
 
 const HA_OWNER = 'network:ha_router_replicated_interface';
 
