@@ -173,7 +173,7 @@ export function addStackCommands(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--agents <file>',
-        'run simulated agents that report themselves and write what they hold for `l2pop fdb`: "default" (the 8 hosts of `l2pop local`) or a JSON file [{"host", "tunnelIp", "capabilities"}]',
+        'run simulated agents that report themselves and write what they hold for `l2pop fdb`: "default" (the 9 hosts of `l2pop local`) or a JSON file [{"host", "tunnelIp", "capabilities"}]',
       ),
     )
     .addOption(

@@ -7,7 +7,7 @@ const OVS: AgentCapabilities = { learning: true, arp: 'responder' };
 const KERNEL_PROXY: AgentCapabilities = { learning: false, arp: 'proxy' };
 const KERNEL_FLOOD: AgentCapabilities = { learning: false, arp: 'off' };
 
-/** The default cloud's hosts: Open vSwitch and kernel VXLAN agents, two network nodes. */
+/** The default cloud's hosts: Open vSwitch and kernel VXLAN agents, three network nodes. */
 export const DEFAULT_AGENTS: readonly { host: string; tunnelIp: string; capabilities: AgentCapabilities }[] =
   [
     { host: 'compute1', tunnelIp: '198.51.100.11', capabilities: OVS },
@@ -18,6 +18,7 @@ export const DEFAULT_AGENTS: readonly { host: string; tunnelIp: string; capabili
     { host: 'compute6', tunnelIp: '198.51.100.16', capabilities: KERNEL_FLOOD },
     { host: 'net1', tunnelIp: '198.51.100.21', capabilities: OVS },
     { host: 'net2', tunnelIp: '198.51.100.22', capabilities: KERNEL_PROXY },
+    { host: 'net3', tunnelIp: '198.51.100.23', capabilities: OVS },
   ];
 
 const NETWORKS = [
@@ -87,22 +88,26 @@ const boot = (p: PortSpec): InboundEvent[] => [
 ];
 
 /**
- * The default A/B scenario: 6 compute hosts and 2 network nodes with a mix of Open vSwitch
- * (learning, ARP responder) and kernel VXLAN agents (ARP proxy, or plain flooding), 3 networks,
- * an HA router with interfaces in two of them (master on net1, an Open vSwitch node; standby on
- * net2, a kernel ARP-proxy node), then boots, a migration, an IP change, an agent restart, a
- * graceful failover to net2, the loss of net2's node, its return, and a per-router flag flip.
+ * The default A/B scenario: 6 compute hosts and 3 network nodes with a mix of Open vSwitch
+ * (learning, ARP responder) and kernel VXLAN agents (ARP proxy, or plain flooding), 3 networks and
+ * two HA routers that pull `auto` two ways:
+ * - `r1`, with interfaces in net-a and net-b, on net1 (Open vSwitch) and net2 (kernel ARP proxy,
+ *   which eats the new master's GARPs): every agent needs the master-binding view of it;
+ * - `r2`, with an interface in net-c, on net1 and net3 (both Open vSwitch): a learning agent can
+ *   take the tunnel view and fail over without the controller, the others need master-binding.
+ * Then boots, a migration, an IP change, an agent restart, r1's graceful failover to net2, the
+ * loss of net2's node, its return, r2's graceful failover to net3, and a per-router flag flip.
  */
 export function buildDefaultScenario(strategy: Strategy): Scenario {
   const flipTo: Strategy = strategy === 'master-binding' ? 'tunnel' : 'master-binding';
-  const rif = (net: number): PortSpec => ({
-    id: `r1-${NETWORKS[net]?.id}`,
+  const rif = (router: 'r1' | 'r2', net: number): PortSpec => ({
+    id: `${router}-${NETWORKS[net]?.id}`,
     networkId: NETWORKS[net]?.id ?? 'net-a',
-    mac: `fa:16:3e:ff:00:${hex(net + 1)}`,
+    mac: `fa:16:3e:${router === 'r1' ? 'ff' : 'fe'}:00:${hex(net + 1)}`,
     ips: [`10.${net + 1}.0.1`],
     host: 'net1',
     deviceOwner: OWNER.haInterface,
-    deviceId: 'r1',
+    deviceId: router,
     status: 'ACTIVE',
     dvrHosts: [],
     revision: 1,
@@ -119,16 +124,20 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
         { type: 'ha.schedule', v: 1, routerId: 'r1', hosts: ['net1', 'net2'], revision: 1 },
         { type: 'ha.state', v: 1, routerId: 'r1', host: 'net1', state: 'active', term: 0, seq: 1 },
         { type: 'ha.state', v: 1, routerId: 'r1', host: 'net2', state: 'standby', term: 0, seq: 2 },
-        upsert(rif(0)),
-        upsert(rif(1)),
+        upsert(rif('r1', 0)),
+        upsert(rif('r1', 1)),
+        { type: 'ha.schedule', v: 1, routerId: 'r2', hosts: ['net1', 'net3'], revision: 1 },
+        { type: 'ha.state', v: 1, routerId: 'r2', host: 'net1', state: 'active', term: 0, seq: 1 },
+        { type: 'ha.state', v: 1, routerId: 'r2', host: 'net3', state: 'standby', term: 0, seq: 2 },
+        upsert(rif('r2', 2)),
       ],
     },
     { name: 'VM boots', events: [...vms.values()].flatMap(boot) },
     { name: 'migration', events: boot(moved) },
     { name: 'IP change', events: [upsert(renumbered)] },
     { name: 'agent restart', events: [report('compute2', 2)] },
-    { name: 'graceful failover', events: [], failover: failover('net1', 'net2', 'graceful') },
-    { name: 'network-node loss', events: [], failover: failover('net2', 'net1', 'node-loss') },
+    { name: 'r1 graceful failover', events: [], failover: failover('r1', 'net1', 'net2', 'graceful') },
+    { name: 'r1 network-node loss', events: [], failover: failover('r1', 'net2', 'net1', 'node-loss') },
     {
       name: 'node back',
       events: [
@@ -136,6 +145,7 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
         { type: 'ha.state', v: 1, routerId: 'r1', host: 'net2', state: 'standby', term: 0, seq: 10 },
       ],
     },
+    { name: 'r2 graceful failover', events: [], failover: failover('r2', 'net1', 'net3', 'graceful') },
     {
       name: 'flag flip',
       events: [
@@ -155,6 +165,6 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
   };
 }
 
-function failover(from: string, to: string, mode: 'graceful' | 'node-loss') {
-  return { router: 'r1', from, to, mode, reports: 'generate' as const };
+function failover(router: string, from: string, to: string, mode: 'graceful' | 'node-loss') {
+  return { router, from, to, mode, reports: 'generate' as const };
 }

@@ -138,6 +138,6 @@ export async function loadScenarioSource(input: unknown, name: string): Promise<
 
 export const DEFAULT_SOURCE: ScenarioSource = {
   kind: 'default',
-  name: 'default cloud (6 compute hosts, 2 network nodes, 3 networks, an HA router)',
+  name: 'default cloud (6 compute hosts, 3 network nodes, 3 networks, 2 HA routers)',
   scenarioFor: buildDefaultScenario,
 };

@@ -42,6 +42,9 @@ const row = (s: string) => summary.rows.find((r) => r.strategy === s) as Summary
 const failover = (s: string, phase: string) =>
   details.find((d) => d.strategy === s)?.phases.find((p) => p.name === phase)?.failover as FailoverRun;
 const vms = (f: FailoverRun, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
+/** The same VMs had the controller not reacted to the failover. */
+const vmsIfControllerDown = (f: FailoverRun, hosts: readonly string[]) =>
+  f.frozen.vms.filter((v) => hosts.includes(v.host));
 
 describe('npx l2pop local', () => {
   it('exits 0, prints one row per strategy and the report paths, and shows progress on stderr', () => {
@@ -53,7 +56,7 @@ describe('npx l2pop local', () => {
     expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
     expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
     expect(run.stdout).not.toContain('"_aws"');
-    expect(run.stderr).toMatch(/\[tunnel 7\/10\] graceful failover: .* ok/);
+    expect(run.stderr).toMatch(/\[tunnel 7\/11\] r1 graceful failover: .* ok/);
     expect(run.stderr).not.toContain('NodeVersionSupportWarning');
   });
 
@@ -69,11 +72,11 @@ describe('npx l2pop local', () => {
   });
 
   it('tunnel needs no controller action on failover and floods frames to the router from agents that cannot learn', () => {
-    const graceful = failover('tunnel', 'graceful failover');
+    const graceful = failover('tunnel', 'r1 graceful failover');
     expect(graceful.convergenceMs).toBeNull();
     const phase = details
       .find((d) => d.strategy === 'tunnel')
-      ?.phases.find((p) => p.name === 'graceful failover');
+      ?.phases.find((p) => p.name === 'r1 graceful failover');
     expect(phase?.sqs.messages).toBe(0);
     const flooding = vms(graceful, ['compute6'])[0];
     expect(flooding?.copiesPerFrame).toBeGreaterThanOrEqual(2);
@@ -82,7 +85,7 @@ describe('npx l2pop local', () => {
   });
 
   it('tunnel never recovers where the new master node suppresses GARPs (kernel ARP proxy on net2)', () => {
-    const graceful = failover('tunnel', 'graceful failover');
+    const graceful = failover('tunnel', 'r1 graceful failover');
     expect(graceful.live.garpCopies).toBe(0);
     for (const v of vms(graceful, OVS)) expect(v).toMatchObject({ okBefore: true, outageMs: null });
     // ARP proxy agents without an entry for the gateway cannot even resolve it under tunnel
@@ -96,10 +99,30 @@ describe('npx l2pop local', () => {
   it('auto gives every agent the master-binding view of a router that a proxy node (net2) hosts, so all recover in VRRP plus the controller', () => {
     expectControllerRecovery('auto');
     // the learning (Open vSwitch) agents are among them: net2 eats the GARPs, so they get the entry
-    for (const phase of ['graceful failover', 'network-node loss'])
+    for (const phase of ['r1 graceful failover', 'r1 network-node loss'])
       for (const v of vms(failover('auto', phase), [...OVS, ...PROXY]))
         expect(v, `${phase}: ${v.host}`).toMatchObject({ okBefore: true, outageMs: expect.any(Number) });
     expect(row('auto').failovers[0]?.fanOut.max).toBe(1);
+  });
+
+  it('auto gives the learning agent the tunnel view of r2 (hosted on learning, non-proxy nodes): it fails over without the controller, the others wait for it', () => {
+    const auto = failover('auto', 'r2 graceful failover');
+    const mb = failover('master-binding', 'r2 graceful failover');
+    const [learning] = vmsIfControllerDown(auto, ['compute1']);
+    // controller down: the Open vSwitch VM recovers from the new master's GARP alone, at VRRP time
+    expect(learning).toMatchObject({ okBefore: true, outageMs: expect.any(Number) });
+    expect(learning?.outageMs).toBeGreaterThanOrEqual(GRACEFUL);
+    expect(learning?.outageMs).toBeLessThanOrEqual(GRACEFUL + 30);
+    // the proxy and non-learning agents hold the router's entry (master-binding view): stale without it
+    for (const v of vmsIfControllerDown(auto, ['compute5', 'compute6']))
+      expect(v, v.host).toMatchObject({ okBefore: true, outageMs: null });
+    // master-binding gives every agent the entry, so none of them recovers with the controller down
+    for (const v of mb.frozen.vms) expect(v, v.host).toMatchObject({ okBefore: true, outageMs: null });
+    // live, every VM of net-c recovers under auto, and no later than under master-binding
+    const worst = (f: FailoverRun) =>
+      Math.max(...f.live.vms.map((v) => v.outageMs ?? Number.POSITIVE_INFINITY));
+    expect(worst(auto)).toBeLessThanOrEqual(GRACEFUL + (auto.convergenceMs ?? 0) + 100);
+    expect(worst(auto)).toBeLessThanOrEqual(worst(mb) + 30);
   });
 });
 
@@ -110,8 +133,8 @@ describe('npx l2pop local', () => {
  */
 function expectControllerRecovery(strategy: string): void {
   for (const [phase, takeover] of [
-    ['graceful failover', GRACEFUL],
-    ['network-node loss', NODE_LOSS],
+    ['r1 graceful failover', GRACEFUL],
+    ['r1 network-node loss', NODE_LOSS],
   ] as const) {
     const f = failover(strategy, phase);
     expect(f.convergenceMs).toBeGreaterThan(0);
@@ -161,7 +184,8 @@ describe('the HTML report in a real headless Chromium', () => {
           return { w: box.width, h: box.height, marks: s.querySelectorAll('rect').length };
         }),
       );
-      expect(charts.length).toBe(6 + 5);
+      // a failover timeline per strategy and failover (3 x 3), and 5 cost charts
+      expect(charts.length).toBe(3 * 3 + 5);
       for (const c of charts) {
         expect(c.w).toBeGreaterThan(100);
         expect(c.h).toBeGreaterThan(100);

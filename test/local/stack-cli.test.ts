@@ -68,7 +68,7 @@ describe('l2pop stack up, send, fdb and flags on a running local stack', () => {
     expect(sent.stderr).toBe('');
     expect(sent).toMatchObject({ code: 0 });
     expect(sent.stdout).toMatch(
-      /^sent 25 events to l2pop-local: 22 PortEventsQueue, 3 HaEventsQueue, 0 AgentEventsQueue/,
+      /^sent 29 events to l2pop-local: 23 PortEventsQueue, 6 HaEventsQueue, 0 AgentEventsQueue/,
     );
     // vm-a2 and vm-b2 run on compute2: it is in net-a and net-b
     const fdb = await fdbUntilEqual('compute2', /network net-a:[\s\S]*network net-b:/);

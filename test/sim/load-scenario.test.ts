@@ -16,13 +16,14 @@ const ha = (host: string, state: 'active' | 'standby', seq: number): InboundEven
 });
 
 describe('the default scenario', () => {
-  it('is a valid scenario for every strategy, with both failovers and a per-router flag flip', () => {
+  it('is a valid scenario for every strategy, with the three failovers and a per-router flag flip', () => {
     for (const s of ['tunnel', 'master-binding', 'auto'] as const) {
       const scenario = scenarioSchema.parse(buildDefaultScenario(s));
       const failovers = scenario.phases.flatMap((p) => (p.failover ? [p.failover] : []));
-      expect(failovers.map((f) => [f.from, f.to, f.mode])).toEqual([
-        ['net1', 'net2', 'graceful'],
-        ['net2', 'net1', 'node-loss'],
+      expect(failovers.map((f) => [f.router, f.from, f.to, f.mode])).toEqual([
+        ['r1', 'net1', 'net2', 'graceful'],
+        ['r1', 'net2', 'net1', 'node-loss'],
+        ['r2', 'net1', 'net3', 'graceful'],
       ]);
       const flip = scenario.phases.flatMap((p) => p.events).find((e) => e.type === 'flags.set');
       expect(flip?.type === 'flags.set' && flip.flags).toMatchObject({
@@ -33,11 +34,13 @@ describe('the default scenario', () => {
     }
   });
 
-  it('mixes Open vSwitch agents with kernel ARP-proxy agents, the standby network node being a proxy one', () => {
+  it("mixes Open vSwitch agents with kernel ARP-proxy agents; r1's standby node is a proxy one, r2's nodes are not", () => {
     const arp = DEFAULT_AGENTS.map((a) => a.capabilities.arp);
+    const arpOf = (host: string) => DEFAULT_AGENTS.find((a) => a.host === host)?.capabilities.arp;
     expect(arp.filter((a) => a === 'responder').length).toBeGreaterThanOrEqual(3);
     expect(arp.filter((a) => a === 'proxy').length).toBeGreaterThanOrEqual(2);
-    expect(DEFAULT_AGENTS.find((a) => a.host === 'net2')?.capabilities.arp).toBe('proxy');
+    expect(arpOf('net2')).toBe('proxy');
+    expect([arpOf('net1'), arpOf('net3')]).toEqual(['responder', 'responder']);
     expect(DEFAULT_AGENTS.filter((a) => a.host.startsWith('compute'))).toHaveLength(6);
   });
 });
