@@ -54,7 +54,7 @@ const out = {
     event:
       'alternately an IP change of an ACTIVE VM port and a new VM port coming ACTIVE, on a host already present',
     incremental: 'planIncremental as onPortChange calls it (planSourceChanges, then planCommands)',
-    full: 'computeDesiredNetwork before and after, planFullRecompute, planCommands, as planFull; one event per sample, the kinds alternating; checked to plan the same commands',
+    full: 'computeDesiredNetwork before and after, planFullRecompute, planCommands (the brute-force reference); one event per sample, the kinds alternating; checked to plan the same commands',
     clocks: 'cpu: process user + system time (leaves out time given to other jobs); wall: performance.now()',
     order:
       'each round samples every host count once, rotated; within a host count every event runs on each port count in turn, each call timed',

@@ -40,9 +40,9 @@ export function planPortEventIncremental(
 }
 
 /**
- * The same event by full recompute, as `planFull` does it: the network record keeps no views, so
- * both desired states are computed from the facts, diffed by planFullRecompute and turned into
- * commands by the same finishNetwork. O(hosts x ports).
+ * The same event by full recompute, the brute-force reference (the property tests' oracle): the
+ * network record keeps no views, so both desired states are computed from the facts, diffed by
+ * planFullRecompute and turned into commands by the same finishNetwork. O(hosts x ports).
  */
 export function planPortEventFull(
   fx: CoreFixture,

@@ -17,7 +17,6 @@ export interface EventCost {
   readonly sqsMessages: number;
   readonly sqsBytes: number;
   readonly ms: number;
-  readonly skipped?: string;
 }
 
 const ev = (o: Record<string, unknown>): InboundEvent => parseInboundEvent(JSON.stringify({ v: 1, ...o }));
@@ -79,8 +78,7 @@ export async function measureEventCosts(
   };
   const upsert = (port: Port, change: Partial<Port>) =>
     ev({ type: 'port.upsert', network: net, port: { ...port, ...change } });
-  const full = hosts * ports > 2_000_000;
-  const cases: [string, InboundEvent | null, string?][] = [
+  const cases: [string, InboundEvent][] = [
     ['port.upsert: IP change (steady state)', upsert(p(3), { ips: ['10.254.0.3'], revision: 2 })],
     [
       'port.upsert: new port on a present host (steady state)',
@@ -106,34 +104,27 @@ export async function measureEventCosts(
       'agent.report: restart (new boot id, same facts)',
       ev({ ...agentOf(p(8).host), revision: 2, bootId: 'boot-2' }),
     ],
-    full
-      ? [
-          'agent.report: tunnel IP change',
-          null,
-          'skipped: the full-recompute path materialises every view, O(hosts x ports)',
-        ]
-      : [
-          'agent.report: tunnel IP change',
-          ev({
-            type: 'agent.report',
-            host: 'h4',
-            tunnelIp: '198.18.254.4',
-            agentType: 'ovs',
-            networkTypes: ['vxlan'],
-            capabilities: { learning: true, arp: 'responder' },
-            bootId: 'boot-1',
-            revision: 2,
-          }),
-        ],
+    [
+      'agent.report: tunnel IP change',
+      ev({
+        type: 'agent.report',
+        host: 'h4',
+        tunnelIp: '198.18.254.4',
+        agentType: 'ovs',
+        networkTypes: ['vxlan'],
+        capabilities: { learning: true, arp: 'responder' },
+        bootId: 'boot-1',
+        revision: 2,
+      }),
+    ],
   ];
   const out: EventCost[] = [];
-  for (const [name, e, skipped] of cases) {
-    const cost = await measureEvent(servers, sc, { event: name, hosts, ports }, e && (() => run(e)));
-    const withSkip = skipped ? { ...cost, skipped } : cost;
+  for (const [name, e] of cases) {
+    const cost = await measureEvent(servers, sc, { event: name, hosts, ports }, () => run(e));
     log(
-      `  ${name}: ${cost.dynamoRequestsTotal} req, ${cost.readUnits} RCU, ${cost.writeUnits} WCU, ${cost.sqsCalls} SQS calls, ${cost.sqsMessages} msgs, ${cost.ms} ms${skipped ? ` (${skipped})` : ''}`,
+      `  ${name}: ${cost.dynamoRequestsTotal} req, ${cost.readUnits} RCU, ${cost.writeUnits} WCU, ${cost.sqsCalls} SQS calls, ${cost.sqsMessages} msgs, ${cost.ms} ms`,
     );
-    out.push(withSkip);
+    out.push(cost);
   }
   await sc.drop();
   return out;
@@ -167,12 +158,12 @@ export async function measureEvent(
   servers: BenchServers,
   sc: BenchScenario,
   label: Pick<EventCost, 'event' | 'hosts' | 'ports'>,
-  action: (() => Promise<unknown>) | null,
+  action: () => Promise<unknown>,
 ): Promise<EventCost> {
   servers.clients.meter.reset();
   const sqs0 = { ...sc.publisher.usage };
   const t = Date.now();
-  if (action) await action();
+  await action();
   const u = servers.clients.meter.usage();
   return {
     ...label,

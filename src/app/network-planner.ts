@@ -4,11 +4,11 @@ import {
   computePortContribution,
   EMPTY_CONTRIBUTION,
 } from '../core/contribution.js';
-import { computeAgentTable, computeDesiredNetwork } from '../core/desired.js';
+import { computeAgentTable, computeContributions, computeIndex } from '../core/desired.js';
 import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
 import { computeMember, type Member } from '../core/membership.js';
 import { classifyPort } from '../core/owners.js';
-import { type NetworkPlan, planFullRecompute, planSourceChanges } from '../core/plan.js';
+import { type NetworkPlan, planMemberChanges, planSourceChanges } from '../core/plan.js';
 import type { Agent, FlagSettings, HaRouter, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
 import { outboxKey } from './outbox.js';
 import type { NetworkState, OutboxRecord } from './ports.js';
@@ -224,30 +224,29 @@ export interface FullInput {
   readonly restarted: ReadonlySet<string>;
 }
 
-/** The full-recompute path for agent changes: before from the recorded members, after from the agents. */
+/**
+ * The agent-change path: before from the recorded members, after from the agents, over every port
+ * of the network. O(ports) to derive the contributions and the two indexes, then `planMemberChanges`
+ * moves only what the changed members touch, so no view of the network is materialised
+ * (a snapshot, for a host that joins or restarted, is built for that host alone).
+ */
 export function planFull(input: FullInput): PlannedNetwork {
   const { state } = input;
-  const flags = flagsFromStrategies(state.strategies);
-  const before = computeDesiredNetwork({
+  const facts = (agents: ReadonlyMap<string, Agent>): NetworkFacts => ({
     network: state.network,
-    agents: agentsFromIndex(state),
+    agents,
     ports: input.ports,
     routers: input.routers,
-    flags,
+    flags: flagsFromStrategies(state.strategies),
   });
-  const after = computeDesiredNetwork({
-    network: state.network,
-    agents: input.agents,
-    ports: input.ports,
-    routers: input.routers,
-    flags,
-  });
-  const plan = planFullRecompute(before, after, input.restarted);
-  return finishNetwork(state, plan, state.strategies, () => ({
-    network: state.network,
-    agents: input.agents,
-    ports: input.ports,
-    routers: input.routers,
-    flags,
-  }));
+  const after = facts(input.agents);
+  // a contribution depends on the port, its router and the flags, not on the agents
+  const contributions = computeContributions(after);
+  const plan = planMemberChanges(
+    computeIndex(facts(agentsFromIndex(state)), contributions),
+    computeIndex(after, contributions),
+    contributions,
+    input.restarted,
+  );
+  return finishNetwork(state, plan, state.strategies, () => after);
 }

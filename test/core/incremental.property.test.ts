@@ -4,7 +4,7 @@ import { type ApplyResult, applyAgentCommand, type HeldNetwork } from '../../src
 import { planCommands, planSnapshot } from '../../src/core/commands.js';
 import { computePortContribution, EMPTY_CONTRIBUTION } from '../../src/core/contribution.js';
 import { applyTableDelta, computeTableDelta } from '../../src/core/delta.js';
-import { computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
+import { computeContributions, computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
 import { resolveStrategy } from '../../src/core/flags.js';
 import { computeMaster } from '../../src/core/ha.js';
 import { computeMember } from '../../src/core/membership.js';
@@ -12,6 +12,7 @@ import { OWNER } from '../../src/core/owners.js';
 import {
   type NetworkPlan,
   planFullRecompute,
+  planMemberChanges,
   planSourceChanges,
   type SourceChange,
 } from '../../src/core/plan.js';
@@ -162,9 +163,10 @@ function checkAutoRule(w: World, desired: DesiredNetwork): number {
   return decided;
 }
 
-describe('the incremental planner equals the diff of two full recomputes', () => {
+describe('the incremental planners equal the diff of two full recomputes', () => {
   it('on random histories of ports, DVR, HA scheduling, failovers, split brain, flag flips and agent changes', () => {
     let hostingProxyCases = 0;
+    let memberDeltas = 0;
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'max' }), (steps) => {
         let world = emptyWorld();
@@ -177,7 +179,23 @@ describe('the incremental planner equals the diff of two full recomputes', () =>
           const { changed, restarted } = applyStep(next, step);
           const after = computeDesiredNetwork(factsOf(next));
           const full = planFullRecompute(desired, after, restarted);
-          const plan = changed ? incrementalPlan(world, next, changed, desired) : full;
+          const plan = changed
+            ? incrementalPlan(world, next, changed, desired)
+            : planMemberChanges(desired.index, after.index, computeContributions(factsOf(next)), restarted);
+          const snapshotOf = (h: string) => after.views.get(h) ?? {};
+          if (!changed) {
+            // agent changes: the same plan and the same commands as the full recompute
+            expect(plan.index).toEqual(full.index);
+            expect(plan.snapshots).toEqual(full.snapshots);
+            expect(plan.left).toEqual(full.left);
+            const deltasOf = (p: NetworkPlan) => new Map([...p.deltas].map(([h, d]) => [h, d.delta]));
+            expect(deltasOf(plan)).toEqual(deltasOf(full));
+            expect(planCommands(NETWORK, version + 1, plan, sent, snapshotOf)).toEqual(
+              planCommands(NETWORK, version + 1, full, sent, snapshotOf),
+            );
+            if ([...plan.deltas.values()].some((d) => Object.keys(d.delta.add).length + Object.keys(d.delta.remove).length > 0))
+              memberDeltas++;
+          }
           if (changed) {
             expect(plan.index).toEqual(after.index);
             expect(plan.snapshots).toEqual(full.snapshots);
@@ -190,7 +208,7 @@ describe('the incremental planner equals the diff of two full recomputes', () =>
           }
           // The commands, applied by agents with the shared protocol, reproduce every view.
           for (const h of restarted) held.delete(h);
-          const cmds = planCommands(NETWORK, version + 1, plan, sent, (h) => after.views.get(h) ?? {});
+          const cmds = planCommands(NETWORK, version + 1, plan, sent, snapshotOf);
           if (cmds.commands.length > 0) {
             version++;
             sent = { ...cmds.sent };
@@ -210,6 +228,8 @@ describe('the incremental planner equals the diff of two full recomputes', () =>
     );
     // the histories do reach learning agents whose view a hosting ARP proxy decides
     expect(hostingProxyCases).toBeGreaterThan(50);
+    // and agent changes that move entries in other agents' tables (tunnel IPs, views, joins)
+    expect(memberDeltas).toBeGreaterThan(25);
   });
 });
 
