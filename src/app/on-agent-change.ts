@@ -46,8 +46,9 @@ function merge(results: readonly EventResult[], outcome: EventResult['outcome'])
  * Recomputes one network for the host's agent, in its own transaction, checking that the agent
  * item still holds `agentRevision`. Skipped without reading ports when the host's member is already
  * right and it did not restart. A restart with an unchanged member needs only the host's snapshot
- * (O(ports)); a member change (tunnel IP, capabilities) takes the full path, O(hosts x ports): an
- * ARP-proxy change of a node hosting an `auto` router moves the other agents' views of it too.
+ * (O(ports)); a member change (tunnel IP, capabilities) reads every port and plans with
+ * `planMemberChanges` (`planFull`), O(ports + hosts x the entries it moves): an ARP-proxy change
+ * of a node hosting an `auto` router moves the other agents' views of it too.
  */
 function reconcileMember(
   deps: Deps,
@@ -100,7 +101,7 @@ async function reconcileHost(
 
 /**
  * `agent.report`. A report changes a whole host (its VTEP, its capabilities, or with a new boot id
- * its tables), so each network the host counts in is recomputed on the full path. A restarted agent
+ * its tables), so each network the host counts in is replanned from all its ports. A restarted agent
  * gets a snapshot of every network it is in; the others get deltas, so a tunnel-IP change removes
  * the old VTEP everywhere (a deviation from Neutron, docs/deviations.md).
  *

@@ -35,7 +35,8 @@ export function computeHaView(agent: Agent): HaView {
  * A scheduled host whose agent is unknown, has no tunnel IP or does not l2pop this network's type
  * is not a member: it has no VTEP in this network's overlay, so it cannot be on the tunnel data
  * path and does not count. When it reports and becomes a member, the report replans the network
- * on the full path (`src/app/on-agent-change.ts`), which moves every other agent's view with it.
+ * from all its ports (`src/app/on-agent-change.ts`, `planMemberChanges`), which moves every other
+ * agent's view with it.
  *
  * A pure function of the facts: `hosting` is the router's schedule, `members` follows from the
  * agents' reports. Every hosting host is present through the router's own port, so in the

@@ -52,7 +52,7 @@ function addVisible(
 /**
  * The incremental path (OVN-northd style): from the O(hosts) index and the contributions of the
  * ports that changed, the delta of every present agent. Agent facts are constant here (agent
- * changes take `planFullRecompute`); flags and HA state are folded into the contributions.
+ * changes take `planMemberChanges`); flags and HA state are folded into the contributions.
  *
  * Cost: O(changed hosts + present hosts x changed entries); unchanged ports are never looked at.
  * It equals the diff of two full recomputes because (a) every entry's host is in its own
@@ -61,7 +61,7 @@ function addVisible(
  * disjoint from the rest, and (c) the hosts an `auto` entry's visibility depends on (the router's
  * hosting nodes, `computeRouterView`) are in that same contribution's presence too, so their
  * members change only with a changed port: a schedule change replans every port of the router,
- * and a hosting agent's capability change is an agent change (full path).
+ * and a hosting agent's capability change is an agent change (`planMemberChanges`).
  * `test/core/incremental.property.test.ts` checks it on random histories.
  *
  * `memberOf` is asked only about hosts whose presence count crosses zero.
