@@ -193,7 +193,11 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
             expect(planCommands(NETWORK, version + 1, plan, sent, snapshotOf)).toEqual(
               planCommands(NETWORK, version + 1, full, sent, snapshotOf),
             );
-            if ([...plan.deltas.values()].some((d) => Object.keys(d.delta.add).length + Object.keys(d.delta.remove).length > 0))
+            if (
+              [...plan.deltas.values()].some(
+                (d) => Object.keys(d.delta.add).length + Object.keys(d.delta.remove).length > 0,
+              )
+            )
               memberDeltas++;
           }
           if (changed) {
