@@ -30,6 +30,7 @@ export interface PortFacts {
   readonly status: SimPort['status'];
   readonly host: string;
   readonly mac: string;
+  readonly ips: readonly string[];
   readonly network: string;
   /** The router name when the port is an HA router interface. */
   readonly haRouter: string | null;
@@ -68,6 +69,7 @@ function createHistory(): SimHistory {
               status: p.status,
               host: p.host,
               mac: p.mac,
+              ips: [...p.ips],
               network: p.network,
               haRouter: sim.isHaPort(p) ? p.router : null,
             },
