@@ -214,7 +214,7 @@ export async function planIncremental(
   return finishIncremental(input, plan, needsPorts ? await loadPortsAfter() : null);
 }
 
-export interface FullInput {
+export interface AgentChangeInput {
   readonly state: NetworkState;
   readonly ports: readonly Port[];
   /** The routers as the network records them (`recordedRouters`): agent changes do not move them. */
@@ -230,7 +230,7 @@ export interface FullInput {
  * moves only what the changed members touch, so no view of the network is materialised
  * (a snapshot, for a host that joins or restarted, is built for that host alone).
  */
-export function planFull(input: FullInput): PlannedNetwork {
+export function planAgentChange(input: AgentChangeInput): PlannedNetwork {
   const { state } = input;
   const facts = (agents: ReadonlyMap<string, Agent>): NetworkFacts => ({
     network: state.network,

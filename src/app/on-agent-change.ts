@@ -3,7 +3,7 @@ import { computeAgentTable } from '../core/desired.js';
 import { computeHaView, computeMember, type Member } from '../core/membership.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
-import { agentsFromIndex, flagsFromStrategies, planFull } from './network-planner.js';
+import { agentsFromIndex, flagsFromStrategies, planAgentChange } from './network-planner.js';
 import { outboxKey } from './outbox.js';
 import type { Commit, FactCheck, FactStore, NetworkState } from './ports.js';
 import {
@@ -47,7 +47,7 @@ function merge(results: readonly EventResult[], outcome: EventResult['outcome'])
  * item still holds `agentRevision`. Skipped without reading ports when the host's member is already
  * right and it did not restart. A restart with an unchanged member needs only the host's snapshot
  * (O(ports)); a member change (tunnel IP, capabilities) reads every port and plans with
- * `planMemberChanges` (`planFull`), O(ports + hosts x the entries it moves): an ARP-proxy change
+ * `planMemberChanges` (`planAgentChange`), O(ports + hosts x the entries it moves): an ARP-proxy change
  * of a node hosting an `auto` router moves the other agents' views of it too.
  */
 function reconcileMember(
@@ -71,7 +71,7 @@ function reconcileMember(
       const ports = await store.listNetworkPorts(networkId);
       const agents = agentsFromIndex(state);
       agents.set(agent.host, agent);
-      const p = planFull({
+      const p = planAgentChange({
         state,
         ports,
         routers: recordedRouters(state),
