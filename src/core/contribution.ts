@@ -1,3 +1,4 @@
+import { addToBuilder, type TableBuilder } from './entries.js';
 import { resolveStrategy } from './flags.js';
 import { computeMaster } from './ha.js';
 import { computeRouterView, type Member } from './membership.js';
@@ -40,6 +41,24 @@ export function isVisibleTo(
   return (
     e.audience.kind === 'all' || computeRouterView(self, e.audience.hosting, members) === 'master-binding'
   );
+}
+
+/**
+ * Adds to `host`'s table builder every entry of `entries` it holds: located on another member
+ * (under that member's tunnel IP) and visible to it. The one rule the full recompute and both
+ * incremental planners render entries with.
+ */
+export function addVisibleEntries(
+  builder: TableBuilder,
+  host: string,
+  self: Member,
+  entries: readonly EntryContribution[],
+  members: Readonly<Record<string, Member>>,
+): void {
+  for (const e of entries) {
+    const at = members[e.host];
+    if (at && e.host !== host && isVisibleTo(e, self, members)) addToBuilder(builder, at.tunnelIp, e.entry);
+  }
 }
 
 export const EMPTY_CONTRIBUTION: PortContribution = { presence: [], entries: [] };

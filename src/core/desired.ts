@@ -1,7 +1,7 @@
 import {
+  addVisibleEntries,
   type ContributionContext,
   computePortContribution,
-  isVisibleTo,
   type PortContribution,
 } from './contribution.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
@@ -56,13 +56,7 @@ function buildTable(
   for (const [other, m] of Object.entries(index.members)) {
     if (other !== host) addToBuilder(builder, m.tunnelIp, FLOODING_ENTRY);
   }
-  for (const c of contributions) {
-    for (const e of c.entries) {
-      const at = index.members[e.host];
-      if (!at || e.host === host || !isVisibleTo(e, self, index.members)) continue;
-      addToBuilder(builder, at.tunnelIp, e.entry);
-    }
-  }
+  for (const c of contributions) addVisibleEntries(builder, host, self, c.entries, index.members);
   return finishTable(builder);
 }
 

@@ -1,4 +1,4 @@
-import { isVisibleTo, type PortContribution } from './contribution.js';
+import { addVisibleEntries, type PortContribution } from './contribution.js';
 import { computeTableDelta, type TableDelta } from './delta.js';
 import type { DesiredNetwork, NetworkIndex } from './desired.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
@@ -33,20 +33,6 @@ function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(rec).sort()) out[k] = rec[k] as T;
   return out;
-}
-
-function addVisible(
-  builder: TableBuilder,
-  host: string,
-  self: Member,
-  contribution: PortContribution,
-  members: Readonly<Record<string, Member>>,
-): void {
-  for (const e of contribution.entries) {
-    if (e.host === host || !isVisibleTo(e, self, members)) continue;
-    const at = members[e.host];
-    if (at) addToBuilder(builder, at.tunnelIp, e.entry);
-  }
 }
 
 /**
@@ -104,8 +90,8 @@ export function planSourceChanges(
     for (const h of joined)
       if (h !== host) addToBuilder(now, (members[h] as Member).tunnelIp, FLOODING_ENTRY);
     for (const c of changes) {
-      addVisible(was, host, self, c.before, before.members);
-      addVisible(now, host, self, c.after, members);
+      addVisibleEntries(was, host, self, c.before.entries, before.members);
+      addVisibleEntries(now, host, self, c.after.entries, members);
     }
     const touched = finishTable(was);
     deltas.set(host, { delta: computeTableDelta(touched, finishTable(now)), touched });
@@ -161,11 +147,7 @@ export function planMemberChanges(
       const m = index.members[h];
       if (m && h !== host) addToBuilder(out, m.tunnelIp, FLOODING_ENTRY);
     }
-    for (const e of moved) {
-      const at = index.members[e.host];
-      if (at && e.host !== host && isVisibleTo(e, self, index.members))
-        addToBuilder(out, at.tunnelIp, e.entry);
-    }
+    addVisibleEntries(out, host, self, moved, index.members);
     return out;
   };
   const deltas = new Map<string, AgentDelta>();
