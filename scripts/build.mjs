@@ -23,7 +23,7 @@ export async function buildFunctions({ outdir = OUT_DIR, logLevel = 'warning' } 
     outdir,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     outExtension: { '.js': '.mjs' },
     sourcemap: true,

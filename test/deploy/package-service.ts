@@ -41,7 +41,7 @@ export interface CfnTemplate {
 }
 
 /**
- * Runs `serverless package` (v3, offline) on a clean copy of the service in a temp dir, with
+ * Runs `serverless package` (osls, offline) on a clean copy of the service in a temp dir, with
  * node_modules symlinked rather than installed, HOME in the temp dir and no AWS variables: it
  * proves packaging needs no credentials and leaves nothing in the repo. About 5 s.
  */
@@ -60,7 +60,7 @@ export async function packageService(args: readonly string[] = []): Promise<Pack
       SLS_NOTIFICATIONS_MODE: 'off',
       FORCE_COLOR: '0',
     };
-    const bin = path.join(ROOT, 'node_modules/serverless/bin/serverless.js');
+    const bin = path.join(ROOT, 'node_modules/osls/bin/serverless.js');
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'package', ...args], {
       cwd: dir,
       env,

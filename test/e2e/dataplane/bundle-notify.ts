@@ -16,7 +16,7 @@ export async function bundleNotifySender(): Promise<string> {
     outfile: NOTIFY_BUNDLE,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     minify: true,
     logLevel: 'error',
