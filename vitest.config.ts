@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+/** L2POP_TEST_REPORT=file adds vitest's JSON report there (.ci/run counts skipped tests from it). */
+const jsonReport = process.env.L2POP_TEST_REPORT;
+
 /**
  * Three projects, all run by `npm test`:
  * - unit: pure core, contracts, replay, the Neutron differential and the reference agent (fast, no servers);
@@ -10,6 +13,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    reporters: jsonReport ? ['default', 'json'] : ['default'],
+    ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     projects: [
       {
         extends: true,
