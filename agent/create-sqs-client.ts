@@ -32,7 +32,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 /**
  * The SQS client of the agent and the HA notify sender. With a local endpoint it uses dummy
  * credentials and routes by the endpoint, not by the QueueUrl's host (fauxqs URLs name
- * `sqs.<region>.localhost`, which does not resolve: ../shared/notes/local-aws.md §2), as
+ * `sqs.<region>.localhost`, which does not resolve: docs/local-aws.md §2), as
  * src/adapters/aws/aws-clients.ts does for the controller.
  */
 export function createSqsClient(options: SqsClientOptions): SQSClient {

@@ -70,7 +70,7 @@ export function kernelCommandOf(op: KernelOp): KernelCommand {
       };
     case 'fdb-del':
       // With `dst`, the kernel removes only that destination: a late removal cannot wipe a MAC that
-      // has since moved to another VTEP (Neutron spec §5.4).
+      // has since moved to another VTEP (docs/neutron-l2pop.md §4).
       return {
         program: 'bridge',
         removal: true,

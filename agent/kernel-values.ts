@@ -4,7 +4,7 @@ import { AgentCommandError } from './agent-error.js';
 /**
  * Every value that ends up in an iproute2 argument passes through one of these checks, even when
  * it already passed the command schema: the agent runs as root, so the last gate sits right in
- * front of the executor (brief §3.7). Each check returns the canonical form the kernel prints back,
+ * front of the executor (guarantee 7, docs/architecture.md). Each check returns the canonical form the kernel prints back,
  * so reconciling against `bridge -j fdb show` compares like with like.
  */
 

@@ -40,7 +40,7 @@ export const NOTIFY_USAGE = `usage: node notify-ha.mjs --router-id ID --host NAM
   --follow   read keepalived's notify FIFO (vrrp_notify_fifo_script passes it last) until it
              closes; each line is stamped when read, kept strictly increasing
   The ordering key is (term, µs timestamp): a late older report never overwrites a newer one, and
-  with two masters the newer claim wins (brief §3.4). --term (default 0) outranks every timestamp.`;
+  with two masters the newer claim wins (guarantee 4, docs/architecture.md). --term (default 0) outranks every timestamp.`;
 
 /** Epoch nanoseconds as `date +%s%N` prints them: 19 digits until the year 2286. */
 const EPOCH_NS = /^[1-9]\d{18}$/;

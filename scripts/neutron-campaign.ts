@@ -4,8 +4,8 @@
  *   tsx scripts/neutron-campaign.ts --count N [--seed S] [--jobs 2] [--events 40] [--shrink] [--save-regressions] [--cli]
  *
  * Traces come from seeds S, S+1, ..., S+N-1 (S defaults to the clock and is printed). The oracle
- * runs in `--jobs` long-lived batch workers (test/neutron/oracle-batch.py, 1-5 s a trace), or with
- * `--cli` as one neutron_oracle.py process per trace (8-30 s). Each takes one CPU, so `--jobs`
+ * runs in `--jobs` long-lived batch workers (`test/neutron/oracle-harness --batch`, 1-5 s a trace),
+ * or with `--cli` as one harness process per trace (8-30 s; docs/neutron-oracle.md). Each takes one CPU, so `--jobs`
  * should not exceed the free cores. Writes
  * test/neutron/results/campaign.json and, for every failing trace, the trace itself next to it
  * (shrunk with --shrink; also copied to test/neutron/regressions/ with --save-regressions).

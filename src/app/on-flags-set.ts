@@ -20,7 +20,7 @@ import { recordedRouters } from './router-views.js';
  * duplicate, finishes the networks not yet moved. Networks are listed after the flags commit, and
  * each network commit checks the flags revision it planned with, so a concurrent port event that
  * resolved a new HA router with the old flags either is listed here or conflicts and re-plans.
- * A flag flip is one of the changes allowed to read whole networks (brief §3.6).
+ * A flag flip is one of the changes allowed to read whole networks (guarantee 6, docs/architecture.md).
  */
 export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: number): Promise<EventResult> {
   const recorded = await runWithRetry(

@@ -47,7 +47,7 @@ function exitCodeOf(e: unknown): number {
 
 /**
  * The AWS SDK warns once per process that its 2027 releases will need Node 22
- * (../shared/notes/local-aws.md §6). It says nothing about this run, so the CLI keeps it off the
+ * (docs/local-aws.md §6). It says nothing about this run, so the CLI keeps it off the
  * user's terminal; every other warning goes through.
  */
 let muted = false;

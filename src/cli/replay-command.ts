@@ -8,7 +8,7 @@ export function addReplayCommand(program: Command, io: CliIo): void {
   program
     .command('replay')
     .description('Replay a Neutron oracle trace through the controller offline and print the result')
-    .argument('<trace>', 'trace file in the format of ../shared/oracle/neutron_oracle.py ("-" for stdin)')
+    .argument('<trace>', 'trace file, in the format of docs/trace-format.md ("-" for stdin)')
     .addOption(
       new Option('--strategy <strategy>', 'HA-router strategy').argParser(parseStrategy).default('tunnel'),
     )

@@ -57,7 +57,7 @@ function merge(parts: readonly AgentTable[]): AgentTable {
 }
 
 /**
- * The agent side of the versioned protocol (brief §3.3), as a pure function shared by the
+ * The agent side of the versioned protocol (guarantee 3, docs/architecture.md), as a pure function shared by the
  * simulated agents and the kernel reference agent:
  * - a command not newer than what is held is a duplicate or stale: ignored;
  * - a delta whose base is not the held version is a gap: the agent asks for a snapshot;

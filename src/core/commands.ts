@@ -82,7 +82,7 @@ export function planSnapshot(network: Network, version: number, table: AgentTabl
 /**
  * Commands for one committed version of a network: a delta to every agent whose table changed
  * (with `base` = the version it was last sent), snapshots to new or restarted agents, `leave` to
- * agents no longer present. Agents whose table did not change get nothing (brief §3.2).
+ * agents no longer present. Agents whose table did not change get nothing (guarantee 2, docs/architecture.md).
  */
 export function planCommands(
   network: Network,

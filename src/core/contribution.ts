@@ -79,7 +79,7 @@ export function computePortStrategy(port: Port, ctx: ContributionContext): Strat
 }
 
 /**
- * Neutron's per-owner rules (spec §3.9) plus the HA strategies (brief §1):
+ * Neutron's per-owner rules (docs/neutron-l2pop.md §1.4) plus the HA strategies (guarantee 1, docs/architecture.md):
  * - ordinary ACTIVE bound port: presence of its host, unicast `[mac, ip]` per fixed IP;
  * - DVR interface: presence of every host with an ACTIVE distributed binding, no unicast;
  * - HA interface of an ACTIVE port: `tunnel` makes every scheduled host present and sends no

@@ -15,7 +15,7 @@ export interface MasterResolution {
 }
 
 /**
- * Resolves the VRRP master. With two simultaneous masters the newest claim wins (brief §3.4);
+ * Resolves the VRRP master. With two simultaneous masters the newest claim wins (guarantee 4, docs/architecture.md);
  * ties on the ordering key break on the host name so the answer is deterministic.
  */
 export function computeMaster(router: HaRouter): MasterResolution {

@@ -14,7 +14,7 @@ export interface Member {
 }
 
 /**
- * The view an agent's own capabilities call for (brief §1): an agent that learns from tunnels and
+ * The view an agent's own capabilities call for (guarantee 1, docs/architecture.md): an agent that learns from tunnels and
  * does not suppress ARP can find the master by itself (`tunnel`); any other agent would black-hole
  * traffic without a unicast entry (`master-binding`). Under `auto` this is only half of the rule:
  * see `computeRouterView`.
@@ -29,7 +29,7 @@ export function computeHaView(agent: Agent): HaView {
  * member hosting the router runs an ARP proxy; otherwise `master-binding`. Under the tunnel view
  * the agent finds the master only from the ARP replies and GARPs the master sends over the
  * tunnel, and a hosting node with kernel ARP proxy drops every one of them
- * (`../shared/notes/dataplane.md`, findings 2-3), so a learning agent would never recover after a
+ * (`docs/dataplane.md` §6, findings 2-3), so a learning agent would never recover after a
  * failover onto that node.
  *
  * A scheduled host whose agent is unknown, has no tunnel IP or does not l2pop this network's type
@@ -53,7 +53,7 @@ export function computeRouterView(
 
 /**
  * An agent takes part in a network when it has a tunnel IP and l2pops the network's type
- * (Neutron `_validate_segment`, spec §1.5-1.6). Returns null when it does not.
+ * (Neutron `_validate_segment`, docs/neutron-l2pop.md §1.3). Returns null when it does not.
  */
 export function computeMember(agent: Agent | undefined, network: Network): Member | null {
   if (!agent?.tunnelIp) return null;

@@ -1,6 +1,6 @@
 import type { HaRouter } from './types.js';
 
-/** Device owners with a rule of their own (Neutron spec §3.9). */
+/** Device owners with a rule of their own (docs/neutron-l2pop.md §1.4). */
 export const OWNER = {
   haInterface: 'network:ha_router_replicated_interface',
   centralizedSnat: 'network:router_centralized_snat',
@@ -33,7 +33,7 @@ export type PortRole = 'ordinary' | 'dvr' | 'ha' | 'ha-gateway';
 /**
  * `is_ha_router_port` (neutron/db/l3_hamode_db.py): a replicated interface is always HA; a
  * centralized-SNAT port is HA only when its router is an HA router. A gateway port of an HA
- * router is ordinary but follows the master (Neutron rebinds it, spec §4.2).
+ * router is ordinary but follows the master (Neutron rebinds it, docs/neutron-l2pop.md §3.1).
  */
 export function classifyPort(
   owner: string,

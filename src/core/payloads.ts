@@ -1,13 +1,13 @@
 import type { TableDelta } from './delta.js';
 import type { AgentTable, Entry, Network } from './types.js';
 
-/** Neutron's add/remove payload (spec §1.3), keyed by network id. */
+/** Neutron's add/remove payload (docs/neutron-l2pop.md §1.1), keyed by network id. */
 export type FdbEntries = Record<
   string,
   { segment_id: number; network_type: string; ports: Record<string, Entry[]> }
 >;
 
-/** Neutron's update payload (spec §1.4); `before`/`after` are omitted when empty. */
+/** Neutron's update payload (docs/neutron-l2pop.md §1.2); `before`/`after` are omitted when empty. */
 export type ChgIpEntries = {
   chg_ip: Record<string, Record<string, { before?: Entry[]; after?: Entry[] }>>;
 };
@@ -30,9 +30,9 @@ function macsOf(table: AgentTable, ip: string): Set<string> {
  * `remove_fdb_entries`, then `update_fdb_entries` (`chg_ip`), then `add_fdb_entries`.
  *
  * An IP change of a MAC that stays behind the same VTEP travels as `chg_ip`: Neutron's OVS agent
- * deletes unicast flows by MAC alone (spec §5.2), so a remove+add pair would drop the MAC's flow
+ * deletes unicast flows by MAC alone (docs/neutron-l2pop.md §4), so a remove+add pair would drop the MAC's flow
  * for a moment, while `chg_ip` touches only the ARP entries. Removals go first because they are
- * keyed by MAC/IP and would otherwise wipe a fresh add for a moved MAC (spec §5.4).
+ * keyed by MAC/IP and would otherwise wipe a fresh add for a moved MAC (docs/neutron-l2pop.md §4).
  */
 export function planNeutronPayloads(
   network: Network,

@@ -10,7 +10,7 @@ export type Recorded<T> = { readonly kind: 'applied'; readonly value: T } | { re
 
 const STALE = { kind: 'stale' } as const;
 
-/** A deleted port keeps its revision, so a late update for it loses (brief §3.4). */
+/** A deleted port keeps its revision, so a late update for it loses (guarantee 4, docs/architecture.md). */
 export interface PortTombstone {
   readonly id: string;
   readonly networkId: string;

@@ -18,7 +18,7 @@ export type HaView = 'tunnel' | 'master-binding';
  * - `off`: ARP is flooded like any broadcast;
  * - `responder`: Open vSwitch style, answers ARP for IPs it has an entry for and floods the rest;
  * - `proxy`: kernel VXLAN `proxy` style, answers from its entries, drops unknown requests and drops
- *   every ARP reply and GARP it would send (`../shared/notes/dataplane.md`, findings 2-3).
+ *   every ARP reply and GARP it would send (`docs/dataplane.md` §6, findings 2-3).
  */
 export const ARP_MODES = ['off', 'responder', 'proxy'] as const;
 export type ArpMode = (typeof ARP_MODES)[number];

@@ -83,7 +83,7 @@ export function unplug(model: NeutronModel, name: string, host?: string): void {
 }
 
 /**
- * Neutron binds the router's HA, gateway and SNAT ports to the reporter of `active` (spec §4.2).
+ * Neutron binds the router's HA, gateway and SNAT ports to the reporter of `active` (docs/neutron-l2pop.md §3.1).
  * ML2 forces a rebound port DOWN; an HA interface keeps its status (docs/deviations.md, D5).
  */
 export async function rebindRouterPorts(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The scenario format of `../shared/oracle/neutron_oracle.py` (its docstring), every op included. */
+/** The trace format of docs/trace-format.md (the Neutron oracle's input), every op included. */
 const agentSchema = z.object({
   host: z.string(),
   tunnel_ip: z.string(),

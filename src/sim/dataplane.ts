@@ -64,7 +64,7 @@ export interface FabricOptions {
 
 /**
  * The overlay data plane of a set of hypervisors, as measured on the real kernel
- * (../shared/notes/dataplane.md). Per agent and network it holds the l2pop table (flood list,
+ * (docs/dataplane.md §6). Per agent and network it holds the l2pop table (flood list,
  * permanent unicast entries, ARP entries) and, when the agent learns, the MACs learned from frames
  * arriving over tunnels. Forwarding a unicast frame prefers a permanent entry (learning never
  * overrides one, finding 1), then a learned entry, then floods. ARP handling follows the agent's

@@ -24,7 +24,7 @@ export interface TableChange {
   readonly table: AgentTable;
 }
 
-/** VRRP timing, as measured with keepalived (../shared/notes/dataplane.md). */
+/** VRRP timing, as measured with keepalived (docs/dataplane.md §6). */
 export interface VrrpTiming {
   /** Failure to the new master holding the VIP: ~815 ms graceful, ~3.5 s on a node loss. */
   readonly takeoverMs: number;

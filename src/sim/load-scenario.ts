@@ -97,7 +97,7 @@ async function traceEvents(trace: unknown): Promise<InboundEvent[]> {
 /**
  * Reads what `l2pop ab FILE` was given: the project's scenario (`{phases: [...]}`), a list of
  * inbound events (an array, or `{events: [...]}`), or a Neutron oracle trace (`{steps: [...]}`,
- * the format of ../shared/oracle/neutron_oracle.py).
+ * the format of docs/trace-format.md).
  */
 export async function loadScenarioSource(input: unknown, name: string): Promise<ScenarioSource> {
   const obj =

@@ -16,7 +16,12 @@ function hasIproute2(): boolean {
   }
 }
 
-const canRun = process.getuid?.() === 0 && hasIproute2();
+/** Why this file cannot program a kernel here, or null when it can. */
+const missing = [
+  process.getuid?.() === 0 ? null : 'not root (creating a network namespace needs root)',
+  hasIproute2() ? null : 'iproute2 missing (apt-get install iproute2)',
+].filter((m): m is string => m !== null);
+const canRun = missing.length === 0;
 const NS = `l2a-${process.pid}-${randomBytes(3).toString('hex')}`;
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
 const inNs = (program: 'ip' | 'bridge', ...args: string[]) =>
@@ -30,102 +35,105 @@ function kernelState() {
 }
 
 /** Programs a real kernel, inside a throwaway network namespace (root only; skipped otherwise). */
-describe.skipIf(!canRun)('agent on the real kernel (throwaway netns)', () => {
-  beforeAll(() => {
-    ip('netns', 'add', NS);
-    ip('-n', NS, 'link', 'set', 'lo', 'up');
-  });
-  afterAll(() => {
-    try {
-      ip('netns', 'del', NS);
-    } catch {
-      // already gone
-    }
-  });
-
-  const agent = createAgent({
-    config: agentConfig({ proxy: true, learning: false, bridgePrefix: 'br-' }),
-    executor: createExecFileExecutor({ netns: NS }),
-    log: createMemoryLogger(),
-    send: async () => {},
-    now: () => Date.now(),
-  });
-
-  it('creates vx-<vni> in a bridge and holds exactly the snapshot', async () => {
-    expect(await agent.handle(snapshot(1, { [NODE1]: [FLOOD, ROUTER], [NODE2]: [FLOOD] }))).toMatchObject({
-      kind: 'applied',
+describe.skipIf(!canRun)(
+  `agent on the real kernel (throwaway netns)${canRun ? '' : `: SKIPPED, ${missing.join(', ')}`}`,
+  () => {
+    beforeAll(() => {
+      ip('netns', 'add', NS);
+      ip('-n', NS, 'link', 'set', 'lo', 'up');
     });
-    const link = JSON.parse(inNs('ip', '-j', '-d', 'link', 'show', 'dev', 'vx-100'))[0];
-    expect(link).toMatchObject({
-      master: 'br-100',
-      linkinfo: { info_data: { id: 100, proxy: true, learning: false } },
+    afterAll(() => {
+      try {
+        ip('netns', 'del', NS);
+      } catch {
+        // already gone
+      }
     });
-    const s = kernelState();
-    expect([...s.flood].sort()).toEqual([NODE1, NODE2]);
-    expect([...(s.unicast.get('fa:16:3e:00:00:01') ?? [])]).toEqual([NODE1]);
-    expect(s.neigh.get('192.0.2.1')).toBe('fa:16:3e:00:00:01');
-  });
 
-  it('moves the router binding with a delta', async () => {
-    await agent.handle(delta(2, 1, { remove: { [NODE1]: [FLOOD, ROUTER] }, add: { [NODE2]: [ROUTER] } }));
-    const s = kernelState();
-    expect([...s.flood]).toEqual([NODE2]);
-    expect([...(s.unicast.get('fa:16:3e:00:00:01') ?? [])]).toEqual([NODE2]);
-  });
+    const agent = createAgent({
+      config: agentConfig({ proxy: true, learning: false, bridgePrefix: 'br-' }),
+      executor: createExecFileExecutor({ netns: NS }),
+      log: createMemoryLogger(),
+      send: async () => {},
+      now: () => Date.now(),
+    });
 
-  it('forgets what the bridge learned about a MAC whose entry is removed', async () => {
-    inNs('bridge', 'fdb', 'add', 'fa:16:3e:00:00:01', 'dev', 'vx-100', 'master', 'dynamic');
-    expect(inNs('bridge', 'fdb', 'show', 'br', 'br-100')).toContain(
-      'fa:16:3e:00:00:01 dev vx-100 master br-100',
-    );
-    await agent.handle(delta(3, 2, { remove: { [NODE2]: [ROUTER] } }));
-    expect(inNs('bridge', 'fdb', 'show', 'br', 'br-100')).not.toContain(
-      'fa:16:3e:00:00:01 dev vx-100 master',
-    );
-    expect(kernelState().unicast.has('fa:16:3e:00:00:01')).toBe(false);
-  });
+    it('creates vx-<vni> in a bridge and holds exactly the snapshot', async () => {
+      expect(await agent.handle(snapshot(1, { [NODE1]: [FLOOD, ROUTER], [NODE2]: [FLOOD] }))).toMatchObject({
+        kind: 'applied',
+      });
+      const link = JSON.parse(inNs('ip', '-j', '-d', 'link', 'show', 'dev', 'vx-100'))[0];
+      expect(link).toMatchObject({
+        master: 'br-100',
+        linkinfo: { info_data: { id: 100, proxy: true, learning: false } },
+      });
+      const s = kernelState();
+      expect([...s.flood].sort()).toEqual([NODE1, NODE2]);
+      expect([...(s.unicast.get('fa:16:3e:00:00:01') ?? [])]).toEqual([NODE1]);
+      expect(s.neigh.get('192.0.2.1')).toBe('fa:16:3e:00:00:01');
+    });
 
-  it('removes entries someone else added when a snapshot arrives', async () => {
-    inNs(
-      'bridge',
-      'fdb',
-      'append',
-      '00:00:00:00:00:00',
-      'dev',
-      'vx-100',
-      'dst',
-      '198.51.100.99',
-      'self',
-      'permanent',
-    );
-    inNs(
-      'ip',
-      'neigh',
-      'replace',
-      '192.0.2.99',
-      'lladdr',
-      'fa:16:3e:00:00:99',
-      'dev',
-      'vx-100',
-      'nud',
-      'permanent',
-    );
-    await agent.handle(snapshot(4, { [NODE2]: [FLOOD, ROUTER] }));
-    const s = kernelState();
-    expect([...s.flood]).toEqual([NODE2]);
-    expect([...s.neigh.keys()]).toEqual(['192.0.2.1']);
-  });
+    it('moves the router binding with a delta', async () => {
+      await agent.handle(delta(2, 1, { remove: { [NODE1]: [FLOOD, ROUTER] }, add: { [NODE2]: [ROUTER] } }));
+      const s = kernelState();
+      expect([...s.flood]).toEqual([NODE2]);
+      expect([...(s.unicast.get('fa:16:3e:00:00:01') ?? [])]).toEqual([NODE2]);
+    });
 
-  it('appends flooding VTEPs with deltas, idempotently when one repeats', async () => {
-    await agent.handle(delta(5, 4, { add: { [NODE1]: [FLOOD] } }));
-    await agent.handle(delta(6, 5, { add: { [NODE1]: [FLOOD] } }));
-    expect([...kernelState().flood].sort()).toEqual([NODE1, NODE2]);
-  });
+    it('forgets what the bridge learned about a MAC whose entry is removed', async () => {
+      inNs('bridge', 'fdb', 'add', 'fa:16:3e:00:00:01', 'dev', 'vx-100', 'master', 'dynamic');
+      expect(inNs('bridge', 'fdb', 'show', 'br', 'br-100')).toContain(
+        'fa:16:3e:00:00:01 dev vx-100 master br-100',
+      );
+      await agent.handle(delta(3, 2, { remove: { [NODE2]: [ROUTER] } }));
+      expect(inNs('bridge', 'fdb', 'show', 'br', 'br-100')).not.toContain(
+        'fa:16:3e:00:00:01 dev vx-100 master',
+      );
+      expect(kernelState().unicast.has('fa:16:3e:00:00:01')).toBe(false);
+    });
 
-  it('drops the device on leave and keeps the bridge', async () => {
-    await agent.handle(leave(7));
-    expect(() => inNs('ip', 'link', 'show', 'dev', 'vx-100')).toThrow();
-    expect(inNs('ip', '-j', 'link', 'show', 'dev', 'br-100')).toContain('br-100');
-    expect(agent.held(NET)).toMatchObject({ version: 7, left: true });
-  });
-});
+    it('removes entries someone else added when a snapshot arrives', async () => {
+      inNs(
+        'bridge',
+        'fdb',
+        'append',
+        '00:00:00:00:00:00',
+        'dev',
+        'vx-100',
+        'dst',
+        '198.51.100.99',
+        'self',
+        'permanent',
+      );
+      inNs(
+        'ip',
+        'neigh',
+        'replace',
+        '192.0.2.99',
+        'lladdr',
+        'fa:16:3e:00:00:99',
+        'dev',
+        'vx-100',
+        'nud',
+        'permanent',
+      );
+      await agent.handle(snapshot(4, { [NODE2]: [FLOOD, ROUTER] }));
+      const s = kernelState();
+      expect([...s.flood]).toEqual([NODE2]);
+      expect([...s.neigh.keys()]).toEqual(['192.0.2.1']);
+    });
+
+    it('appends flooding VTEPs with deltas, idempotently when one repeats', async () => {
+      await agent.handle(delta(5, 4, { add: { [NODE1]: [FLOOD] } }));
+      await agent.handle(delta(6, 5, { add: { [NODE1]: [FLOOD] } }));
+      expect([...kernelState().flood].sort()).toEqual([NODE1, NODE2]);
+    });
+
+    it('drops the device on leave and keeps the bridge', async () => {
+      await agent.handle(leave(7));
+      expect(() => inNs('ip', 'link', 'show', 'dev', 'vx-100')).toThrow();
+      expect(inNs('ip', '-j', 'link', 'show', 'dev', 'br-100')).toContain('br-100');
+      expect(agent.held(NET)).toMatchObject({ version: 7, left: true });
+    });
+  },
+);

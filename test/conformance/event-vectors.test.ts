@@ -9,7 +9,7 @@ import { type EventVector, eventsOf, loadEventVectors, loadFixtures, loadRawVect
 
 /**
  * Conformance vectors S01-S32, S39, S40 (Neutron's `test_mech_driver.py`), by the per-agent
- * end-state rule of `../shared/conformance/README.md`: after every event, each agent holds for
+ * end-state rule of `cases/README.md`: after every event, each agent holds for
  * each network it is in exactly what Neutron's messages for that event leave it with, starting
  * from the same state. Each vector runs twice: with its own agents, and with an observer agent
  * added to every network, which receives every fanout and so shows the payloads we send for the
@@ -165,8 +165,8 @@ const P1: readonly [string, string] = ['fa:16:3e:00:00:01', '10.0.0.3'];
 const FLOOD: readonly [string, string] = ['00:00:00:00:00:00', '0.0.0.0'];
 
 /**
- * The HA vectors describe strategy `tunnel`. Under `master-binding` the project follows spec §4.4
- * instead: the interface is an ordinary port located at the newest active claim, with a unicast
+ * The HA vectors describe strategy `tunnel`. Under `master-binding` the project follows Neutron's
+ * Liberty-Mitaka behaviour instead (docs/neutron-l2pop.md §3.2): the interface is an ordinary port located at the newest active claim, with a unicast
  * and ARP entry there, and the standby is no VTEP of the network.
  */
 const MASTER_BINDING: Readonly<Record<string, { states: string; tables: Record<string, unknown> }>> = {
@@ -188,7 +188,7 @@ const MASTER_BINDING: Readonly<Record<string, { states: string; tables: Record<s
   },
 };
 
-describe('HA vectors under master-binding follow spec §4.4 (strategy B)', () => {
+describe('HA vectors under master-binding point at the master (docs/neutron-l2pop.md §3.2)', () => {
   for (const [id, expected] of Object.entries(MASTER_BINDING)) {
     it(`${id} under master-binding: ${expected.states}`, async () => {
       const v = vectors.get(id) as EventVector;

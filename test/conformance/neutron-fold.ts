@@ -88,8 +88,8 @@ const SNAT = 'network:router_centralized_snat';
 const DVR_INTERFACE = 'network:router_interface_distributed';
 
 /**
- * Whether a host's agent is in a network in Neutron's terms (spec §3.1,
- * `get_agent_network_active_port_count` > 0, and `_validate_segment`): it has a tunnel IP, l2pops
+ * Whether a host's agent is in a network in Neutron's terms (Neutron `l2pop/db.py`
+ * `get_agent_network_active_port_count` > 0, and `_validate_segment`; docs/neutron-l2pop.md §1.4): it has a tunnel IP, l2pops
  * the network's type, and has an ACTIVE ordinary port bound there, an ACTIVE distributed binding,
  * or an L3 agent hosting an HA router whose interface in the network is ACTIVE. An agent drops
  * every network it is not in.

@@ -137,7 +137,7 @@ function commandsSince(before: ReplayResult, after: ReplayResult): Record<string
  * Runs a vector event by event. After each event it sets what our agents hold beside what
  * Neutron's messages for that event would leave Neutron's agents with, starting from the same
  * state (ours before the event) and folding on from Neutron's side for the next event. An agent
- * holds nothing for a network it is not in (README of the vectors: the per-agent end-state rule).
+ * holds nothing for a network it is not in (`cases/README.md`: the per-agent end-state rule).
  */
 export async function runVector(v: EventVector, opts: RunOptions): Promise<VectorRun> {
   const strategy = opts.strategy ?? 'tunnel';

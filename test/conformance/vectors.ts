@@ -4,13 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
- * The conformance vectors of `../shared/conformance/` (S01-S45), read at test time and never
- * copied into the repository. Only the fields the tests use are typed; the rest pass through.
+ * The conformance vectors in `./cases/` (S01-S45): Neutron 21's own l2pop and HA-binding unit tests
+ * restated as data (`cases/README.md` gives the conventions and the upstream test of each). Only
+ * the fields the tests use are typed; the rest pass through.
  */
-export const CONFORMANCE_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/conformance',
-);
+export const CONFORMANCE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'cases');
 
 const entrySchema = z.union([z.literal('FLOOD'), z.tuple([z.string(), z.string()])]);
 /** `"FLOOD"` or `[mac, ip]`, as the vectors write them. */

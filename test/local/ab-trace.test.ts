@@ -9,7 +9,7 @@ describe('l2pop ab TRACE', () => {
   it('runs a Neutron oracle trace under each strategy on the local stack and finds its failover and failback', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'l2pop-ab-'));
     try {
-      const trace = '../shared/oracle/examples/07_ha_router_failover.json';
+      const trace = 'test/fixtures/neutron-examples/07_ha_router_failover.json';
       const r = await l2pop(
         ['ab', trace, '--strategies', 'tunnel,master-binding', '--out', dir, '--json', '--quiet'],
         180_000,

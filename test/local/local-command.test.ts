@@ -11,7 +11,7 @@ import { type Finished, runCli } from './cli-process.js';
 /**
  * The README's first command, run exactly as a user runs it (plus --out, to keep the checkout
  * clean), on the real DynamoDB Local, fauxqs and function bundles it boots itself. The asserts are
- * the bed's findings (../shared/notes/dataplane.md): they fail if the simulated data plane or the
+ * the bed's findings (docs/dataplane.md §6): they fail if the simulated data plane or the
  * controller behind it is wrong.
  */
 let dir: string;

@@ -9,7 +9,7 @@ import type { SimHistory } from './simulate.js';
  * What REAL Open vSwitch agents would hold at the end, as opposed to the oracle's fold, which lets
  * every fanout reach every host. A real agent:
  * - handles l2pop messages only for networks it has a local VLAN for (`get_agent_ports` skips the
- *   others, spec §5.1), i.e. while a device of the network is plugged on it;
+ *   others, docs/neutron-l2pop.md §4), i.e. while a device of the network is plugged on it;
  * - loses all flows of a network when its last local device goes (`reclaim_local_vlan`, §5.2);
  * - after a restart starts from nothing and is rebuilt by the `refresh_tunnels` full syncs (§3.7);
  * - skips its own tunnel IP as it is at that moment.

@@ -1,6 +1,6 @@
 import { NeutronSim, type SimPort } from './model.js';
 
-/** Every op of the oracle's scenario format (neutron_oracle.py docstring). */
+/** Every op of the oracle's trace format (docs/trace-format.md). */
 export const ORACLE_OPS = [
   'create_port',
   'port_up',

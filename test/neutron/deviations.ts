@@ -62,7 +62,7 @@ export type Explainer = (d: FdbDiff, ctx: ExplainContext) => string | null;
 
 /**
  * D1 (a) Tunnel-IP change. Neutron never removes the entries of a VTEP whose agent came back with a
- * new `tunnel_ip` (oracle README, behaviour 7; example 06 step 9); we drop them. Narrow: only
+ * new `tunnel_ip` (docs/neutron-l2pop.md §2, item 7; example 06 step 9); we drop them. Narrow: only
  * entries Neutron holds under an IP that some agent gave up in an `agent_restart` and that no agent
  * has at the end. (The oracle's fold also leaves a host its OWN entries under its old IP, because
  * it skips only the final IP; same rule.)
@@ -76,7 +76,7 @@ export function explainTunnelIpChange(d: FdbDiff, ctx: ExplainContext): string |
 
 /**
  * D2 (b) `chg_ip` for a port that is not ACTIVE. Neutron's `_fixed_ips_changed` fans out
- * `update_fdb_entries` for any bound port (oracle README behaviour 6, example 05 step 9), so agents
+ * `update_fdb_entries` for any bound port (docs/neutron-l2pop.md §2, item 6; example 05 step 9), so agents
  * get an ARP/unicast entry for a DOWN port; we publish entries of ACTIVE ports only. Narrow: an
  * entry of that port's MAC, last put there by the `chg_ip` of an `update_ips` step while the port
  * was not ACTIVE, under the tunnel IP its binding host had then.
@@ -94,7 +94,7 @@ export function explainChgIpOnInactivePort(d: FdbDiff, ctx: ExplainContext): str
 }
 
 /**
- * D3 (c) The full-FDB cast does not filter VTEPs by network type (oracle README behaviour 8, example
+ * D3 (c) The full-FDB cast does not filter VTEPs by network type (docs/neutron-l2pop.md §2, item 8; example
  * 09 step 9): a host that l2pops the type is sent the ports of hosts that do not. We show only
  * hosts that l2pop the network's type. Narrow: the entry's VTEP belongs to a host that does not
  * l2pop this network's type, and the message that put it there was a cast to this very host.
@@ -160,7 +160,7 @@ function haReports(ctx: ExplainContext, host: string, network: string): number[]
  * through an HA router, which Neutron never announced to this host since that node last became
  * present. Neutron announces an HA node's flooding entry in two ways only: in the fanout that
  * follows the node's own report of the interface, when that report counts as a "first port", and
- * inside the full-FDB cast another host gets for its own first port (oracle README, HA section).
+ * inside the full-FDB cast another host gets for its own first port (docs/neutron-l2pop.md §3).
  */
 function unannouncedHaFlood(
   d: FdbDiff,
@@ -220,7 +220,7 @@ function presenceEnd(history: SimHistory, host: string, network: string): number
 /**
  * D6 (f) HA interface removed while bound to a host that does not l2pop the network's type.
  * `delete_port_postcommit` starts from `_get_agent_fdb(segment, port, binding host)`, which is
- * None when the binding host's agent does not l2pop the segment type (spec §3.8, §3.10), so the
+ * None when the binding host's agent does not l2pop the segment type (docs/neutron-l2pop.md §1.4), so the
  * flooding removals for the HA nodes (`_get_ha_port_agents_fdb`) are never sent and every agent
  * keeps flooding to them. We withdraw them. Narrow: a flooding entry Neutron keeps towards a node
  * that is not present at the end; an interface of a router scheduled on that node was removed at a

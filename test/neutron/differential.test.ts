@@ -107,7 +107,7 @@ describe.skipIf(unavailable !== null)(
       }
     }, 20 * 60_000);
 
-    it('gets the same answer from the batch worker as from neutron_oracle.py --state --names --trace', () => {
+    it('gets the same answer from the batch worker as from one `oracle-harness --state --names --trace` run', () => {
       expect(viaWorker).toEqual(viaCli);
     });
 

@@ -7,7 +7,7 @@ import { foldNotifications } from './fold.js';
 import { NeutronSim } from './model.js';
 import { type Notification, notificationSchema, ORACLE_EXAMPLES, type OracleResult } from './oracle.js';
 
-/** The oracle's id namespace (`NS` in neutron_oracle.py). */
+/** The namespace of the traces' default ids (docs/trace-format.md; `ID_NAMESPACE` of the harness). */
 const ORACLE_NS = '6b1e1f5e-3c1e-4c7a-9a53-2f6c0a1d0001';
 
 /** RFC 4122 version-5 UUID, as Python's `uuid.uuid5`. */
@@ -38,8 +38,8 @@ export interface StoredExample {
 }
 
 /**
- * Reads `../shared/oracle/examples/NN_*.json` with its stored `.out.json` (a run WITHOUT `--state`
- * and `--names`) and folds it into the shape of a `--state --names` run, so the examples cost no
+ * Reads `test/fixtures/neutron-examples/NN_*.json` with its stored `.out.json` (the harness's
+ * default output: messages with network ids, no `--state`, no `--names`) and folds it into the shape of a `--state --names` run, so the examples cost no
  * oracle run.
  */
 export function loadStoredExamples(dir = ORACLE_EXAMPLES): StoredExample[] {

@@ -28,7 +28,7 @@ export interface Touch {
 type Tables = Map<string, Map<string, Map<string, Set<EntryKey>>>>;
 
 /**
- * The oracle's `fold_state` (neutron_oracle.py) in TypeScript, plus provenance: for every entry
+ * The oracle's agent tables (`agent_tables` in oracle-harness/results.py) in TypeScript, plus provenance: for every entry
  * of every host, which message touched it last. Fanout reaches every agent host; a host skips
  * its own tunnel IP, taken at the END of the trace, exactly as `fold_state` does.
  */

@@ -6,8 +6,7 @@ import { buildTopology, type GeneratedAgent, type GeneratedNetwork } from './top
 import { TraceBuilder } from './trace-builder.js';
 
 /**
- * A seeded generator of random, valid oracle traces (format: the docstring of
- * ../shared/oracle/neutron_oracle.py). Every step is checked against the Neutron simulator before
+ * A seeded generator of random, valid oracle traces (format: docs/trace-format.md). Every step is checked against the Neutron simulator before
  * it is written, and agent reactions follow the events a real agent reacts to:
  * - a bound VM port is plugged, so its host reports it up (`port_up`);
  * - a migration or an admin-state change makes the agents re-report (`port_update` fan-out);

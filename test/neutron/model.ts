@@ -159,7 +159,7 @@ export class NeutronSim {
   }
 
   /**
-   * Hosts present in a network now (spec §3.1 `get_agent_network_active_port_count` > 0): an
+   * Hosts present in a network now (Neutron `l2pop/db.py` `get_agent_network_active_port_count` > 0): an
    * ACTIVE ordinary port bound to the host, or an HA router scheduled on the host with an ACTIVE
    * interface in the network.
    */
@@ -233,13 +233,13 @@ export class NeutronSim {
         );
   }
 
-  /** `update_device_up`: only a report from the bound host provisions the port (spec §3.5). */
+  /** `update_device_up`: only a report from the bound host provisions the port (Neutron `ml2/rpc.py` `update_device_up`). */
   private deviceUp(p: SimPort, host: string): void {
     if (p.host === host && p.adminUp && this.canBind(host, p.network)) p.status = 'ACTIVE';
     this.plug(host, p.name);
   }
 
-  /** A `binding:host_id` change: ML2 rebinds and forces the port DOWN (spec §3.4). */
+  /** A `binding:host_id` change: ML2 rebinds and forces the port DOWN (docs/neutron-l2pop.md §2, item 5). */
   private rebind(p: SimPort, host: string): void {
     if (p.host === host) return;
     p.host = host;

@@ -1,7 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   ORACLE_PYTHON,
@@ -11,9 +9,6 @@ import {
   stateSchema,
   traceLineSchema,
 } from './oracle.js';
-
-/** `oracle-batch.py`: runs scenarios through neutron_oracle.py's own `run()` in one long-lived process. */
-const BATCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'oracle-batch.py');
 
 const replySchema = z.union([
   z.object({
@@ -44,7 +39,7 @@ interface Worker {
 }
 
 function startWorker(): Worker {
-  const child = spawn(ORACLE_PYTHON, [BATCH_SCRIPT, ORACLE_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(ORACLE_PYTHON, [ORACLE_SCRIPT, '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const w: Worker = { child, stderr: '', pending: null };
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     w.stderr = (w.stderr + d).slice(-8000);
@@ -69,7 +64,8 @@ function startWorker(): Worker {
 }
 
 /**
- * A pool of `oracle-batch.py` workers: the same Neutron code path as `runOracle` (the CLI), but
+ * A pool of `oracle-harness --batch` workers: the same Neutron code path as `runOracle` (one
+ * process per trace), but
  * Neutron's test machinery is imported once per worker instead of once per trace, which takes a
  * trace from ~8-13 s to ~1-4 s. Each trace still gets a fresh test case and in-memory DB.
  */

@@ -7,9 +7,13 @@ import { z } from 'zod';
 /** Debian's interpreter: a pyenv or venv python earlier on PATH cannot see python3-neutron. */
 export const ORACLE_PYTHON = '/usr/bin/python3';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** `../shared/oracle/neutron_oracle.py`, relative to the repository root (shared/README.md). */
-export const ORACLE_SCRIPT = resolve(REPO_ROOT, '../shared/oracle/neutron_oracle.py');
-export const ORACLE_EXAMPLES = resolve(REPO_ROOT, '../shared/oracle/examples');
+/** The project's harness around Neutron's code (docs/neutron-oracle.md), run as `python3 DIR`. */
+export const ORACLE_SCRIPT = resolve(REPO_ROOT, 'test/neutron/oracle-harness');
+/** The oracle examples with Neutron's stored messages (test/fixtures/neutron-examples/README.md). */
+export const ORACLE_EXAMPLES = resolve(REPO_ROOT, 'test/fixtures/neutron-examples');
+/** What to run on a machine without Neutron (Debian bookworm's packages). */
+export const NEUTRON_INSTALL_HINT =
+  'apt-get install -y python3-neutron python3-oslotest python3-testtools python3-fixtures python3-testscenarios python3-ddt python3-webtest';
 
 const entrySchema = z.tuple([z.string(), z.string()]);
 const tableSchema = z.record(z.string(), z.array(entrySchema));
@@ -103,13 +107,13 @@ function tail(text: string, lines = 25): string {
 }
 
 /**
- * Runs one trace through `neutron_oracle.py --state --names --trace`: the real Neutron 21 l2pop
+ * Runs one trace through `oracle-harness --state --names --trace`: the real Neutron 21 l2pop
  * code in a fresh process with a fresh in-memory DB.
  */
 export function runOracle(trace: unknown, options: OracleOptions = {}): Promise<OracleResult> {
   const timeoutMs = options.timeoutMs ?? 180_000;
   const started = Date.now();
-  const args = [options.script ?? ORACLE_SCRIPT, '--state', '--names', '--trace', '--indent', '0'];
+  const args = [options.script ?? ORACLE_SCRIPT, '--state', '--names', '--trace'];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(options.python ?? ORACLE_PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -160,13 +164,24 @@ export function runOracle(trace: unknown, options: OracleOptions = {}): Promise<
   });
 }
 
-/** Null when `/usr/bin/python3` can import Neutron and the oracle script exists; otherwise why not. */
+/**
+ * Null when `/usr/bin/python3` can import Neutron and its unit-test base (which the harness builds
+ * on); otherwise why not, naming the Debian packages to install.
+ */
 export function oracleUnavailableReason(python = ORACLE_PYTHON, script = ORACLE_SCRIPT): string | null {
-  if (!existsSync(script)) return `oracle script not found at ${script}`;
-  if (!existsSync(python))
-    return `${python} not found (install Debian's python3-neutron, see ../shared/oracle/README.md)`;
-  const r = spawnSync(python, ['-c', 'import neutron, neutron_lib'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0)
-    return `${python} cannot import neutron: ${tail(r.stderr ?? '', 2) || r.error?.message || 'unknown error'}`;
+  if (!existsSync(script)) return `oracle harness not found at ${script}`;
+  if (!existsSync(python)) return `${python} not found: Debian's python3 is needed (${NEUTRON_INSTALL_HINT})`;
+  const r = spawnSync(
+    python,
+    ['-c', 'import neutron, neutron_lib, testtools, neutron.tests.unit.plugins.ml2'],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  if (r.status !== 0) {
+    const why = tail(r.stderr ?? '', 1) || r.error?.message || 'unknown error';
+    return `Debian's python3-neutron is not installed (${why}); as root: ${NEUTRON_INSTALL_HINT}`;
+  }
   return null;
 }

@@ -45,7 +45,7 @@ export interface RunOptions {
   readonly seed?: number;
   /** A precomputed oracle result (the examples' stored outputs); otherwise the oracle runs. */
   readonly oracle?: OracleResult;
-  /** How to run the oracle: an `OraclePool` worker; default one `neutron_oracle.py` process per trace. */
+  /** How to run the oracle: an `OraclePool` worker; default one harness process per trace. */
   readonly runOracle?: (trace: unknown) => Promise<OracleResult>;
   readonly timeoutMs?: number;
 }

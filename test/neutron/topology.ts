@@ -31,7 +31,7 @@ const TUNNEL_TYPE_MIX: readonly (readonly [readonly string[], number])[] = [
  * 2-5 compute hosts and two network nodes with L3 agents; 1-3 networks of different types
  * (vxlan, gre, and in about 45% of traces vlan on physnet1). Some computes tunnel only one type,
  * so a gre port cannot land everywhere; vlan is l2pop'd only by agents that list it in
- * `l2pop_network_types` (spec §1.5).
+ * `l2pop_network_types` (docs/neutron-l2pop.md §1.3).
  */
 export function buildTopology(rng: Rng): { agents: GeneratedAgent[]; networks: GeneratedNetwork[] } {
   const pool = rng.shuffle(['vxlan', 'gre', ...(rng.chance(0.45) ? ['vlan'] : [])]);

@@ -7,7 +7,8 @@ import { type DeviationId, deviationLabel } from '../deviations/ids.js';
 import type { NeutronSim } from '../neutron/model.js';
 import { type SimHistory, simulateTrace } from '../neutron/simulate.js';
 
-const EXAMPLES = path.resolve(import.meta.dirname, '../../../shared/oracle/examples');
+/** The oracle examples and Neutron's stored messages for each (test/fixtures/neutron-examples/README.md). */
+const EXAMPLES = path.resolve(import.meta.dirname, '../fixtures/neutron-examples');
 
 interface Notification {
   step: number;

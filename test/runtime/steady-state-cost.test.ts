@@ -10,7 +10,7 @@ import { seedNetwork } from '../support/seed-network.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
- * Brief §3.6 on the real DynamoDB: a steady-state port event costs the same requests and capacity
+ * Guarantee 6 (docs/architecture.md) on the real DynamoDB: a steady-state port event costs the same requests and capacity
  * units whatever the number of ports in the network. Only a host's first port reads the network.
  */
 let stack: TestStack;

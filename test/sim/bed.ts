@@ -2,7 +2,7 @@ import type { AgentCapabilities, AgentTable, Entry } from '../../src/core/types.
 import type { VtepNode } from '../../src/sim/dataplane.js';
 import type { FailoverInput } from '../../src/sim/failover-sim.js';
 
-/** The bed of ../shared/notes/dataplane.md: compute1 with one VM, the HA router on net1 and net2. */
+/** The bed of docs/dataplane.md §6: compute1 with one VM, the HA router on net1 and net2. */
 export const IP = { compute1: '198.51.100.11', net1: '198.51.100.21', net2: '198.51.100.22' } as const;
 export const VM = { host: 'compute1', networkId: 'n1', mac: 'fa:16:3e:00:00:10', ip: '192.0.2.10' } as const;
 export const RIF = { networkId: 'n1', mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' } as const;

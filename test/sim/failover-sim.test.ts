@@ -21,7 +21,7 @@ const only = (r: ReturnType<typeof simulateFailover>) => {
 };
 
 /** The bed measured 811-840 ms graceful and 3.35-3.68 s on a node loss when the path recovered. */
-describe('failover outages, against the findings of ../shared/notes/dataplane.md', () => {
+describe('failover outages, against the findings of docs/dataplane.md §6', () => {
   it('tunnel + learning, GARPs not suppressed: the outage is VRRP only', () => {
     const vm = only(simulateFailover(failover(nodes(KERNEL_LEARNING, OVS), TUNNEL)));
     expect(vm.okBefore).toBe(true);

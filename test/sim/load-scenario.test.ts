@@ -64,7 +64,12 @@ describe('cutting an event list into phases', () => {
   });
 
   it('reads a Neutron oracle trace through the replay and finds its failover and failback', async () => {
-    const trace = JSON.parse(await readFile('../shared/oracle/examples/07_ha_router_failover.json', 'utf8'));
+    const trace = JSON.parse(
+      await readFile(
+        new URL('../fixtures/neutron-examples/07_ha_router_failover.json', import.meta.url),
+        'utf8',
+      ),
+    );
     const source = await loadScenarioSource(trace, '07');
     expect(source.kind).toBe('trace');
     const phases = source.scenarioFor('tunnel').phases;

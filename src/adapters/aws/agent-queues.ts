@@ -34,7 +34,7 @@ function isMissingQueue(err: unknown): boolean {
 /**
  * Per-agent FIFO queues, created when first needed (the agent's first report, or the first command
  * for it) and cached per cold start. Queue URLs always come from GetQueueUrl/CreateQueue, never
- * built by hand (fauxqs matches URLs exactly, ../shared/notes/local-aws.md §2).
+ * built by hand (fauxqs matches URLs exactly, docs/local-aws.md §2).
  */
 export function createAgentQueues(options: AgentQueuesOptions) {
   const { sqs, prefix } = options;

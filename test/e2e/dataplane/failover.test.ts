@@ -29,9 +29,9 @@ function versionOf(argv: string[]): string | null {
 const notifyMode: NotifyMode = NOTIFY_MODES.find((m) => m === process.env.FAILOVER_NOTIFY) ?? 'fifo';
 const keepalived = versionOf(['keepalived', '--version']);
 const missing = [
-  process.getuid?.() === 0 ? null : 'not root',
+  process.getuid?.() === 0 ? null : 'not root (network namespaces and VRRP need root)',
   keepalived === null ? 'keepalived missing (apt-get install keepalived)' : null,
-  versionOf(['ip', '-V']) === null ? 'iproute2 missing' : null,
+  versionOf(['ip', '-V']) === null ? 'iproute2 missing (apt-get install iproute2)' : null,
   versionOf(['ping', '-V']) === null ? 'ping missing (apt-get install iputils-ping)' : null,
 ].filter((m): m is string => m !== null);
 

@@ -62,7 +62,7 @@ export function flagEvents(strategy: Strategy): QueuedEvent[] {
 /**
  * What Neutron's server would publish for this topology: the router scheduled on both network
  * nodes, the VMs' ports, the HA network's ports and the router's tenant port. That port stays
- * bound to net1 and is never rebound: the stale binding master-binding must see through (brief §1).
+ * bound to net1 and is never rebound: the stale binding master-binding must see through (guarantee 1, docs/architecture.md).
  * With `dhcpOnNetworkNodes`, both network nodes also hold a DHCP port on the tenant network.
  */
 export function topologyEvents(dhcpOnNetworkNodes: boolean): QueuedEvent[] {

@@ -2,7 +2,7 @@ import { execIn, ipIn, runCommand } from './run-command.js';
 import type { RunRecord } from './run-record.js';
 
 /**
- * The failover topology of ../shared/notes/dataplane.md, documentation addresses only:
+ * The failover topology of docs/dataplane.md §2, documentation addresses only:
  *
  *  netns ul: br-ul -- eth0 198.51.100.11 compute1 -- br-100 -- tap-vm -- eth0 of vm1 192.0.2.10
  *                  -- eth0 198.51.100.12 compute2 -- br-100 -- tap-vm -- eth0 of vm2 192.0.2.20
