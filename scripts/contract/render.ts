@@ -17,6 +17,7 @@ import { COMMAND_MESSAGES, INBOUND_CHANNELS, INBOUND_MESSAGES } from './catalog.
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the contract lives, relative to the repository root. */
 export const CONTRACT_DIR = 'docs/contract';
+export const INTEGRATION_DOC = 'docs/integration.md';
 export const REGENERATE = 'npm run contract';
 
 type Json = Record<string, unknown>;

@@ -8,7 +8,18 @@ import {
   INBOUND_MESSAGES,
   UNION_TYPES,
 } from '../../scripts/contract/catalog.js';
-import { CONTRACT_DIR, REGENERATE, ROOT, renderContract } from '../../scripts/contract/render.js';
+import {
+  CONTRACT_DIR,
+  INTEGRATION_DOC,
+  REGENERATE,
+  ROOT,
+  renderContract,
+} from '../../scripts/contract/render.js';
+import {
+  renderWorkedExamples,
+  runWorkedExamples,
+  withWorkedExamples,
+} from '../../scripts/contract/worked-examples.js';
 import { agentCommandSchema } from '../../src/contracts/commands.js';
 import { inboundEventSchema } from '../../src/contracts/events.js';
 import { routeEvent } from '../../src/local/inbound.js';
@@ -30,6 +41,21 @@ describe('the published contract (docs/contract/)', () => {
       [...stale, ...extra],
       `docs/contract/ is out of date with src/contracts/: run \`${REGENERATE}\` and commit the result`,
     ).toEqual([]);
+  });
+
+  it("docs/integration.md's worked examples are what the use-cases send today", async () => {
+    const examples = await runWorkedExamples();
+    for (const ex of examples)
+      for (const step of ex.steps) for (const c of step.commands) agentCommandSchema.parse(c.command);
+    // each example shows commands, else it shows nothing worth reading
+    expect(examples.map((ex) => ex.steps.some((s) => s.commands.length > 0))).toEqual(
+      examples.map(() => true),
+    );
+    const doc = readFileSync(path.join(ROOT, INTEGRATION_DOC), 'utf8');
+    expect(
+      withWorkedExamples(doc, renderWorkedExamples(examples)) === doc,
+      `the worked examples of ${INTEGRATION_DOC} are out of date: run \`${REGENERATE}\` and commit the result`,
+    ).toBe(true);
   });
 
   it('names every message of the zod unions, and no other', () => {
