@@ -22,6 +22,7 @@ import {
 } from '../../scripts/contract/worked-examples.js';
 import { agentCommandSchema } from '../../src/contracts/commands.js';
 import { inboundEventSchema } from '../../src/contracts/events.js';
+import { REJECTION_CODES } from '../../src/core/errors.js';
 import { routeEvent } from '../../src/local/inbound.js';
 
 const dir = path.join(ROOT, CONTRACT_DIR);
@@ -56,6 +57,11 @@ describe('the published contract (docs/contract/)', () => {
       withWorkedExamples(doc, renderWorkedExamples(examples)) === doc,
       `the worked examples of ${INTEGRATION_DOC} are out of date: run \`${REGENERATE}\` and commit the result`,
     ).toBe(true);
+  });
+
+  it('docs/integration.md explains every rejection code', () => {
+    const doc = readFileSync(path.join(ROOT, INTEGRATION_DOC), 'utf8');
+    expect(REJECTION_CODES.filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);
   });
 
   it('names every message of the zod unions, and no other', () => {
