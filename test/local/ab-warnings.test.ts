@@ -70,6 +70,10 @@ describe('l2pop ab with an input the controller will not act on', () => {
         warnings: string[];
       };
       expect(written.warnings).toEqual(printed.warnings);
+      const markdown = await readFile(path.join(out, 'l2pop-ab.md'), 'utf8');
+      expect(markdown).toContain(
+        `## Warnings: what the controller did not act on\n\n- ${printed.warnings[0]}\n`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
