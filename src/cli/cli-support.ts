@@ -105,3 +105,11 @@ export async function readJson(path: string): Promise<unknown> {
 }
 
 export const paint = (io: CliIo, code: number, s: string) => (io.color ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+/**
+ * What an input asks for that the controller will not act on (src/sim/scenario-warnings.ts), on
+ * stderr, one line each; `--json` output carries the same list as `warnings`.
+ */
+export function printWarnings(io: CliIo, warnings: readonly string[]): void {
+  for (const w of warnings) io.err(`l2pop: warning: ${w}\n`);
+}

@@ -11,11 +11,13 @@ import {
   type ScenarioSource,
 } from '../sim/load-scenario.js';
 import type { Scenario } from '../sim/scenario.js';
+import { computePhaseWarnings } from '../sim/scenario-warnings.js';
 import {
   type CliIo,
   CommandFailedError,
   parseNonNegativeInt,
   parseStrategies,
+  printWarnings,
   readJson,
   UsageError,
 } from './cli-support.js';
@@ -93,6 +95,8 @@ function agentKinds(s: Scenario): Record<string, string> {
 async function runAbCommand(io: CliIo, source: ScenarioSource, o: AbCliOptions): Promise<void> {
   const scenarioFor = (strategy: Strategy) => withVrrp(source.scenarioFor(strategy), o);
   const first = o.strategies[0] ?? 'tunnel';
+  const warnings = [...new Set(o.strategies.flatMap((s) => computePhaseWarnings(scenarioFor(s).phases)))];
+  printWarnings(io, warnings);
   if (!o.quiet) io.err(`l2pop: ${source.name} under ${o.strategies.join(', ')}\n`);
   const ab = await runAb({
     strategies: o.strategies,
@@ -108,7 +112,7 @@ async function runAbCommand(io: CliIo, source: ScenarioSource, o: AbCliOptions):
     markdown: path.resolve(o.out, 'l2pop-ab.md'),
     json: path.resolve(o.out, 'l2pop-ab.json'),
   };
-  const meta = { scenario: source.name, command: io.invocation };
+  const meta = { scenario: source.name, command: io.invocation, warnings };
   await writeFile(
     files.html,
     renderHtml({ summary, ab, ...meta, agentKinds: agentKinds(scenarioFor(first)) }),

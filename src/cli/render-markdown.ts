@@ -2,7 +2,10 @@ import { type AbSummary, formatBlackHole, seconds } from '../sim/ab-summary.js';
 import { renderMarkdownTable } from './render-table.js';
 
 /** The markdown summary written next to the HTML report. */
-export function renderMarkdown(summary: AbSummary, o: { command: string; scenario: string }): string {
+export function renderMarkdown(
+  summary: AbSummary,
+  o: { command: string; scenario: string; warnings?: readonly string[] },
+): string {
   const out: string[] = [
     `# l2pop local A/B: ${o.scenario}`,
     '',
@@ -40,6 +43,10 @@ export function renderMarkdown(summary: AbSummary, o: { command: string; scenari
   if (bad.length > 0) {
     out.push('', '## Not converged', '');
     for (const r of bad) for (const m of r.mismatches.slice(0, 20)) out.push(`- ${r.strategy}: \`${m}\``);
+  }
+  if (o.warnings && o.warnings.length > 0) {
+    out.push('', '## Warnings: what the controller did not act on', '');
+    for (const w of o.warnings) out.push(`- ${w}`);
   }
   return `${out.join('\n')}\n`;
 }

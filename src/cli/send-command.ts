@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { InboundEvent } from '../contracts/events.js';
 import { INBOUND_QUEUES, sendEvents } from '../local/inbound.js';
 import { loadScenarioSource, parseEvents, ScenarioInputError } from '../sim/load-scenario.js';
-import { type CliIo, readJson, UsageError } from './cli-support.js';
+import { computeScenarioWarnings } from '../sim/scenario-warnings.js';
+import { type CliIo, printWarnings, readJson, UsageError } from './cli-support.js';
 import { addTargetOptions, resolveTarget, type TargetOptions } from './stack-target.js';
 
 /**
@@ -36,11 +37,15 @@ export function addSendCommand(program: Command, io: CliIo): void {
       throw err;
     }
     if (events.length === 0) throw new UsageError('no events to send');
+    const warnings = computeScenarioWarnings({ events, complete: false });
+    printWarnings(io, warnings);
     const target = await resolveTarget(o);
     try {
       const counts = await sendEvents(target.clients.sqs, await target.queues(), events);
       if (o.json)
-        io.out(`${JSON.stringify({ stack: target.stackName, sent: events.length, queues: counts })}\n`);
+        io.out(
+          `${JSON.stringify({ stack: target.stackName, sent: events.length, queues: counts, warnings })}\n`,
+        );
       else
         io.out(
           `sent ${events.length} events to ${target.stackName}: ${INBOUND_QUEUES.map((q) => `${counts[q]} ${q}`).join(', ')}\n`,

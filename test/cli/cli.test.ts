@@ -103,6 +103,28 @@ describe('bad input: a clear message and exit code 2', () => {
     expect(r.err).toMatch(/event 0: state: /);
   });
 
+  it('an event the controller will not act on draws a warning naming it, before anything is sent', async () => {
+    const f = path.join(dir, 'wrong-owner.json');
+    const port = {
+      id: 'vip-r1',
+      networkId: 'net-a',
+      mac: 'fa:16:3e:00:00:01',
+      ips: ['10.0.0.1'],
+      deviceOwner: 'network:router_ha_replicated',
+      deviceId: 'r1',
+      host: 'net1',
+      status: 'ACTIVE',
+      revision: 1,
+    };
+    const network = { id: 'net-a', networkType: 'vxlan', segmentId: 100 };
+    await writeFile(f, JSON.stringify([{ type: 'port.upsert', v: 1, network, port }]));
+    const r = await run('send', f, '--stack-file', noStack);
+    expect(r.err).toMatch(
+      /^l2pop: warning: event 1 \(port.upsert, port vip-r1\): device owner "network:router_ha_replicated" is unknown, the controller rejects the event/m,
+    );
+    expect(r.err).toContain('no running stack');
+  });
+
   it('commands that need a stack say how to start one', async () => {
     for (const args of [
       ['flags', 'get'],

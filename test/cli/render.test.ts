@@ -113,6 +113,13 @@ describe('the summary', () => {
     expect(md).toMatch(
       /\| master-binding \| graceful failover \(net1 → net2, graceful\) \| 0\.82 s \| 0\.09 s \|/,
     );
+    expect(md).not.toContain('## Warnings');
+    const warned = renderMarkdown(summarizeAb(abResult()), {
+      command: 'npx l2pop ab x.json',
+      scenario: 'x.json',
+      warnings: ['router r1: no port of the input is its HA interface'],
+    });
+    expect(warned).toMatch(/## Warnings: .*\n\n- router r1: no port of the input is its HA interface\n$/);
   });
 
   it('writes a self-contained HTML report: inline SVG charts, no script, nothing fetched', () => {
