@@ -37,8 +37,6 @@ import type { InboundQueueId } from '../../src/local/inbound.js';
 export interface QueueEntry {
   readonly id: InboundQueueId;
   readonly channel: string;
-  /** The queue name after `<stack>-` (infra/resources.yml). */
-  readonly suffix: string;
   readonly description: string;
 }
 
@@ -46,21 +44,18 @@ export const INBOUND_CHANNELS: readonly QueueEntry[] = [
   {
     id: 'PortEventsQueue',
     channel: 'portEvents',
-    suffix: 'port-events.fifo',
     description:
       'Port facts from the Neutron server (ML2 mechanism driver or notification bridge). One FIFO message group per network: the controller reconciles a network from its events in order.',
   },
   {
     id: 'HaEventsQueue',
     channel: 'haEvents',
-    suffix: 'ha-events.fifo',
     description:
       'HA-router facts: VRRP state reports of the L3 agents and router scheduling, one FIFO group per router, and the strategy flags in the group `flags`.',
   },
   {
     id: 'AgentEventsQueue',
     channel: 'agentEvents',
-    suffix: 'agent-events.fifo',
     description: "L2 agents' reports and resync requests, one FIFO group per host (the agent's own order).",
   },
 ];

@@ -1,8 +1,8 @@
 /**
  * Renders docs/contract/ from the zod contracts and the catalogue: one JSON Schema (draft-07, the
  * schema dialect AsyncAPI's default schema format extends) per message and per union, and the
- * AsyncAPI 3 document whose messages reference them. The queue settings come from
- * infra/resources.yml itself, so the document cannot drift from what is deployed.
+ * AsyncAPI 3 document whose messages reference them. The queue names and settings come from
+ * infra/resources.yml and serverless.yml themselves, so the document cannot drift from what is deployed.
  * Pure: returns file contents; scripts/contract/write.ts writes them, the drift test compares them.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { AGENT_QUEUE_ATTRIBUTES } from '../../src/adapters/aws/agent-queues.js';
 import { agentCommandSchema } from '../../src/contracts/commands.js';
 import { inboundEventSchema } from '../../src/contracts/events.js';
 import { COMMAND_MESSAGES, INBOUND_CHANNELS, INBOUND_MESSAGES } from './catalog.js';
@@ -65,12 +66,13 @@ function renderSchemas(): Map<string, string> {
 
 interface QueueResource {
   Properties: {
+    QueueName?: { 'Fn::Join'?: [string, unknown[]] };
     VisibilityTimeout?: number;
     MessageRetentionPeriod?: number;
     DeduplicationScope?: string;
     FifoThroughputLimit?: string;
     ContentBasedDeduplication?: boolean;
-    RedrivePolicy?: { maxReceiveCount: number };
+    RedrivePolicy?: { maxReceiveCount: number; deadLetterTargetArn?: { 'Fn::GetAtt'?: [string, string] } };
   };
 }
 
@@ -81,22 +83,41 @@ function readQueues(): Record<string, QueueResource> {
   return doc.Resources;
 }
 
+/** `<stack>-port-events.fifo` as `{stack}-port-events.fifo`, from the queue's Fn::Join. */
+function queueAddress(id: string, resources: Record<string, QueueResource>): string {
+  const parts = resources[id]?.Properties.QueueName?.['Fn::Join']?.[1];
+  const suffix = parts?.at(-1);
+  if (typeof suffix !== 'string') throw new Error(`infra/resources.yml: no QueueName of ${id}`);
+  return `{stack}${suffix}`;
+}
+
+/** `-agent-cmd-`: the agent queue prefix after the stack name (serverless.yml, L2POP_AGENT_QUEUE_PREFIX). */
+function readAgentQueuePrefix(): string {
+  const doc = parse(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as {
+    provider: { environment: Record<string, { 'Fn::Join'?: [string, unknown[]] }> };
+  };
+  const suffix = doc.provider.environment.L2POP_AGENT_QUEUE_PREFIX?.['Fn::Join']?.[1].at(-1);
+  if (typeof suffix !== 'string') throw new Error('serverless.yml: no L2POP_AGENT_QUEUE_PREFIX');
+  return suffix;
+}
+
 /** The AsyncAPI SQS channel binding (bindings/sqs 0.2.0) of an inbound queue and its DLQ. */
-function inboundBinding(id: string, suffix: string, resources: Record<string, QueueResource>): Json {
+function inboundBinding(id: string, resources: Record<string, QueueResource>): Json {
   const q = resources[id]?.Properties;
   if (!q) throw new Error(`infra/resources.yml has no ${id}`);
-  const dlqName = `{stack}-${suffix.replace(/\.fifo$/, '-dlq.fifo')}`;
+  const dlqId = q.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+  const dlqName = dlqId ? queueAddress(dlqId, resources) : null;
   return {
     sqs: {
       bindingVersion: '0.2.0',
       queue: {
-        name: `{stack}-${suffix}`,
+        name: queueAddress(id, resources),
         fifoQueue: true,
         ...(q.DeduplicationScope ? { deduplicationScope: q.DeduplicationScope } : {}),
         ...(q.FifoThroughputLimit ? { fifoThroughputLimit: q.FifoThroughputLimit } : {}),
         ...(q.VisibilityTimeout ? { visibilityTimeout: q.VisibilityTimeout } : {}),
         ...(q.MessageRetentionPeriod ? { messageRetentionPeriod: q.MessageRetentionPeriod } : {}),
-        ...(q.RedrivePolicy
+        ...(q.RedrivePolicy && dlqName
           ? {
               redrivePolicy: {
                 deadLetterQueue: { name: dlqName },
@@ -105,7 +126,7 @@ function inboundBinding(id: string, suffix: string, resources: Record<string, Qu
             }
           : {}),
       },
-      deadLetterQueue: { name: dlqName, fifoQueue: true },
+      ...(dlqName ? { deadLetterQueue: { name: dlqName, fifoQueue: true } } : {}),
     },
   };
 }
@@ -147,12 +168,12 @@ function renderAsyncApi(version: string): string {
   for (const q of INBOUND_CHANNELS) {
     const own = INBOUND_MESSAGES.filter((m) => m.queue === q.id);
     channels[q.channel] = {
-      address: `{stack}-${q.suffix}`,
+      address: queueAddress(q.id, resources),
       title: q.id,
       description: `${q.description} Messages: ${own.map((m) => `\`${m.type}\` (group \`${m.group}\`)`).join(', ')}.`,
       parameters: { stack: { $ref: '#/components/parameters/stack' } },
       messages: Object.fromEntries(own.map((m) => [m.key, { $ref: `#/components/messages/${m.key}` }])),
-      bindings: inboundBinding(q.id, q.suffix, resources),
+      bindings: inboundBinding(q.id, resources),
     };
     operations[`receive${q.channel[0]?.toUpperCase()}${q.channel.slice(1)}`] = {
       action: 'receive',
@@ -162,8 +183,9 @@ function renderAsyncApi(version: string): string {
       messages: own.map((m) => ({ $ref: `#/channels/${q.channel}/messages/${m.key}` })),
     };
   }
+  const agentAddress = `{stack}${readAgentQueuePrefix()}{host}.fifo`;
   channels.agentCommands = {
-    address: '{stack}-agent-cmd-{host}.fifo',
+    address: agentAddress,
     title: 'Agent command queue',
     description:
       "One FIFO queue per agent host, created on the agent's first report (or the first command for it). Commands are grouped per network (MessageGroupId = network id), so one network's commands arrive in order and networks do not wait for each other.",
@@ -181,10 +203,10 @@ function renderAsyncApi(version: string): string {
       sqs: {
         bindingVersion: '0.2.0',
         queue: {
-          name: '{stack}-agent-cmd-{host}.fifo',
-          fifoQueue: true,
-          visibilityTimeout: 30,
-          messageRetentionPeriod: 1209600,
+          name: agentAddress,
+          fifoQueue: AGENT_QUEUE_ATTRIBUTES.FifoQueue === 'true',
+          visibilityTimeout: Number(AGENT_QUEUE_ATTRIBUTES.VisibilityTimeout),
+          messageRetentionPeriod: Number(AGENT_QUEUE_ATTRIBUTES.MessageRetentionPeriod),
         },
       },
     },
@@ -228,7 +250,7 @@ function renderAsyncApi(version: string): string {
       messages,
     },
   };
-  const header = `# Generated by \`${REGENERATE}\` from src/contracts/, scripts/contract/catalog.ts and infra/resources.yml.\n# Do not edit: edit those and regenerate (test/contract/contract-docs.test.ts fails on drift).\n`;
+  const header = `# Generated by \`${REGENERATE}\` from src/contracts/, scripts/contract/catalog.ts, infra/resources.yml and serverless.yml.\n# Do not edit: edit those and regenerate (test/contract/contract-docs.test.ts fails on drift).\n`;
   return header + stringify(doc, { lineWidth: 0 });
 }
 

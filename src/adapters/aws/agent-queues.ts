@@ -19,6 +19,15 @@ export function agentQueueName(prefix: string, host: string): string {
   return `${prefix}${safe.slice(0, room)}-${hash}.fifo`;
 }
 
+/** CreateQueue attributes of every agent queue (also published in docs/contract/asyncapi.yaml). */
+export const AGENT_QUEUE_ATTRIBUTES: Readonly<Record<string, string>> = {
+  FifoQueue: 'true',
+  ContentBasedDeduplication: 'false',
+  MaximumMessageSize: '1048576',
+  MessageRetentionPeriod: '1209600',
+  VisibilityTimeout: '30',
+};
+
 export interface AgentQueuesOptions {
   readonly sqs: SQSClient;
   readonly prefix: string;
@@ -39,14 +48,7 @@ function isMissingQueue(err: unknown): boolean {
 export function createAgentQueues(options: AgentQueuesOptions) {
   const { sqs, prefix } = options;
   const urls = new Map<string, Promise<string>>();
-  const attributes: Record<string, string> = {
-    FifoQueue: 'true',
-    ContentBasedDeduplication: 'false',
-    MaximumMessageSize: '1048576',
-    MessageRetentionPeriod: '1209600',
-    VisibilityTimeout: '30',
-    ...options.attributes,
-  };
+  const attributes: Record<string, string> = { ...AGENT_QUEUE_ATTRIBUTES, ...options.attributes };
   const resolve = async (host: string): Promise<string> => {
     const QueueName = agentQueueName(prefix, host);
     try {
