@@ -153,7 +153,7 @@ describe.skipIf(missing !== null)('the Neutron driver feeds the controller (real
     });
     hosts = Object.keys(run.agents).sort();
     await Promise.all([settle(tunnel, hosts), settle(master, hosts)]);
-  }, 240_000);
+  }, 420_000);
 
   afterAll(async () => {
     await Promise.all([tunnel?.stop(), master?.stop()]);

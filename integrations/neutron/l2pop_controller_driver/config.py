@@ -42,3 +42,8 @@ def register_opts(conf=cfg.CONF):
 def options(conf=cfg.CONF):
     register_opts(conf)
     return conf.l2pop_controller
+
+
+def list_opts():
+    """For oslo-config-generator (`oslo.config.opts` entry point)."""
+    return [(GROUP, OPTS)]

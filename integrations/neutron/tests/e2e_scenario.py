@@ -24,8 +24,10 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 
+STARTED = time.time()
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)
 
@@ -175,14 +177,17 @@ def build_case(config, out):
                 TeeClient(journal_worker.sqs.SqsJsonClient(
                     config['region'], config['endpoint'], 'local', 'local'),
                     config['stacks']), config['queues'])
-            steps = self.steps()
-            for name, action in steps:
+            out['seconds'] = {'setup': round(time.time() - STARTED, 1)}
+            for name, action in self.steps():
                 self.step = name
+                t0 = time.time()
                 action()
+                t1 = time.time()
                 if name == 'failover' and config.get('crash'):
                     self.crash_and_restart()
                 else:
                     self.publish()
+                out['seconds'][name] = [round(t1 - t0, 2), round(time.time() - t1, 2)]
             self.finish()
 
         def crash_and_restart(self):
