@@ -42,6 +42,10 @@ interface NeutronRun {
   router: { id: string; network: string; mac: string; ips: string[]; master: string; bindingHost: string };
   crash: Record<string, number>;
   journal: { rows: number; pending: number };
+  /** The HA interface in Neutron right after the failover's state reports. */
+  rebound: { id: string; status: string; host: string };
+  sent: { step: string; type: string; portId?: string; status?: string; host?: string }[];
+  woken: { pending: number; sent: number };
 }
 
 const FLOOD = '00:00:00:00:00:00|0.0.0.0';
@@ -177,6 +181,20 @@ describe.skipIf(missing !== null)('the Neutron driver feeds the controller (real
     expect(run.crash.killedAfterSend).toBe(run.crash.pendingAtCommit);
     expect(run.crash.republished).toBe(run.crash.pendingAtCommit);
     expect(run.crash.pendingAfterRestart).toBe(0);
+  });
+
+  it('publishes a commit at once from the committing process, with nothing left pending', () => {
+    expect(run.woken.sent).toBeGreaterThan(0);
+    expect(run.woken.pending).toBe(0);
+  });
+
+  it('keeps an HA interface ACTIVE across its rebind to the new master (D5)', () => {
+    // Neutron: rebound to network2 and forced DOWN until network2's agent wires it again
+    expect(run.rebound).toMatchObject({ status: 'DOWN', host: 'network2' });
+    const announced = run.sent.filter((e) => e.portId === run.rebound.id && e.step === 'failover');
+    expect(announced.length).toBeGreaterThan(0);
+    for (const e of announced)
+      expect(e).toMatchObject({ type: 'port.upsert', status: 'ACTIVE', host: 'network2' });
   });
 
   it("under tunnel, every agent's table equals what Neutron's own l2pop messages leave it with", () => {

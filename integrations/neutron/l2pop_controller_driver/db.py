@@ -45,7 +45,12 @@ class PortStatusHint(model_base.BASEV2):
     status = sa.Column(sa.String(16), nullable=False)
 
 
+# session.info key: this transaction wrote journal rows (hooks.py wakes the publisher on commit)
+JOURNALED = 'l2pop_controller_journaled'
+
+
 def record(session, kind, object_id, data=None):
+    session.info[JOURNALED] = True
     session.add(JournalRow(kind=kind, object_id=object_id, state=PENDING,
                            data=None if data is None else json.dumps(data)))
 

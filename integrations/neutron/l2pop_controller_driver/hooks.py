@@ -18,16 +18,28 @@ from neutron.db.models import l3ha as l3ha_model
 from l2pop_controller_driver import config
 from l2pop_controller_driver import db
 from l2pop_controller_driver import events
+from l2pop_controller_driver import worker
 
 LOG = logging.getLogger(__name__)
 _installed = []
 
 
 def install():
-    """Idempotent: the listener is per process, on every Neutron session."""
+    """Idempotent: the listeners are per process, on every Neutron session."""
     if not _installed:
         db_api.sqla_listen(se.Session, 'before_flush', _before_flush)
+        db_api.sqla_listen(se.Session, 'after_commit', _after_commit)
+        db_api.sqla_listen(se.Session, 'after_rollback', _after_rollback)
         _installed.append(True)
+
+
+def _after_commit(session):
+    if session.info.pop(db.JOURNALED, False):
+        worker.local_publisher.wake()
+
+
+def _after_rollback(session):
+    session.info.pop(db.JOURNALED, None)
 
 
 def _history(obj, attr):

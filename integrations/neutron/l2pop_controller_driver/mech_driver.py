@@ -1,8 +1,9 @@
 """The ML2 mechanism driver: every port change writes a journal row at precommit.
 
 Entry point `l2pop_controller` in `neutron.ml2.mechanism_drivers`. It binds nothing; it only
-observes. Postcommit wakes the publisher, so a change reaches the controller at once, and a change
-whose postcommit never ran (the server died) is published by the next scan.
+observes. A commit that wrote journal rows wakes this process's publisher (hooks.py), so a change
+reaches the controller at once; the journal process (get_workers) publishes what a process left
+behind, e.g. one that died between its commit and its publish.
 """
 from neutron_lib import constants
 from neutron_lib.plugins.ml2 import api
@@ -42,14 +43,19 @@ def effective_status(context, hint):
 class L2popControllerMechanismDriver(api.MechanismDriver):
 
     def initialize(self):
-        opts = config.options()
+        self.opts = config.options()
         hooks.install()
-        self.worker = None
-        if opts.start_worker:
-            self.worker = journal_worker.JournalWorker.from_config(opts)
-            self.worker.start()
-        LOG.info('l2pop_controller mechanism driver initialized (worker %s)',
-                 'started' if self.worker else 'off')
+        if self.opts.start_worker:
+            journal_worker.JournalWorker.from_config(self.opts)  # fails now on a bad config
+            journal_worker.local_publisher.factory = (
+                lambda: journal_worker.JournalWorker.from_config(self.opts))
+        LOG.info('l2pop_controller mechanism driver initialized (publisher %s)',
+                 'on' if self.opts.start_worker else 'off')
+
+    def get_workers(self):
+        if not self.opts.start_worker:
+            return []
+        return [journal_worker.JournalProcess(self.opts)]
 
     def _record_port(self, context):
         port = context.current
@@ -81,11 +87,3 @@ class L2popControllerMechanismDriver(api.MechanismDriver):
         if port['device_owner'] == constants.DEVICE_OWNER_ROUTER_HA_INTF:
             # its L3HARouterAgentPortBinding goes by a database cascade the ORM never sees
             db.record(session, db.HA_SCHEDULE, port['device_id'])
-
-    def _wake(self, context):
-        if self.worker is not None:
-            self.worker.wake()
-
-    create_port_postcommit = _wake
-    update_port_postcommit = _wake
-    delete_port_postcommit = _wake

@@ -7,6 +7,7 @@ within 5 minutes; past that the controller drops it as a stale revision).
 """
 import datetime
 import json
+import os
 import threading
 
 from neutron_lib import constants
@@ -14,6 +15,7 @@ from neutron_lib import context as n_context
 from neutron_lib.db import api as db_api
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
+from neutron_lib import worker as neutron_worker
 from oslo_log import log as logging
 
 from neutron.db.models import l3ha as l3ha_model
@@ -192,6 +194,10 @@ class JournalWorker(object):
         self._stop.set()
         self._wake.set()
 
+    def join(self, timeout=None):
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self):
         while not self._stop.is_set():
             self._wake.wait(self.interval)
@@ -202,3 +208,58 @@ class JournalWorker(object):
             except Exception:  # noqa: a failed send is retried on the next scan
                 LOG.exception('l2pop_controller: journal publish failed; '
                               'rows stay pending')
+
+
+class JournalProcess(neutron_worker.BaseWorker):
+    """The publisher as a neutron-server worker process of its own (ML2 launches what mechanism
+    drivers return from get_workers()): it scans every `publish_interval`, so rows committed by
+    any process, including one that died before its postcommit, are published."""
+
+    def __init__(self, opts):
+        super(JournalProcess, self).__init__(
+            worker_process_count=1, desc='l2pop-controller journal')
+        self.opts = opts
+        self.worker = None
+
+    def start(self, name='neutron-server', desc=None):
+        super(JournalProcess, self).start(name, desc)
+        self.worker = JournalWorker.from_config(self.opts)
+        self.worker.start()
+
+    def stop(self):
+        if self.worker is not None:
+            self.worker.stop()
+
+    def wait(self):
+        if self.worker is not None:
+            self.worker.join()
+
+    @staticmethod
+    def reset():
+        pass
+
+
+class LocalPublisher(object):
+    """Publishes at once after a commit in this process: a thread per process, started on the
+    first wake (neutron-server forks its API and RPC workers after loading the plugins, and a
+    thread does not survive a fork). Publishers of several processes take turns on the rows'
+    lock; the JournalProcess catches whatever a process leaves behind."""
+
+    def __init__(self):
+        self.factory = None
+        self._pid = None
+        self._worker = None
+        self._lock = threading.Lock()
+
+    def wake(self):
+        if self.factory is None:
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._worker = self.factory()
+                self._worker.start()
+                self._pid = os.getpid()
+        self._worker.wake()
+
+
+local_publisher = LocalPublisher()

@@ -176,11 +176,14 @@ def build_case(config, out):
             self.worker = journal_worker.JournalWorker(
                 TeeClient(journal_worker.sqs.SqsJsonClient(
                     config['region'], config['endpoint'], 'local', 'local'),
-                    config['stacks']), config['queues'])
+                    config['stacks'], out), config['queues'])
             out['seconds'] = {'setup': round(time.time() - STARTED, 1)}
             for name, action in self.steps():
-                self.step = name
+                self.step = self.worker.client.step = name
                 t0 = time.time()
+                if name == 'boot-vm5':
+                    self.woken(action)
+                    continue
                 action()
                 t1 = time.time()
                 if name == 'failover' and config.get('crash'):
@@ -221,6 +224,25 @@ def build_case(config, out):
             crash['republished'] = self.publish_count()
             crash['pendingAfterRestart'] = pending()
             out['crash'] = crash
+
+        def woken(self, action):
+            """The last step is published by the commit's own wake-up, not by the test."""
+            client = self.worker.client
+            journal_worker.local_publisher.factory = (
+                lambda: journal_worker.JournalWorker(client, config['queues'],
+                                                     interval=60))
+            ctx = n_context.get_admin_context()
+            pending = lambda: ctx.session.query(journal_db.JournalRow).filter_by(
+                state=journal_db.PENDING).count()
+            action()
+            deadline = time.time() + 30
+            while pending() and time.time() < deadline:
+                time.sleep(0.2)
+            out['woken'] = {'pending': pending(),
+                            'sent': journal_worker.local_publisher._worker.sent}
+            journal_worker.local_publisher._worker.stop()
+            journal_worker.local_publisher._worker.join(10)
+            journal_worker.local_publisher.factory = None
 
         def publish_count(self):
             return self.worker.publish_all()
@@ -286,6 +308,12 @@ def build_case(config, out):
             def failover():
                 s.ha_report(r['router'], 'network1', 'standby')
                 s.ha_report(r['router'], 'network2', 'active')
+                port = s.plugin.get_port(s.ctx, r['iface'])
+                out['rebound'] = {'status': port['status'],
+                                  'host': port[portbindings.HOST_ID],
+                                  'id': r['iface']}
+
+            def rewire():
                 # the new master's L2 agent gets port_update and wires the rebound port again
                 s.device_up(r['iface'], 'network2')
 
@@ -305,7 +333,8 @@ def build_case(config, out):
                     ('boot-vm4', boot('vm4', 'net1', 'compute3')),
                     ('router', router), ('interface', interface),
                     ('ip-change', ip_change), ('migrate', migrate),
-                    ('failover', failover), ('restart', restart),
+                    ('failover', failover), ('rewire', rewire),
+                    ('restart', restart),
                     ('delete', delete),
                     ('boot-vm5', boot('vm5', 'net2', 'compute1'))]
 
@@ -346,14 +375,23 @@ def build_case(config, out):
 class TeeClient(object):
     """Sends each batch to the same queue of every stack, in stack order."""
 
-    def __init__(self, client, stacks):
+    def __init__(self, client, stacks, out):
         self.client = client
         self.urls = {s0[k]: [s[k] for s in stacks]
                      for s0 in stacks[:1] for k in s0}
+        self.out = out
+        self.step = None
 
     def send_batch(self, url, entries):
         for target in self.urls[url]:
             self.client.send_batch(target, entries)
+        for e in entries:
+            event = json.loads(e['body'])
+            port = event.get('port') or {}
+            self.out['sent'].append({
+                'step': self.step, 'type': event['type'],
+                'portId': port.get('id') or event.get('portId'),
+                'status': port.get('status'), 'host': port.get('host')})
 
 
 def jsonable(obj):
@@ -369,7 +407,7 @@ def main():
     config['queues'] = config['stacks'][0]
     make_discoverable()
     import testtools
-    out = {'notifications': [], 'networks': {}}
+    out = {'notifications': [], 'networks': {}, 'sent': []}
     noise = io.StringIO()
     with contextlib.redirect_stdout(noise), contextlib.redirect_stderr(noise):
         case = build_case(config, out)('test_scenario')
