@@ -305,6 +305,12 @@ def build_case(config, out):
                 s.plugged.get('compute1', set()).discard(s.ports['vm1'])
                 s.device_up(s.ports['vm1'], 'compute2')
 
+            def stop_vm2():
+                # the VM is shut off: its host's agent reports the device down
+                s.rpc.update_device_down(s.ctx, agent_id='ovs-compute2',
+                                         device=s.ports['vm2'], host='compute2')
+                s.plugged.get('compute2', set()).discard(s.ports['vm2'])
+
             def failover():
                 s.ha_report(r['router'], 'network1', 'standby')
                 s.ha_report(r['router'], 'network2', 'active')
@@ -333,6 +339,7 @@ def build_case(config, out):
                     ('boot-vm4', boot('vm4', 'net1', 'compute3')),
                     ('router', router), ('interface', interface),
                     ('ip-change', ip_change), ('migrate', migrate),
+                    ('stop-vm2', stop_vm2),
                     ('failover', failover), ('rewire', rewire),
                     ('restart', restart),
                     ('delete', delete),
