@@ -8,7 +8,8 @@ ports go through Neutron's REST API (the test base's WSGI app); agents act throu
 server-side RPC handlers they call (report_state, update_device_up/down, sync_routers,
 update_ha_routers_states). The l2pop driver's RPC casts are recorded by patching its notifier,
 as Neutron's own l2pop tests do. The l2pop_controller journal worker publishes to the SQS queues
-named in the config (argv[1], JSON):
+named in the config, one JSON line on stdin, read once Neutron is imported (so the caller can start
+its controllers meanwhile):
 
   {"endpoint": "http://127.0.0.1:PORT", "region": "us-east-1", "crash": true,
    "stacks": [{"port": URL, "ha": URL, "agent": URL}, ...]}
@@ -410,14 +411,15 @@ def jsonable(obj):
 
 
 def main():
-    config = json.loads(sys.argv[1])
-    config['queues'] = config['stacks'][0]
     make_discoverable()
     import testtools
     out = {'notifications': [], 'networks': {}, 'sent': []}
+    config = {}
     noise = io.StringIO()
     with contextlib.redirect_stdout(noise), contextlib.redirect_stderr(noise):
         case = build_case(config, out)('test_scenario')
+        config.update(json.loads(sys.stdin.readline()))
+        config['queues'] = config['stacks'][0]
         result = testtools.TestResult()
         case.run(result)
     problems = result.errors + result.failures
