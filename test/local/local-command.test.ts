@@ -58,7 +58,7 @@ describe('npx l2pop local', () => {
     // one row per failover, a column per strategy: three figures after the VRRP time
     expect(run.stdout).toMatch(/^failover\s+VRRP\s+tunnel\s+master-binding\s+auto$/m);
     expect(run.stdout).toMatch(
-      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 2 no path\s+\d\.\d\d s\s+\d\.\d\d s$/m,
+      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 2 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
     );
     expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+7 no path\s+/m);
     expect(run.stdout).toMatch(/^legend:\n {2}black-hole\s+a VM's outage/m);
@@ -78,8 +78,9 @@ describe('npx l2pop local', () => {
     for (const s of ['master-binding', 'auto'])
       expect(summary.verdict.ranking.find((x) => x.strategy === s)?.lost, s).toBe(0);
     // the four Open vSwitch VMs behind r1, named with the reason
-    expect(run.stdout).toMatch(
-      /^ {2}tunnel, r1 graceful failover: compute2 \(net-a\), compute2 \(net-b\), compute3 \(net-a\), compute3 \(net-b\): an ARP-proxy\s+node \(net2\) hosts r1: it drops the new master's GARPs$/m,
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      'tunnel, r1 graceful failover: compute2 (net-a), compute2 (net-b), compute3 (net-a), compute3 (net-b): ' +
+        "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
     );
     expect(run.stdout).toMatch(/^ {2}tunnel\s+leaves 4 VMs without a gateway/m);
   });
