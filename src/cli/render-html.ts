@@ -62,8 +62,8 @@ export function htmlTable(
 const applyTimes = (f: FailoverRun | undefined, host: string) => {
   const at = [...new Set((f?.applies ?? []).filter((a) => a.host === host).map((a) => Math.round(a.at)))];
   if (at.length === 0) return '—';
-  const s = at.map((a) => (a / 1000).toFixed(2));
-  return at.length <= 3 ? `${s.join(', ')} s` : `${s[0]}–${s[s.length - 1]} s (${at.length})`;
+  const s = at.map(seconds);
+  return at.length <= 3 ? s.join(', ') : `${s[0]} to ${s[s.length - 1]} (${at.length})`;
 };
 
 /** Per agent: its kind, its view under `auto`, and when it applied commands under each strategy. */
@@ -125,7 +125,7 @@ function failoverSection(
   const charts = runs.map((r) => (r.f ? failoverChart(r.strategy, r.f, kinds) : '')).join('\n');
   return `<section class="failover"><h3>${esc(first.phase)}: ${esc(first.router)} ${esc(first.from)} → ${esc(first.to)}, ${esc(first.mode)}, VRRP ${seconds(first.takeoverMs)}</h3>
 ${figures}<div class="side">${charts}</div>
-<details><summary>Agents: kind, view, apply times (ms after the failure)</summary>${agentTable(runs, kinds)}</details></section>`;
+<details><summary>Agents: kind, view under auto, apply times (after the failure)</summary>${agentTable(runs, kinds)}</details></section>`;
 }
 
 function verdictSection(summary: AbSummary): string {

@@ -1,5 +1,7 @@
 /** Inline SVG charts for the self-contained HTML report (no script, no external resource). */
 
+import { seconds } from '../sim/ab-summary.js';
+
 export const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -148,7 +150,7 @@ export function timelineChart(o: {
     if (r.noPath)
       return `<g>${tip}${label(top, r.label)}<rect class="nopath" x="${pad.left}" y="${top + 3}" width="${plotW}" height="${rowH - 6}"/>${note(top, 'no path')}</g>`;
     const end = r.firstReplyMs ?? spanMs;
-    const text = r.firstReplyMs === null ? 'never' : `${(r.firstReplyMs / 1000).toFixed(2)} s`;
+    const text = r.firstReplyMs === null ? 'never' : seconds(r.firstReplyMs);
     return `<g>${tip}${label(top, r.label)}<rect class="hole" x="${pad.left}" y="${top + 3}" width="${Math.max(1, x(end) - pad.left).toFixed(1)}" height="${rowH - 6}"/>${note(top, text)}</g>`;
   });
   const lanes = o.lanes.map((l, i) => {
@@ -160,7 +162,7 @@ export function timelineChart(o: {
       )
       .join('');
     const last = Math.max(...l.at);
-    return `<g><title>${esc(`${l.host} applied at ${l.at.map((a) => `${(a / 1000).toFixed(2)} s`).join(', ')}`)}</title>${label(top, `${l.host} applies`, 'row lane')}${marks}${note(top, `${(last / 1000).toFixed(2)} s`)}</g>`;
+    return `<g><title>${esc(`${l.host} applied at ${l.at.map((a) => seconds(a)).join(', ')}`)}</title>${label(top, `${l.host} applies`, 'row lane')}${marks}${note(top, seconds(last))}</g>`;
   });
   const marker = (ms: number, cls: string, text: string, line: number) =>
     `<line x1="${x(ms).toFixed(1)}" y1="${pad.top - 6 - line * 11}" x2="${x(ms).toFixed(1)}" y2="${height - pad.bottom}" class="${cls}"/>` +
@@ -178,8 +180,8 @@ export function timelineChart(o: {
     `<svg class="chart timeline" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<title>${esc(o.title)}</title><text x="4" y="14" class="title">${esc(o.title)}</text>${axis}` +
     `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" class="axis"/>` +
-    `${rows.join('')}${lanes.join('')}${marker(o.takeoverMs, 'vrrp', `VRRP ${(o.takeoverMs / 1000).toFixed(2)} s`, 1)}` +
-    `${o.convergedAtMs === null ? '' : marker(o.convergedAtMs, 'ctrl', `controller ${(o.convergedAtMs / 1000).toFixed(2)} s`, 0)}</svg>`
+    `${rows.join('')}${lanes.join('')}${marker(o.takeoverMs, 'vrrp', `VRRP ${seconds(o.takeoverMs)}`, 1)}` +
+    `${o.convergedAtMs === null ? '' : marker(o.convergedAtMs, 'ctrl', `controller ${seconds(o.convergedAtMs)}`, 0)}</svg>`
   );
 }
 

@@ -115,6 +115,8 @@ describe('the HTML report of a recorded run', () => {
       '2.0 s',
       '2.5 s',
     ]);
+    // 815 ms reads as VRRP's 0.82 s everywhere, not as the float's 0.81
+    expect(t).toContain('>VRRP 0.82 s<');
     const b = barChart({ title: 'b', categories: ['x'], series: [{ name: 'n', values: [117] }] });
     expect([...b.matchAll(/class="ytick">([^<]+)</g)].map((m) => m[1])).toEqual([
       '0',
