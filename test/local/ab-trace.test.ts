@@ -40,7 +40,7 @@ describe('l2pop ab TRACE', () => {
       // the answer a script gates on: tunnel, back at VRRP time after both failovers
       expect(printed.verdict).toMatchObject({ measured: true, pick: 'tunnel' });
       expect(printed.verdict.reason).toMatch(
-        /^it is the fastest: every VM is back at VRRP time in 2 of 2 failovers/,
+        /^every VM is back at VRRP time, without waiting for the controller, in 2 of 2 failovers/,
       );
       // master-binding: the controller moves the entries, so the outage is longer than VRRP
       for (const f of mb?.failovers ?? []) {

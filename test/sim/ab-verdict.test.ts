@@ -81,7 +81,9 @@ describe('the A/B verdict', () => {
       row('auto', [failover(hole(1230)), failover(hole(830), r2)], { messages: 117 }),
     ]);
     expect(v.pick).toBe('auto');
-    expect(v.reason).toContain('every VM is back at VRRP time in 1 of 2 failovers (master-binding: 0)');
+    expect(v.reason).toContain(
+      'every VM is back at VRRP time, without waiting for the controller, in 1 of 2 failovers (master-binding: 0)',
+    );
     expect(v.reason).toContain('worst black-hole 1.23 s / 0.83 s against 1.21 s / 1.05 s');
     expect(v.reason).toContain('(master-binding: 98 and 400)');
   });
