@@ -119,11 +119,15 @@ async function runAbCommand(io: CliIo, source: ScenarioSource, o: AbCliOptions):
   );
   await writeFile(files.markdown, renderMarkdown(summary, meta));
   await writeFile(files.json, `${JSON.stringify({ ...meta, summary, details: ab.results }, null, 1)}\n`);
-  if (o.json) io.out(`${JSON.stringify({ ...meta, summary, files }, null, 1)}\n`);
+  const { pick, reason, measured } = summary.verdict;
+  if (o.json)
+    io.out(`${JSON.stringify({ ...meta, verdict: { pick, reason, measured }, summary, files }, null, 1)}\n`);
   else
     io.out(
       `${renderTextTable(summary)}\n\nreport:   ${files.html}\nsummary:  ${files.markdown}\ndetails:  ${files.json}\n`,
     );
+  if (!measured)
+    throw new CommandFailedError(`every headline figure is n/a, so the A/B has no answer: ${reason}`);
   if (!summary.converged)
     throw new CommandFailedError(`not every agent converged to the desired state (see ${files.markdown})`);
 }

@@ -1,7 +1,9 @@
 import type { Strategy } from '../core/types.js';
 import { totalRequests } from '../local/metering-proxy.js';
 import type { AbResult, StrategyRun } from './ab-run.js';
+import { type AbVerdict, computeAbVerdict } from './ab-verdict.js';
 import type { FailoverOutcome } from './failover-sim.js';
+import type { NoGateway } from './gateway-diagnosis.js';
 
 /** The traffic black-hole of one failover over the VMs that ping their gateway. */
 export interface BlackHole {
@@ -17,6 +19,7 @@ export interface BlackHole {
 
 export interface FailoverSummary {
   readonly phase: string;
+  readonly router: string;
   readonly mode: 'graceful' | 'node-loss';
   readonly from: string;
   readonly to: string;
@@ -28,6 +31,11 @@ export interface FailoverSummary {
   readonly controllerDown: BlackHole;
   /** Copies of a frame to the router MAC in the steady state before the failure (mean and max per VM). */
   readonly fanOut: { readonly mean: number; readonly max: number };
+  /** VMs the failover left without a gateway (live), and why. */
+  readonly noGateway: readonly NoGateway[];
+  /** The router's HA interfaces found, and the other device owners its ports carry. */
+  readonly interfaces: number;
+  readonly otherOwners: readonly string[];
 }
 
 export interface SummaryRow {
@@ -73,6 +81,7 @@ export function summarizeStrategy(r: StrategyRun): SummaryRow {
     return [
       {
         phase: p.name,
+        router: f.spec.router,
         mode: f.spec.mode,
         from: f.spec.from,
         to: f.spec.to,
@@ -81,6 +90,9 @@ export function summarizeStrategy(r: StrategyRun): SummaryRow {
         live: summarizeBlackHole(f.live),
         controllerDown: summarizeBlackHole(f.frozen),
         fanOut: fanOut(f.live),
+        noGateway: f.noGateway,
+        interfaces: f.interfaces,
+        otherOwners: f.otherOwners,
       },
     ];
   });
@@ -107,6 +119,8 @@ export interface AbSummary {
   readonly totalMs: number;
   readonly rows: readonly SummaryRow[];
   readonly converged: boolean;
+  /** Which strategy to pick and why, from the figures above (`computeAbVerdict`). */
+  readonly verdict: AbVerdict;
 }
 
 export function summarizeAb(ab: AbResult): AbSummary {
@@ -117,6 +131,7 @@ export function summarizeAb(ab: AbResult): AbSummary {
     totalMs: Math.round(ab.totalMs),
     rows,
     converged: rows.every((r) => r.converged),
+    verdict: computeAbVerdict(rows),
   };
 }
 

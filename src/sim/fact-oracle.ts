@@ -84,6 +84,7 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
     desired,
     hosts: () => [...agents.keys()].sort(),
     networks: () => [...networks.keys()].sort(),
+    network: (id: string) => networks.get(id),
     livePorts,
     agent: (host: string) => agents.get(host),
     router: (id: string) => routers.get(id),

@@ -1,5 +1,5 @@
 import { OWNER } from '../core/owners.js';
-import type { AgentTable } from '../core/types.js';
+import type { AgentTable, HaView } from '../core/types.js';
 import type { VtepNode } from './dataplane.js';
 import type { FactOracle } from './fact-oracle.js';
 import {
@@ -9,6 +9,7 @@ import {
   simulateFailover,
   type TableChange,
 } from './failover-sim.js';
+import { computeAutoViews, diagnoseNoGateway, type NoGateway } from './gateway-diagnosis.js';
 import type { FailoverSpec, VrrpSettings } from './scenario.js';
 import type { ApplyRecord, SimFleet } from './sim-fleet.js';
 
@@ -50,6 +51,16 @@ export interface FailoverRun {
   /** The same failover if the controller had not reacted (a stale binding stays stale). */
   readonly frozen: FailoverOutcome;
   readonly vrrp: VrrpSettings;
+  /** The router's HA interfaces found in the facts; none means no port was recognised as one. */
+  readonly interfaces: number;
+  /** Other device owners the router's ports carry (a port with one of these is not an HA interface). */
+  readonly otherOwners: readonly string[];
+  /** VMs without a gateway after the failure, and why (`diagnoseNoGateway`). */
+  readonly noGateway: readonly NoGateway[];
+  /** The same with the controller down. */
+  readonly noGatewayControllerDown: readonly NoGateway[];
+  /** The view each agent of the router's networks gets of it under `auto` (`computeRouterView`). */
+  readonly autoViews: readonly { host: string; networkId: string; view: HaView }[];
 }
 
 function routerSide(oracle: FactOracle, routerId: string) {
@@ -104,8 +115,9 @@ export function evaluateFailover(input: {
     .reduce((m, a) => Math.max(m, a.at), -Infinity);
   const { interfaces, vms } = routerSide(input.oracle, spec.router);
   const lastChange = changes.reduce((m, c) => Math.max(m, c.at), 0);
+  const nodes = nodesOf(input.fleet);
   const base = {
-    nodes: nodesOf(input.fleet),
+    nodes,
     initial: before.tables,
     interfaces,
     vms,
@@ -115,6 +127,22 @@ export function evaluateFailover(input: {
     vrrp: { takeoverMs, garpRepeatMs: vrrp.garpRepeatMs },
     windowMs: Math.max(20_000, Math.ceil(lastChange) + 2000, takeoverMs + vrrp.garpRepeatMs + 2000),
   };
+  const live = simulateFailover({ ...base, changes });
+  const frozen = simulateFailover({ ...base, changes: [] });
+  const diagnosis = {
+    spec,
+    interfaces,
+    capabilities: Object.fromEntries(nodes.map((n) => [n.host, n.capabilities])),
+    initial: before.tables,
+  };
+  const networks = [...new Set(interfaces.map((i) => i.networkId))].flatMap((id) => {
+    const n = input.oracle.network(id);
+    return n ? [n] : [];
+  });
+  const agents = input.oracle.hosts().flatMap((h) => {
+    const a = input.oracle.agent(h);
+    return a ? [a] : [];
+  });
   return {
     spec,
     t0,
@@ -122,8 +150,20 @@ export function evaluateFailover(input: {
     takeoverMs,
     convergenceMs: Number.isFinite(lastApplied) ? Math.max(0, lastApplied - input.reportAt) : null,
     applies: after.map((a) => ({ at: a.at - t0, host: a.host, networkId: a.networkId })),
-    live: simulateFailover({ ...base, changes }),
-    frozen: simulateFailover({ ...base, changes: [] }),
+    live,
+    frozen,
     vrrp,
+    interfaces: interfaces.length,
+    otherOwners: [
+      ...new Set(
+        input.oracle
+          .livePorts()
+          .filter((p) => p.deviceId === spec.router && p.deviceOwner !== OWNER.haInterface)
+          .map((p) => p.deviceOwner),
+      ),
+    ].sort(),
+    noGateway: diagnoseNoGateway({ ...diagnosis, outcome: live }),
+    noGatewayControllerDown: diagnoseNoGateway({ ...diagnosis, outcome: frozen }),
+    autoViews: computeAutoViews({ hosting: input.oracle.router(spec.router)?.hosts ?? [], agents, networks }),
   };
 }

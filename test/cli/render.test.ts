@@ -6,6 +6,7 @@ import { EMPTY_USAGE } from '../../src/local/metering-proxy.js';
 import type { AbResult, StrategyRun } from '../../src/sim/ab-run.js';
 import { formatBlackHole, summarizeAb } from '../../src/sim/ab-summary.js';
 import { simulateFailover } from '../../src/sim/failover-sim.js';
+import { diagnoseNoGateway } from '../../src/sim/gateway-diagnosis.js';
 import { binding, failover, KERNEL_PROXY, nodes, OVS, TUNNEL } from '../sim/bed.js';
 
 function strategyRun(
@@ -14,6 +15,13 @@ function strategyRun(
 ): StrategyRun {
   const live = simulateFailover(input);
   const frozen = simulateFailover({ ...input, changes: [] });
+  const spec = { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' } as const;
+  const diagnosis = {
+    spec,
+    interfaces: input.interfaces,
+    capabilities: Object.fromEntries(input.nodes.map((n) => [n.host, n.capabilities])),
+    initial: input.initial,
+  };
   return {
     strategy,
     stackName: `s-${strategy}`,
@@ -34,7 +42,7 @@ function strategyRun(
         converged: true,
         mismatches: [],
         failover: {
-          spec: { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' },
+          spec,
           t0: 0,
           reportAt: 815,
           takeoverMs: 815,
@@ -43,6 +51,11 @@ function strategyRun(
           live,
           frozen,
           vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 },
+          interfaces: input.interfaces.length,
+          otherOwners: [],
+          noGateway: diagnoseNoGateway({ ...diagnosis, outcome: live }),
+          noGatewayControllerDown: diagnoseNoGateway({ ...diagnosis, outcome: frozen }),
+          autoViews: [],
         },
       },
     ],
@@ -87,7 +100,7 @@ describe('the summary', () => {
     );
   });
 
-  it('has one row per strategy with messages, DynamoDB requests, convergence, black-holes and fan-out', () => {
+  it('has a cost row per strategy, a row per failover with a column per strategy, and the verdict', () => {
     const summary = summarizeAb(abResult());
     const [tunnel, mb] = summary.rows;
     expect(tunnel).toMatchObject({
@@ -101,18 +114,25 @@ describe('the summary', () => {
     expect(mb?.failovers[0]?.live.worstMs).toBeGreaterThanOrEqual(900);
     expect(mb?.failovers[0]?.controllerDown).toMatchObject({ never: 1 });
     const text = renderTextTable(summary);
-    expect(text.split('\n')).toHaveLength(4);
-    expect(text).toMatch(/^tunnel\s+3\s+1200\s+6 \(5\/4\)\s+none needed\s+never ×1/m);
-    expect(text).toMatch(/^master-binding .* 0\.09 s .* yes$/m);
+    expect(text).toMatch(/^tunnel\s+3\s+1\.2\s+6 \(5\/4\)\s+1\.00 \/ 1\s+yes$/m);
+    expect(text).toMatch(/^failover\s+VRRP\s+tunnel\s+master-binding$/m);
+    expect(text).toMatch(/^graceful failover\s+0\.82 s\s+1 never\s+0\.9\d s$/m);
+    expect(text).toMatch(/^graceful failover\s+0\.82 s\s+none needed\s+0\.09 s$/m);
+    expect(text).toMatch(
+      /^verdict: pick master-binding: it brings back every VM that had a gateway, tunnel leaves 1 without one;/m,
+    );
+    expect(text).toContain(
+      "  tunnel, graceful failover: compute1 (n1): an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
+    );
+    expect(summary.verdict).toMatchObject({ measured: true, pick: 'master-binding' });
   });
 
   it('writes markdown with the table, the failovers and the command that reproduces it', () => {
     const md = renderMarkdown(summarizeAb(abResult()), { command: 'npx l2pop local', scenario: 'test' });
     expect(md).toContain('`npx l2pop local`');
-    expect(md).toContain('| strategy | control msgs |');
-    expect(md).toMatch(
-      /\| master-binding \| graceful failover \(net1 → net2, graceful\) \| 0\.82 s \| 0\.09 s \|/,
-    );
+    expect(md).toContain('**Verdict: pick master-binding: it brings back every VM');
+    expect(md).toContain('| strategy | msgs | KiB | DynamoDB req (RCU/WCU) |');
+    expect(md).toContain('| graceful failover | 0.82 s | none needed | 0.09 s |');
     expect(md).not.toContain('## Warnings');
     const warned = renderMarkdown(summarizeAb(abResult()), {
       command: 'npx l2pop ab x.json',

@@ -16,7 +16,11 @@ describe('l2pop ab TRACE', () => {
       );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
-      const printed = JSON.parse(r.stdout) as { summary: AbSummary; files: { html: string } };
+      const printed = JSON.parse(r.stdout) as {
+        verdict: { pick: string | null; reason: string; measured: boolean };
+        summary: AbSummary;
+        files: { html: string };
+      };
       const written = JSON.parse(await readFile(path.join(dir, 'l2pop-ab.json'), 'utf8')) as {
         summary: AbSummary;
       };
@@ -33,6 +37,11 @@ describe('l2pop ab TRACE', () => {
         expect(f.live.never).toBe(0);
         expect(f.live.worstMs).toBeLessThan(f.takeoverMs + 50);
       }
+      // the answer a script gates on: tunnel, back at VRRP time after both failovers
+      expect(printed.verdict).toMatchObject({ measured: true, pick: 'tunnel' });
+      expect(printed.verdict.reason).toMatch(
+        /^every VM is back at VRRP time, without waiting for the controller, in 2 of 2 failovers/,
+      );
       // master-binding: the controller moves the entries, so the outage is longer than VRRP
       for (const f of mb?.failovers ?? []) {
         expect(f.convergenceMs).toBeGreaterThan(0);

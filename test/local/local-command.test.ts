@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrategyRun } from '../../src/sim/ab-run.js';
 import type { AbSummary, SummaryRow } from '../../src/sim/ab-summary.js';
 import type { FailoverRun } from '../../src/sim/failover-eval.js';
+import { expectReportFits, viewReport } from '../support/report-browser.js';
 import { type Finished, runCli } from './cli-process.js';
 
 /**
@@ -47,17 +47,42 @@ const vmsIfControllerDown = (f: FailoverRun, hosts: readonly string[]) =>
   f.frozen.vms.filter((v) => hosts.includes(v.host));
 
 describe('npx l2pop local', () => {
-  it('exits 0, prints one row per strategy and the report paths, and shows progress on stderr', () => {
+  it('exits 0, prints one row per strategy and per failover within 120 columns, and shows progress on stderr', () => {
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^strategy\s+control msgs\s+bytes\s+DynamoDB req/);
+    const lines = run.stdout.trimEnd().split('\n');
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(120);
+    expect(lines[0]).toBe('Cost of the whole scenario');
+    expect(lines[1]).toMatch(/^strategy\s+msgs\s+KiB\s+DynamoDB req/);
     for (const s of ['tunnel', 'master-binding', 'auto'])
-      expect(run.stdout).toMatch(new RegExp(`^${s}\\s+\\d+\\s+\\d+`, 'm'));
+      expect(run.stdout).toMatch(new RegExp(`^${s}\\s+\\d+\\s+[\\d.]+\\s+\\d+ \\(`, 'm'));
+    // one row per failover, a column per strategy: three figures after the VRRP time
+    expect(run.stdout).toMatch(/^failover\s+VRRP\s+tunnel\s+master-binding\s+auto$/m);
+    expect(run.stdout).toMatch(
+      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 2 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
+    );
+    expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+7 no path\s+/m);
+    expect(run.stdout).toMatch(/^legend:\n {2}black-hole\s+a VM's outage/m);
     expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
     expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
     expect(run.stdout).not.toContain('"_aws"');
     expect(run.stderr).toMatch(/\[tunnel 7\/11\] r1 graceful failover: .* ok/);
     expect(run.stderr).not.toContain('NodeVersionSupportWarning');
+  });
+
+  it('gives a verdict from the measurements: auto, and which VMs tunnel leaves without a gateway and why', () => {
+    expect(run.stdout).toMatch(/^verdict: pick auto: /m);
+    expect(summary.verdict).toMatchObject({ measured: true, pick: 'auto' });
+    const tunnel = summary.verdict.ranking.find((s) => s.strategy === 'tunnel');
+    expect(summary.verdict.ranking.at(-1)?.strategy).toBe('tunnel');
+    expect(tunnel?.lost).toBe(4);
+    for (const s of ['master-binding', 'auto'])
+      expect(summary.verdict.ranking.find((x) => x.strategy === s)?.lost, s).toBe(0);
+    // the four Open vSwitch VMs behind r1, named with the reason
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      'tunnel, r1 graceful failover: compute2 (net-a), compute2 (net-b), compute3 (net-a), compute3 (net-b): ' +
+        "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
+    );
+    expect(run.stdout).toMatch(/^ {2}tunnel\s+leaves 4 VMs without a gateway/m);
   });
 
   it('every agent converged to the desired state under every strategy, with real traffic counted', () => {
@@ -151,56 +176,12 @@ function expectControllerRecovery(strategy: string): void {
 }
 
 describe('the HTML report in a real headless Chromium', () => {
-  it('opens with no console error and draws every chart with a size', async () => {
-    const profile = await mkdtemp(path.join(tmpdir(), 'l2pop-chromium-'));
-    // a fresh profile: Playwright passes it as --user-data-dir
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(`file://${path.join(dir, 'l2pop-ab.html')}`, { waitUntil: 'load' });
-      expect(errors).toEqual([]);
-      expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-      const charts = await page.$$eval('svg.chart', (svgs) =>
-        svgs.map((s) => {
-          const box = s.getBoundingClientRect();
-          return { w: box.width, h: box.height, marks: s.querySelectorAll('rect').length };
-        }),
-      );
+  it('opens at 1400 and 900 px with no console error, no horizontal scroll, and draws every chart with a size', async () => {
+    const html = await readFile(path.join(dir, 'l2pop-ab.html'), 'utf8');
+    expect(html).toContain('Verdict: pick auto: ');
+    for (const view of await viewReport(path.join(dir, 'l2pop-ab.html'), [1400, 900])) {
       // a failover timeline per strategy and failover (3 x 3), and 5 cost charts
-      expect(charts.length).toBe(3 * 3 + 5);
-      for (const c of charts) {
-        expect(c.w).toBeGreaterThan(100);
-        expect(c.h).toBeGreaterThan(100);
-        expect(c.marks).toBeGreaterThan(0);
-      }
-      const holes = await page.$$eval('svg.timeline rect.hole', (rs) =>
-        rs.map((r) => r.getBoundingClientRect().width),
-      );
-      expect(holes.length).toBeGreaterThan(10);
-      expect(holes.every((w) => w > 0)).toBe(true);
-      expect(await page.locator('table tbody tr').count()).toBe(3);
-    } finally {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
+      expectReportFits(view, 3 * 3 + 5);
     }
-  }, 60_000);
+  }, 90_000);
 });
