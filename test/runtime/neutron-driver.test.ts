@@ -188,6 +188,8 @@ describe.skipIf(missing !== null)('the Neutron driver feeds the controller (real
     expect(run.crash.pendingAtCommit).toBeGreaterThan(0);
     // killed before sending: every row of the failover still pending
     expect(run.crash.killedBeforeSend).toBe(run.crash.pendingAtCommit);
+    // while the dead publisher's lease runs, no other publisher sends (order is kept)
+    expect(run.crash.blockedByLease).toBe(0);
     // killed after a batch went out: the rows stay pending and are sent again by the new worker
     expect(run.crash.sentBeforeMark).toBeGreaterThan(0);
     expect(run.crash.killedAfterSend).toBe(run.crash.pendingAtCommit);

@@ -206,20 +206,27 @@ def build_case(config, out):
                         raise journal_worker.WorkerKilled(point)
                 return fault
             crash = {'pendingAtCommit': pending()}
+            lease = 2  # seconds; a dead publisher's lease must expire before another sends
             killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('claimed'))
+                self.worker.client, config['queues'], faults=die_at('claimed'),
+                lease_seconds=lease)
             try:
                 killed.publish_all()
             except journal_worker.WorkerKilled:
                 crash['killedBeforeSend'] = pending()
+            crash['blockedByLease'] = journal_worker.JournalWorker(
+                self.worker.client, config['queues']).publish_pending()
+            time.sleep(lease + 0.5)
             # a second death: after the first batch went out, before it was marked sent
             killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('sent'))
+                self.worker.client, config['queues'], faults=die_at('sent'),
+                lease_seconds=lease)
             try:
                 killed.publish_all()
             except journal_worker.WorkerKilled:
                 crash['killedAfterSend'] = pending()
                 crash['sentBeforeMark'] = killed.sent
+            time.sleep(lease + 0.5)
             self.worker = journal_worker.JournalWorker(
                 self.worker.client, config['queues'])
             crash['republished'] = self.publish_count()
