@@ -332,7 +332,10 @@ def build_case(config, out):
                 s.device_up(r['iface'], 'network2')
 
             def restart():
-                s.report('compute3', '192.0.2.13', start_flag=True)
+                # compute3's agent comes back with a new tunnel IP (docs/deviations.md D1)
+                out['ipChanges'] = {'compute3': {'old': '192.0.2.13',
+                                                 'new': '192.0.2.113'}}
+                s.report('compute3', '192.0.2.113', start_flag=True)
                 for pid in sorted(s.plugged.get('compute3', ())):
                     s.device_up(pid, 'compute3', refresh=True)
 
@@ -356,6 +359,8 @@ def build_case(config, out):
         def finish(self):
             iface = self.plugin.get_port(self.ctx, self.ports_iface())
             out['agents'] = {h: ip for h, ip, _ in AGENTS}
+            for host, change in out.get('ipChanges', {}).items():
+                out['agents'][host] = change['new']
             out['router'] = {
                 'id': iface['device_id'], 'network': iface['network_id'],
                 'mac': iface['mac_address'],
