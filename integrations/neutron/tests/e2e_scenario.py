@@ -19,10 +19,12 @@ Every batch goes to each stack's queues (one controller per HA strategy, one Neu
 Prints one JSON document on stdout: Neutron's l2pop messages, agents, networks, the HA router,
 the hosts with local ports per network, and the crash test's journal counts.
 """
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -40,6 +42,7 @@ l2pop_controller = l2pop_controller_driver.mech_driver:L2popControllerMechanismD
 def make_discoverable():
     """What `pip install` of integrations/neutron does for stevedore: a dist-info with the entry point."""
     site = tempfile.mkdtemp(prefix='l2pop-driver-site-')
+    atexit.register(shutil.rmtree, site, True)
     info = os.path.join(site, 'l2pop_controller_driver-0.1.0.dist-info')
     os.mkdir(info)
     with open(os.path.join(info, 'METADATA'), 'w') as f:
