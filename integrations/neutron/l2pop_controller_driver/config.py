@@ -27,6 +27,10 @@ OPTS = [
                       'publisher (a commit in this process wakes it at once).'),
     cfg.IntOpt('batch_size', default=50, min=1,
                help='Journal rows published per transaction.'),
+    cfg.IntOpt('lease_seconds', default=30, min=1,
+               help='How long a publisher holds the publishing lease without '
+                    'renewing it; after a publisher died, the next one waits '
+                    'this long at most.'),
     cfg.IntOpt('sent_retention', default=3600, min=0,
                help='Seconds a sent journal row is kept before it is deleted.'),
     cfg.ListOpt('agent_types',

@@ -55,13 +55,44 @@ def record(session, kind, object_id, data=None):
                            data=None if data is None else json.dumps(data)))
 
 
+class PublisherLease(model_base.BASEV2):
+    """One row: which publisher may send, until when. One publisher at a time keeps the order."""
+    __tablename__ = 'l2pop_controller_lease'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
+    holder = sa.Column(sa.String(255), nullable=False)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+
+
+LEASE_ID = 1
+
+
+def take_lease(session, holder, now, until):
+    """True when `holder` holds the lease until `until`: it held it, or it had expired."""
+    lease = session.get(PublisherLease, LEASE_ID)
+    if lease is None:
+        session.add(PublisherLease(id=LEASE_ID, holder=holder, expires_at=until))
+        return True
+    taken = session.query(PublisherLease).filter(
+        PublisherLease.id == LEASE_ID,
+        sa.or_(PublisherLease.holder == holder,
+               PublisherLease.expires_at < now)).update(
+        {'holder': holder, 'expires_at': until}, synchronize_session=False)
+    return taken == 1
+
+
+def release_lease(session, holder, now):
+    session.query(PublisherLease).filter(
+        PublisherLease.id == LEASE_ID, PublisherLease.holder == holder).update(
+        {'expires_at': now}, synchronize_session=False)
+
+
 def pending(session, limit):
-    """The oldest pending rows, locked (FOR UPDATE on MySQL/PostgreSQL): one publisher at a time."""
+    """The oldest pending rows, in id order (no row lock: the lease makes one publisher)."""
     return (session.query(JournalRow).filter(JournalRow.state == PENDING)
-            .order_by(JournalRow.id).limit(limit).with_for_update().all())
+            .order_by(JournalRow.id).limit(limit).all())
 
 
-def mark_sent(session, rows, now):
-    for row in rows:
-        row.state = SENT
-        row.sent_at = now
+def mark_sent(session, row_ids, now):
+    session.query(JournalRow).filter(JournalRow.id.in_(row_ids)).update(
+        {'state': SENT, 'sent_at': now}, synchronize_session=False)

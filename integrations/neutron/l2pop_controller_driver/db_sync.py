@@ -11,7 +11,8 @@ import sqlalchemy
 
 from l2pop_controller_driver import db
 
-TABLES = (db.JournalRow.__table__, db.PortStatusHint.__table__)
+TABLES = (db.JournalRow.__table__, db.PortStatusHint.__table__,
+          db.PublisherLease.__table__)
 
 
 def sync(connection):

@@ -1,14 +1,18 @@
 """The journal publisher: pending rows, in id order, to the controller's FIFO queues.
 
-One transaction per batch: lock the oldest pending rows, build their events from the committed
-state, send them, mark them sent, commit. A crash before the commit leaves the rows pending and
-the next run sends them again under the same deduplication ids (`j<row id>`, SQS drops a repeat
-within 5 minutes; past that the controller drops it as a stale revision).
+One publisher at a time holds the lease (a row, taken in a short transaction). It reads the oldest
+pending rows and builds their events from the committed state, sends them with no transaction
+open (no lock is held while SQS answers), then marks them sent in a short transaction. A crash
+before the mark leaves the rows pending; once the dead publisher's lease expires, the next one
+sends them again under the same deduplication ids (`j<row id>`: SQS drops a repeat within 5
+minutes; past that the controller drops it as an equal revision).
 """
 import datetime
 import json
 import os
+import socket
 import threading
+import uuid
 
 from neutron_lib import constants
 from neutron_lib import context as n_context
@@ -16,6 +20,7 @@ from neutron_lib.db import api as db_api
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from neutron_lib import worker as neutron_worker
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from neutron.db.models import l3ha as l3ha_model
@@ -111,8 +116,11 @@ def coalesce(rows):
 class JournalWorker(object):
 
     def __init__(self, client, queue_urls, batch_size=50, interval=2.0,
-                 retention=3600, faults=None):
+                 retention=3600, faults=None, lease_seconds=30):
         self.client = client
+        self.holder = '%s:%d:%s' % (socket.gethostname()[:200], os.getpid(),
+                                    uuid.uuid4().hex[:8])
+        self.lease_seconds = lease_seconds
         self.queue_urls = queue_urls
         self.batch_size = batch_size
         self.interval = interval
@@ -137,17 +145,29 @@ class JournalWorker(object):
                                    opts.access_key, opts.secret_key,
                                    opts.session_token)
         return cls(client, urls, opts.batch_size, opts.publish_interval,
-                   opts.sent_retention)
+                   opts.sent_retention, lease_seconds=opts.lease_seconds)
+
+    def _lease(self, ctx):
+        now = _utcnow()
+        until = now + datetime.timedelta(seconds=self.lease_seconds)
+        try:
+            with db_api.CONTEXT_WRITER.using(ctx):
+                return db.take_lease(ctx.session, self.holder, now, until)
+        except db_exc.DBDuplicateEntry:
+            return False  # another publisher created the lease row first
 
     def publish_pending(self):
-        """Publishes one batch; returns how many journal rows it settled."""
+        """Publishes one batch if this publisher holds the lease; returns the rows it settled."""
         ctx = n_context.get_admin_context()
-        with db_api.CONTEXT_WRITER.using(ctx):
+        with db_api.CONTEXT_READER.using(ctx):
+            if not db.pending(ctx.session, 1):
+                return 0  # an idle scan writes nothing
+        if not self._lease(ctx):
+            return 0
+        messages = {}
+        with db_api.CONTEXT_READER.using(ctx):
             rows = db.pending(ctx.session, self.batch_size)
-            if not rows:
-                return 0
-            self.faults('claimed')
-            messages = {}
+            row_ids = [row.id for row in rows]
             for row in coalesce(rows):
                 event = build_event(ctx, row)
                 if event is None:
@@ -156,23 +176,32 @@ class JournalWorker(object):
                 messages.setdefault(queue, []).append({
                     'body': json.dumps(event, sort_keys=True),
                     'group': group, 'dedup': 'j%d' % row.id})
-            for queue in sorted(messages):
-                entries = messages[queue]
-                for i in range(0, len(entries), sqs.MAX_BATCH):
-                    batch = entries[i:i + sqs.MAX_BATCH]
-                    self.client.send_batch(self.queue_urls[queue], batch)
-                    self.sent += len(batch)
-                    self.faults('sent')
-            db.mark_sent(ctx.session, rows, _utcnow())
-        return len(rows)
+        if not row_ids:
+            return 0
+        self.faults('claimed')
+        for queue in sorted(messages):
+            entries = messages[queue]
+            for i in range(0, len(entries), sqs.MAX_BATCH):
+                batch = entries[i:i + sqs.MAX_BATCH]
+                self.client.send_batch(self.queue_urls[queue], batch)
+                self.sent += len(batch)
+                self.faults('sent')
+        with db_api.CONTEXT_WRITER.using(ctx):
+            db.mark_sent(ctx.session, row_ids, _utcnow())
+        return len(row_ids)
 
     def publish_all(self):
         total = 0
         while True:
             n = self.publish_pending()
             if n == 0:
-                return total
+                break
             total += n
+        if total:
+            ctx = n_context.get_admin_context()
+            with db_api.CONTEXT_WRITER.using(ctx):
+                db.release_lease(ctx.session, self.holder, _utcnow())
+        return total
 
     def purge_sent(self):
         cutoff = _utcnow() - datetime.timedelta(seconds=self.retention)
@@ -242,8 +271,8 @@ class JournalProcess(neutron_worker.BaseWorker):
 class LocalPublisher(object):
     """Publishes at once after a commit in this process: a thread per process, started on the
     first wake (neutron-server forks its API and RPC workers after loading the plugins, and a
-    thread does not survive a fork). Publishers of several processes take turns on the rows'
-    lock; the JournalProcess catches whatever a process leaves behind."""
+    thread does not survive a fork). Publishers of several processes take turns through the lease;
+    the JournalProcess catches whatever a process leaves behind."""
 
     def __init__(self):
         self.factory = None

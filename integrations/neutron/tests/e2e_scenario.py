@@ -19,10 +19,12 @@ Every batch goes to each stack's queues (one controller per HA strategy, one Neu
 Prints one JSON document on stdout: Neutron's l2pop messages, agents, networks, the HA router,
 the hosts with local ports per network, and the crash test's journal counts.
 """
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -40,6 +42,7 @@ l2pop_controller = l2pop_controller_driver.mech_driver:L2popControllerMechanismD
 def make_discoverable():
     """What `pip install` of integrations/neutron does for stevedore: a dist-info with the entry point."""
     site = tempfile.mkdtemp(prefix='l2pop-driver-site-')
+    atexit.register(shutil.rmtree, site, True)
     info = os.path.join(site, 'l2pop_controller_driver-0.1.0.dist-info')
     os.mkdir(info)
     with open(os.path.join(info, 'METADATA'), 'w') as f:
@@ -206,20 +209,27 @@ def build_case(config, out):
                         raise journal_worker.WorkerKilled(point)
                 return fault
             crash = {'pendingAtCommit': pending()}
+            lease = 2  # seconds; a dead publisher's lease must expire before another sends
             killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('claimed'))
+                self.worker.client, config['queues'], faults=die_at('claimed'),
+                lease_seconds=lease)
             try:
                 killed.publish_all()
             except journal_worker.WorkerKilled:
                 crash['killedBeforeSend'] = pending()
+            crash['blockedByLease'] = journal_worker.JournalWorker(
+                self.worker.client, config['queues']).publish_pending()
+            time.sleep(lease + 0.5)
             # a second death: after the first batch went out, before it was marked sent
             killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('sent'))
+                self.worker.client, config['queues'], faults=die_at('sent'),
+                lease_seconds=lease)
             try:
                 killed.publish_all()
             except journal_worker.WorkerKilled:
                 crash['killedAfterSend'] = pending()
                 crash['sentBeforeMark'] = killed.sent
+            time.sleep(lease + 0.5)
             self.worker = journal_worker.JournalWorker(
                 self.worker.client, config['queues'])
             crash['republished'] = self.publish_count()
@@ -325,7 +335,10 @@ def build_case(config, out):
                 s.device_up(r['iface'], 'network2')
 
             def restart():
-                s.report('compute3', '192.0.2.13', start_flag=True)
+                # compute3's agent comes back with a new tunnel IP (docs/deviations.md D1)
+                out['ipChanges'] = {'compute3': {'old': '192.0.2.13',
+                                                 'new': '192.0.2.113'}}
+                s.report('compute3', '192.0.2.113', start_flag=True)
                 for pid in sorted(s.plugged.get('compute3', ())):
                     s.device_up(pid, 'compute3', refresh=True)
 
@@ -349,6 +362,8 @@ def build_case(config, out):
         def finish(self):
             iface = self.plugin.get_port(self.ctx, self.ports_iface())
             out['agents'] = {h: ip for h, ip, _ in AGENTS}
+            for host, change in out.get('ipChanges', {}).items():
+                out['agents'][host] = change['new']
             out['router'] = {
                 'id': iface['device_id'], 'network': iface['network_id'],
                 'mac': iface['mac_address'],
