@@ -60,7 +60,14 @@ function mutations(rnd: () => number): ((o: Json, raw: string) => string)[] {
     '../../etc/passwd',
     'a b; rm -rf /',
   ];
+  const nested = (depth: number): unknown => (depth === 0 ? 'port.upsert' : { t: nested(depth - 1) });
   return [
+    // Values DynamoDB cannot store as attributes, echoed into the rejection's details.
+    (o) => JSON.stringify({ ...o, v: 2 ** 53 + 2 ** 10 }),
+    (o) => JSON.stringify({ ...o, type: 2 ** 60 }),
+    (_o, raw) => raw.replace('"v":1', '"v":1e-200'),
+    (o) => JSON.stringify({ ...o, type: nested(33 + Math.floor(rnd() * 20)) }),
+    (o) => JSON.stringify({ ...o, v: nested(40) }),
     (_o, raw) => raw.slice(0, Math.floor(rnd() * raw.length)),
     (_o, raw) => `${raw}}`,
     () => junk(),
