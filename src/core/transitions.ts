@@ -79,8 +79,15 @@ export function checkMacUnique(port: Port, macOwner: string | undefined): void {
   }
 }
 
+/**
+ * The schedule revision of a router no `ha.schedule` has been recorded for (one that state reports
+ * created): below every revision the contract allows (0 and up), so the first schedule always
+ * wins whatever arrived before it.
+ */
+export const UNSCHEDULED_REVISION = -1;
+
 function emptyRouter(id: string): HaRouter {
-  return { id, hosts: [], states: {}, revision: 0, version: 0 };
+  return { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 }
 
 /** Records an HA state report; an older or equal (term, seq) for the same host never wins. */
