@@ -79,6 +79,17 @@ export function checkMacUnique(port: Port, macOwner: string | undefined): void {
   }
 }
 
+/** Rejects a fixed IP another live port of the same network already has (Neutron IpAddressAlreadyAllocated). */
+export function checkIpUnique(port: Port, ip: string, owner: string | undefined): void {
+  if (owner !== undefined && owner !== port.id) {
+    throw new InvalidInputError(
+      'duplicate_ip',
+      `IP ${ip} is already used by port ${owner} in network ${port.networkId}`,
+      { portId: port.id, owner },
+    );
+  }
+}
+
 /**
  * The schedule revision of a router no `ha.schedule` has been recorded for (one that state reports
  * created): below every revision the contract allows (0 and up), so the first schedule always
