@@ -97,7 +97,16 @@ describe('accepted facts make commands the reference agent accepts', () => {
         fc.array(
           fc.oneof(
             { weight: 10, arbitrary: portEvent },
-            { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_IPS).map((ip) => report('h3', ip, 2)) },
+            {
+              weight: 2,
+              // hostile addresses, and another host's tunnel IP
+              arbitrary: fc
+                .tuple(
+                  fc.constantFrom(...HOSTILE_IPS, TUNNEL_IPS.h1 as string),
+                  fc.integer({ min: 2, max: 9 }),
+                )
+                .map(([ip, revision]) => report('h3', ip, revision)),
+            },
           ),
           { minLength: 5, maxLength: 30 },
         ),

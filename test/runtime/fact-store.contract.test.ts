@@ -148,6 +148,28 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     expect([await store.listNetworkPorts(a.id), await store.listNetworkPorts(b.id)]).toEqual(before);
   });
 
+  it('keeps a tunnel IP to one host: the holder wins until it reports another address or none', async () => {
+    const { store, id } = fresh();
+    const deps = { store, publisher: { publish: async () => {} }, maxAttempts: 3 };
+    const ip = `198.19.${n % 250}.1`;
+    const report = (host: string, tunnelIp: string | null, revision: number) =>
+      dispatchEvent(deps, {
+        ...{ type: 'agent.report', v: 1, host, tunnelIp, agentType: 'x', networkTypes: ['vxlan'] },
+        ...{ capabilities: { learning: true, arp: 'off' }, bootId: 'b', revision },
+      } as const).then(
+        () => 'applied',
+        (err: unknown) =>
+          err instanceof InvalidInputError ? err.code : `transient: ${(err as Error).message}`,
+      );
+    expect(await report(id('a'), ip, 1)).toBe('applied');
+    expect(await report(id('b'), ip, 1)).toBe('tunnel_ip_in_use');
+    expect((await store.getAgent(id('b')))?.tunnelIp).toBeUndefined();
+    expect(await report(id('a'), ip, 2)).toBe('applied');
+    expect(await report(id('a'), null, 3)).toBe('applied');
+    expect(await report(id('b'), ip, 2)).toBe('applied');
+    expect(await report(id('a'), ip, 4)).toBe('tunnel_ip_in_use');
+  });
+
   it('lists the live ports of a router, following device changes and deletes', async () => {
     const { store, net, id } = fresh();
     const r = id('r');
