@@ -1,4 +1,4 @@
-import { ipSchema, macSchema } from '../src/contracts/primitives.js';
+import { hostIpSchema, macSchema, SEGMENT_RANGES } from '../src/contracts/primitives.js';
 import { AgentCommandError } from './agent-error.js';
 
 /**
@@ -10,8 +10,8 @@ import { AgentCommandError } from './agent-error.js';
 
 export const FLOODING_MAC = '00:00:00:00:00:00';
 export const FLOODING_IP = '0.0.0.0';
-/** 24-bit VNI; 0 is reserved. */
-export const MAX_VNI = 16_777_215;
+/** 24-bit VNI; 0 is reserved: the controller's own range for VXLAN (`SEGMENT_RANGES`). */
+export const [MIN_VNI, MAX_VNI] = SEGMENT_RANGES.vxlan;
 /** IFNAMSIZ is 16 including the NUL byte. */
 export const MAX_IFNAME = 15;
 
@@ -28,10 +28,14 @@ export function assertMac(value: unknown): string {
   return parsed.data;
 }
 
-/** An IPv4 or IPv6 address in canonical form; never the unspecified address. */
+/**
+ * An IPv4 or IPv6 address in canonical form that one host can own: the same rule the controller's
+ * inbound contracts apply to fixed IPs and tunnel IPs (`unusableIpReason`), so it never accepts a
+ * fact this agent must refuse.
+ */
 export function assertIp(value: unknown): string {
-  const parsed = ipSchema.safeParse(value);
-  if (!parsed.success || parsed.data === FLOODING_IP || parsed.data === '::') {
+  const parsed = hostIpSchema.safeParse(value);
+  if (!parsed.success) {
     throw new AgentCommandError(
       'invalid_ip',
       `${JSON.stringify(value)?.slice(0, 60)} is not a usable IP address`,
@@ -51,8 +55,11 @@ export function ipFamily(ip: string): 4 | 6 {
 }
 
 export function assertVni(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_VNI) {
-    throw new AgentCommandError('invalid_vni', `VNI ${JSON.stringify(value)} is outside 1..${MAX_VNI}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_VNI || value > MAX_VNI) {
+    throw new AgentCommandError(
+      'invalid_vni',
+      `VNI ${JSON.stringify(value)} is outside ${MIN_VNI}..${MAX_VNI}`,
+    );
   }
   return value;
 }

@@ -1,6 +1,7 @@
 import { planSnapshot } from '../core/commands.js';
 import { computeAgentTable } from '../core/desired.js';
 import { computeHaView, computeMember, type Member } from '../core/membership.js';
+import { InvalidInputError } from '../core/errors.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
 import { agentsFromIndex, flagsFromStrategies, planAgentChange } from './network-planner.js';
@@ -128,15 +129,49 @@ export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResul
       return merge(repaired, 'stale');
     }
     const { agent, restarted } = recorded.value;
+    const claims = await claimTunnelIp(store, current, agent);
     const before = current ? current.revision : null;
     const repeat = current !== undefined && !restarted && sameAgentFacts(current, agent);
     const planned = repeat ? [] : await reconcileHost(deps, agent, restarted, before);
-    const commit: Commit = { ...EMPTY_COMMIT, agents: [{ value: agent, expected: before }] };
+    const commit: Commit = { ...EMPTY_COMMIT, agents: [{ value: agent, expected: before }], macs: claims };
     if ((await store.commit(commit)) === 'conflict') continue;
     const repaired = repeat ? [] : await reconcileHost(deps, agent, false, agent.revision);
     return merge([...planned, ...repaired], 'applied');
   }
   return STALE_RESULT;
+}
+
+/**
+ * Tunnel IPs are unique per agent (the planner's precondition, and an agent refuses entries
+ * behind its own VTEP): the owner index, in a scope no network id can name (`~tunnel`), keeps each
+ * to one host. The current holder wins, as in Neutron while the holder's agent is alive (its
+ * `tunnel_sync` refuses an IP in use by another live host): a host reporting another's tunnel IP
+ * is rejected (`tunnel_ip_in_use`) until the holder reports another address or none
+ * (`tunnelIp: null`), which frees it. This controller has no liveness facts (D13), so moving an IP
+ * off a dead host takes that one report for the dead host (docs/operations.md).
+ */
+export const TUNNEL_SCOPE = '~tunnel';
+export const tunnelOwnerKey = (ip: string) => `tunnel:${ip}`;
+
+async function claimTunnelIp(
+  store: FactStore,
+  current: Agent | undefined,
+  next: Agent,
+): Promise<Commit['macs'][number][]> {
+  const claims: Commit['macs'][number][] = [];
+  if (next.tunnelIp && next.tunnelIp !== current?.tunnelIp) {
+    const owner = await store.getMacOwner(TUNNEL_SCOPE, tunnelOwnerKey(next.tunnelIp));
+    if (owner !== undefined && owner !== next.host)
+      throw new InvalidInputError(
+        'tunnel_ip_in_use',
+        `tunnel IP ${next.tunnelIp} is held by host ${owner}; it must report another address or none first`,
+        { host: next.host, owner },
+      );
+    claims.push({ networkId: TUNNEL_SCOPE, mac: tunnelOwnerKey(next.tunnelIp), owner: next.host });
+  }
+  if (current?.tunnelIp && current.tunnelIp !== next.tunnelIp)
+    claims.push({ networkId: TUNNEL_SCOPE, mac: tunnelOwnerKey(current.tunnelIp), owner: null });
+  return claims;
 }
 
 /**

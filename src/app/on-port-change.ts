@@ -1,8 +1,8 @@
 import { InvalidInputError } from '../core/errors.js';
-import { checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
+import { checkIpUnique, checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
 import { emptyNetworkState } from './network-planner.js';
-import type { Commit } from './ports.js';
+import type { Commit, FactStore } from './ports.js';
 import {
   type Deps,
   type EventResult,
@@ -12,6 +12,30 @@ import {
   runWithRetry,
 } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
+
+/**
+ * The owner index of MACs doubles as the owner index of fixed IPs, under the key `ip:<address>`
+ * (a MAC never starts with `ip:`), so the same guarded write that keeps
+ * a MAC to one port keeps a fixed IP to one port of the network: two ports with one IP would make
+ * the agents refuse the network's entries (`duplicate_ip` in agent/parse-agent-command.ts).
+ */
+export const ipOwnerKey = (ip: string) => `ip:${ip}`;
+
+async function claimFixedIps(
+  store: Pick<FactStore, 'getMacOwner'>,
+  before: Port | undefined,
+  after: Port | undefined,
+): Promise<Commit['macs'][number][]> {
+  const out: Commit['macs'][number][] = [];
+  const kept = new Set(after?.ips ?? []);
+  for (const ip of after ? [...new Set(after.ips)] : []) {
+    checkIpUnique(after as Port, ip, await store.getMacOwner((after as Port).networkId, ipOwnerKey(ip)));
+    out.push({ networkId: (after as Port).networkId, mac: ipOwnerKey(ip), owner: (after as Port).id });
+  }
+  for (const ip of before?.ips ?? [])
+    if (!kept.has(ip)) out.push({ networkId: (before as Port).networkId, mac: ipOwnerKey(ip), owner: null });
+  return out;
+}
 
 /** `port.upsert` / `port.delete`: record the port fact, then reconcile its network incrementally. */
 export async function onPortChange(
@@ -56,6 +80,7 @@ export async function onPortChange(
       }
       if (before && before.mac !== after?.mac)
         macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
+      macs.push(...(await claimFixedIps(store, before, after)));
       const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
       // The port's routers as the network records them; one that moved on since (an HA change
       // not yet reconciled here, or a router created after its ports) is caught up with this event.

@@ -1,7 +1,25 @@
 import { type Command, Option } from 'commander';
 import type { Strategy } from '../core/types.js';
 import { replayTrace } from '../replay/replay.js';
-import { type CliIo, parseStrategy, readJson } from './cli-support.js';
+import { traceSchema } from '../replay/trace.js';
+import { type CliIo, parseStrategy, readJson, UsageError } from './cli-support.js';
+
+const TRACE_KEYS = new Set(Object.keys(traceSchema.shape));
+
+/**
+ * A trace is an object with a `steps` list and only the trace's own keys: anything else (`{}`,
+ * `{"foo":1}`, a list, an event file) is a usage error, not an empty replay that exits 0.
+ */
+function checkIsTrace(input: unknown, path: string): void {
+  const expected = `expected an oracle trace: an object with "steps" and only ${[...TRACE_KEYS].join(', ')}`;
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new UsageError(`${path}: not a trace (${expected})`);
+  const unknown = Object.keys(input).filter((k) => !TRACE_KEYS.has(k));
+  if (unknown.length > 0)
+    throw new UsageError(`${path}: not a trace: unknown key ${unknown.join(', ')} (${expected})`);
+  if (!Array.isArray((input as { steps?: unknown }).steps))
+    throw new UsageError(`${path}: not a trace: no "steps" list (${expected})`);
+}
 
 /** `l2pop replay TRACE`: the controller's use-cases on a Neutron trace, offline, in memory. */
 export function addReplayCommand(program: Command, io: CliIo): void {
@@ -18,7 +36,9 @@ export function addReplayCommand(program: Command, io: CliIo): void {
         .default('state'),
     )
     .action(async (trace: string, opts: { strategy: Strategy; out: 'state' | 'messages' }) => {
-      const result = await replayTrace(await readJson(trace), { strategy: opts.strategy });
+      const input = await readJson(trace);
+      checkIsTrace(input, trace);
+      const result = await replayTrace(input, { strategy: opts.strategy });
       io.out(
         `${JSON.stringify(opts.out === 'state' ? { fdb: result.fdb } : { messages: result.messages }, null, 1)}\n`,
       );

@@ -14,6 +14,7 @@ import {
   type StackFile,
   writeStackFile,
 } from '../local/stack-file.js';
+import { PortInUseError } from '../runtime/local-servers.js';
 import { DEFAULT_AGENTS } from '../sim/default-scenario.js';
 import { createSimFleet } from '../sim/sim-fleet.js';
 import { type CliIo, parsePort, parseStrategy, readJson, UsageError } from './cli-support.js';
@@ -78,7 +79,15 @@ async function stackUp(io: CliIo, o: StackUpOptions): Promise<void> {
       `a stack is already running (pid ${existing.pid}, ${o.stackFile}); stop it or give another --stack-file`,
     );
   const agents = o.agents ? await loadAgents(o.agents) : [];
-  const servers = await startLocalServers({ dataDir: o.data, dynamoPort: o.dynamoPort, sqsPort: o.sqsPort });
+  const servers = await startLocalServers({
+    dataDir: o.data,
+    dynamoPort: o.dynamoPort,
+    sqsPort: o.sqsPort,
+  }).catch((err: unknown) => {
+    if (!(err instanceof PortInUseError)) throw err;
+    const option = err.port === o.dynamoPort ? '--dynamo-port' : '--sqs-port';
+    throw new UsageError(`${err.message}; free it or give another ${option} (default: a free one)`);
+  });
   const stop: (() => Promise<void>)[] = [() => servers.stop()];
   try {
     const controller = await startController(servers, {

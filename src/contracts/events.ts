@@ -1,27 +1,33 @@
 import { z } from 'zod';
 import { ARP_MODES, HA_STATES, PORT_STATUSES, STRATEGIES } from '../core/types.js';
 import {
+  hostIpSchema,
   hostSchema,
   idSchema,
-  ipSchema,
   LIMITS,
   macSchema,
   networkTypeSchema,
   revisionSchema,
+  segmentRangeReason,
 } from './primitives.js';
 
-export const networkSchema = z.object({
-  id: idSchema,
-  name: z.string().max(255).optional(),
-  networkType: networkTypeSchema,
-  segmentId: z.number().int().nonnegative().max(16_777_215),
-});
+export const networkSchema = z
+  .object({
+    id: idSchema,
+    name: z.string().max(255).optional(),
+    networkType: networkTypeSchema,
+    segmentId: z.number().int().nonnegative().max(4_294_967_295),
+  })
+  .superRefine((n, ctx) => {
+    const reason = segmentRangeReason(n.networkType, n.segmentId);
+    if (reason) ctx.addIssue({ code: 'custom', path: ['segmentId'], message: `invalid_segment: ${reason}` });
+  });
 
 export const portSchema = z.object({
   id: idSchema,
   networkId: idSchema,
   mac: macSchema,
-  ips: z.array(ipSchema).max(LIMITS.maxIpsPerPort),
+  ips: z.array(hostIpSchema).max(LIMITS.maxIpsPerPort),
   deviceOwner: z.string().max(255),
   deviceId: z.string().max(255),
   host: z.union([hostSchema, z.literal('')]),
@@ -76,7 +82,7 @@ export const agentReportV1 = z.object({
   type: z.literal('agent.report'),
   v: z.literal(1),
   host: hostSchema,
-  tunnelIp: ipSchema.nullable(),
+  tunnelIp: hostIpSchema.nullable(),
   agentType: z.string().min(1).max(64),
   networkTypes: z.array(networkTypeSchema).max(LIMITS.maxNetworkTypes),
   capabilities: capabilitiesSchema,

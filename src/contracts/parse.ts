@@ -29,6 +29,7 @@ function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {
   for (const issue of issues) {
     if (issue.message.startsWith('invalid_mac')) return 'invalid_mac';
     if (issue.message.startsWith('invalid_ip')) return 'invalid_ip';
+    if (issue.message.startsWith('invalid_segment')) return 'invalid_segment';
     if (issue.code === 'too_big' && issue.path.includes('ips')) return 'limit_exceeded';
   }
   return 'invalid_message';

@@ -16,6 +16,64 @@ export const ipSchema = z.union([
     .transform((s) => new URL(`http://[${s}]`).hostname.slice(1, -1)),
 ]);
 
+/**
+ * Why an address cannot be a port's fixed IP or an agent's tunnel IP, or null when it can. One
+ * rule for the inbound contracts and the reference agent (`agent/kernel-values.ts`), so the
+ * controller never accepts a fact an agent must refuse. Refused: unspecified (0.0.0.0/8, ::),
+ * broadcast (255.255.255.255), multicast (224.0.0.0/4, ff00::/8) and loopback (127.0.0.0/8, ::1):
+ * none names one host behind one VTEP, and the agent would install a neighbour or FDB entry that
+ * the kernel refuses or that captures traffic the host itself owns. Link-local addresses
+ * (169.254.0.0/16, fe80::/10) are allowed: Neutron allows them as fixed IPs and the kernel takes
+ * neighbour entries for them. `ip` is canonical (the output of `ipSchema`).
+ */
+export function unusableIpReason(ip: string): string | null {
+  if (ip.includes(':')) {
+    if (ip === '::') return 'the unspecified address';
+    if (ip === '::1') return 'a loopback address';
+    if (/^ff[0-9a-f]{2}:/.test(ip)) return 'a multicast address';
+    return null;
+  }
+  const first = Number(ip.split('.')[0]);
+  if (first === 0) return 'an unspecified ("this network") address';
+  if (first === 127) return 'a loopback address';
+  if (first >= 224 && first <= 239) return 'a multicast address';
+  if (ip === '255.255.255.255') return 'the broadcast address';
+  return null;
+}
+
+/** An address one host can own behind a VTEP: a fixed IP or a tunnel IP (`unusableIpReason`). */
+export const hostIpSchema = ipSchema.superRefine((ip, ctx) => {
+  const reason = unusableIpReason(ip);
+  if (reason) ctx.addIssue({ code: 'custom', message: `invalid_ip: ${ip} is ${reason}` });
+});
+
+/**
+ * Segment ids an agent can program, per network type: a VXLAN VNI or GENEVE VNI is 24 bits, a
+ * GRE key 32 bits (Neutron's ranges), and 0 is reserved for all tunnel types (the reference agent
+ * refuses VNI 0, `agent/kernel-values.ts`). VLAN ids are 1-4094; flat and local carry none (any
+ * value in 0..2^24-1 is kept, as before).
+ */
+export const SEGMENT_RANGES = {
+  vxlan: [1, 16_777_215],
+  geneve: [1, 16_777_215],
+  gre: [1, 4_294_967_295],
+  ip6gre: [1, 4_294_967_295],
+  vlan: [1, 4094],
+  flat: [0, 16_777_215],
+  local: [0, 16_777_215],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** Why `segmentId` is outside its type's range, or null. */
+export function segmentRangeReason(
+  networkType: keyof typeof SEGMENT_RANGES,
+  segmentId: number,
+): string | null {
+  const [min, max] = SEGMENT_RANGES[networkType];
+  return segmentId >= min && segmentId <= max
+    ? null
+    : `${networkType} segment ${segmentId} is outside ${min}..${max}`;
+}
+
 /** Hosts, as Neutron's `host` (a hostname). */
 export const hostSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'invalid host name');
 

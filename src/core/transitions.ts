@@ -30,15 +30,7 @@ export function isTombstone(record: PortRecord | undefined): record is PortTombs
  */
 export function recordPort(current: PortRecord | undefined, next: Port): Recorded<Port> {
   if (current && next.revision <= current.revision) return STALE;
-  if (current && current.networkId !== next.networkId) {
-    throw new InvalidInputError(
-      'network_change',
-      `port ${next.id} cannot move from network ${current.networkId} to ${next.networkId}`,
-      {
-        portId: next.id,
-      },
-    );
-  }
+  checkSameNetwork(current, next.id, next.networkId);
   if (current && !isTombstone(current) && current.status === 'ACTIVE' && current.mac !== next.mac) {
     throw new InvalidInputError(
       'mac_change_on_active_port',
@@ -51,6 +43,17 @@ export function recordPort(current: PortRecord | undefined, next: Port): Recorde
   return { kind: 'applied', value: next };
 }
 
+/** A port never changes network: an upsert or delete that names another one is `network_change`. */
+function checkSameNetwork(current: PortRecord | undefined, id: string, networkId: string): void {
+  if (current && current.networkId !== networkId) {
+    throw new InvalidInputError(
+      'network_change',
+      `port ${id} lives in network ${current.networkId}, not ${networkId}`,
+      { portId: id, networkId: current.networkId, named: networkId },
+    );
+  }
+}
+
 export function recordPortDelete(
   current: PortRecord | undefined,
   id: string,
@@ -58,6 +61,7 @@ export function recordPortDelete(
   revision: number,
 ): Recorded<PortTombstone> {
   if (current && revision <= current.revision) return STALE;
+  checkSameNetwork(current, id, networkId);
   return { kind: 'applied', value: { id, networkId, revision, deleted: true } };
 }
 
@@ -75,8 +79,26 @@ export function checkMacUnique(port: Port, macOwner: string | undefined): void {
   }
 }
 
+/** Rejects a fixed IP another live port of the same network already has (Neutron IpAddressAlreadyAllocated). */
+export function checkIpUnique(port: Port, ip: string, owner: string | undefined): void {
+  if (owner !== undefined && owner !== port.id) {
+    throw new InvalidInputError(
+      'duplicate_ip',
+      `IP ${ip} is already used by port ${owner} in network ${port.networkId}`,
+      { portId: port.id, owner },
+    );
+  }
+}
+
+/**
+ * The schedule revision of a router no `ha.schedule` has been recorded for (one that state reports
+ * created): below every revision the contract allows (0 and up), so the first schedule always
+ * wins whatever arrived before it.
+ */
+export const UNSCHEDULED_REVISION = -1;
+
 function emptyRouter(id: string): HaRouter {
-  return { id, hosts: [], states: {}, revision: 0, version: 0 };
+  return { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 }
 
 /** Records an HA state report; an older or equal (term, seq) for the same host never wins. */

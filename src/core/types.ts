@@ -92,7 +92,7 @@ export interface HaRouter {
   readonly hosts: readonly string[];
   /** Last report per host; a host may report before or after it is scheduled. */
   readonly states: Readonly<Record<string, HaHostState>>;
-  /** Revision of the scheduling fact. */
+  /** Revision of the scheduling fact; `UNSCHEDULED_REVISION` (-1) before the first schedule. */
   readonly revision: number;
   /** Bumped on every recorded change; the store's optimistic guard for the router item. */
   readonly version: number;

@@ -55,7 +55,7 @@ export interface LocalController {
 export async function startLocalServers(options: ServerOptions = {}): Promise<LocalServers> {
   const dbPath = options.dataDir ? path.resolve(options.dataDir, 'dynamodb') : undefined;
   if (dbPath) await mkdir(dbPath, { recursive: true });
-  const [ddb, sqs] = await Promise.all([
+  const [ddbStarted, sqsStarted, built] = await Promise.allSettled([
     startDynamoLocal({
       ...(options.dynamoPort === undefined ? {} : { port: options.dynamoPort }),
       ...(dbPath ? { dbPath } : {}),
@@ -63,6 +63,15 @@ export async function startLocalServers(options: ServerOptions = {}): Promise<Lo
     startSqsLocal(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
     options.build === false ? Promise.resolve([]) : buildFunctions({ logLevel: 'error' }),
   ]);
+  // One that failed stops the others: a DynamoDB Local JVM left running would keep this process
+  // (and the port) alive after the error.
+  if (ddbStarted.status === 'rejected' || sqsStarted.status === 'rejected' || built.status === 'rejected') {
+    for (const s of [ddbStarted, sqsStarted]) if (s.status === 'fulfilled') await s.value.stop();
+    const failed = [ddbStarted, sqsStarted, built].find((s) => s.status === 'rejected');
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const ddb = ddbStarted.value;
+  const sqs = sqsStarted.value;
   const stopped: LocalServer[] = [ddb, sqs];
   const meters = options.meter
     ? { dynamo: await startMeteringProxy(ddb.endpoint), sqs: await startMeteringProxy(sqs.endpoint) }

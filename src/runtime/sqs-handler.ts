@@ -26,7 +26,8 @@ async function reject(
   eventType: string,
   err: Parameters<typeof observeRejected>[3],
 ) {
-  observeRejected(rt, record, eventType, err);
+  // The record first: should it fail, the message is a transient failure (retried, counted as
+  // TransientFailures by the caller), never reported as a rejection.
   await rt.rejected.record({
     messageId: record.messageId,
     source: rt.functionName,
@@ -37,6 +38,7 @@ async function reject(
     messageGroupId: record.attributes.MessageGroupId,
     receiveCount: Number(record.attributes.ApproximateReceiveCount),
   });
+  observeRejected(rt, record, eventType, err);
 }
 
 /**
@@ -73,9 +75,13 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
         },
       });
     } catch (err) {
-      if (isInvalidInputError(err)) return reject(rt, record, eventType, err);
-      if (!(err instanceof FaultInjectedError)) observeTransient(rt, record, eventType, err);
-      throw err;
+      try {
+        if (isInvalidInputError(err)) return await reject(rt, record, eventType, err);
+        throw err;
+      } catch (failure) {
+        if (!(failure instanceof FaultInjectedError)) observeTransient(rt, record, eventType, failure);
+        throw failure;
+      }
     }
   };
 }

@@ -3,6 +3,7 @@ import { toAgent, toNetwork } from '../contracts/parse.js';
 import { computeDesiredNetwork } from '../core/desired.js';
 import { DEFAULT_FLAGS } from '../core/flags.js';
 import { compareOrder } from '../core/ha.js';
+import { UNSCHEDULED_REVISION } from '../core/transitions.js';
 import type { Agent, AgentTable, FlagSettings, HaRouter, Network, Port } from '../core/types.js';
 
 /**
@@ -16,7 +17,8 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
   const agents = new Map<string, Agent>();
   const routers = new Map<string, HaRouter>();
   let flags = { flags: defaultFlags, revision: 0 };
-  const router = (id: string) => routers.get(id) ?? { id, hosts: [], states: {}, revision: 0, version: 0 };
+  const router = (id: string): HaRouter =>
+    routers.get(id) ?? { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 
   function apply(e: InboundEvent): void {
     switch (e.type) {
@@ -52,7 +54,7 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
       }
       case 'ha.schedule': {
         const r = router(e.routerId);
-        if (!routers.has(r.id) || e.revision > r.revision)
+        if (e.revision > r.revision)
           routers.set(r.id, { ...r, hosts: [...new Set(e.hosts)].sort(), revision: e.revision });
         return;
       }

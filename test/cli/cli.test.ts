@@ -92,6 +92,20 @@ describe('bad input: a clear message and exit code 2', () => {
     expect(r.err).toMatch(/expected a scenario .* a list of events .* or an oracle trace/);
   });
 
+  it.each([
+    ['an object of other keys', '{"foo": 1}', /not a trace: unknown key foo/],
+    ['an empty object', '{}', /not a trace: no "steps" list/],
+    ['a list of events', '[{"type": "port.delete"}]', /not a trace \(expected an oracle trace/],
+    ['a bare number', '7', /not a trace/],
+  ])('replay of a file that is not a trace (%s) is a usage error', async (_name, text, message) => {
+    const f = path.join(dir, 'not-a-trace.json');
+    await writeFile(f, text);
+    const r = await run('replay', f);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+  });
+
   it('an invalid event is refused before anything is sent, naming the event and the field', async () => {
     const f = path.join(dir, 'events.json');
     await writeFile(

@@ -143,11 +143,11 @@ describe('the policy templates in infra/', () => {
     }) as { Statement: { Action: string[]; Resource: string }[] };
     expect(findPolicyViolations(policy, 'agent-policy')).toEqual([]);
     const base = 'arn:aws:sqs:eu-west-1:123456789012:';
+    // The host has dots: its queue name carries a hash of the host, so no other host shares it.
+    expect(queue).toMatch(/^l2pop-prod-agent-cmd-compute-7_example_net_[0-9a-f]{12}\.fifo$/);
+    expect(queue).not.toBe(agentQueueName(`${values.StackName}-agent-cmd-`, 'compute-7_example_net'));
     expect(policy.Statement.map((s) => [s.Resource, s.Action.sort()])).toEqual([
-      [
-        `${base}l2pop-prod-agent-cmd-compute-7_example_net.fifo`,
-        ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-      ],
+      [`${base}${queue}`, ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage']],
       [`${base}l2pop-prod-agent-events.fifo`, ['sqs:SendMessage']],
       [`${base}l2pop-prod-ha-events.fifo`, ['sqs:SendMessage']],
     ]);

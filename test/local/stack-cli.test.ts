@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,4 +121,94 @@ describe('l2pop stack up, send, fdb and flags on a running local stack', () => {
     expect(await exited).toBe(0);
     expect(existsSync(stackFile)).toBe(false);
   }, 30_000);
+});
+
+/** The local addresses (hex, as /proc/net/tcp* write them) that listen on `port`. */
+async function listenAddresses(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === '0A' && local?.endsWith(`:${hexPort}`)) out.push(local.slice(0, -5));
+    }
+  }
+  return out;
+}
+
+/** Pids of DynamoDB Local JVMs started with `-port <port>`. */
+async function dynamoJvms(port: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const args = cmd.split('\0');
+    const i = args.indexOf('-port');
+    if (
+      args[0] === 'java' &&
+      args.some((a) => a.endsWith('DynamoDBLocal.jar')) &&
+      args[i + 1] === String(port)
+    )
+      pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('l2pop stack up: what it starts, it binds to loopback and stops', () => {
+  it.each(['--sqs-port', '--dynamo-port'])(
+    'a port already in use (%s) exits 2 with a clear error and leaves no DynamoDB Local behind',
+    async (option) => {
+      const taken = createServer();
+      await new Promise<void>((r) => taken.listen(0, '0.0.0.0', () => r()));
+      const takenPort = (taken.address() as AddressInfo).port;
+      const dynamoPort = option === '--dynamo-port' ? takenPort : await freePort();
+      const sqsPort = option === '--sqs-port' ? takenPort : await freePort();
+      try {
+        const file = path.join(dir, `busy${option}.json`);
+        const r = await l2pop(
+          [
+            'stack',
+            'up',
+            '--stack-file',
+            file,
+            '--dynamo-port',
+            String(dynamoPort),
+            '--sqs-port',
+            String(sqsPort),
+          ],
+          60_000,
+        );
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`cannot listen on port ${takenPort}: it is already in use`);
+        expect(r.stderr).toContain(option);
+        expect(existsSync(file)).toBe(false);
+        if (option === '--sqs-port') expect(await dynamoJvms(dynamoPort)).toEqual([]);
+      } finally {
+        await new Promise((r) => taken.close(r));
+      }
+    },
+  );
+
+  it('listens with fauxqs on 127.0.0.1 only, and killed with SIGKILL leaves no DynamoDB Local behind', async () => {
+    const dynamoPort = await freePort();
+    const file = path.join(dir, 'killed.json');
+    const killed = startCli(['stack', 'up', '--stack-file', file, '--dynamo-port', String(dynamoPort)]);
+    await until('the second stack file', async () => (existsSync(file) ? true : undefined), 60_000);
+    expect((await dynamoJvms(dynamoPort)).length).toBe(1);
+    const state = JSON.parse(await readFile(file, 'utf8'));
+    expect(await listenAddresses(Number(new URL(state.endpoints.sqs).port))).toEqual(['0100007F']);
+    killed.child.kill('SIGKILL');
+    await until('its DynamoDB Local to exit', async () =>
+      (await dynamoJvms(dynamoPort)).length === 0 ? true : undefined,
+    );
+  });
 });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
+import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { FactStore, PendingOutboxes } from '../../src/app/ports.js';
+import { InvalidInputError } from '../../src/core/errors.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { anAgent, anOutbox, aPort, aRouter, aState, commitOf, NETWORK } from '../support/fact-fixtures.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
@@ -72,6 +74,100 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     );
     expect(await store.getPort(p.id, net.id)).toEqual(gone);
     expect(await store.listNetworkPorts(net.id)).toEqual([]);
+  });
+
+  it('never moves a port to another network: a record guarded there is a conflict', async () => {
+    const { store, net, id } = fresh();
+    const p = aPort({ id: id('p'), networkId: net.id, deviceId: id('vm') });
+    await store.commit(commitOf({ ports: [{ value: p, expected: null }] }));
+    const elsewhere = { id: p.id, networkId: `${net.id}-b`, revision: 2, deleted: true as const };
+    expect(await store.commit(commitOf({ ports: [{ value: elsewhere, expected: 1, previous: p }] }))).toBe(
+      'conflict',
+    );
+    expect(
+      await store.commit(
+        commitOf({
+          ports: [{ value: { ...p, networkId: `${net.id}-b`, revision: 2 }, expected: 1, previous: p }],
+        }),
+      ),
+    ).toBe('conflict');
+    expect(await store.getPort(p.id)).toEqual(p);
+  });
+
+  it("rejects port.delete and port.upsert naming a known network other than the port's (network_change)", async () => {
+    const { store, id } = fresh();
+    const deps = { store, publisher: { publish: async () => {} }, maxAttempts: 3 };
+    const a = { id: id('na'), networkType: 'vxlan' as const, segmentId: 4100 + n };
+    const b = { id: id('nb'), networkType: 'vxlan' as const, segmentId: 5100 + n };
+    const port = (networkId: string, pid: string, mac: string, revision: number) => ({
+      id: pid,
+      networkId,
+      mac,
+      ips: ['10.0.0.5'],
+      deviceOwner: 'compute:nova',
+      deviceId: id('vm'),
+      host: 'h1',
+      status: 'ACTIVE' as const,
+      dvrHosts: [],
+      revision,
+    });
+    await dispatchEvent(deps, {
+      type: 'port.upsert',
+      v: 1,
+      network: a,
+      port: port(a.id, id('pa'), 'fa:16:3e:00:0a:01', 1),
+    });
+    await dispatchEvent(deps, {
+      type: 'port.upsert',
+      v: 1,
+      network: b,
+      port: port(b.id, id('pb'), 'fa:16:3e:00:0b:01', 1),
+    });
+    const before = [await store.listNetworkPorts(a.id), await store.listNetworkPorts(b.id)];
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'applied',
+        (err: unknown) =>
+          err instanceof InvalidInputError ? err.code : `transient: ${(err as Error).message}`,
+      );
+    expect(
+      await code(
+        dispatchEvent(deps, { type: 'port.delete', v: 1, portId: id('pa'), networkId: b.id, revision: 2 }),
+      ),
+    ).toBe('network_change');
+    expect(
+      await code(
+        dispatchEvent(deps, {
+          type: 'port.upsert',
+          v: 1,
+          network: b,
+          port: port(b.id, id('pa'), 'fa:16:3e:00:0a:01', 2),
+        }),
+      ),
+    ).toBe('network_change');
+    expect([await store.listNetworkPorts(a.id), await store.listNetworkPorts(b.id)]).toEqual(before);
+  });
+
+  it('keeps a tunnel IP to one host: the holder wins until it reports another address or none', async () => {
+    const { store, id } = fresh();
+    const deps = { store, publisher: { publish: async () => {} }, maxAttempts: 3 };
+    const ip = `198.19.${n % 250}.1`;
+    const report = (host: string, tunnelIp: string | null, revision: number) =>
+      dispatchEvent(deps, {
+        ...{ type: 'agent.report', v: 1, host, tunnelIp, agentType: 'x', networkTypes: ['vxlan'] },
+        ...{ capabilities: { learning: true, arp: 'off' }, bootId: 'b', revision },
+      } as const).then(
+        () => 'applied',
+        (err: unknown) =>
+          err instanceof InvalidInputError ? err.code : `transient: ${(err as Error).message}`,
+      );
+    expect(await report(id('a'), ip, 1)).toBe('applied');
+    expect(await report(id('b'), ip, 1)).toBe('tunnel_ip_in_use');
+    expect((await store.getAgent(id('b')))?.tunnelIp).toBeUndefined();
+    expect(await report(id('a'), ip, 2)).toBe('applied');
+    expect(await report(id('a'), null, 3)).toBe('applied');
+    expect(await report(id('b'), ip, 2)).toBe('applied');
+    expect(await report(id('a'), ip, 4)).toBe('tunnel_ip_in_use');
   });
 
   it('lists the live ports of a router, following device changes and deletes', async () => {

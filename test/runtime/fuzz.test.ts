@@ -2,7 +2,8 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
 import { REJECTION_CODES } from '../../src/core/errors.js';
-import { fuzzMessages, semanticRejects } from '../support/fuzz-messages.js';
+import { fuzzMessages, lateRejects, semanticRejects } from '../support/fuzz-messages.js';
+import { agentReport, portUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import { generateWorkload, seededRandom, type WorkloadMessage } from '../support/workload.js';
 
@@ -14,7 +15,23 @@ describe('bad input is rejected with a reason, never retried, never blocking its
   afterAll(() => h?.stop());
 
   it('applies every valid message among 1,000 fuzzed ones and rejects each fuzzed one', async () => {
-    const valid = generateWorkload({ seed: 99 });
+    const workload = generateWorkload({ seed: 99 });
+    // Two hosts whose names differ only where a queue name cannot follow (`.` and `_`): each must
+    // get its own command queue, or one agent would read the other's commands.
+    const net = workload.find((m) => m.event?.type === 'port.upsert')?.event;
+    if (net?.type !== 'port.upsert') throw new Error('the workload has no port');
+    const colliding = ['cmp.1', 'cmp_1'].flatMap((host, i) => [
+      agentReport(host, `198.18.0.${i + 1}`, i === 1),
+      portUpsert({
+        network: net.network.id,
+        segmentId: net.network.segmentId,
+        id: `coll-${i}`,
+        mac: `fa:16:3e:cc:00:0${i + 1}`,
+        ip: `100.64.0.${i + 1}`,
+        host,
+      }),
+    ]);
+    const valid = [...workload, ...colliding];
     const fuzzed = fuzzMessages(valid, 1000, 4242);
     const semantic = semanticRejects(valid);
     const rnd = seededRandom(17);
@@ -24,16 +41,21 @@ describe('bad input is rejected with a reason, never retried, never blocking its
     mixed.splice(first + 1, 0, ...semantic);
 
     const ids = await h.send(mixed);
-    const invalidIds = new Set(ids.filter((_, i) => mixed[i]?.invalid));
-    expect(invalidIds.size).toBe(fuzzed.length + semantic.length);
+    await h.converge(valid, 180_000);
+    const late = lateRejects(valid);
+    const lateIds = await h.send(late);
+    const invalidIds = new Set([...ids.filter((_, i) => mixed[i]?.invalid), ...lateIds]);
+    expect(invalidIds.size).toBe(fuzzed.length + semantic.length + late.length);
 
     await h.converge(valid, 180_000);
     expect(h.diff(valid)).toEqual([]);
 
-    const rejected = await createRejectedStore({
-      client: h.stack.clients.doc,
-      tableName: h.stack.tableName,
-    }).list();
+    const store = createRejectedStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
+    let rejected = await store.list();
+    for (let i = 0; i < 60 && rejected.length < invalidIds.size; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      rejected = await store.list();
+    }
     expect(new Set(rejected.map((r) => r.messageId))).toEqual(invalidIds);
     for (const r of rejected) {
       expect(REJECTION_CODES).toContain(r.code);
@@ -51,6 +73,9 @@ describe('bad input is rejected with a reason, never retried, never blocking its
       'unknown_network',
       'segment_mismatch',
       'duplicate_mac',
+      'duplicate_ip',
+      'invalid_segment',
+      'network_change',
     ])
       expect(codes).toContain(c);
 

@@ -60,7 +60,15 @@ function mutations(rnd: () => number): ((o: Json, raw: string) => string)[] {
     '../../etc/passwd',
     'a b; rm -rf /',
   ];
+  const hostile = ['0.0.0.0', '::', '255.255.255.255', '224.0.0.5', 'ff02::1', '127.0.0.1', '::1'];
+  const nested = (depth: number): unknown => (depth === 0 ? 'port.upsert' : { t: nested(depth - 1) });
   return [
+    // Values DynamoDB cannot store as attributes, echoed into the rejection's details.
+    (o) => JSON.stringify({ ...o, v: 2 ** 53 + 2 ** 10 }),
+    (o) => JSON.stringify({ ...o, type: 2 ** 60 }),
+    (_o, raw) => raw.replace('"v":1', '"v":1e-200'),
+    (o) => JSON.stringify({ ...o, type: nested(33 + Math.floor(rnd() * 20)) }),
+    (o) => JSON.stringify({ ...o, v: nested(40) }),
     (_o, raw) => raw.slice(0, Math.floor(rnd() * raw.length)),
     (_o, raw) => `${raw}}`,
     () => junk(),
@@ -87,6 +95,11 @@ function mutations(rnd: () => number): ((o: Json, raw: string) => string)[] {
         ),
       ),
     (o) => JSON.stringify(setDeep(o, ['tunnelIp'], '300.1.2.3')),
+    // Addresses and segments the agents must refuse: one rule with the reference agent.
+    (o) =>
+      JSON.stringify(setDeep(o, ['port', 'ips'], [hostile[Math.floor(rnd() * hostile.length)] as string])),
+    (o) => JSON.stringify(setDeep(o, ['tunnelIp'], hostile[Math.floor(rnd() * hostile.length)])),
+    (o) => JSON.stringify(setDeep(o, ['network', 'segmentId'], rnd() < 0.5 ? 0 : 16_777_216)),
     (o) =>
       JSON.stringify(
         setDeep(
@@ -150,5 +163,37 @@ export function semanticRejects(valid: readonly WorkloadMessage[]): FuzzedMessag
       port: { ...e.port, id: 'seg-x', mac: 'fa:16:3e:ee:ee:01', revision: 1 },
     }),
     mk({ type: 'port.upsert', v: 1, network: e.network, port: { ...e.port, id: 'dup-mac', revision: 1 } }),
+    mk({
+      type: 'port.upsert',
+      v: 1,
+      network: e.network,
+      port: { ...e.port, id: 'dup-ip', mac: 'fa:16:3e:ee:ee:02', status: 'DOWN', revision: 1 },
+    }),
+  ];
+}
+
+/**
+ * Semantically invalid events that need the whole valid history applied first (sent after it):
+ * a delete of a port that names another known network than its own (`network_change`).
+ */
+export function lateRejects(valid: readonly WorkloadMessage[]): FuzzedMessage[] {
+  const upserts = valid.flatMap((m) => (m.event?.type === 'port.upsert' ? [m.event] : []));
+  const first = upserts[0];
+  const other = upserts.find((u) => u.network.id !== first?.network.id);
+  if (!first || !other) return [];
+  return [
+    {
+      queue: 'port',
+      group: other.network.id,
+      body: JSON.stringify({
+        type: 'port.delete',
+        v: 1,
+        portId: first.port.id,
+        networkId: other.network.id,
+        revision: Number.MAX_SAFE_INTEGER,
+      }),
+      event: null,
+      invalid: true,
+    },
   ];
 }

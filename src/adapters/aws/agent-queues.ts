@@ -4,19 +4,25 @@ import { CreateQueueCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk
 /** SQS queue names: 80 characters, letters, digits, `-` and `_`, and `.fifo` for FIFO queues. */
 const MAX_NAME = 80;
 
+const HASH_CHARS = 12;
+
 /**
- * The name of a host's command queue: `<prefix><host>.fifo`, with dots in the host name turned
- * into `_`. A name that would exceed 80 characters keeps a prefix of the host and a hash of all
- * of it, so it stays unique and matches the IAM pattern `<prefix>*` (docs/data-model.md).
+ * The name of a host's command queue, one queue per host (the mapping is injective):
+ * - a host of letters, digits and `-` that fits is kept as is: `<prefix><host>.fifo`;
+ * - any other host (a `.` or `_` in it, or too long for 80 characters) becomes
+ *   `<prefix><host with . turned into _, cut to fit>_<12 hex of sha256(host)>.fifo`.
+ * Altered names always hold a `_` and kept names never do, so the two kinds cannot meet, and two
+ * altered names differ by their hash (`cmp.1` and `cmp_1` get two queues). Every name matches the
+ * IAM pattern `<prefix>*` (docs/data-model.md, docs/operations.md).
  */
 export function agentQueueName(prefix: string, host: string): string {
+  const plain = `${prefix}${host}.fifo`;
+  if (/^[A-Za-z0-9-]+$/.test(host) && plain.length <= MAX_NAME) return plain;
   const safe = host.replace(/[^A-Za-z0-9_-]/g, '_');
-  const plain = `${prefix}${safe}.fifo`;
-  if (plain.length <= MAX_NAME) return plain;
-  const hash = createHash('sha256').update(host).digest('hex').slice(0, 12);
-  const room = MAX_NAME - prefix.length - '.fifo'.length - hash.length - 1;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, HASH_CHARS);
+  const room = MAX_NAME - prefix.length - '.fifo'.length - HASH_CHARS - 1;
   if (room < 1) throw new Error(`agent queue prefix ${prefix} is too long`);
-  return `${prefix}${safe.slice(0, room)}-${hash}.fifo`;
+  return `${prefix}${safe.slice(0, room)}_${hash}.fifo`;
 }
 
 /** CreateQueue attributes of every agent queue (also published in docs/contract/asyncapi.yaml). */

@@ -91,7 +91,13 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
     async commit(c: Commit): Promise<CommitResult> {
       stats.commits++;
       const ok =
-        c.ports.every((g) => (ports.get(g.value.id)?.revision ?? null) === g.expected) &&
+        // Port items are keyed by (network, port) in DynamoDB: a record guarded under another
+        // network than the one the port lives in finds no item there, so it is a conflict here too.
+        c.ports.every((g) => {
+          const current = ports.get(g.value.id);
+          if (current && current.networkId !== g.value.networkId) return false;
+          return (current?.revision ?? null) === g.expected;
+        }) &&
         c.routers.every((g) => (routers.get(g.value.id)?.version ?? null) === g.expected) &&
         c.agents.every((g) => (agents.get(g.value.host)?.revision ?? null) === g.expected) &&
         (c.flags === null || flags.revision === c.flags.expected) &&
