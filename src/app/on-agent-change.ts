@@ -1,7 +1,7 @@
 import { planSnapshot } from '../core/commands.js';
 import { computeAgentTable } from '../core/desired.js';
-import { computeHaView, computeMember, type Member } from '../core/membership.js';
 import { InvalidInputError } from '../core/errors.js';
+import { computeHaView, computeMember, type Member } from '../core/membership.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
 import { agentsFromIndex, flagsFromStrategies, planAgentChange } from './network-planner.js';
