@@ -1,4 +1,5 @@
 import { type AgentReportEvent, agentReportV1, agentResyncV1 } from '../src/contracts/events.js';
+import { idSchema } from '../src/contracts/primitives.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
 import type { AgentLogger } from './create-logger.js';
@@ -44,6 +45,16 @@ export interface Agent {
   /** The `agent.report` this agent sends on start: its capabilities, truthfully. */
   report(): AgentReportEvent;
   held(networkId: string): HeldNetwork | undefined;
+}
+
+/** The network a refused body names, when it names one as a valid id (never trusted further). */
+function networkIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { networkId?: unknown } | null)?.networkId;
+    return idSchema.safeParse(id).success ? (id as string) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -186,7 +197,15 @@ export function createAgent(deps: AgentDeps): Agent {
         return outcome;
       } catch (err) {
         if (err instanceof AgentCommandError) {
-          log.warn('rejected', { code: err.code, error: err.message, networkId: cmd?.networkId });
+          // A refused command for a network this agent holds leaves it behind the controller: it
+          // asks for a snapshot (rate-limited per network) rather than stay silently stale.
+          const networkId = cmd?.networkId ?? networkIdOf(body);
+          const h = networkId === undefined ? undefined : held.get(networkId);
+          log.warn('rejected', { code: err.code, error: err.message, networkId, resync: h !== undefined });
+          if (networkId !== undefined && h) {
+            held.set(networkId, { ...h, dirty: true });
+            await requestResync(networkId);
+          }
           return { kind: 'rejected', code: err.code, message: err.message };
         }
         if (err instanceof KernelCommandError && cmd) {

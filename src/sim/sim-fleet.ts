@@ -15,6 +15,7 @@ import type { ApplyAction } from '../core/agent-protocol.js';
 import type { PlannedCommand } from '../core/commands.js';
 import type { AgentTable } from '../core/types.js';
 import { writeAgentState } from './agent-state-file.js';
+import { referenceAgentRefusal } from './reference-agent-check.js';
 import { createTableAgents } from './table-agents.js';
 
 export interface FleetOptions {
@@ -121,6 +122,12 @@ export function createSimFleet(options: FleetOptions) {
       } catch (err) {
         // a real agent refuses a command it cannot parse; here it is a controller bug to report
         errors.push(`${host}: refused a malformed command: ${(err as Error).message.slice(0, 200)}`);
+        continue;
+      }
+      const refusal = referenceAgentRefusal(m.Body ?? '', a.report.tunnelIp);
+      if (refusal) {
+        // the reference agent would not apply it: a fact the controller should have rejected
+        errors.push(`${host}: the reference agent refuses a command: ${refusal}`);
         continue;
       }
       const action = tables.deliver(host, command);

@@ -146,6 +146,34 @@ describe('delta', () => {
   });
 });
 
+describe('a refused command', () => {
+  it('for a network the agent holds asks for a snapshot instead of staying silently behind', async () => {
+    const { agent, sent, tick } = setup();
+    await agent.handle(snapshot(1, START));
+    const bad = delta(2, 1, { add: { [NODE2]: [['fa:16:3e:00:00:09', '127.0.0.1']] } });
+    expect(await agent.handle(bad)).toMatchObject({ kind: 'rejected', code: 'invalid_ip' });
+    expect(sent).toEqual([
+      { type: 'agent.resync', v: 1, host: expect.any(String), networkId: NET, reason: 'gap' },
+    ]);
+    expect(agent.held(NET)?.dirty).toBe(true);
+    // the snapshot it asked for repairs it
+    tick(60_000);
+    expect(await agent.handle(snapshot(2, { [NODE2]: [FLOOD] }))).toMatchObject({
+      kind: 'applied',
+      version: 2,
+    });
+    expect(agent.held(NET)).toMatchObject({ version: 2, dirty: false });
+  });
+
+  it('for a network it does not hold asks for nothing', async () => {
+    const { agent, sent } = setup();
+    expect(await agent.handle('{"v":1,"kind":"delta","networkId":"other"}')).toMatchObject({
+      kind: 'rejected',
+    });
+    expect(sent).toEqual([]);
+  });
+});
+
 describe('segments', () => {
   it('treats a delta for another VNI than the one held as a gap, not as a delta on an empty device', async () => {
     const { agent, kernel, sent } = setup();

@@ -61,9 +61,11 @@ describe('cost of an agent report on DynamoDB', () => {
     const small = await seeded(3, 100);
     const big = await seeded(4, 3000);
     const costs = [];
-    for (const a of [small, big]) {
-      await measure(report(a, { revision: 2, tunnelIp: '198.18.0.9' }));
-      costs.push(await measure(report(a, { revision: 2, tunnelIp: '198.18.0.9' })));
+    for (const [i, a] of [small, big].entries()) {
+      // each host its own new tunnel IP: a tunnel IP belongs to one host (tunnel_ip_in_use)
+      const tunnelIp = `198.18.0.${9 + i}`;
+      await measure(report(a, { revision: 2, tunnelIp }));
+      costs.push(await measure(report(a, { revision: 2, tunnelIp })));
     }
     const [s, b] = costs.map((c) => c.usage) as [DynamoUsage, DynamoUsage];
     expect(b.requests).toEqual(s.requests);

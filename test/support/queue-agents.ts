@@ -8,6 +8,7 @@ import {
 import { agentQueueName } from '../../src/adapters/aws/agent-queues.js';
 import { parseAgentCommand } from '../../src/contracts/commands.js';
 import type { PlannedCommand } from '../../src/core/commands.js';
+import { referenceAgentRefusal } from '../../src/sim/reference-agent-check.js';
 import { createTableAgents } from '../../src/sim/table-agents.js';
 
 export interface QueueAgentsOptions {
@@ -15,6 +16,8 @@ export interface QueueAgentsOptions {
   readonly prefix: string;
   /** The agent-events queue, where a gap turns into an `agent.resync`. */
   readonly agentEventsUrl: string;
+  /** A host's tunnel IP, to check each command as the reference agent would (`referenceAgentRefusal`). */
+  readonly tunnelIpOf?: (host: string) => string | null | undefined;
 }
 
 /**
@@ -54,6 +57,8 @@ export function createQueueAgents(options: QueueAgentsOptions) {
       if (messages.length === 0) return n;
       for (const m of messages) {
         const command = parseAgentCommand(m.Body ?? '') as PlannedCommand;
+        const refusal = referenceAgentRefusal(m.Body ?? '', options.tunnelIpOf?.(host));
+        if (refusal) throw new Error(`${host}: the reference agent refuses a command: ${refusal}`);
         agents.deliver(host, command);
         received.messages++;
         n++;

@@ -47,10 +47,14 @@ export async function startHarness(options: HarnessOptions) {
     if (!found) throw new Error(`no ${q} queue`);
     return found;
   };
+  // The newest tunnel IP each host reported, so the simulated agents check every command as the
+  // reference agent would.
+  const tunnelIps = new Map<string, { revision: number; ip: string | null }>();
   const agents: QueueAgents = createQueueAgents({
     sqs: stack.clients.sqs,
     prefix: local.agentQueuePrefix,
     agentEventsUrl: queue('agent').url,
+    tunnelIpOf: (host) => tunnelIps.get(host)?.ip,
   });
 
   /**
@@ -58,6 +62,11 @@ export async function startHarness(options: HarnessOptions) {
    * with distinct deduplication ids. Returns the SQS message ids, aligned with `messages` (first copy).
    */
   const send = async (messages: readonly WorkloadMessage[], copies = 1): Promise<string[]> => {
+    for (const m of messages) {
+      const e = m.event;
+      if (e?.type === 'agent.report' && e.revision >= (tunnelIps.get(e.host)?.revision ?? -1))
+        tunnelIps.set(e.host, { revision: e.revision, ip: e.tunnelIp });
+    }
     const ids: string[] = new Array(messages.length).fill('');
     for (const q of ['agent', 'port', 'ha'] as const) {
       const entries = messages
