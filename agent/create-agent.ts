@@ -7,7 +7,13 @@ import { executeOps } from './execute-ops.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import type { KernelOp } from './kernel-ops.js';
 import { planDeltaOps } from './kernel-ops.js';
-import { type FdbEntry, parseAgentCommandBody, type ValidatedCommand } from './parse-agent-command.js';
+import {
+  type FdbEntry,
+  keepConsistentEntries,
+  parseAgentCommandBody,
+  type RefusedEntry,
+  type ValidatedCommand,
+} from './parse-agent-command.js';
 import { planSnapshotOps } from './plan-snapshot-ops.js';
 import { type DeviceState, readDeviceState } from './read-device-state.js';
 import { SnapshotAssembler } from './snapshot-assembler.js';
@@ -35,8 +41,21 @@ export interface AgentDeps {
 
 /** What became of one message. Only `failed` leaves it unacknowledged (SQS retries it). */
 export type AgentOutcome =
-  | { readonly kind: 'applied'; readonly networkId: string; readonly version: number; readonly ops: number }
-  | { readonly kind: 'stale' | 'gap' | 'buffered'; readonly networkId: string; readonly version: number }
+  | {
+      readonly kind: 'applied';
+      readonly networkId: string;
+      readonly version: number;
+      readonly ops: number;
+      /** Entries of the command the agent did not program; the rest of it is applied. */
+      readonly refused?: readonly RefusedEntry[];
+    }
+  | { readonly kind: 'stale' | 'gap'; readonly networkId: string; readonly version: number }
+  | {
+      readonly kind: 'buffered';
+      readonly networkId: string;
+      readonly version: number;
+      readonly refused?: readonly RefusedEntry[];
+    }
   | { readonly kind: 'rejected'; readonly code: string; readonly message: string }
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -54,6 +73,47 @@ function networkIdOf(body: string): string | undefined {
     return idSchema.safeParse(id).success ? (id as string) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Refused entries logged one line each per command; the rest are only counted. */
+export const MAX_REFUSAL_LINES = 20;
+/** The CloudWatch namespace of the agent's embedded-metric-format lines (the controller's default). */
+export const AGENT_METRICS_NAMESPACE = 'L2Pop';
+
+/**
+ * Reports the entries the agent refused: one structured `refused_entry` line each (up to
+ * MAX_REFUSAL_LINES), and one CloudWatch embedded-metric-format line per code with the count
+ * `RefusedEntries`, dimension `code`.
+ */
+function reportRefused(
+  log: AgentLogger,
+  now: number,
+  networkId: string,
+  version: number,
+  refused: readonly RefusedEntry[],
+): void {
+  for (const r of refused.slice(0, MAX_REFUSAL_LINES))
+    log.warn('refused_entry', { networkId, version, ...r });
+  if (refused.length > MAX_REFUSAL_LINES)
+    log.warn('refused_entries_truncated', { networkId, version, refused: refused.length });
+  const byCode = new Map<string, number>();
+  for (const r of refused) byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
+  for (const [code, n] of byCode) {
+    log.info('metric', {
+      _aws: {
+        Timestamp: Math.floor(now),
+        CloudWatchMetrics: [
+          {
+            Namespace: AGENT_METRICS_NAMESPACE,
+            Dimensions: [['code']],
+            Metrics: [{ Name: 'RefusedEntries', Unit: 'Count' }],
+          },
+        ],
+      },
+      code,
+      RefusedEntries: n,
+    });
   }
 }
 
@@ -149,12 +209,16 @@ export function createAgent(deps: AgentDeps): Agent {
     }
     if (cmd.kind === 'snapshot') {
       if (decideSnapshot(h, cmd.version) === 'stale') return { kind: 'stale', ...base };
-      const entries = assembler.add(cmd);
-      if (!entries) return { kind: 'buffered', ...base };
+      const assembled = assembler.add(cmd);
+      if (!assembled) return { kind: 'buffered', ...base, refused: cmd.refused };
+      // One part was already made consistent by itself; this drops what contradicts an earlier part.
+      const refused = [...cmd.refused];
+      const entries = keepConsistentEntries(assembled, refused);
       return {
         kind: 'applied',
         ...base,
         ops: await applySnapshot(cmd.networkId, cmd.version, cmd.vni, entries),
+        refused,
       };
     }
     const decision = decideDelta(h, cmd.version, cmd.base);
@@ -170,7 +234,7 @@ export function createAgent(deps: AgentDeps): Agent {
       planDeltaOps(dev, config.proxy, cmd.steps, config.bridgePrefix !== null),
     );
     held.set(cmd.networkId, { version: cmd.version, vni: cmd.vni, left: false, dirty: false });
-    return { kind: 'applied', ...base, ops: n };
+    return { kind: 'applied', ...base, ops: n, refused: cmd.refused };
   };
 
   return {
@@ -193,7 +257,16 @@ export function createAgent(deps: AgentDeps): Agent {
       try {
         cmd = parseAgentCommandBody(body, config.tunnelIp);
         const outcome = await apply(cmd);
-        log.info(outcome.kind, { ...outcome, command: cmd.kind, ms: deps.now() - started });
+        const refused = 'refused' in outcome ? (outcome.refused ?? []) : [];
+        // A partly refused command is applied (its version is held): a snapshot would carry the
+        // same facts and be refused the same way, so the agent reports them instead of resyncing.
+        if (refused.length > 0) reportRefused(log, deps.now(), cmd.networkId, cmd.version, refused);
+        log.info(outcome.kind, {
+          ...outcome,
+          refused: refused.length,
+          command: cmd.kind,
+          ms: deps.now() - started,
+        });
         return outcome;
       } catch (err) {
         if (err instanceof AgentCommandError) {

@@ -17,7 +17,23 @@ export type PayloadStep =
   | { readonly kind: 'remove' | 'add'; readonly entries: readonly FdbEntry[] }
   | { readonly kind: 'chg_ip'; readonly before: readonly FdbEntry[]; readonly after: readonly FdbEntry[] };
 
-/** A command that passed every check: only canonical MACs, IPs and a VNI in range are left. */
+/**
+ * One entry the agent refused while it applied the rest of its command. The strings are the
+ * command's own, cut to 64 characters (they are hostile input: logged, never passed to a program).
+ */
+export interface RefusedEntry {
+  readonly code: AgentRejectionCode;
+  readonly vtep: string;
+  /** Null when a VTEP with no entries at all was refused. */
+  readonly mac: string | null;
+  readonly ip: string | null;
+  readonly reason: string;
+}
+
+/**
+ * A command that passed every check: only canonical MACs, IPs and a VNI in range are left. Entry-
+ * level problems do not refuse the command: the entry is dropped and listed in `refused`.
+ */
 export type ValidatedCommand =
   | {
       readonly kind: 'delta';
@@ -26,6 +42,7 @@ export type ValidatedCommand =
       readonly base: number;
       readonly vni: number;
       readonly steps: readonly PayloadStep[];
+      readonly refused: readonly RefusedEntry[];
     }
   | {
       readonly kind: 'snapshot';
@@ -34,6 +51,7 @@ export type ValidatedCommand =
       readonly vni: number;
       readonly part: { readonly index: number; readonly count: number };
       readonly entries: readonly FdbEntry[];
+      readonly refused: readonly RefusedEntry[];
     }
   | { readonly kind: 'leave'; readonly networkId: string; readonly version: number };
 
@@ -150,24 +168,190 @@ function entriesOfRecord(ctx: Context, networkType: string, fdb: FdbRecord): Fdb
   return entriesOf(ctx, body.ports);
 }
 
-/** A MAC sits behind one VTEP and an IP has one MAC: the kernel can hold nothing else. */
-export function assertConsistentEntries(entries: readonly FdbEntry[]): void {
+const cut = (v: unknown): string => (typeof v === 'string' ? v : String(JSON.stringify(v))).slice(0, 64);
+
+function refusal(
+  code: AgentRejectionCode,
+  vtep: unknown,
+  mac: unknown,
+  ip: unknown,
+  reason: string,
+): RefusedEntry {
+  return {
+    code,
+    vtep: cut(vtep),
+    mac: mac === null ? null : cut(mac),
+    ip: ip === null ? null : cut(ip),
+    reason,
+  };
+}
+
+/**
+ * A MAC sits behind one VTEP and an IP has one MAC: the kernel can hold nothing else. The first
+ * entry in command order (payload, VTEP key and list order; snapshot parts by index) keeps the MAC
+ * or IP; a later entry that contradicts it is refused, so the result never depends on timing.
+ */
+export function keepConsistentEntries(entries: readonly FdbEntry[], refused: RefusedEntry[]): FdbEntry[] {
   const macAt = new Map<string, string>();
   const ipOf = new Map<string, string>();
+  const kept: FdbEntry[] = [];
   for (const e of entries) {
-    if (e.mac === FLOODING_MAC) continue;
+    if (e.mac === FLOODING_MAC) {
+      kept.push(e);
+      continue;
+    }
     const vtep = macAt.get(e.mac);
-    if (vtep !== undefined && vtep !== e.vtep)
-      throw new AgentCommandError('duplicate_mac', `${e.mac} is behind both ${vtep} and ${e.vtep}`);
-    macAt.set(e.mac, e.vtep);
+    if (vtep !== undefined && vtep !== e.vtep) {
+      refused.push(refusal('duplicate_mac', e.vtep, e.mac, e.ip, `${e.mac} is already behind ${vtep}`));
+      continue;
+    }
     const mac = ipOf.get(e.ip);
-    if (mac !== undefined && mac !== e.mac)
-      throw new AgentCommandError('duplicate_ip', `${e.ip} belongs to both ${mac} and ${e.mac}`);
+    if (mac !== undefined && mac !== e.mac) {
+      refused.push(refusal('duplicate_ip', e.vtep, e.mac, e.ip, `${e.ip} already belongs to ${mac}`));
+      continue;
+    }
+    macAt.set(e.mac, e.vtep);
     ipOf.set(e.ip, e.mac);
+    kept.push(e);
+  }
+  return kept;
+}
+
+/** Why the agent cannot program entries behind `vtep`, or null. */
+function vtepProblem(vtep: string, tunnelIp: string): RefusedEntry | null {
+  let ip: string;
+  try {
+    ip = assertIp(vtep);
+  } catch (err) {
+    return refusal('invalid_ip', vtep, null, null, `VTEP: ${(err as AgentCommandError).message}`);
+  }
+  if (ipFamily(ip) !== ipFamily(tunnelIp))
+    return refusal(
+      'address_family',
+      vtep,
+      null,
+      null,
+      `VTEP ${ip} is not in the family of local ${tunnelIp}`,
+    );
+  if (ip === tunnelIp) return refusal('self_vtep', vtep, null, null, `VTEP ${ip} is this agent's own`);
+  return null;
+}
+
+/** Why the agent cannot program `[mac, ip]`, or null. */
+function entryProblem(
+  mac: string,
+  ip: string,
+  allowFlood: boolean,
+): Omit<RefusedEntry, 'vtep' | 'mac' | 'ip'> | null {
+  if (mac === FLOODING_MAC) {
+    if (!allowFlood)
+      return { code: 'invalid_flooding_entry', reason: 'chg_ip cannot carry the flooding entry' };
+    return ip === FLOODING_IP
+      ? null
+      : { code: 'invalid_flooding_entry', reason: `the flooding entry carries IP ${cut(ip)}` };
+  }
+  try {
+    assertMac(mac);
+    assertIp(ip);
+    return null;
+  } catch (err) {
+    const e = err as AgentCommandError;
+    return { code: e.code, reason: e.message };
   }
 }
 
-function validate(cmd: AgentCommand, tunnelIp: string): ValidatedCommand {
+const isPair = (e: unknown): e is [string, string] =>
+  Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string';
+
+/**
+ * Drops from one `{vtep: [[mac, ip], ...]}` record every entry the agent cannot program and lists
+ * it in `refused`. Anything not shaped like an entry is left for the schema, which refuses the
+ * whole command: a wrong shape is a broken envelope, not a bad fact.
+ */
+function screenPorts(
+  ports: unknown,
+  tunnelIp: string,
+  allowFlood: boolean,
+  refused: RefusedEntry[],
+): unknown {
+  if (!isObject(ports) || Array.isArray(ports)) return ports;
+  const out: [string, unknown][] = [];
+  for (const [vtep, list] of Object.entries(ports)) {
+    const bad = vtepProblem(vtep, tunnelIp);
+    if (!Array.isArray(list) || (bad && !list.every(isPair))) {
+      out.push([vtep, list]);
+      continue;
+    }
+    if (bad && list.length === 0) refused.push(bad);
+    const kept: unknown[] = [];
+    for (const e of list) {
+      if (!isPair(e)) kept.push(e);
+      else if (bad) refused.push({ ...bad, mac: cut(e[0]), ip: cut(e[1]) });
+      else {
+        const problem = entryProblem(e[0], e[1], allowFlood);
+        if (problem) refused.push({ ...problem, vtep: cut(vtep), mac: cut(e[0]), ip: cut(e[1]) });
+        else kept.push(e);
+      }
+    }
+    if (!bad) out.push([vtep, kept]);
+  }
+  return Object.fromEntries(out);
+}
+
+function screenFdb(fdb: unknown, tunnelIp: string, refused: RefusedEntry[]): unknown {
+  if (!isObject(fdb) || Array.isArray(fdb)) return fdb;
+  return Object.fromEntries(
+    Object.entries(fdb).map(([net, body]) => [
+      net,
+      isObject(body) && !Array.isArray(body) && Object.hasOwn(body, 'ports')
+        ? { ...body, ports: screenPorts(body.ports, tunnelIp, true, refused) }
+        : body,
+    ]),
+  );
+}
+
+function screenChange(change: unknown, tunnelIp: string, refused: RefusedEntry[]): unknown {
+  if (!isObject(change) || Array.isArray(change)) return change;
+  const out: [string, unknown][] = [];
+  for (const [vtep, sides] of Object.entries(change)) {
+    if (!isObject(sides) || Array.isArray(sides)) {
+      out.push([vtep, sides]);
+      continue;
+    }
+    const screened: Raw = { ...sides };
+    for (const side of ['before', 'after'] as const) {
+      if (!Object.hasOwn(sides, side)) continue;
+      const one = screenPorts({ [vtep]: sides[side] }, tunnelIp, false, refused) as Raw;
+      if (!Object.hasOwn(one, vtep)) delete screened[side];
+      else screened[side] = one[vtep];
+    }
+    out.push([vtep, screened]);
+  }
+  return Object.fromEntries(out);
+}
+
+/**
+ * The entry-level pass, before the schema: every well-shaped `[mac, ip]` the agent cannot program
+ * (a malformed or unusable MAC or IP, a bad flooding entry, a VTEP that is invalid, of the other
+ * family or this agent's own) leaves the command and is listed in `refused`. What remains is
+ * checked as strictly as before, so an envelope problem still refuses the whole command.
+ */
+function screenEntries(raw: Raw, tunnelIp: string, refused: RefusedEntry[]): Raw {
+  if (raw.kind === 'snapshot') return { ...raw, fdb_entries: screenFdb(raw.fdb_entries, tunnelIp, refused) };
+  if (raw.kind !== 'delta' || !Array.isArray(raw.payloads)) return raw;
+  const payloads = raw.payloads.map((p: unknown) => {
+    if (!isObject(p) || Array.isArray(p)) return p;
+    if (p.method === 'add_fdb_entries' || p.method === 'remove_fdb_entries')
+      return { ...p, fdb_entries: screenFdb(p.fdb_entries, tunnelIp, refused) };
+    const chg = valueAt(p, ['fdb_entries', 'chg_ip']);
+    if (p.method !== 'update_fdb_entries' || !isObject(chg) || Array.isArray(chg)) return p;
+    const nets = Object.entries(chg).map(([net, change]) => [net, screenChange(change, tunnelIp, refused)]);
+    return { ...p, fdb_entries: { ...(p.fdb_entries as Raw), chg_ip: Object.fromEntries(nets) } };
+  });
+  return { ...raw, payloads };
+}
+
+function validate(cmd: AgentCommand, tunnelIp: string, refused: RefusedEntry[]): ValidatedCommand {
   if (cmd.kind === 'leave') return { kind: 'leave', networkId: cmd.networkId, version: cmd.version };
   if (cmd.segment.networkType !== 'vxlan') {
     throw new AgentCommandError(
@@ -183,21 +367,22 @@ function validate(cmd: AgentCommand, tunnelIp: string): ValidatedCommand {
     const entries = entriesOfRecord(ctx, 'vxlan', cmd.fdb_entries);
     if (entries.length > MAX_COMMAND_ENTRIES)
       throw new AgentCommandError('limit_exceeded', `${entries.length} entries in one part`);
-    assertConsistentEntries(entries);
     return {
       kind: 'snapshot',
       networkId: cmd.networkId,
       version: cmd.version,
       vni: ctx.vni,
       part: cmd.part,
-      entries,
+      entries: keepConsistentEntries(entries, refused),
+      refused,
     };
   }
   const steps: PayloadStep[] = cmd.payloads.map((p): PayloadStep => {
     if (p.method !== 'update_fdb_entries') {
       const entries = entriesOfRecord(ctx, 'vxlan', p.fdb_entries);
-      if (p.method === 'add_fdb_entries') assertConsistentEntries(entries);
-      return { kind: p.method === 'add_fdb_entries' ? 'add' : 'remove', entries };
+      if (p.method === 'add_fdb_entries')
+        return { kind: 'add', entries: keepConsistentEntries(entries, refused) };
+      return { kind: 'remove', entries };
     }
     const keys = Object.keys(p.fdb_entries.chg_ip);
     if (keys.length !== 1 || keys[0] !== ctx.networkId) {
@@ -230,13 +415,16 @@ function validate(cmd: AgentCommand, tunnelIp: string): ValidatedCommand {
     base: cmd.base,
     vni: ctx.vni,
     steps,
+    refused,
   };
 }
 
 /**
  * Parses one message body into a command the agent may apply, or throws an AgentCommandError whose
  * code names the first problem. Checks run in order of cost: size, JSON, envelope version, schema,
- * then the agent's own rules (VNI range, one network per payload, address family, uniqueness).
+ * then the agent's own rules (VNI range, one network per payload). Entry-level problems (a bad MAC,
+ * IP, flooding entry or VTEP, a MAC behind two VTEPs, an IP with two MACs) drop that entry only and
+ * list it in the command's `refused`: one bad fact never blocks the rest of its network.
  */
 export function parseAgentCommandBody(body: string, tunnelIp: string): ValidatedCommand {
   const bytes = Buffer.byteLength(body, 'utf8');
@@ -267,7 +455,9 @@ export function parseAgentCommandBody(body: string, tunnelIp: string): Validated
       'unsupported_version',
       `command version ${JSON.stringify(raw.v)?.slice(0, 20)} (expected 1)`,
     );
-  const parsed = agentCommandSchema.safeParse(raw);
-  if (!parsed.success) rejectSchema(parsed.error, raw);
-  return validate(parsed.data, tunnelIp);
+  const refused: RefusedEntry[] = [];
+  const screened = screenEntries(raw, tunnelIp, refused);
+  const parsed = agentCommandSchema.safeParse(screened);
+  if (!parsed.success) rejectSchema(parsed.error, screened);
+  return validate(parsed.data, tunnelIp, refused);
 }

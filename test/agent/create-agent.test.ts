@@ -150,8 +150,14 @@ describe('a refused command', () => {
   it('for a network the agent holds asks for a snapshot instead of staying silently behind', async () => {
     const { agent, sent, tick } = setup();
     await agent.handle(snapshot(1, START));
-    const bad = delta(2, 1, { add: { [NODE2]: [['fa:16:3e:00:00:09', '127.0.0.1']] } });
-    expect(await agent.handle(bad)).toMatchObject({ kind: 'rejected', code: 'invalid_ip' });
+    // An envelope problem (the payload names another segment) refuses the whole command; a bad
+    // entry alone no longer does (refused-entries.test.ts).
+    const bad = JSON.parse(delta(2, 1, { add: { [NODE2]: [ROUTER] } }));
+    bad.payloads[0].fdb_entries[NET].segment_id = 101;
+    expect(await agent.handle(JSON.stringify(bad))).toMatchObject({
+      kind: 'rejected',
+      code: 'segment_mismatch',
+    });
     expect(sent).toEqual([
       { type: 'agent.resync', v: 1, host: expect.any(String), networkId: NET, reason: 'gap' },
     ]);

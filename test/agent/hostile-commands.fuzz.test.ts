@@ -66,10 +66,17 @@ type Mutation = {
   readonly name: string;
   readonly codes: readonly AgentRejectionCode[];
   readonly apply: (c: Cmd) => Cmd | string;
+  /**
+   * `entry`: the mutation adds one bad entry next to the good ones, so the agent refuses that
+   * entry only and programs exactly what the unmutated command programs. Otherwise the whole
+   * command is refused.
+   */
+  readonly scope?: 'entry';
 };
 type Cmd = { [key: string]: unknown; payloads: unknown[] };
 
 const base = (): Cmd => deltaCommand(1, 0, { add: { [NODE1]: [FLOOD, ROUTER] } }) as Cmd;
+const GOOD_PORTS = { [NODE1]: [FLOOD, ROUTER] };
 const withPorts = (c: Cmd, ports: Record<string, unknown>): Cmd => ({
   ...c,
   payloads: [
@@ -80,29 +87,34 @@ const withPorts = (c: Cmd, ports: Record<string, unknown>): Cmd => ({
 const mutations: fc.Arbitrary<Mutation> = fc.oneof(
   badMac.map((m) => ({
     name: `entry mac ${JSON.stringify(m)}`,
-    codes: ['invalid_mac', 'invalid_flooding_entry', 'invalid_command'] as const,
-    apply: (c: Cmd) => withPorts(c, { [NODE1]: [[m, '192.0.2.1']] }),
+    codes: ['invalid_mac', 'invalid_flooding_entry'] as const,
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { [NODE1]: [FLOOD, ROUTER, [m, '192.0.2.1']] }),
   })),
   badIp.map((ip) => ({
     name: `entry ip ${JSON.stringify(ip)}`,
     codes: ['invalid_ip'] as const,
-    apply: (c: Cmd) => withPorts(c, { [NODE1]: [['fa:16:3e:00:00:01', ip]] }),
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { [NODE1]: [FLOOD, ROUTER, ['fa:16:3e:00:00:02', ip]] }),
   })),
   badIp.map((ip) => ({
     name: `vtep ${JSON.stringify(ip)}`,
     codes: ['invalid_ip'] as const,
-    apply: (c: Cmd) => withPorts(c, { [ip]: [FLOOD] }),
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { ...GOOD_PORTS, [ip]: [FLOOD] }),
   })),
   fc.constantFrom(LOCAL, '2001:db8::21').map((ip) => ({
     name: `vtep ${ip}`,
     codes: ['self_vtep', 'address_family'] as const,
-    apply: (c: Cmd) => withPorts(c, { [ip]: [FLOOD] }),
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { ...GOOD_PORTS, [ip]: [FLOOD] }),
   })),
   fc.constantFrom('0.0.0.0', '192.0.2.1').map((ip) => ({
     name: `flooding ip ${ip}`,
     codes: ['invalid_flooding_entry'] as const,
+    scope: 'entry' as const,
     apply: (c: Cmd) =>
-      withPorts(c, { [NODE1]: [['00:00:00:00:00:00', ip === '0.0.0.0' ? '192.0.2.1' : ip]] }),
+      withPorts(c, { [NODE1]: [FLOOD, ROUTER, ['00:00:00:00:00:00', ip === '0.0.0.0' ? '192.0.2.1' : ip]] }),
   })),
   fc
     .constantFrom<unknown>(
@@ -140,8 +152,9 @@ const mutations: fc.Arbitrary<Mutation> = fc.oneof(
   })),
   fc.constantFrom(...PROTO).map((k) => ({
     name: `ports key ${k}`,
-    codes: ['invalid_ip', 'forbidden_key'] as const,
-    apply: (c: Cmd) => withPorts(c, { [k]: [FLOOD] }),
+    codes: ['invalid_ip'] as const,
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { ...GOOD_PORTS, [k]: [FLOOD] }),
   })),
   fc.constantFrom<unknown>(0, -1, 16_777_216, 2 ** 31, 1.5, '100', null, 1e20).map((vni) => ({
     name: `vni ${vni}`,
@@ -199,12 +212,14 @@ const mutations: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant({
     name: 'one MAC behind two VTEPs',
     codes: ['duplicate_mac'] as const,
-    apply: (c: Cmd) => withPorts(c, { [NODE1]: [ROUTER], '198.51.100.22': [ROUTER] }),
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { ...GOOD_PORTS, '198.51.100.22': [ROUTER] }),
   }),
   fc.constant({
     name: 'one IP with two MACs',
     codes: ['duplicate_ip'] as const,
-    apply: (c: Cmd) => withPorts(c, { [NODE1]: [ROUTER, ['fa:16:3e:00:00:02', '192.0.2.1']] }),
+    scope: 'entry' as const,
+    apply: (c: Cmd) => withPorts(c, { [NODE1]: [FLOOD, ROUTER, ['fa:16:3e:00:00:02', '192.0.2.1']] }),
   }),
   fc.integer({ min: 256 * 1024, max: 300 * 1024 }).map((n) => ({
     name: `oversized ${n}`,
@@ -243,7 +258,7 @@ function freshAgent() {
   return { agent, executor };
 }
 
-describe('hostile commands never reach the kernel', () => {
+describe('hostile commands never reach the kernel (a hostile entry: only the rest of its command does)', () => {
   it('rejects every mutated command with a specific code and records zero argv', async () => {
     await fc.assert(
       fc.asyncProperty(mutations, noise, async (mutation, extra) => {
@@ -251,6 +266,21 @@ describe('hostile commands never reach the kernel', () => {
         const mutated = mutation.apply({ ...base(), ...extra });
         const body = typeof mutated === 'string' ? mutated : JSON.stringify(mutated);
         const outcome = await agent.handle(body);
+        if (mutation.scope === 'entry' && !body.includes('"__proto__":')) {
+          // One bad entry: refused with its code; the kernel sees exactly the clean command.
+          const clean = freshAgent();
+          expect(await clean.agent.handle(JSON.stringify({ ...base(), ...extra }))).toMatchObject({
+            kind: 'applied',
+            refused: [],
+          });
+          expect(outcome, mutation.name).toMatchObject({ kind: 'applied', version: 1 });
+          const refused = outcome.kind === 'applied' ? (outcome.refused ?? []) : [];
+          expect(refused.length, mutation.name).toBeGreaterThan(0);
+          for (const r of refused) expect(mutation.codes, `${mutation.name}: ${r.reason}`).toContain(r.code);
+          expect(executor.calls).toEqual(clean.executor.calls);
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          return;
+        }
         expect(executor.calls).toEqual([]);
         expect(outcome.kind, mutation.name).toBe('rejected');
         const codes: string[] = [...mutation.codes];
