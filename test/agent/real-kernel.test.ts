@@ -129,11 +129,43 @@ describe.skipIf(!canRun)(
       expect([...kernelState().flood].sort()).toEqual([NODE1, NODE2]);
     });
 
+    it('programs the good entries of a delta with a bad one, and a snapshot without it heals', async () => {
+      const other = ['fa:16:3e:00:00:02', '192.0.2.2'] as const;
+      const outcome = await agent.handle(
+        delta(7, 6, {
+          add: {
+            [NODE1]: [other, ['fa:16:3e:00:00:03', '127.0.0.1']],
+            [NODE2]: [['fa:16:3e:00:00:02', '192.0.2.3']],
+          },
+        }),
+      );
+      expect(outcome).toMatchObject({
+        kind: 'applied',
+        version: 7,
+        refused: [
+          { code: 'invalid_ip', vtep: NODE1, ip: '127.0.0.1' },
+          { code: 'duplicate_mac', vtep: NODE2, ip: '192.0.2.3' },
+        ],
+      });
+      let s = kernelState();
+      expect([...(s.unicast.get('fa:16:3e:00:00:02') ?? [])]).toEqual([NODE1]);
+      expect(s.unicast.has('fa:16:3e:00:00:03')).toBe(false);
+      expect([...s.neigh.entries()].sort()).toEqual([
+        ['192.0.2.1', 'fa:16:3e:00:00:01'],
+        ['192.0.2.2', 'fa:16:3e:00:00:02'],
+      ]);
+      await agent.handle(snapshot(8, { [NODE1]: [FLOOD, other], [NODE2]: [FLOOD, ROUTER] }));
+      s = kernelState();
+      expect([...s.flood].sort()).toEqual([NODE1, NODE2]);
+      expect([...(s.unicast.get('fa:16:3e:00:00:02') ?? [])]).toEqual([NODE1]);
+      expect(agent.held(NET)).toMatchObject({ version: 8, dirty: false });
+    });
+
     it('drops the device on leave and keeps the bridge', async () => {
-      await agent.handle(leave(7));
+      await agent.handle(leave(9));
       expect(() => inNs('ip', 'link', 'show', 'dev', 'vx-100')).toThrow();
       expect(inNs('ip', '-j', 'link', 'show', 'dev', 'br-100')).toContain('br-100');
-      expect(agent.held(NET)).toMatchObject({ version: 7, left: true });
+      expect(agent.held(NET)).toMatchObject({ version: 9, left: true });
     });
   },
 );
