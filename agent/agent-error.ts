@@ -1,6 +1,7 @@
 /**
- * Why the agent rejects a command for good. Stable strings: they reach the agent's log lines and,
- * through SQS, its dead-letter queue.
+ * Why the agent rejects a command for good, or refuses one entry of a command it applies
+ * (`RefusedEntry`: the MAC, IP, flooding-entry, VTEP and duplicate codes). Stable strings: they
+ * reach the agent's log lines, its `RefusedEntries` metric and, through SQS, its dead-letter queue.
  */
 export const AGENT_REJECTION_CODES = [
   'oversized',

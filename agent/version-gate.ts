@@ -7,6 +7,10 @@
  *   held 4, delta 4 base 3  -> stale (a duplicate): ignore
  *   held 4, delta 7 base 6  -> gap (5 and 6 missing or reordered): ask for a snapshot
  *   held 4, snapshot 7      -> apply, hold 7        held 4, snapshot 3 -> stale
+ *
+ * A command applied minus the entries the agent refused (`RefusedEntry`) is applied: its version
+ * is held and the network stays clean, since a snapshot would carry the same facts. Only a
+ * command refused whole, or a kernel failure, makes the network dirty (a snapshot repairs it).
  */
 export interface HeldNetwork {
   readonly version: number;
