@@ -28,6 +28,7 @@ const GOOD_TABLE = {
   neigh: ['192.0.2.1 fa:16:3e:00:00:01'],
 };
 const BAD_IP = ['fa:16:3e:00:00:09', '127.0.0.1'] as const;
+const hex = (i: number) => i.toString(16).padStart(2, '0');
 
 describe('an entry the agent refuses', () => {
   it('in a snapshot: the good entries are programmed, the bad one is logged and counted', async () => {
@@ -118,6 +119,21 @@ describe('an entry the agent refuses', () => {
     expect(kernel.table('vx-100')).toEqual(GOOD_TABLE);
   });
 
+  it('logs at most 20 refused entries per command but counts them all', async () => {
+    const { agent, kernel, log } = setup();
+    const bad = Array.from({ length: 25 }, (_, i) => [`fa:16:3e:00:03:${hex(i)}`, `127.0.0.${i + 1}`]);
+    const outcome = await agent.handle(snapshot(1, { ...GOOD, [NODE2]: [FLOOD, ...bad] }));
+    expect(outcome.kind === 'applied' ? outcome.refused?.length : 0).toBe(25);
+    expect(kernel.table('vx-100')).toEqual(GOOD_TABLE);
+    expect(log.lines.filter((l) => l.msg === 'refused_entry')).toHaveLength(20);
+    expect(log.lines.find((l) => l.msg === 'refused_entries_truncated')?.fields).toMatchObject({
+      refused: 25,
+    });
+    expect(log.lines.filter((l) => l.msg === 'metric').map((l) => l.fields)).toMatchObject([
+      { code: 'invalid_ip', RefusedEntries: 25 },
+    ]);
+  });
+
   it('a later snapshot without the bad fact leaves exactly the good table', async () => {
     const { agent, kernel } = setup();
     await agent.handle(snapshot(1, { ...GOOD, [NODE2]: [FLOOD, ['01:00:5e:00:00:01', '192.0.2.5']] }));
@@ -129,7 +145,6 @@ describe('an entry the agent refuses', () => {
 
 type Ports = [string, (readonly string[])[]][];
 const VTEPS = [NODE1, NODE2, '198.51.100.23', '198.51.100.24'];
-const hex = (i: number) => i.toString(16).padStart(2, '0');
 
 /** A consistent table: one or more unique MACs and IPs, each behind one of four VTEPs, some flooding entries. */
 const goodPorts: fc.Arbitrary<Ports> = fc
