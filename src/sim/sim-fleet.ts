@@ -9,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { agentQueueName } from '../adapters/aws/agent-queues.js';
+import { CORRELATION_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { parseAgentCommand } from '../contracts/commands.js';
 import type { AgentReportEvent } from '../contracts/events.js';
 import type { ApplyAction } from '../core/agent-protocol.js';
@@ -27,6 +28,14 @@ export interface FleetOptions {
   /** Each agent writes what it holds to `<stateDir>/<host>.json` after every batch. */
   readonly stateDir?: string;
   readonly waitTimeSeconds?: number;
+  /**
+   * Each agent reports what it holds (`agent.applied`) this long after it applies commands,
+   * coalescing what it applies meanwhile into one report; unset: no reports (the A/B runs, whose
+   * message counts would otherwise include them).
+   */
+  readonly reportAppliedMs?: number;
+  /** One structured line per applied command, with the correlation id the controller sent. */
+  readonly log?: (line: Readonly<Record<string, unknown>>) => void;
 }
 
 /** An agent's table for one network changed (or it restarted and lost everything: `reset`). */
@@ -47,6 +56,9 @@ interface SimAgent {
   down: boolean;
   /** Networks with a resync in flight: no second one until a snapshot or leave arrives. */
   resyncing: Map<string, number>;
+  /** A pending `agent.applied` report (reportAppliedMs). */
+  reportTimer: ReturnType<typeof setTimeout> | undefined;
+  lastApplyAt: number;
 }
 
 const RESYNC_EXPIRY_MS = 5000;
@@ -111,6 +123,24 @@ export function createSimFleet(options: FleetOptions) {
     });
   };
 
+  const reportApplied = (a: SimAgent) => {
+    if (options.reportAppliedMs === undefined || a.reportTimer) return;
+    a.reportTimer = setTimeout(() => {
+      a.reportTimer = undefined;
+      const host = a.report.host;
+      const networks: Record<string, number> = {};
+      for (const n of tables.networks(host)) networks[n] = tables.version(host, n);
+      sendEvent(host, {
+        type: 'agent.applied',
+        v: 1,
+        host,
+        bootId: a.report.bootId,
+        networks,
+        at: a.lastApplyAt,
+      }).catch((err: unknown) => errors.push(`${host}: agent.applied: ${(err as Error).message}`));
+    }, options.reportAppliedMs);
+  };
+
   const apply = async (a: SimAgent, messages: readonly Message[]) => {
     const host = a.report.host;
     const gaps = new Set<string>();
@@ -130,7 +160,20 @@ export function createSimFleet(options: FleetOptions) {
       if (action === 'gap') gaps.add(networkId);
       if (action === 'applied' && command.kind !== 'delta') a.resyncing.delete(networkId);
       applies.push({ at: now(), host, networkId, action, table: tables.table(host, networkId) });
+      options.log?.({
+        level: 'INFO',
+        message: `command ${action}`,
+        service: 'l2pop-agent',
+        timestamp: new Date().toISOString(),
+        host,
+        networkId,
+        version: command.version,
+        kind: command.kind,
+        correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
+      });
+      if (action === 'applied') a.lastApplyAt = Date.now();
     }
+    reportApplied(a);
     tables.takeGaps();
     for (const networkId of gaps) {
       stats.gaps++;
@@ -149,6 +192,7 @@ export function createSimFleet(options: FleetOptions) {
       new ReceiveMessageCommand({
         QueueUrl: url,
         MaxNumberOfMessages: 10,
+        MessageAttributeNames: [CORRELATION_ATTRIBUTE],
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
       }),
     );
@@ -196,6 +240,8 @@ export function createSimFleet(options: FleetOptions) {
   };
 
   const stopAgent = async (a: SimAgent) => {
+    clearTimeout(a.reportTimer);
+    a.reportTimer = undefined;
     a.abort.abort();
     await a.running;
     a.running = undefined;
@@ -221,6 +267,8 @@ export function createSimFleet(options: FleetOptions) {
           abort: new AbortController(),
           down: false,
           resyncing: new Map(),
+          reportTimer: undefined,
+          lastApplyAt: 0,
         };
         agents.set(report.host, a);
         await sendEvent(report.host, report);

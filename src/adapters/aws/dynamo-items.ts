@@ -107,6 +107,7 @@ export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
     version: record.version,
     parts: chunks.length,
     body: chunks[0],
+    ...(record.correlationId ? { correlationId: record.correlationId } : {}),
   };
   const parts = chunks.slice(1).map((body, i) => ({
     ...KEYS.outboxPart(record.networkId, record.key, i + 1),
@@ -155,7 +156,13 @@ export function fromOutboxItems(
     if (!Array.isArray(commands)) throw new Error(`outbox ${networkId}/${it.key}: commands are not a list`);
     const version = field<number>(it, 'version', isNumber);
     records.push({
-      record: { networkId, key: it.key, version, commands: commands as AddressedCommand[] },
+      record: {
+        networkId,
+        key: it.key,
+        version,
+        commands: commands as AddressedCommand[],
+        ...(typeof it.correlationId === 'string' ? { correlationId: it.correlationId } : {}),
+      },
       parts: count,
     });
     partKeys.delete(it.key);
