@@ -47,6 +47,14 @@ export interface OutboxRecord {
   readonly commands: readonly AddressedCommand[];
   /** The inbound event that caused it (src/runtime/correlation.ts); absent in replays and old records. */
   readonly correlationId?: string;
+  /** That event's send time (ms) and type, and the network's strategy label: agents measure apply lag from it. */
+  readonly origin?: OutboxOrigin;
+}
+
+export interface OutboxOrigin {
+  readonly at: number;
+  readonly eventType: string;
+  readonly strategy: string;
 }
 
 /** A conditional write: `expected` is the revision/version the item must still have (null: must not exist). */

@@ -110,6 +110,20 @@ export const agentAppliedV1 = z.object({
     }),
   /** When the agent applied the last of these (ms since the epoch, the agent's clock). */
   at: z.number().int().nonnegative(),
+  /**
+   * Since its last report, per (inbound event type, strategy) of the commands applied: the longest
+   * time from the controller's inbound event being sent to this agent applying its command.
+   */
+  latencies: z
+    .array(
+      z.object({
+        eventType: z.string().min(1).max(32),
+        strategy: z.string().min(1).max(32),
+        ms: z.number().int().nonnegative(),
+      }),
+    )
+    .max(32)
+    .default([]),
 });
 
 export const flagSettingsSchema = z.object({

@@ -9,9 +9,9 @@ import { CORRELATION_ATTRIBUTE, RECEIPT_ATTRIBUTE } from '../adapters/aws/dynamo
 import { dispatchEvent } from '../app/dispatch.js';
 import type { InboundEvent } from '../contracts/events.js';
 import { isInvalidInputError } from '../core/errors.js';
-import { withCorrelationId } from './correlation.js';
+import { withEventContext } from './correlation.js';
 import { FaultInjectedError } from './faults.js';
-import { observeRejected, observeResult, observeTransient } from './observe.js';
+import { observeApplied, observeRejected, observeResult, observeTransient } from './observe.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 export interface SqsFunctionSpec<E extends InboundEvent> {
@@ -48,6 +48,12 @@ export function correlationIdOf(record: SQSRecord): string {
   return record.messageAttributes?.[CORRELATION_ATTRIBUTE]?.stringValue || record.messageId;
 }
 
+/** The `type` of a body, for the outbox origin before the body is parsed (`unparsed` if none). */
+function eventTypeOf(body: string): string {
+  const m = /"type"\s*:\s*"([a-z.]{1,32})"/.exec(body);
+  return m?.[1] ?? 'unparsed';
+}
+
 /** Writes what became of the record when its sender asked (`l2pop send`); otherwise nothing. */
 async function receipt(
   rt: Runtime,
@@ -80,6 +86,7 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
       await spec.prepare?.(rt, event);
       const result = await dispatchEvent(rt.deps, event);
       await receipt(rt, record, { outcome: result.outcome, eventType });
+      if (event.type === 'agent.applied') observeApplied(rt, event);
       const d = rt.clients.meter.usage();
       const requests: Record<string, number> = {};
       for (const [op, n] of Object.entries(d.requests)) {
@@ -109,7 +116,10 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
     const correlationId = correlationIdOf(record);
     rt.logger.appendKeys({ correlationId });
     try {
-      await withCorrelationId(correlationId, () => handle(record));
+      const sentAt = Number(record.attributes.SentTimestamp) || Date.now();
+      await withEventContext({ correlationId, sentAt, eventType: eventTypeOf(record.body) }, () =>
+        handle(record),
+      );
     } finally {
       rt.logger.removeKeys(['correlationId']);
     }

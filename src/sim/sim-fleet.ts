@@ -9,7 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { agentQueueName } from '../adapters/aws/agent-queues.js';
-import { CORRELATION_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
+import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { parseAgentCommand } from '../contracts/commands.js';
 import type { AgentReportEvent } from '../contracts/events.js';
 import type { ApplyAction } from '../core/agent-protocol.js';
@@ -59,9 +59,26 @@ interface SimAgent {
   /** A pending `agent.applied` report (reportAppliedMs). */
   reportTimer: ReturnType<typeof setTimeout> | undefined;
   lastApplyAt: number;
+  /** `eventType|strategy` -> the longest lag from the inbound event to this agent's apply, since the last report. */
+  latencies: Map<string, number>;
 }
 
 const RESYNC_EXPIRY_MS = 5000;
+
+/** The `l2pop-origin` attribute of a command, if well formed. */
+function parseOrigin(
+  raw: string | undefined,
+): { at: number; eventType: string; strategy: string } | undefined {
+  if (!raw) return undefined;
+  try {
+    const o = JSON.parse(raw) as { at?: unknown; eventType?: unknown; strategy?: unknown };
+    if (typeof o.at === 'number' && typeof o.eventType === 'string' && typeof o.strategy === 'string')
+      return { at: o.at, eventType: o.eventType, strategy: o.strategy };
+  } catch {
+    // not ours: no lag measured
+  }
+  return undefined;
+}
 
 /**
  * Simulated L2 agents on their real per-agent FIFO queues. Each one reports itself (the
@@ -171,7 +188,14 @@ export function createSimFleet(options: FleetOptions) {
         kind: command.kind,
         correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
       });
-      if (action === 'applied') a.lastApplyAt = Date.now();
+      if (action === 'applied') {
+        a.lastApplyAt = Date.now();
+        const origin = parseOrigin(m.MessageAttributes?.[ORIGIN_ATTRIBUTE]?.StringValue);
+        if (origin) {
+          const k = `${origin.eventType}|${origin.strategy}`;
+          a.latencies.set(k, Math.max(a.latencies.get(k) ?? 0, Math.max(0, a.lastApplyAt - origin.at)));
+        }
+      }
     }
     reportApplied(a);
     tables.takeGaps();
@@ -192,7 +216,7 @@ export function createSimFleet(options: FleetOptions) {
       new ReceiveMessageCommand({
         QueueUrl: url,
         MaxNumberOfMessages: 10,
-        MessageAttributeNames: [CORRELATION_ATTRIBUTE],
+        MessageAttributeNames: [CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE],
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
       }),
     );
@@ -269,6 +293,7 @@ export function createSimFleet(options: FleetOptions) {
           resyncing: new Map(),
           reportTimer: undefined,
           lastApplyAt: 0,
+          latencies: new Map(),
         };
         agents.set(report.host, a);
         await sendEvent(report.host, report);

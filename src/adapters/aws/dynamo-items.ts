@@ -1,4 +1,10 @@
-import type { NetworkState, OutboxRecord, RouterView, VersionedFlags } from '../../app/ports.js';
+import type {
+  NetworkState,
+  OutboxOrigin,
+  OutboxRecord,
+  RouterView,
+  VersionedFlags,
+} from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
 import type { NetworkIndex } from '../../core/desired.js';
 import type { PortRecord } from '../../core/transitions.js';
@@ -108,6 +114,7 @@ export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
     parts: chunks.length,
     body: chunks[0],
     ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+    ...(record.origin ? { origin: record.origin } : {}),
   };
   const parts = chunks.slice(1).map((body, i) => ({
     ...KEYS.outboxPart(record.networkId, record.key, i + 1),
@@ -162,6 +169,7 @@ export function fromOutboxItems(
         version,
         commands: commands as AddressedCommand[],
         ...(typeof it.correlationId === 'string' ? { correlationId: it.correlationId } : {}),
+        ...(isObject(it.origin) ? { origin: it.origin as unknown as OutboxOrigin } : {}),
       },
       parts: count,
     });

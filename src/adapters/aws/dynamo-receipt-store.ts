@@ -5,6 +5,8 @@ import { KEYS } from './dynamo-keys.js';
 export const RECEIPT_ATTRIBUTE = 'l2pop-receipt';
 /** The SQS message attribute that carries a correlation id chosen by the sender. */
 export const CORRELATION_ATTRIBUTE = 'correlation-id';
+/** On agent commands: `{at, eventType, strategy}` of the inbound event behind them (apply-lag metric). */
+export const ORIGIN_ATTRIBUTE = 'l2pop-origin';
 
 /** What the controller did with one message: the answer `l2pop send` prints per event. */
 export interface Receipt {

@@ -7,7 +7,7 @@ import {
 import type { CommandPublisher, OutboxRecord } from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
 import type { AgentQueues } from './agent-queues.js';
-import { CORRELATION_ATTRIBUTE } from './dynamo-receipt-store.js';
+import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from './dynamo-receipt-store.js';
 
 /** SendMessageBatch: 10 entries and 1 MiB of bodies per call (the 2025 limit; agent queues allow 1 MiB). */
 const BATCH_ENTRIES = 10;
@@ -74,6 +74,9 @@ export function createSqsCommandPublisher(options: SqsPublisherOptions) {
         ? {
             MessageAttributes: {
               [CORRELATION_ATTRIBUTE]: { DataType: 'String', StringValue: record.correlationId },
+              ...(record.origin
+                ? { [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(record.origin) } }
+                : {}),
             },
           }
         : {}),
