@@ -383,8 +383,8 @@ describe('serverless package (v3, offline, no credentials)', () => {
     const alarms = Object.fromEntries(resources('AWS::CloudWatch::Alarm'));
     const fnRefs = (id: string, metric: string) =>
       (asList(alarms[id]?.Properties.Metrics) as { MetricStat?: { Metric: Record<string, unknown> } }[])
-        .filter((m) => m.MetricStat?.Metric.MetricName === metric)
-        .map((m) => (m.MetricStat?.Metric.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref);
+        .flatMap((m) => (m.MetricStat?.Metric.MetricName === metric ? [m.MetricStat.Metric] : []))
+        .map((m) => (m.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref);
     const queueFns = QUEUE_FUNCTIONS.map(([fn]) => lambda(fn)[0]).sort();
     expect(fnRefs('QueueFunctionErrorsAlarm', 'Errors').sort()).toEqual(queueFns);
     expect(fnRefs('FunctionThrottlesAlarm', 'Throttles').sort()).toEqual(
