@@ -1,7 +1,7 @@
 import { type AgentReportEvent, agentReportV1, agentResyncV1 } from '../src/contracts/events.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
-import type { AgentLogger } from './create-logger.js';
+import { type AgentLogger, withFields } from './create-logger.js';
 import { executeOps } from './execute-ops.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import type { KernelOp } from './kernel-ops.js';
@@ -40,7 +40,8 @@ export type AgentOutcome =
   | { readonly kind: 'failed'; readonly message: string };
 
 export interface Agent {
-  handle(body: string): Promise<AgentOutcome>;
+  /** `correlationId`: logged with the outcome, so one event's path can be followed to this host. */
+  handle(body: string, correlationId?: string): Promise<AgentOutcome>;
   /** The `agent.report` this agent sends on start: its capabilities, truthfully. */
   report(): AgentReportEvent;
   held(networkId: string): HeldNetwork | undefined;
@@ -53,7 +54,8 @@ export interface Agent {
  * time, so there is no concurrency inside.
  */
 export function createAgent(deps: AgentDeps): Agent {
-  const { config, executor, log } = deps;
+  const { config, executor, log: baseLog } = deps;
+  const log = baseLog;
   const held = new Map<string, HeldNetwork>();
   const vniOwner = new Map<number, string>();
   const resyncAt = new Map<string, number>();
@@ -176,8 +178,9 @@ export function createAgent(deps: AgentDeps): Agent {
         bootId: config.bootId,
         revision: Math.floor(deps.now()),
       }),
-    async handle(body) {
+    async handle(body, correlationId) {
       const started = deps.now();
+      const log = correlationId ? withFields(baseLog, { correlationId }) : baseLog;
       let cmd: ValidatedCommand | undefined;
       try {
         cmd = parseAgentCommandBody(body, config.tunnelIp);

@@ -1,10 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/local/resource-names.js';
@@ -302,6 +309,55 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     });
     expect(parsed.filter((l) => l.service === 'l2pop-agent').map((l) => l.host)).toContain('compute2');
   }, 60_000);
+
+  it('shows a dead-lettered event in status, and applies it once redriven to its queue', async () => {
+    const state = JSON.parse(await readFile(stackFile, 'utf8'));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: state.endpoints.sqs,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      useQueueUrlAsEndpoint: false,
+    });
+    const names = await resourceNames(state.stackName);
+    const dlq = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.PortEventsDlq }))).QueueUrl ?? '';
+    const vm = buildDefaultScenario('tunnel')
+      .phases.flatMap((p) => p.events)
+      .find((e) => e.type === 'port.upsert' && e.port.id === 'vm-c1');
+    if (vm?.type !== 'port.upsert') throw new Error('no vm-c1 port');
+    const late = { ...vm, port: { ...vm.port, ips: ['10.3.0.55'], revision: vm.port.revision + 2000 } };
+    // what 5 failed deliveries leave behind
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlq,
+        MessageBody: JSON.stringify(late),
+        MessageGroupId: 'net-c',
+        MessageDeduplicationId: randomUUID(),
+      }),
+    );
+    const before = await run(['status', '--network', 'net-c']);
+    expect(before.stdout).toContain('dead-letter queues: PortEvents 1, HaEvents 0, AgentEvents 0');
+    // the redrive (a message move task on AWS; fauxqs has none): receive, send back, delete
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
+    for (const m of got.Messages ?? []) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: state.queues.PortEventsQueue,
+          MessageBody: m.Body ?? '',
+          MessageGroupId: 'net-c',
+          MessageDeduplicationId: randomUUID(),
+        }),
+      );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle ?? '' }));
+    }
+    sqs.destroy();
+    const after = await until('net-c to converge after the redrive', async () => {
+      const r = await run(['status', '--network', 'net-c']);
+      return r.code === 0 && r.stdout.includes('PortEvents 0') ? r : undefined;
+    });
+    expect(after.stdout).toMatch(/holds (\d+) of \1/);
+    const fdb = await fdbUntilEqual('compute6', /10\.3\.0\.55/);
+    expect(fdb.code).toBe(0);
+  }, 120_000);
 
   it('names the endpoint that failed and the flag that sets it, and exits 1', async () => {
     const r = await l2pop(
