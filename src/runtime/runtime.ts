@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { agentQueueTags } from '../adapters/aws/agent-queue-tags.js';
 import { createAgentQueues } from '../adapters/aws/agent-queues.js';
 import { createAwsClients } from '../adapters/aws/aws-clients.js';
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
@@ -44,6 +45,7 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     attributes: config.agentQueueKmsKey
       ? { KmsMasterKeyId: config.agentQueueKmsKey }
       : { SqsManagedSseEnabled: 'true' },
+    tags: (host) => agentQueueTags(config.agentQueuePrefix, host, new Date()),
   });
   const publisher = createSqsCommandPublisher({
     sqs: clients.sqs,

@@ -34,7 +34,7 @@ function expectedStatements(fn: DeployedFunction) {
   // X-Ray's write actions take only `*` (the one action-scoped allowance of iam-policy.ts)
   const tracing = { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] };
   const agentQueues = {
-    actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage', 'sqs:TagQueue'],
     resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
   };
   const logs = {
