@@ -55,7 +55,6 @@ export interface Agent {
  */
 export function createAgent(deps: AgentDeps): Agent {
   const { config, executor, log: baseLog } = deps;
-  const log = baseLog;
   const held = new Map<string, HeldNetwork>();
   const vniOwner = new Map<number, string>();
   const resyncAt = new Map<string, number>();

@@ -322,7 +322,8 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     const dlq = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.PortEventsDlq }))).QueueUrl ?? '';
     const vm = buildDefaultScenario('tunnel')
       .phases.flatMap((p) => p.events)
-      .find((e) => e.type === 'port.upsert' && e.port.id === 'vm-c1');
+      .filter((e) => e.type === 'port.upsert' && e.port.id === 'vm-c1')
+      .at(-1); // the ACTIVE one: a DOWN port has no entries
     if (vm?.type !== 'port.upsert') throw new Error('no vm-c1 port');
     const late = { ...vm, port: { ...vm.port, ips: ['10.3.0.55'], revision: vm.port.revision + 2000 } };
     // what 5 failed deliveries leave behind
