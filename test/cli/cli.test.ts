@@ -140,11 +140,7 @@ describe('bad input: a clear message and exit code 2', () => {
   });
 
   it('commands that need a stack say how to name a deployed one or start a local one', async () => {
-    for (const args of [
-      ['flags', 'get'],
-      ['fdb', 'compute1'],
-      ['status'],
-    ]) {
+    for (const args of [['flags', 'get'], ['fdb', 'compute1'], ['status']]) {
       const r = await run(...args, '--stack-file', noStack);
       expect(r.code).toBe(EXIT.usage);
       expect(r.err).toContain('no stack given');
