@@ -14,11 +14,11 @@ import {
   type SnapshotCommand,
 } from '../../src/contracts/commands.js';
 import {
-  type AgentReportEvent,
   type AgentAppliedEvent,
+  type AgentReportEvent,
   type AgentResyncEvent,
-  agentReportV1,
   agentAppliedV1,
+  agentReportV1,
   agentResyncV1,
   type FlagsSetEvent,
   flagsSetV1,
