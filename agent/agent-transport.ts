@@ -8,6 +8,8 @@ export interface ReceivedCommand {
   readonly body: string;
   /** Handle to acknowledge it (an SQS receipt handle). */
   readonly receipt: string;
+  /** The controller's correlation id of the inbound event behind the command (message attribute). */
+  readonly correlationId?: string | undefined;
 }
 
 /**

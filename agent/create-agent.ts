@@ -2,7 +2,7 @@ import { type AgentReportEvent, agentReportV1, agentResyncV1 } from '../src/cont
 import { idSchema } from '../src/contracts/primitives.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
-import type { AgentLogger } from './create-logger.js';
+import { type AgentLogger, withFields } from './create-logger.js';
 import { executeOps } from './execute-ops.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import type { KernelOp } from './kernel-ops.js';
@@ -60,7 +60,8 @@ export type AgentOutcome =
   | { readonly kind: 'failed'; readonly message: string };
 
 export interface Agent {
-  handle(body: string): Promise<AgentOutcome>;
+  /** `correlationId`: logged with the outcome, so one event's path can be followed to this host. */
+  handle(body: string, correlationId?: string): Promise<AgentOutcome>;
   /** The `agent.report` this agent sends on start: its capabilities, truthfully. */
   report(): AgentReportEvent;
   held(networkId: string): HeldNetwork | undefined;
@@ -124,7 +125,7 @@ function reportRefused(
  * time, so there is no concurrency inside.
  */
 export function createAgent(deps: AgentDeps): Agent {
-  const { config, executor, log } = deps;
+  const { config, executor, log: baseLog } = deps;
   const held = new Map<string, HeldNetwork>();
   const vniOwner = new Map<number, string>();
   const resyncAt = new Map<string, number>();
@@ -251,8 +252,9 @@ export function createAgent(deps: AgentDeps): Agent {
         bootId: config.bootId,
         revision: Math.floor(deps.now()),
       }),
-    async handle(body) {
+    async handle(body, correlationId) {
       const started = deps.now();
+      const log = correlationId ? withFields(baseLog, { correlationId }) : baseLog;
       let cmd: ValidatedCommand | undefined;
       try {
         cmd = parseAgentCommandBody(body, config.tunnelIp);

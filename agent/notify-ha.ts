@@ -20,8 +20,19 @@ import { sendHaState } from './send-ha-state.js';
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** One JSON line in the controller's log schema (agent/create-logger.ts), plus the epoch-ms `t`. */
 function log(fields: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ t: Math.round(now() * 1000) / 1000, ...fields })}\n`);
+  const { level, msg, ...rest } = fields;
+  const t = Math.round(now() * 1000) / 1000;
+  const line = {
+    level: String(level).toUpperCase(),
+    message: msg,
+    service: 'l2pop-notify-ha',
+    timestamp: new Date(Math.floor(t)).toISOString(),
+    t,
+    ...rest,
+  };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
 }
 
 async function run(target: NotifyTarget, mode: NotifyMode): Promise<number> {

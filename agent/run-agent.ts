@@ -12,7 +12,7 @@ export async function runAgent(agent: Agent, transport: AgentTransport, signal: 
   while (!signal.aborted) {
     const batch = await transport.receive(signal);
     for (const message of batch) {
-      const outcome = await agent.handle(message.body);
+      const outcome = await agent.handle(message.body, message.correlationId);
       if (outcome.kind === 'failed') break;
       await transport.ack(message);
     }

@@ -8,6 +8,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { AgentTransport, ReceivedCommand } from './agent-transport.js';
 
+/** The controller's message attribute (src/adapters/aws/dynamo-receipt-store.ts); the agent ships alone. */
+const CORRELATION_ATTRIBUTE = 'correlation-id';
+
 export interface SqsTransportOptions {
   readonly client: SQSClient;
   /**
@@ -79,12 +82,21 @@ export function createSqsTransport(options: SqsTransportOptions): AgentTransport
           new ReceiveMessageCommand({
             QueueUrl: commandQueueUrl,
             MaxNumberOfMessages: 10,
+            MessageAttributeNames: [CORRELATION_ATTRIBUTE],
             WaitTimeSeconds: options.waitTimeSeconds ?? 20,
           }),
           { abortSignal: signal },
         );
         return (out.Messages ?? []).flatMap((m): ReceivedCommand[] =>
-          m.ReceiptHandle === undefined ? [] : [{ body: m.Body ?? '', receipt: m.ReceiptHandle }],
+          m.ReceiptHandle === undefined
+            ? []
+            : [
+                {
+                  body: m.Body ?? '',
+                  receipt: m.ReceiptHandle,
+                  correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
+                },
+              ],
         );
       } catch (err) {
         if (signal.aborted || isAbort(err)) return [];

@@ -14,8 +14,10 @@ import {
   type SnapshotCommand,
 } from '../../src/contracts/commands.js';
 import {
+  type AgentAppliedEvent,
   type AgentReportEvent,
   type AgentResyncEvent,
+  agentAppliedV1,
   agentReportV1,
   agentResyncV1,
   type FlagsSetEvent,
@@ -226,6 +228,28 @@ const agentResync: InboundMessage<AgentResyncEvent> = {
   },
 };
 
+const agentApplied: InboundMessage<AgentAppliedEvent> = {
+  type: 'agent.applied',
+  key: 'agentApplied',
+  schema: agentAppliedV1,
+  queue: 'AgentEventsQueue',
+  title: 'What an agent holds',
+  summary:
+    'Sent by an agent after it applies commands (coalesced per interval): the version it holds per network. Read by `l2pop status` and `l2pop flags set`; the controller plans nothing from it.',
+  group: 'host',
+  deduplication:
+    'A fresh id per send: two reports of the same versions minutes apart are both meant (the later apply time counts).',
+  example: {
+    type: 'agent.applied',
+    v: 1,
+    host: 'compute-1',
+    bootId: '6b0e2c2e-5d4f-4b7a-9f61-3c8f1d2e4a50',
+    networks: { [NET.id]: 7 },
+    at: 1796601600000,
+    latencies: [{ eventType: 'ha.state', strategy: 'master-binding', ms: 84 }],
+  },
+};
+
 export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   portUpsert,
   portDelete,
@@ -234,6 +258,7 @@ export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   flagsSet,
   agentReport,
   agentResync,
+  agentApplied,
 ] as readonly InboundMessage[];
 
 /** The member of the command union with this `kind` (found by value, not position). */

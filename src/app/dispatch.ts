@@ -1,5 +1,6 @@
 import type { InboundEvent } from '../contracts/events.js';
 import { toAgent, toNetwork } from '../contracts/parse.js';
+import { onAgentApplied } from './on-agent-applied.js';
 import { onAgentReport, onAgentResync } from './on-agent-change.js';
 import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
@@ -39,5 +40,7 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
       return onAgentReport(deps, toAgent(event));
     case 'agent.resync':
       return onAgentResync(deps, event.host, event.networkId);
+    case 'agent.applied':
+      return onAgentApplied(deps, event);
   }
 }

@@ -45,6 +45,16 @@ export interface OutboxRecord {
   /** Unique per network and ordered like publication: the zero-padded version, plus a suffix for resyncs. */
   readonly key: string;
   readonly commands: readonly AddressedCommand[];
+  /** The inbound event that caused it (src/runtime/correlation.ts); absent in replays and old records. */
+  readonly correlationId?: string;
+  /** That event's send time (ms) and type, and the network's strategy label: agents measure apply lag from it. */
+  readonly origin?: OutboxOrigin;
+}
+
+export interface OutboxOrigin {
+  readonly at: number;
+  readonly eventType: string;
+  readonly strategy: string;
 }
 
 /** A conditional write: `expected` is the revision/version the item must still have (null: must not exist). */
@@ -123,4 +133,27 @@ export interface PendingOutboxes {
 /** Sends commands to agent queues. Must keep per-network order for one host. */
 export interface CommandPublisher {
   publish(record: OutboxRecord): Promise<void>;
+}
+
+/** One network as an agent reported holding it (`agent.applied`). */
+export interface AppliedNetwork {
+  readonly networkId: string;
+  readonly version: number;
+  readonly bootId: string;
+  /** Agent's clock, ms since the epoch, of its apply. */
+  readonly at: number;
+}
+
+/**
+ * What agents report they hold, for operators (`l2pop status`): not a fact the planner reads.
+ * `record` keeps the highest version per (host, network) within a boot; a new boot id resets it.
+ */
+export interface AppliedVersions {
+  record(
+    host: string,
+    bootId: string,
+    networks: Readonly<Record<string, number>>,
+    at: number,
+  ): Promise<number>;
+  list(host: string): Promise<AppliedNetwork[]>;
 }

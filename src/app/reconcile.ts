@@ -4,6 +4,7 @@ import type { Agent, HaRouter, Port } from '../core/types.js';
 import type { PlannedNetwork } from './network-planner.js';
 import { flushOutbox, publishAll } from './outbox.js';
 import type {
+  AppliedVersions,
   CommandPublisher,
   Commit,
   FactStore,
@@ -18,6 +19,8 @@ export interface Deps {
   readonly publisher: CommandPublisher;
   /** Optimistic-concurrency retries before the conflict is reported as transient. */
   readonly maxAttempts?: number;
+  /** Where `agent.applied` reports are kept; without it they are acknowledged and dropped (replay). */
+  readonly applied?: AppliedVersions;
 }
 
 /** What one event did; the runtime turns it into log lines and metrics. */

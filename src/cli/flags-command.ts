@@ -1,4 +1,6 @@
+import { hostname, userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { claimFlagsRevision, FlagsClaimedError } from '../adapters/aws/dynamo-flags-claim.js';
 import { idSchema } from '../contracts/primitives.js';
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings, Strategy } from '../core/types.js';
@@ -10,7 +12,13 @@ import {
   parseStrategy,
   UsageError,
 } from './cli-support.js';
+import { readStackStatus } from './stack-status.js';
 import { addTargetOptions, resolveTarget, type StackTarget, type TargetOptions } from './stack-target.js';
+
+/** Who holds a flags claim, for the other operator's message. */
+function operatorName(): string {
+  return `${userInfo().username}@${hostname()} (pid ${process.pid})`;
+}
 
 type Override = readonly [id: string, strategy: Strategy];
 
@@ -31,6 +39,7 @@ interface SetOptions extends TargetOptions {
   readonly unsetNetwork?: string[];
   readonly unsetRouter?: string[];
   readonly wait: boolean;
+  readonly timeout: number;
 }
 
 function describeFlags(f: FlagSettings, revision: number): string {
@@ -44,15 +53,71 @@ function describeFlags(f: FlagSettings, revision: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function waitForRevision(target: StackTarget, revision: number, timeoutMs: number): Promise<void> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForRevision(target: StackTarget, revision: number, deadline: number): Promise<void> {
   const store = target.store();
-  const deadline = Date.now() + timeoutMs;
-  while ((await store.getFlags()).revision < revision) {
+  for (;;) {
+    const got = await store.getFlags();
+    if (got.revision === revision) return;
+    if (got.revision > revision)
+      throw new CommandFailedError(
+        `another operator recorded flags revision ${got.revision} after yours (${revision}); check \`l2pop flags get\``,
+      );
     if (Date.now() > deadline)
       throw new CommandFailedError(
-        `flags revision ${revision} not recorded within ${timeoutMs} ms (is the stack's ha-events function running?)`,
+        `flags revision ${revision} not recorded in time (is the stack's ha-events function running? check \`l2pop status\`)`,
       );
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(200);
+  }
+}
+
+/** HA networks where some router resolves to another strategy under `next` than under `before`. */
+async function affectedNetworks(
+  target: StackTarget,
+  before: FlagSettings,
+  next: FlagSettings,
+): Promise<string[]> {
+  const store = target.store();
+  const out: string[] = [];
+  for (const id of await store.listHaNetworks()) {
+    const state = await store.getNetworkState(id);
+    const routers = Object.keys(state?.routers ?? {});
+    if (
+      routers.some((r) => resolveStrategy(before, r, id).strategy !== resolveStrategy(next, r, id).strategy)
+    )
+      out.push(id);
+  }
+  return out.sort();
+}
+
+/** Polls the status of the affected networks until every agent in them holds the new view. */
+async function waitForAgents(target: StackTarget, networks: readonly string[], deadline: number, io: CliIo) {
+  for (;;) {
+    const s = await readStackStatus(target, { networks, convergenceOnly: true });
+    if (s.converged) {
+      io.err(`converged: ${s.agents.length} agents hold the new view of ${networks.length} HA networks\n`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      const behind = s.agents.filter((a) => !a.converged);
+      const lines = behind.map(
+        (a) =>
+          `  ${a.host}: ${a.networks
+            .filter((n) => !n.converged)
+            .map((n) => `${n.networkId} holds ${n.held} of ${n.current}`)
+            .join(', ')}`,
+      );
+      const unmoved = s.routers.flatMap((r) =>
+        r.networks
+          .filter((n) => n.strategy !== n.wanted)
+          .map((n) => `  router ${r.routerId} on ${n.networkId}: still ${n.strategy}`),
+      );
+      throw new CommandFailedError(
+        `not converged in time: ${behind.length} agents behind${unmoved.length ? `, ${unmoved.length} router views not moved yet` : ''}\n${[...lines, ...unmoved].join('\n')}`,
+      );
+    }
+    await sleep(300);
   }
 }
 
@@ -87,7 +152,9 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
     flags
       .command('set')
       .description(
-        'Change the flags: sends a flags.set event (next revision) through the HA events queue and waits until it is recorded',
+        'Change the flags: claims the next revision (so two operators cannot overwrite each other), sends a ' +
+          'flags.set event through the HA events queue, waits until it is recorded and every affected agent holds ' +
+          'the new view (exit 1 naming the agents that did not converge in time)',
       )
       .addOption(new Option('--default <strategy>', 'global default strategy').argParser(parseStrategy))
       .addOption(
@@ -111,7 +178,12 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
       .addOption(
         new Option('--unset-router <id>', 'drop a per-router override (repeatable)').argParser(collect),
       )
-      .option('--no-wait', 'do not wait for the controller to record the change'),
+      .addOption(
+        new Option('--timeout <seconds>', 'how long to wait for the record and the agents')
+          .argParser(parseNonNegativeInt)
+          .default(120),
+      )
+      .option('--no-wait', 'do not wait for the controller to record the change and the agents to converge'),
   ).action(async (o: SetOptions) => {
     if (o.rollout !== undefined && o.rollout > 100)
       throw new UsageError('--rollout: expected a percentage (0-100)');
@@ -142,12 +214,30 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
         networks,
         routers,
       };
-      const revision = current.revision + 1;
+      const claim = { client: target.clients.doc, tableName: target.tableName };
+      const revision = await claimFlagsRevision(claim, current.revision, operatorName()).catch(
+        (err: unknown) => {
+          if (err instanceof FlagsClaimedError)
+            throw new CommandFailedError(
+              `${err.message}: wait until it is recorded (\`l2pop flags get\`) and run this again; a claim left by a crashed run expires after 5 minutes`,
+            );
+          throw err;
+        },
+      );
       await sendEvents(target.clients.sqs, await target.queues(), [
         { type: 'flags.set', v: 1, flags: next, revision },
       ]);
-      if (o.wait) await waitForRevision(target, revision, 15_000);
-      io.out(`${o.wait ? 'recorded' : 'sent'}: ${describeFlags(next, revision)}`);
+      if (!o.wait) {
+        io.out(`sent: ${describeFlags(next, revision)}`);
+        return;
+      }
+      const deadline = Date.now() + o.timeout * 1000;
+      await waitForRevision(target, revision, deadline);
+      io.out(`recorded: ${describeFlags(next, revision)}`);
+      const affected = await affectedNetworks(target, f, next);
+      if (affected.length === 0)
+        io.err('no HA router changes strategy: no agent has anything to converge to\n');
+      else await waitForAgents(target, affected, deadline, io);
     } finally {
       target.close();
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.js';
@@ -7,11 +8,17 @@ import { addAbCommands } from './local-command.js';
 import { addReplayCommand } from './replay-command.js';
 import { addSendCommand } from './send-command.js';
 import { addStackCommands } from './stack-command.js';
+import { addStatusCommand } from './status-command.js';
 
 export { EXIT } from './cli-support.js';
 
+/** The package's version (package.json), for `--version`. */
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 const EXIT_HELP =
-  '\nExit codes: 0 success, 1 failure (the work ran and failed or found a difference), 2 bad usage or invalid input.';
+  '\nExit codes: 0 success, 1 failure (the work ran and failed, found a difference, or a service could not be reached), 2 bad usage or invalid input.';
 
 /** Every command group, each in its own file; `--help` on every command lists its options. */
 export function buildProgram(io: CliIo): Command {
@@ -19,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
     .description(
       'Serverless L2 population controller: a local stack, simulated agents, A/B of the HA strategies, operator tools',
     )
+    .version(VERSION, '--version', 'print the version')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
@@ -28,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
   addSendCommand(program, io);
   addFdbCommand(program, io);
   addFlagsCommands(program, io);
+  addStatusCommand(program, io);
   addReplayCommand(program, io);
   // output, exitOverride and showHelpAfterError are inherited by subcommands; help text is not
   for (const c of program.commands) {

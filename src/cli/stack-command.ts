@@ -109,6 +109,11 @@ async function stackUp(io: CliIo, o: StackUpOptions): Promise<void> {
         prefix: controller.stack.agentQueuePrefix,
         agentEventsUrl: queues.AgentEventsQueue,
         stateDir: agentStateDir,
+        // what `l2pop status` and `flags set` read of a deployed stack's agents
+        reportAppliedMs: 300,
+        ...(o.logLevel === 'DEBUG' || o.logLevel === 'INFO'
+          ? { log: (line: Readonly<Record<string, unknown>>) => io.out(`${JSON.stringify(line)}\n`) }
+          : {}),
       });
       stop.unshift(() => fleet.stop());
       for (const a of agents)

@@ -99,6 +99,39 @@ export const agentResyncV1 = z.object({
   reason: z.enum(['gap', 'boot', 'manual']).default('manual'),
 });
 
+/**
+ * What an agent holds: per network, the version it last applied. Sent after the agent applies
+ * commands (coalesced, at most one a second per agent) so operators can see who converged
+ * (`l2pop status`, `l2pop flags set`). Not a fact: the controller plans nothing from it.
+ */
+export const agentAppliedV1 = z.object({
+  type: z.literal('agent.applied'),
+  v: z.literal(1),
+  host: hostSchema,
+  bootId: idSchema,
+  networks: z
+    .record(idSchema, z.number().int().nonnegative())
+    .refine((n) => Object.keys(n).length <= LIMITS.maxAppliedNetworks, {
+      message: `at most ${LIMITS.maxAppliedNetworks} networks per report`,
+    }),
+  /** When the agent applied the last of these (ms since the epoch, the agent's clock). */
+  at: z.number().int().nonnegative(),
+  /**
+   * Since its last report, per (inbound event type, strategy) of the commands applied: the longest
+   * time from the controller's inbound event being sent to this agent applying its command.
+   */
+  latencies: z
+    .array(
+      z.object({
+        eventType: z.string().min(1).max(32),
+        strategy: z.string().min(1).max(32),
+        ms: z.number().int().nonnegative(),
+      }),
+    )
+    .max(32)
+    .default([]),
+});
+
 export const flagSettingsSchema = z.object({
   defaultStrategy: z.enum(STRATEGIES),
   rollout: z.object({ percent: z.number().int().min(0).max(100), strategy: z.enum(STRATEGIES) }).nullable(),
@@ -116,7 +149,7 @@ export const flagsSetV1 = z.object({
 
 export const portEventSchema = z.discriminatedUnion('type', [portUpsertV1, portDeleteV1]);
 export const haEventSchema = z.discriminatedUnion('type', [haStateV1, haScheduleV1, flagsSetV1]);
-export const agentEventSchema = z.discriminatedUnion('type', [agentReportV1, agentResyncV1]);
+export const agentEventSchema = z.discriminatedUnion('type', [agentReportV1, agentResyncV1, agentAppliedV1]);
 export const inboundEventSchema = z.discriminatedUnion('type', [
   portUpsertV1,
   portDeleteV1,
@@ -125,6 +158,7 @@ export const inboundEventSchema = z.discriminatedUnion('type', [
   flagsSetV1,
   agentReportV1,
   agentResyncV1,
+  agentAppliedV1,
 ]);
 
 export type PortUpsertEvent = z.infer<typeof portUpsertV1>;
@@ -133,6 +167,7 @@ export type HaStateEvent = z.infer<typeof haStateV1>;
 export type HaScheduleEvent = z.infer<typeof haScheduleV1>;
 export type AgentReportEvent = z.infer<typeof agentReportV1>;
 export type AgentResyncEvent = z.infer<typeof agentResyncV1>;
+export type AgentAppliedEvent = z.infer<typeof agentAppliedV1>;
 export type FlagsSetEvent = z.infer<typeof flagsSetV1>;
 export type PortEvent = z.infer<typeof portEventSchema>;
 export type HaEvent = z.infer<typeof haEventSchema>;

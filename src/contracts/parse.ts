@@ -23,6 +23,7 @@ const KNOWN_TYPES = new Set([
   'flags.set',
   'agent.report',
   'agent.resync',
+  'agent.applied',
 ]);
 
 function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {

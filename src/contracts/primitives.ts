@@ -95,4 +95,6 @@ export const LIMITS = {
   maxRouterHosts: 16,
   /** Network types one agent reports. */
   maxNetworkTypes: 8,
+  /** Networks in one `agent.applied` report (its body stays under maxEventBytes anyway). */
+  maxAppliedNetworks: 256,
 } as const;

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { InboundEvent } from '../contracts/events.js';
 
 /** The inbound queues of infra/resources.yml, by logical id. */
@@ -23,6 +28,7 @@ export function routeEvent(event: InboundEvent): { queue: InboundQueueId; group:
       return { queue: 'HaEventsQueue', group: 'flags' };
     case 'agent.report':
     case 'agent.resync':
+    case 'agent.applied':
       return { queue: 'AgentEventsQueue', group: event.host };
   }
 }
@@ -34,10 +40,18 @@ export type QueueUrls = Readonly<Record<InboundQueueId, string>>;
  * FIFO promises). Every message gets its own deduplication id: the same event sent twice on
  * purpose is two messages. Returns how many went to each queue.
  */
+export interface SendOptions {
+  /** Extra message attributes for the event at this index (correlation id, receipt request). */
+  readonly attributes?: (index: number) => Record<string, MessageAttributeValue>;
+  /** Told each event's SQS message id once it is sent. */
+  readonly onSent?: (index: number, messageId: string) => void;
+}
+
 export async function sendEvents(
   sqs: SQSClient,
   urls: QueueUrls,
   events: readonly InboundEvent[],
+  options: SendOptions = {},
 ): Promise<Record<InboundQueueId, number>> {
   const counts: Record<InboundQueueId, number> = {
     PortEventsQueue: 0,
@@ -45,15 +59,16 @@ export async function sendEvents(
     AgentEventsQueue: 0,
   };
   for (const queue of INBOUND_QUEUES) {
-    const entries = events
-      .map((event) => ({ event, route: routeEvent(event) }))
-      .filter((x) => x.route.queue === queue)
-      .map((x, i) => ({
-        Id: String(i),
-        MessageBody: JSON.stringify(x.event),
-        MessageGroupId: x.route.group,
-        MessageDeduplicationId: randomUUID(),
-      }));
+    const indexed = events
+      .map((event, index) => ({ event, index, route: routeEvent(event) }))
+      .filter((x) => x.route.queue === queue);
+    const entries = indexed.map((x, i) => ({
+      Id: String(i),
+      MessageBody: JSON.stringify(x.event),
+      MessageGroupId: x.route.group,
+      MessageDeduplicationId: randomUUID(),
+      ...(options.attributes ? { MessageAttributes: options.attributes(x.index) } : {}),
+    }));
     for (let i = 0; i < entries.length; i += 10) {
       const batch = entries.slice(i, i + 10).map((e, j) => ({ ...e, Id: String(j) }));
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: urls[queue], Entries: batch }));
@@ -61,6 +76,8 @@ export async function sendEvents(
         const f = res.Failed[0];
         throw new Error(`SendMessageBatch to ${queue}: ${f?.Code}: ${f?.Message}`);
       }
+      for (const ok of res.Successful ?? [])
+        options.onSent?.(indexed[i + Number(ok.Id)]?.index ?? -1, ok.MessageId ?? '');
       counts[queue] += batch.length;
     }
   }

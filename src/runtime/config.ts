@@ -47,6 +47,12 @@ export interface RuntimeConfig {
   /** `L2POP_METRICS_NAMESPACE`, default `L2Pop`. */
   readonly metricsNamespace: string;
   /**
+   * `POWERTOOLS_TRACE_ENABLED` (`true`/`false`): X-Ray tracing of the handlers and their DynamoDB
+   * and SQS calls. Default: on in Lambda (`AWS_LAMBDA_FUNCTION_NAME` set), off elsewhere; the
+   * local stack sets `false` (no X-Ray daemon there).
+   */
+  readonly tracingEnabled: boolean;
+  /**
    * `L2POP_FAULTS`, tests only: `point=probability,...` over `after-commit`, `mid-fanout`,
    * `after-fanout` and `between-networks`; the invocation dies there as a crashed Lambda would.
    * Never set in production.
@@ -123,6 +129,13 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     sweepMinAgeSeconds: int(env, 'L2POP_SWEEP_MIN_AGE_SECONDS', 180, 0, 14 * 24 * 3600),
     logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
     metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
+    tracingEnabled:
+      oneOf(
+        env,
+        'POWERTOOLS_TRACE_ENABLED',
+        ['true', 'false'],
+        env.AWS_LAMBDA_FUNCTION_NAME ? 'true' : 'false',
+      ) === 'true',
     faults: faults(env),
     faultSeed: int(env, 'L2POP_FAULT_SEED', 1, 0, 2 ** 31 - 1),
   };

@@ -54,6 +54,8 @@ export async function startLocalStack(options: LocalStackOptions) {
     L2POP_AGENT_QUEUE_PREFIX: `${options.resources.stackName}-agent-cmd-`,
     // What Lambda sets for an on-demand instance; Powertools publishes ColdStart only then.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    // No X-Ray daemon here (src/runtime/config.ts).
+    POWERTOOLS_TRACE_ENABLED: 'false',
     ...options.env,
   };
   const pollers: Poller[] = [];

@@ -2,15 +2,12 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import type { DynamoUsage } from '../adapters/aws/dynamo-meter.js';
 import type { EventResult } from '../app/reconcile.js';
+import type { AgentAppliedEvent } from '../contracts/events.js';
 import type { InvalidInputError } from '../core/errors.js';
 import type { Runtime } from './runtime.js';
+import { strategyLabel } from './strategy-label.js';
 
-/** The `strategy` dimension: the one strategy involved, `mixed`, or `none` (no HA router involved). */
-export function strategyLabel(strategies: Readonly<Record<string, string>>): string {
-  const set = new Set(Object.values(strategies));
-  if (set.size === 0) return 'none';
-  return set.size === 1 ? ([...set][0] as string) : 'mixed';
-}
+export { strategyLabel };
 
 export interface RecordUsage {
   readonly dynamo: DynamoUsage;
@@ -26,10 +23,11 @@ export function emitMetrics(
   m: Metrics,
   dimensions: Record<string, string> & { strategy: string },
   values: Record<string, number>,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Count,
 ): void {
   m.clearDimensions();
   for (const [k, v] of Object.entries(dimensions)) m.addDimension(k, v);
-  for (const [k, v] of Object.entries(values)) m.addMetric(k, MetricUnit.Count, v);
+  for (const [k, v] of Object.entries(values)) m.addMetric(k, unit, v);
   m.publishStoredMetrics();
 }
 
@@ -107,4 +105,20 @@ export function observeTransient(rt: Runtime, record: SQSRecord, eventType: stri
     { eventType, error: e?.name ?? 'Error', strategy: 'none' },
     { TransientFailures: 1 },
   );
+}
+
+/**
+ * `ApplyLatencyMs` (dimensions: the inbound `eventType` behind the commands, `strategy`): per agent
+ * report, the longest time from that event being sent to the agent applying its command. For
+ * `ha.state` it is the failover convergence the dashboard shows as p50/p99; across agents, p99 is
+ * the last agents' apply. The agent's clock against SQS's: skew between hosts adds to it.
+ */
+export function observeApplied(rt: Runtime, event: AgentAppliedEvent): void {
+  for (const l of event.latencies)
+    emitMetrics(
+      rt.eventMetrics,
+      { eventType: l.eventType, strategy: l.strategy },
+      { ApplyLatencyMs: l.ms },
+      MetricUnit.Milliseconds,
+    );
 }

@@ -17,10 +17,20 @@ export class OutboxSweepError extends Error {
  */
 export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
   const before = new Date(Date.now() - rt.config.sweepMinAgeSeconds * 1000).toISOString();
-  const result = await sweepOutboxes(
-    { store: rt.deps.store, publisher: rt.publisher, pending: rt.pending },
-    before,
-  );
+  // Each record it publishes is logged with the correlation id of the event that committed it.
+  const publisher = {
+    async publish(record: Parameters<Runtime['publisher']['publish']>[0]) {
+      await rt.publisher.publish(record);
+      rt.logger.info('outbox sweep: published', {
+        networkId: record.networkId,
+        version: record.version,
+        commands: record.commands.length,
+        correlationId: record.correlationId,
+        strategy: 'none',
+      });
+    },
+  };
+  const result = await sweepOutboxes({ store: rt.deps.store, publisher, pending: rt.pending }, before);
   for (const f of result.failed)
     rt.logger.error('outbox sweep: publishing failed, the record stays pending', {
       networkId: f.networkId,

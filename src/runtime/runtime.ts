@@ -1,13 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { agentQueueTags } from '../adapters/aws/agent-queue-tags.js';
 import { createAgentQueues } from '../adapters/aws/agent-queues.js';
 import { createAwsClients } from '../adapters/aws/aws-clients.js';
+import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
+import { createReceiptStore } from '../adapters/aws/dynamo-receipt-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher.js';
 import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
+import { stampCorrelation } from './correlation.js';
 import { createFaultInjector } from './faults.js';
 
 /**
@@ -20,6 +25,12 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     dynamoEndpoint: config.dynamoEndpoint,
     sqsEndpoint: config.sqsEndpoint,
   });
+  // X-Ray: the handler (middy, src/runtime/sqs-handler.ts) and every DynamoDB and SQS call.
+  const tracer = new Tracer({ serviceName: functionName, enabled: config.tracingEnabled });
+  if (config.tracingEnabled) {
+    tracer.captureAWSv3Client(clients.dynamo);
+    tracer.captureAWSv3Client(clients.sqs);
+  }
   const faults = createFaultInjector(config.faults, config.faultSeed);
   const factStore = createDynamoFactStore({
     client: clients.doc,
@@ -27,13 +38,14 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     defaultFlags: config.defaultFlags,
     tombstoneTtlSeconds: config.tombstoneTtlDays * 24 * 3600,
   });
-  const store = faults.wrapStore(factStore);
+  const store = stampCorrelation(faults.wrapStore(factStore));
   const queues = createAgentQueues({
     sqs: clients.sqs,
     prefix: config.agentQueuePrefix,
     attributes: config.agentQueueKmsKey
       ? { KmsMasterKeyId: config.agentQueueKmsKey }
       : { SqsManagedSseEnabled: 'true' },
+    tags: (host) => agentQueueTags(config.agentQueuePrefix, host, new Date()),
   });
   const publisher = createSqsCommandPublisher({
     sqs: clients.sqs,
@@ -41,7 +53,9 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     concurrency: config.fanoutConcurrency,
     afterHost: () => faults.afterHost(),
   });
-  const deps: Deps = { store, publisher, maxAttempts: config.maxAttempts };
+  const applied = createDynamoAppliedStore({ client: clients.doc, tableName: config.tableName });
+  const deps: Deps = { store, publisher, maxAttempts: config.maxAttempts, applied };
+  const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({
     client: clients.doc,
     tableName: config.tableName,
@@ -65,7 +79,9 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     queues,
     publisher,
     rejected,
+    receipts,
     faults,
+    tracer,
     logger,
     metrics,
     eventMetrics,

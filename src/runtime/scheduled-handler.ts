@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -23,6 +24,7 @@ export interface ScheduledFunctionSpec<R> {
 export function createScheduledHandler<R>(spec: ScheduledFunctionSpec<R>, runtime?: Runtime) {
   const rt = runtime ?? createRuntime(spec.name);
   return middy((event: ScheduledEvent) => spec.run(rt, event))
+    .use(captureLambdaHandler(rt.tracer, { captureResponse: false }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
 }

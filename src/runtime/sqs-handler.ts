@@ -2,13 +2,16 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CORRELATION_ATTRIBUTE, RECEIPT_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { dispatchEvent } from '../app/dispatch.js';
 import type { InboundEvent } from '../contracts/events.js';
 import { isInvalidInputError } from '../core/errors.js';
+import { withEventContext } from './correlation.js';
 import { FaultInjectedError } from './faults.js';
-import { observeRejected, observeResult, observeTransient } from './observe.js';
+import { observeApplied, observeRejected, observeResult, observeTransient } from './observe.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 export interface SqsFunctionSpec<E extends InboundEvent> {
@@ -39,6 +42,33 @@ async function reject(
     receiveCount: Number(record.attributes.ApproximateReceiveCount),
   });
   observeRejected(rt, record, eventType, err);
+  await receipt(rt, record, { outcome: 'rejected', eventType, code: err.code, reason: err.message });
+}
+
+/** The record's correlation id: the sender's attribute, else the SQS message id. */
+export function correlationIdOf(record: SQSRecord): string {
+  return record.messageAttributes?.[CORRELATION_ATTRIBUTE]?.stringValue || record.messageId;
+}
+
+/** The `type` of a body, for the outbox origin before the body is parsed (`unparsed` if none). */
+function eventTypeOf(body: string): string {
+  const m = /"type"\s*:\s*"([a-z.]{1,32})"/.exec(body);
+  return m?.[1] ?? 'unparsed';
+}
+
+/** Writes what became of the record when its sender asked (`l2pop send`); otherwise nothing. */
+async function receipt(
+  rt: Runtime,
+  record: SQSRecord,
+  r: {
+    outcome: 'applied' | 'stale' | 'unchanged' | 'rejected';
+    eventType: string;
+    code?: string;
+    reason?: string;
+  },
+) {
+  if (!record.messageAttributes?.[RECEIPT_ATTRIBUTE]) return;
+  await rt.receipts.record({ ...r, messageId: record.messageId, correlationId: correlationIdOf(record) });
 }
 
 /**
@@ -47,7 +77,7 @@ async function reject(
  * other error is transient and rethrown, so the batch processor lists it in `batchItemFailures`.
  */
 export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: SqsFunctionSpec<E>) {
-  return async (record: SQSRecord): Promise<void> => {
+  const handle = async (record: SQSRecord): Promise<void> => {
     let eventType = 'unparsed';
     const dynamoBefore = rt.clients.meter.usage();
     const sqsBefore = { ...rt.publisher.usage };
@@ -57,6 +87,8 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
       eventType = event.type;
       await spec.prepare?.(rt, event);
       const result = await dispatchEvent(rt.deps, event);
+      await receipt(rt, record, { outcome: result.outcome, eventType });
+      if (event.type === 'agent.applied') observeApplied(rt, event);
       const d = rt.clients.meter.usage();
       const requests: Record<string, number> = {};
       for (const [op, n] of Object.entries(d.requests)) {
@@ -84,6 +116,20 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
       }
     }
   };
+  // Every log line of the record, the outbox records it commits and the commands they send carry
+  // its correlation id (src/runtime/correlation.ts).
+  return async (record: SQSRecord): Promise<void> => {
+    const correlationId = correlationIdOf(record);
+    rt.logger.appendKeys({ correlationId });
+    try {
+      const sentAt = Number(record.attributes.SentTimestamp) || Date.now();
+      await withEventContext({ correlationId, sentAt, eventType: eventTypeOf(record.body) }, () =>
+        handle(record),
+      );
+    } finally {
+      rt.logger.removeKeys(['correlationId']);
+    }
+  };
 }
 
 /**
@@ -109,6 +155,7 @@ export function createSqsHandler<E extends InboundEvent>(spec: SqsFunctionSpec<E
     return value;
   };
   return middy(handle)
+    .use(captureLambdaHandler(rt.tracer, { captureResponse: false }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
 }

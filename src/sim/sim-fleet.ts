@@ -9,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { agentQueueName } from '../adapters/aws/agent-queues.js';
+import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { parseAgentCommand } from '../contracts/commands.js';
 import type { AgentReportEvent } from '../contracts/events.js';
 import type { ApplyAction } from '../core/agent-protocol.js';
@@ -28,6 +29,14 @@ export interface FleetOptions {
   /** Each agent writes what it holds to `<stateDir>/<host>.json` after every batch. */
   readonly stateDir?: string;
   readonly waitTimeSeconds?: number;
+  /**
+   * Each agent reports what it holds (`agent.applied`) this long after it applies commands,
+   * coalescing what it applies meanwhile into one report; unset: no reports (the A/B runs, whose
+   * message counts would otherwise include them).
+   */
+  readonly reportAppliedMs?: number;
+  /** One structured line per applied command, with the correlation id the controller sent. */
+  readonly log?: (line: Readonly<Record<string, unknown>>) => void;
 }
 
 /** An agent's table for one network changed (or it restarted and lost everything: `reset`). */
@@ -48,9 +57,29 @@ interface SimAgent {
   down: boolean;
   /** Networks with a resync in flight: no second one until a snapshot or leave arrives. */
   resyncing: Map<string, number>;
+  /** A pending `agent.applied` report (reportAppliedMs). */
+  reportTimer: ReturnType<typeof setTimeout> | undefined;
+  lastApplyAt: number;
+  /** `eventType|strategy` -> the longest lag from the inbound event to this agent's apply, since the last report. */
+  latencies: Map<string, number>;
 }
 
 const RESYNC_EXPIRY_MS = 5000;
+
+/** The `l2pop-origin` attribute of a command, if well formed. */
+function parseOrigin(
+  raw: string | undefined,
+): { at: number; eventType: string; strategy: string } | undefined {
+  if (!raw) return undefined;
+  try {
+    const o = JSON.parse(raw) as { at?: unknown; eventType?: unknown; strategy?: unknown };
+    if (typeof o.at === 'number' && typeof o.eventType === 'string' && typeof o.strategy === 'string')
+      return { at: o.at, eventType: o.eventType, strategy: o.strategy };
+  } catch {
+    // not ours: no lag measured
+  }
+  return undefined;
+}
 
 /**
  * Simulated L2 agents on their real per-agent FIFO queues. Each one reports itself (the
@@ -112,6 +141,24 @@ export function createSimFleet(options: FleetOptions) {
     });
   };
 
+  const reportApplied = (a: SimAgent) => {
+    if (options.reportAppliedMs === undefined || a.reportTimer) return;
+    a.reportTimer = setTimeout(() => {
+      a.reportTimer = undefined;
+      const host = a.report.host;
+      const networks: Record<string, number> = {};
+      for (const n of tables.networks(host)) networks[n] = tables.version(host, n);
+      sendEvent(host, {
+        type: 'agent.applied',
+        v: 1,
+        host,
+        bootId: a.report.bootId,
+        networks,
+        at: a.lastApplyAt,
+      }).catch((err: unknown) => errors.push(`${host}: agent.applied: ${(err as Error).message}`));
+    }, options.reportAppliedMs);
+  };
+
   const apply = async (a: SimAgent, messages: readonly Message[]) => {
     const host = a.report.host;
     const gaps = new Set<string>();
@@ -137,7 +184,27 @@ export function createSimFleet(options: FleetOptions) {
       if (action === 'gap') gaps.add(networkId);
       if (action === 'applied' && command.kind !== 'delta') a.resyncing.delete(networkId);
       applies.push({ at: now(), host, networkId, action, table: tables.table(host, networkId) });
+      options.log?.({
+        level: 'INFO',
+        message: `command ${action}`,
+        service: 'l2pop-agent',
+        timestamp: new Date().toISOString(),
+        host,
+        networkId,
+        version: command.version,
+        kind: command.kind,
+        correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
+      });
+      if (action === 'applied') {
+        a.lastApplyAt = Date.now();
+        const origin = parseOrigin(m.MessageAttributes?.[ORIGIN_ATTRIBUTE]?.StringValue);
+        if (origin) {
+          const k = `${origin.eventType}|${origin.strategy}`;
+          a.latencies.set(k, Math.max(a.latencies.get(k) ?? 0, Math.max(0, a.lastApplyAt - origin.at)));
+        }
+      }
     }
+    reportApplied(a);
     tables.takeGaps();
     for (const networkId of gaps) {
       stats.gaps++;
@@ -156,6 +223,7 @@ export function createSimFleet(options: FleetOptions) {
       new ReceiveMessageCommand({
         QueueUrl: url,
         MaxNumberOfMessages: 10,
+        MessageAttributeNames: [CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE],
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
       }),
     );
@@ -203,6 +271,8 @@ export function createSimFleet(options: FleetOptions) {
   };
 
   const stopAgent = async (a: SimAgent) => {
+    clearTimeout(a.reportTimer);
+    a.reportTimer = undefined;
     a.abort.abort();
     await a.running;
     a.running = undefined;
@@ -228,6 +298,9 @@ export function createSimFleet(options: FleetOptions) {
           abort: new AbortController(),
           down: false,
           resyncing: new Map(),
+          reportTimer: undefined,
+          lastApplyAt: 0,
+          latencies: new Map(),
         };
         agents.set(report.host, a);
         await sendEvent(report.host, report);

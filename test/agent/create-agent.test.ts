@@ -250,3 +250,37 @@ describe('leave and failures', () => {
     });
   });
 });
+
+describe('logs', () => {
+  it("logs each command's outcome with the controller's correlation id, in the controller's schema", async () => {
+    const log = createMemoryLogger();
+    const agent = createAgent({
+      config: agentConfig({}),
+      executor: createFakeKernel(),
+      log,
+      send: async () => {},
+      now: () => 1_000_000,
+    });
+    await agent.handle(snapshot(3, START), 'cid-7');
+    await agent.handle(snapshot(4, START));
+    expect(log.lines[0]).toMatchObject({ level: 'info', msg: 'applied', fields: { correlationId: 'cid-7' } });
+    expect(log.lines[1]?.fields.correlationId).toBeUndefined();
+    const out: string[] = [];
+    const { createLogger } = await import('../../agent/create-logger.js');
+    createLogger(
+      { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream &
+        import('node:stream').Writable,
+      {
+        host: 'h1',
+      },
+    ).info('applied', { correlationId: 'cid-7' });
+    expect(JSON.parse(out[0] ?? '')).toMatchObject({
+      level: 'INFO',
+      message: 'applied',
+      service: 'l2pop-agent',
+      host: 'h1',
+      correlationId: 'cid-7',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+});

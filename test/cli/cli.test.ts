@@ -136,17 +136,15 @@ describe('bad input: a clear message and exit code 2', () => {
     expect(r.err).toMatch(
       /^l2pop: warning: event 1 \(port.upsert, port vip-r1\): device owner "network:router_ha_replicated" is unknown, the controller rejects the event/m,
     );
-    expect(r.err).toContain('no running stack');
+    expect(r.err).toContain('no stack given');
   });
 
-  it('commands that need a stack say how to start one', async () => {
-    for (const args of [
-      ['flags', 'get'],
-      ['fdb', 'compute1'],
-    ]) {
+  it('commands that need a stack say how to name a deployed one or start a local one', async () => {
+    for (const args of [['flags', 'get'], ['fdb', 'compute1'], ['status']]) {
       const r = await run(...args, '--stack-file', noStack);
       expect(r.code).toBe(EXIT.usage);
-      expect(r.err).toContain('no running stack');
+      expect(r.err).toContain('no stack given');
+      expect(r.err).toContain('--stage');
       expect(r.err).toContain('npx l2pop stack up');
     }
   });

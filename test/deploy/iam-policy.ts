@@ -11,6 +11,8 @@ export interface WildcardAllowance {
   /** Matched against the whole rendered resource (`${AWS::Region}` for `Ref: AWS::Region`). */
   readonly pattern: RegExp;
   readonly why: string;
+  /** When set, the allowance holds only for a statement whose every action is one of these. */
+  readonly onlyActions?: readonly string[];
 }
 
 export interface PolicyViolation {
@@ -34,6 +36,11 @@ export const CONTROLLER_WILDCARDS: readonly WildcardAllowance[] = [
       `^${arnOf('logs')}log-group:/aws/lambda/\\$\\{AWS::StackName\\}-(?:[a-z]+-events|outbox-sweeper):\\*$`,
     ),
     why: "Lambda names its log streams; `:*` is the streams of the function's own log group",
+  },
+  {
+    pattern: /^\*$/,
+    onlyActions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+    why: 'X-Ray has no resource-level permissions: its two write actions accept only `*` (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)',
   },
 ];
 
@@ -105,8 +112,11 @@ function checkStatement(
       fail(`resource cannot be checked: ${(err as Error).message}`);
       continue;
     }
-    if (hasWildcard(arn) && !allowances.some((w) => w.pattern.test(arn)))
-      fail(`resource ${arn} has a wildcard no allowance explains`);
+    const allowed = allowances.some(
+      (w) =>
+        w.pattern.test(arn) && (!w.onlyActions || actions.every((a) => w.onlyActions?.includes(String(a)))),
+    );
+    if (hasWildcard(arn) && !allowed) fail(`resource ${arn} has a wildcard no allowance explains`);
   }
   return out;
 }

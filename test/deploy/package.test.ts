@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, ROOT } from '../../scripts/build.mjs';
 import { pinnedNodeVersion } from '../../scripts/ensure-deps.mjs';
 import { GSI1 } from '../../src/adapters/aws/dynamo-keys.js';
+import { OUTPUT_KEYS } from '../../src/cli/stack-outputs.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { FUNCTION_QUEUES, type FunctionName } from '../../src/runtime/local-stack.js';
 import { CONTROLLER_WILDCARDS, findTemplateIamViolations, renderValue } from './iam-policy.js';
@@ -31,8 +32,10 @@ const ALL_FUNCTIONS: readonly DeployedFunction[] = [
 
 /** What each function's code calls (src/adapters/aws, src/runtime), by statement: infra/roles.yml. */
 function expectedStatements(fn: DeployedFunction) {
+  // X-Ray's write actions take only `*` (the one action-scoped allowance of iam-policy.ts)
+  const tracing = { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] };
   const agentQueues = {
-    actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    actions: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:SendMessage', 'sqs:TagQueue'],
     resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
   };
   const logs = {
@@ -43,6 +46,7 @@ function expectedStatements(fn: DeployedFunction) {
   // BatchWriteItem; GetItem in deleteOutbox) and the publisher. No transaction, no inbound queue.
   if (fn === 'outbox-sweeper')
     return {
+      Tracing: tracing,
       StateTable: {
         actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
         resources: [TABLE_ARN],
@@ -52,6 +56,7 @@ function expectedStatements(fn: DeployedFunction) {
       Logs: logs,
     };
   return {
+    Tracing: tracing,
     StateTable: {
       actions: [
         'dynamodb:BatchWriteItem',
@@ -375,6 +380,72 @@ describe('serverless package (osls, offline, no credentials)', () => {
       AlarmActions: { 'Fn::If': ['HasAlarmTopic', ['none'], { Ref: 'AWS::NoValue' }] },
     });
     for (const a of alarms) expect(Number.isFinite(Number(a.Threshold))).toBe(true);
+  });
+
+  it("alarms on the functions' errors and throttles and on transient failures", () => {
+    const alarms = Object.fromEntries(resources('AWS::CloudWatch::Alarm'));
+    const fnRefs = (id: string, metric: string) =>
+      (asList(alarms[id]?.Properties.Metrics) as { MetricStat?: { Metric: Record<string, unknown> } }[])
+        .flatMap((m) => (m.MetricStat?.Metric.MetricName === metric ? [m.MetricStat.Metric] : []))
+        .map((m) => (m.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref);
+    const queueFns = QUEUE_FUNCTIONS.map(([fn]) => lambda(fn)[0]).sort();
+    expect(fnRefs('QueueFunctionErrorsAlarm', 'Errors').sort()).toEqual(queueFns);
+    expect(fnRefs('FunctionThrottlesAlarm', 'Throttles').sort()).toEqual(
+      ALL_FUNCTIONS.map((fn) => lambda(fn)[0]).sort(),
+    );
+    const namespace = renderValue(envOf(lambda('port-events')[1]).L2POP_METRICS_NAMESPACE);
+    const transient = asList(alarms.TransientFailuresAlarm?.Properties.Metrics) as { Expression: unknown }[];
+    expect(renderValue(transient[0]?.Expression)).toBe(`SELECT SUM(TransientFailures) FROM "${namespace}"`);
+  });
+
+  it('traces every function with X-Ray', () => {
+    for (const fn of ALL_FUNCTIONS)
+      expect(lambda(fn)[1].Properties.TracingConfig, fn).toEqual({ Mode: 'Active' });
+  });
+
+  it('has an operations dashboard split by strategy, on the metrics the functions emit', async () => {
+    const dashboards = resources('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const dashboard = dashboards[0]?.[1];
+    const body = JSON.parse(renderValue(dashboard?.Properties.DashboardBody)) as {
+      widgets: { properties: { title: string; metrics: unknown[][] } }[];
+    };
+    const titles = body.widgets.map((w) => w.properties.title).join('\n');
+    for (const t of [
+      'Failover convergence p50',
+      'Failover convergence p99',
+      'Commands per event',
+      'Rejections by reason',
+      'Transient failures',
+      'Dead-letter queue depth',
+      'Outbox age',
+    ])
+      expect(titles).toContain(t);
+    const text = JSON.stringify(body);
+    expect(text).toContain('GROUP BY strategy');
+    for (const stat of ['"stat":"p50"', '"stat":"p99"']) expect(text).toContain(stat);
+    // every custom metric the dashboard reads is one the code emits
+    const sources = (
+      await Promise.all(
+        ['src/runtime/observe.ts', 'src/runtime/outbox-sweep.ts'].map((f) =>
+          readFile(path.join(ROOT, f), 'utf8'),
+        ),
+      )
+    ).join('\n');
+    const namespace = renderValue(envOf(lambda('port-events')[1]).L2POP_METRICS_NAMESPACE);
+    const custom = new Set<string>();
+    for (const w of body.widgets)
+      for (const m of w.properties.metrics) {
+        if (m[0] === namespace) custom.add(String(m[1]));
+        const e = (m[0] as { expression?: string }).expression;
+        for (const x of e?.matchAll(/(?:SUM|AVG|MAX)\((\w+)\)/g) ?? []) custom.add(String(x[1]));
+      }
+    expect(custom.size).toBeGreaterThan(5);
+    for (const metric of custom) expect(sources, metric).toMatch(new RegExp(`\\b${metric}\\b`));
+  });
+
+  it('has every output the CLI reads of a deployed stack', () => {
+    for (const key of Object.keys(OUTPUT_KEYS)) expect(template.Outputs?.[key], key).toBeDefined();
   });
 
   it('deploys byte for byte the bundles the local poller and the tests run, with source maps', async () => {

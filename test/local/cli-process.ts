@@ -11,9 +11,14 @@ export interface Finished {
 }
 
 /** Runs a command in the project root to its end (the CLI as a user runs it, in its own process). */
-export function runCli(command: string, args: readonly string[], timeoutMs = 60_000): Promise<Finished> {
+export function runCli(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, { cwd: ROOT, env: { ...env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => void (stdout += d));
@@ -31,8 +36,11 @@ export function runCli(command: string, args: readonly string[], timeoutMs = 60_
 }
 
 /** `node bin/l2pop.mjs ...`: what `npx l2pop` runs, without npx's own start-up. */
-export const l2pop = (args: readonly string[], timeoutMs?: number) =>
-  runCli(process.execPath, [path.join(ROOT, 'bin/l2pop.mjs'), ...args], timeoutMs);
+export const l2pop = (
+  args: readonly string[],
+  timeoutMs?: number,
+  env?: Readonly<Record<string, string | undefined>>,
+) => runCli(process.execPath, [path.join(ROOT, 'bin/l2pop.mjs'), ...args], timeoutMs, env);
 
 /** Starts a long-running CLI command and collects its output as it comes. */
 export function startCli(args: readonly string[]): {

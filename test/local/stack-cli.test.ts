@@ -1,13 +1,26 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resourceNames } from '../../src/local/resource-names.js';
 import type { AgentStateFile } from '../../src/sim/agent-state-file.js';
 import { buildDefaultScenario } from '../../src/sim/default-scenario.js';
+import { packageService } from '../deploy/package-service.js';
 import { type Finished, l2pop, startCli } from './cli-process.js';
+import { resolveOutput, startFakeCloudFormation } from './fake-cloudformation.js';
 
 let dir: string;
 let stackFile: string;
@@ -36,7 +49,8 @@ async function fdbUntilEqual(host: string, expected: RegExp): Promise<Finished> 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'l2pop-stack-'));
   stackFile = path.join(dir, 'stack.json');
-  stack = startCli(['stack', 'up', '--agents', 'default', '--stack-file', stackFile]);
+  // INFO: the functions' and the agents' log lines on stdout, for the correlation-id test
+  stack = startCli(['stack', 'up', '--agents', 'default', '--stack-file', stackFile, '--log-level', 'INFO']);
   await until('the stack file', async () => (existsSync(stackFile) ? true : undefined), 60_000);
 }, 90_000);
 
@@ -66,10 +80,14 @@ describe('l2pop stack up, send, fdb and flags on a running local stack', () => {
     const file = path.join(dir, 'events.json');
     await writeFile(file, JSON.stringify(phases.flatMap((p) => p.events)));
     const sent = await l2pop(['send', file, ...target()]);
-    expect(sent.stderr).toBe('');
+    expect(sent.stderr).toBe(
+      'sent 29 events to l2pop-local (23 PortEventsQueue, 6 HaEventsQueue, 0 AgentEventsQueue)\n',
+    );
     expect(sent).toMatchObject({ code: 0 });
+    // one line per event with what the controller did with it
+    expect(sent.stdout.trim().split('\n')).toHaveLength(29);
     expect(sent.stdout).toMatch(
-      /^sent 29 events to l2pop-local: 23 PortEventsQueue, 6 HaEventsQueue, 0 AgentEventsQueue/,
+      /^ {3}1 ha\.schedule {3}applied {3}router r1 on net1, net2 {2}\[[0-9a-f-]{36}\]$/m,
     );
     // vm-a2 and vm-b2 run on compute2: it is in net-a and net-b
     const fdb = await fdbUntilEqual('compute2', /network net-a:[\s\S]*network net-b:/);
@@ -114,7 +132,257 @@ describe('l2pop stack up, send, fdb and flags on a running local stack', () => {
     await fdbUntilEqual('compute4', /198\.51\.100\.21\s+fa:16:3e:ff:00:01\s+10\.1\.0\.1/);
     await fdbUntilEqual('compute2', /198\.51\.100\.21\s+fa:16:3e:ff:00:01\s+10\.1\.0\.1/);
   }, 60_000);
+});
 
+describe('the deployed-stack code path (CloudFormation outputs, default credential chain) on the local stack', () => {
+  let cfn: Awaited<ReturnType<typeof startFakeCloudFormation>>;
+  let env: Record<string, string | undefined>;
+  let deployed: string[];
+  const run = (args: readonly string[]) => l2pop([...args, ...deployed], 120_000, env);
+
+  beforeAll(async () => {
+    const state = JSON.parse(await readFile(stackFile, 'utf8'));
+    // the packaged template's Outputs, resolved as CloudFormation would on this stack
+    const { template } = await packageService();
+    const names = await resourceNames(state.stackName);
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: state.endpoints.sqs,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const ids: Record<string, string> = {};
+    for (const id of Object.keys(template.Resources)) ids[id] = `${state.stackName}-${id}`;
+    for (const [id, name] of Object.entries(names))
+      ids[id] =
+        id === 'StateTable'
+          ? name
+          : ((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '');
+    sqs.destroy();
+    const outputs = Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).map(([k, v]) => [
+        k,
+        resolveOutput(v.Value, state.stackName, ids),
+      ]),
+    );
+    cfn = await startFakeCloudFormation(state.stackName, outputs);
+    // real credential resolution: a profile in temp shared files, no key in the environment
+    await writeFile(
+      path.join(dir, 'credentials'),
+      '[ops]\naws_access_key_id = AKIAOPSTEST\naws_secret_access_key = opssecret\n',
+    );
+    await writeFile(path.join(dir, 'config'), '[profile ops]\nregion = eu-west-3\n');
+    env = {
+      ...process.env,
+      AWS_PROFILE: 'ops',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'),
+      AWS_CONFIG_FILE: path.join(dir, 'config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const k of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+    ])
+      delete env[k];
+    deployed = [
+      '--stack-name',
+      state.stackName,
+      '--region',
+      'us-east-1',
+      '--cloudformation-endpoint',
+      cfn.endpoint,
+      '--sqs-endpoint',
+      state.endpoints.sqs,
+      '--dynamo-endpoint',
+      state.endpoints.dynamo,
+      '--stack-file',
+      path.join(dir, 'none.json'),
+    ];
+  }, 120_000);
+
+  afterAll(async () => cfn?.close());
+
+  it('reads the stack outputs from CloudFormation, signed with the profile the SDK resolved', async () => {
+    const r = await run(['flags', 'get', '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ revision: 1, flags: { routers: { r1: 'master-binding' } } });
+    expect(cfn.authorizations.at(-1)).toMatch(/Credential=AKIAOPSTEST\/\d{8}\/us-east-1\/cloudformation\//);
+  });
+
+  it('shows every agent converged in status, with the HA routers, their masters and the DLQs', async () => {
+    const r = await until('status to show every agent converged', async () => {
+      const s = await run(['status']);
+      return s.code === 0 ? s : undefined;
+    });
+    expect(r.stdout).toMatch(
+      /^ {2}ok {5}compute2 +last apply \d+ (ms|s) ago\n {6}net-a +holds (\d+) of \2\n/m,
+    );
+    expect(r.stdout).toMatch(/^ {2}r1 +master net1 {2}hosts net1, net2$/m);
+    expect(r.stdout).toContain('dead-letter queues: PortEvents 0, HaEvents 0, AgentEvents 0');
+  }, 60_000);
+
+  it('switches one router to master-binding and waits until every agent of its network holds it', async () => {
+    const r = await run(['flags', 'set', '--router', 'r2=master-binding']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('recorded: revision 2');
+    expect(r.stderr).toMatch(/converged: \d+ agents hold the new view of 1 HA networks/);
+    const s = await run(['status', '--network', 'net-c']);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/^ {6}net-c +master-binding$/m);
+  }, 120_000);
+
+  it('rolls auto out to 10% of routers', async () => {
+    const r = await run(['flags', 'set', '--rollout', '10', '--rollout-strategy', 'auto']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rollout           10% of routers -> auto');
+  }, 120_000);
+
+  it('refuses to overwrite a revision another operator is setting, and names them', async () => {
+    const state = JSON.parse(await readFile(stackFile, 'utf8'));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: state.endpoints.dynamo,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      }),
+    );
+    const key = { pk: 'FLAGS', sk: 'CLAIM' };
+    // another operator claimed the next revision and has not sent it yet
+    await doc.send(
+      new PutCommand({
+        TableName: state.tableName,
+        Item: { ...key, revision: 4, claimedBy: 'alice@ops', claimedAt: new Date().toISOString() },
+      }),
+    );
+    const r = await run(['flags', 'set', '--router', 'r1=tunnel']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('flags revision 4 is being set by alice@ops');
+    const got = await run(['flags', 'get', '--json']);
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      revision: 3,
+      flags: { routers: { r1: 'master-binding' } },
+    });
+    await doc.send(new DeleteCommand({ TableName: state.tableName, Key: key }));
+    doc.destroy();
+  }, 60_000);
+
+  it('says per event whether it was applied, stale or rejected, with the reason', async () => {
+    const vm = buildDefaultScenario('tunnel')
+      .phases.flatMap((p) => p.events)
+      .find((e) => e.type === 'port.upsert' && e.port.id === 'vm-a1');
+    if (vm?.type !== 'port.upsert') throw new Error('no vm-a1 port');
+    const wrong = { ...vm, port: { ...vm.port, networkId: 'net-b', revision: vm.port.revision + 100 } };
+    const file = path.join(dir, 'mixed.json');
+    await writeFile(file, JSON.stringify([vm, wrong]));
+    const r = await run(['send', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {3}1 port\.upsert {3}stale {5}port vm-a1 on net-a/m);
+    expect(r.stdout).toMatch(
+      /^ {3}2 port\.upsert {3}rejected {2}port vm-a1 on net-b: invalid_message: port vm-a1 names network net-b/m,
+    );
+    expect(r.stderr).toContain('1 rejected');
+  }, 60_000);
+
+  it("follows one event's correlation id through the controller, the outbox and the agent that applies it", async () => {
+    const vm = buildDefaultScenario('tunnel')
+      .phases.flatMap((p) => p.events)
+      .find((e) => e.type === 'port.upsert' && e.port.id === 'vm-a1');
+    if (vm?.type !== 'port.upsert') throw new Error('no vm-a1 port');
+    const moved = { ...vm, port: { ...vm.port, ips: ['10.1.0.77'], revision: vm.port.revision + 1000 } };
+    const file = path.join(dir, 'one.json');
+    await writeFile(file, JSON.stringify(moved));
+    const r = await run(['send', file]);
+    expect(r.code).toBe(0);
+    const id = /\[([0-9a-f-]{36})\]/.exec(r.stdout)?.[1] ?? '';
+    const lines = await until('the agents to log the correlation id', async () => {
+      const found = stack
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes(id));
+      return found.some((l) => l.includes('"service":"l2pop-agent"')) ? found : undefined;
+    });
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.find((l) => l.message === 'port.upsert applied')).toMatchObject({
+      correlationId: id,
+      service: 'port-events',
+    });
+    expect(parsed.filter((l) => l.service === 'l2pop-agent').map((l) => l.host)).toContain('compute2');
+  }, 60_000);
+
+  it('shows a dead-lettered event in status, and applies it once redriven to its queue', async () => {
+    const state = JSON.parse(await readFile(stackFile, 'utf8'));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: state.endpoints.sqs,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      useQueueUrlAsEndpoint: false,
+    });
+    const names = await resourceNames(state.stackName);
+    const dlq = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.PortEventsDlq }))).QueueUrl ?? '';
+    const vm = buildDefaultScenario('tunnel')
+      .phases.flatMap((p) => p.events)
+      .filter((e) => e.type === 'port.upsert' && e.port.id === 'vm-c1')
+      .at(-1); // the ACTIVE one: a DOWN port has no entries
+    if (vm?.type !== 'port.upsert') throw new Error('no vm-c1 port');
+    const late = { ...vm, port: { ...vm.port, ips: ['10.3.0.55'], revision: vm.port.revision + 2000 } };
+    // what 5 failed deliveries leave behind
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlq,
+        MessageBody: JSON.stringify(late),
+        MessageGroupId: 'net-c',
+        MessageDeduplicationId: randomUUID(),
+      }),
+    );
+    const before = await run(['status', '--network', 'net-c']);
+    expect(before.stdout).toContain('dead-letter queues: PortEvents 1, HaEvents 0, AgentEvents 0');
+    // the redrive (a message move task on AWS; fauxqs has none): receive, send back, delete
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
+    for (const m of got.Messages ?? []) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: state.queues.PortEventsQueue,
+          MessageBody: m.Body ?? '',
+          MessageGroupId: 'net-c',
+          MessageDeduplicationId: randomUUID(),
+        }),
+      );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle ?? '' }));
+    }
+    sqs.destroy();
+    const after = await until('net-c to converge after the redrive', async () => {
+      const r = await run(['status', '--network', 'net-c']);
+      return r.code === 0 && r.stdout.includes('PortEvents 0') ? r : undefined;
+    });
+    expect(after.stdout).toMatch(/holds (\d+) of \1/);
+    const fdb = await fdbUntilEqual('compute6', /10\.3\.0\.55/);
+    expect(fdb.code).toBe(0);
+  }, 120_000);
+
+  it('names the endpoint that failed and the flag that sets it, and exits 1', async () => {
+    const r = await l2pop(
+      [
+        'status',
+        ...deployed.map((a, i) => (deployed[i - 1] === '--dynamo-endpoint' ? 'http://127.0.0.1:9' : a)),
+      ],
+      120_000,
+      env,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /cannot reach DynamoDB at http:\/\/127\.0\.0\.1:9: ECONNREFUSED.*\(set it with --dynamo-endpoint/,
+    );
+  }, 120_000);
+
+  it('prints its version', async () => {
+    const r = await l2pop(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+});
+
+describe('stopping the local stack', () => {
   it('stops on SIGTERM, exits 0 and removes its state file', async () => {
     const exited = new Promise<number | null>((resolve) => stack.child.once('exit', (code) => resolve(code)));
     stack.child.kill('SIGTERM');

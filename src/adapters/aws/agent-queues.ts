@@ -39,6 +39,8 @@ export interface AgentQueuesOptions {
   readonly prefix: string;
   /** Extra CreateQueue attributes (encryption: `SqsManagedSseEnabled` or `KmsMasterKeyId`). */
   readonly attributes?: Readonly<Record<string, string>>;
+  /** Tags of a queue created for `host` (lifecycle: stack, host, creation time); needs sqs:TagQueue. */
+  readonly tags?: (host: string) => Record<string, string>;
 }
 
 function isMissingQueue(err: unknown): boolean {
@@ -63,7 +65,13 @@ export function createAgentQueues(options: AgentQueuesOptions) {
     } catch (err) {
       if (!isMissingQueue(err)) throw err;
     }
-    const created = await sqs.send(new CreateQueueCommand({ QueueName, Attributes: attributes }));
+    const created = await sqs.send(
+      new CreateQueueCommand({
+        QueueName,
+        Attributes: attributes,
+        ...(options.tags ? { tags: options.tags(host) } : {}),
+      }),
+    );
     if (!created.QueueUrl) throw new Error(`CreateQueue ${QueueName} returned no URL`);
     return created.QueueUrl;
   };

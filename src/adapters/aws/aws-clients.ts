@@ -4,10 +4,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoMeter } from './dynamo-meter.js';
 
 export interface AwsClientOptions {
-  readonly region: string;
+  /** Undefined: the SDK's own resolution (AWS_REGION, the profile's region). */
+  readonly region: string | undefined;
   /** Local endpoints (DynamoDB Local, fauxqs); unset in the cloud. */
   readonly dynamoEndpoint?: string | undefined;
   readonly sqsEndpoint?: string | undefined;
+  /**
+   * `local` (the default with an endpoint): static dummy credentials, which the local servers
+   * accept. `chain`: the SDK's default credential chain even with an endpoint, as the CLI resolves
+   * them for a deployed stack (environment, AWS_PROFILE, shared files, SSO, instance roles).
+   */
+  readonly credentials?: 'local' | 'chain';
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -18,17 +25,17 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
  * resolve (`sqs.us-east-1.localhost`), so the SDK must not route by the QueueUrl (local-aws.md §2).
  */
 export function createAwsClients(options: AwsClientOptions) {
+  const local = options.credentials !== 'chain' ? { credentials: LOCAL_CREDENTIALS } : {};
+  const region = options.region ? { region: options.region } : {};
   const dynamo = new DynamoDBClient({
-    region: options.region,
-    ...(options.dynamoEndpoint ? { endpoint: options.dynamoEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    ...region,
+    ...(options.dynamoEndpoint ? { endpoint: options.dynamoEndpoint, ...local } : {}),
   });
   const meter = createDynamoMeter(dynamo);
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({
-    region: options.region,
-    ...(options.sqsEndpoint
-      ? { endpoint: options.sqsEndpoint, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false }
-      : {}),
+    ...region,
+    ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint, ...local, useQueueUrlAsEndpoint: false } : {}),
   });
   return {
     dynamo,

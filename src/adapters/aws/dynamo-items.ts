@@ -1,4 +1,10 @@
-import type { NetworkState, OutboxRecord, RouterView, VersionedFlags } from '../../app/ports.js';
+import type {
+  NetworkState,
+  OutboxOrigin,
+  OutboxRecord,
+  RouterView,
+  VersionedFlags,
+} from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
 import type { NetworkIndex } from '../../core/desired.js';
 import type { PortRecord } from '../../core/transitions.js';
@@ -107,6 +113,8 @@ export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
     version: record.version,
     parts: chunks.length,
     body: chunks[0],
+    ...(record.correlationId ? { correlationId: record.correlationId } : {}),
+    ...(record.origin ? { origin: record.origin } : {}),
   };
   const parts = chunks.slice(1).map((body, i) => ({
     ...KEYS.outboxPart(record.networkId, record.key, i + 1),
@@ -155,7 +163,14 @@ export function fromOutboxItems(
     if (!Array.isArray(commands)) throw new Error(`outbox ${networkId}/${it.key}: commands are not a list`);
     const version = field<number>(it, 'version', isNumber);
     records.push({
-      record: { networkId, key: it.key, version, commands: commands as AddressedCommand[] },
+      record: {
+        networkId,
+        key: it.key,
+        version,
+        commands: commands as AddressedCommand[],
+        ...(typeof it.correlationId === 'string' ? { correlationId: it.correlationId } : {}),
+        ...(isObject(it.origin) ? { origin: it.origin as unknown as OutboxOrigin } : {}),
+      },
       parts: count,
     });
     partKeys.delete(it.key);

@@ -21,13 +21,25 @@ export const KEYS = {
   routerPort: (routerId: string, portId: string) => key(`ROUTER#${routerId}`, `PORT#${portId}`),
   agent: (host: string) => key(`HOST#${host}`, 'AGENT'),
   presence: (host: string, networkId: string) => key(`HOST#${host}`, `NET#${networkId}`),
+  /** What the agent reports it holds for the network (`agent.applied`): operators' view only. */
+  applied: (host: string, networkId: string) => key(`HOST#${host}`, `APPLIED#${networkId}`),
   haNetwork: (networkId: string) => key('HANET', `NET#${networkId}`),
   flags: () => key('FLAGS', 'FLAGS'),
+  /** The revision an operator is setting (`l2pop flags set`): one writer per revision. */
+  flagsClaim: () => key('FLAGS', 'CLAIM'),
   rejected: (messageId: string) => key(`REJECTED#${messageId}`, 'REJECTED'),
+  /** What became of a message whose sender asked for a receipt (`l2pop send`); expires in a day. */
+  receipt: (messageId: string) => key(`RECEIPT#${messageId}`, 'RECEIPT'),
 } as const;
 
 /** Sort-key prefixes for the range reads. */
-export const PREFIX = { port: 'PORT#', outbox: 'OUTBOX#', network: 'NET#' } as const;
+export const PREFIX = {
+  port: 'PORT#',
+  outbox: 'OUTBOX#',
+  network: 'NET#',
+  applied: 'APPLIED#',
+  host: 'HOST#',
+} as const;
 
 export const GSI1 = 'gsi1';
 /** Pending outbox heads are spread over this many gsi1 partitions. */

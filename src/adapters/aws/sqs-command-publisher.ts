@@ -7,6 +7,7 @@ import {
 import type { CommandPublisher, OutboxRecord } from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
 import type { AgentQueues } from './agent-queues.js';
+import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from './dynamo-receipt-store.js';
 
 /** SendMessageBatch: 10 entries and 1 MiB of bodies per call (the 2025 limit; agent queues allow 1 MiB). */
 const BATCH_ENTRIES = 10;
@@ -69,6 +70,16 @@ export function createSqsCommandPublisher(options: SqsPublisherOptions) {
       MessageBody: JSON.stringify(c.command),
       MessageGroupId: record.networkId,
       MessageDeduplicationId: commandDeduplicationId(record.networkId, record.key, host, part),
+      ...(record.correlationId
+        ? {
+            MessageAttributes: {
+              [CORRELATION_ATTRIBUTE]: { DataType: 'String', StringValue: record.correlationId },
+              ...(record.origin
+                ? { [ORIGIN_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(record.origin) } }
+                : {}),
+            },
+          }
+        : {}),
     }));
     for (const batch of batches(entries)) {
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: batch }));

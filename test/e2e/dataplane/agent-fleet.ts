@@ -25,7 +25,7 @@ export interface AgentLink {
 export interface AgentLogLine {
   readonly host: string;
   readonly t: number;
-  readonly msg: string;
+  readonly message: string;
   readonly [field: string]: unknown;
 }
 
@@ -66,7 +66,7 @@ export class AgentFleet {
         try {
           parsed = { ...JSON.parse(line), host: spec.host };
         } catch {
-          parsed = { host: spec.host, t: Date.now(), msg: 'stderr', line };
+          parsed = { host: spec.host, t: Date.now(), message: 'stderr', line };
         }
         this.logs.push(parsed);
       });
@@ -75,7 +75,7 @@ export class AgentFleet {
 
   /** Hosts whose agent has applied at least one command. */
   applied(): Set<string> {
-    return new Set(this.logs.filter((l) => l.msg === 'applied').map((l) => l.host));
+    return new Set(this.logs.filter((l) => l.message === 'applied').map((l) => l.host));
   }
 
   /** Every agent is still running. */

@@ -23,7 +23,7 @@ export interface ControlPlaneTimes {
 
 interface SentLine {
   readonly t: number;
-  readonly msg: string;
+  readonly message: string;
   readonly host?: string;
   readonly state?: string;
   readonly seq?: number;
@@ -71,7 +71,7 @@ export function controlPlaneTimes(input: {
   // it read the FIFO line (`fifo` mode), which can precede the hook's stamp by a little.
   const sent = senderLines(input.senderLog).find(
     (l) =>
-      l.msg === 'sent' &&
+      l.message === 'sent' &&
       l.host === input.host &&
       l.state === 'active' &&
       (l.seq ?? 0) / 1000 > promoted.t - 100,
@@ -79,7 +79,9 @@ export function controlPlaneTimes(input: {
   const handled = sent
     ? input.invocations.find((i) => i.fn === 'ha-events' && i.records > 0 && i.t > sent.t)
     : undefined;
-  const applies = input.agentLogs.filter((l) => l.msg === 'applied' && l.t > promoted.t && l.t < input.until);
+  const applies = input.agentLogs.filter(
+    (l) => l.message === 'applied' && l.t > promoted.t && l.t < input.until,
+  );
   const last = applies.length > 0 ? Math.max(...applies.map((l) => l.t)) : null;
   return {
     sender_boot_ms: round(sent?.boot_ms),

@@ -1,0 +1,13 @@
+/**
+ * The tags of an agent's command queue, set when the controller creates it: which stack (the
+ * queue prefix without `-agent-cmd-`), which host, and when. They let an operator, or a cleanup
+ * job, tell the stack's agent queues apart and find the old ones (`aws sqs list-queue-tags`).
+ * Tag values allow letters, digits, spaces and `_ . : / = + - @` (256 characters).
+ */
+export function agentQueueTags(prefix: string, host: string, now: Date): Record<string, string> {
+  return {
+    'l2pop:stack': prefix.replace(/-agent-cmd-$/, ''),
+    'l2pop:host': host.slice(0, 256),
+    'l2pop:created': now.toISOString(),
+  };
+}
