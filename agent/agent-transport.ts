@@ -1,7 +1,7 @@
-import type { AgentReportEvent, AgentResyncEvent } from '../src/contracts/events.js';
+import type { AgentAppliedEvent, AgentReportEvent, AgentResyncEvent } from '../src/contracts/events.js';
 
-/** What an agent sends: its report on start, and resync requests. */
-export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent;
+/** What an agent sends: its report on start, resync requests, and what it holds after applying. */
+export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent | AgentAppliedEvent;
 
 export interface ReceivedCommand {
   /** The raw message body: untrusted until `parseAgentCommandBody` accepts it. */

@@ -1,7 +1,13 @@
-import { type AgentReportEvent, agentReportV1, agentResyncV1 } from '../src/contracts/events.js';
+import {
+  type AgentAppliedEvent,
+  type AgentReportEvent,
+  agentReportV1,
+  agentResyncV1,
+} from '../src/contracts/events.js';
 import { idSchema } from '../src/contracts/primitives.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
+import { appliedEvent } from './applied-reporter.js';
 import { type AgentLogger, withFields } from './create-logger.js';
 import { executeOps } from './execute-ops.js';
 import type { KernelExecutor } from './kernel-executor.js';
@@ -64,6 +70,8 @@ export interface Agent {
   handle(body: string, correlationId?: string): Promise<AgentOutcome>;
   /** The `agent.report` this agent sends on start: its capabilities, truthfully. */
   report(): AgentReportEvent;
+  /** The `agent.applied` report of what it holds now: per network not left, the version applied. */
+  applied(): AgentAppliedEvent;
   held(networkId: string): HeldNetwork | undefined;
 }
 
@@ -130,6 +138,7 @@ export function createAgent(deps: AgentDeps): Agent {
   const vniOwner = new Map<number, string>();
   const resyncAt = new Map<string, number>();
   const assembler = new SnapshotAssembler();
+  let lastApplyAt = 0;
   // Devices checked and in service since the last failure: a delta on a known device costs no
   // extra `ip link show`.
   const ensured = new Map<number, string>();
@@ -240,6 +249,11 @@ export function createAgent(deps: AgentDeps): Agent {
 
   return {
     held: (networkId) => held.get(networkId),
+    applied: () => {
+      const networks = new Map<string, number>();
+      for (const [networkId, h] of held) if (!h.left) networks.set(networkId, h.version);
+      return appliedEvent({ host: config.host, bootId: config.bootId, networks, at: lastApplyAt });
+    },
     report: () =>
       agentReportV1.parse({
         type: 'agent.report',
@@ -259,6 +273,7 @@ export function createAgent(deps: AgentDeps): Agent {
       try {
         cmd = parseAgentCommandBody(body, config.tunnelIp);
         const outcome = await apply(cmd);
+        if (outcome.kind === 'applied') lastApplyAt = deps.now();
         const refused = 'refused' in outcome ? (outcome.refused ?? []) : [];
         // A partly refused command is applied (its version is held): a snapshot would carry the
         // same facts and be refused the same way, so the agent reports them instead of resyncing.

@@ -56,7 +56,10 @@ async function main(): Promise<number> {
     proxy: config.proxy,
     bootId: config.bootId,
   });
-  await runAgent(agent, transport, stop.signal);
+  await runAgent(agent, transport, stop.signal, {
+    appliedReportMs: options.appliedReportMs,
+    onReportError: (err) => log.warn('applied_report_failed', { error: String(err) }),
+  });
   log.info('stopped');
   return 0;
 }

@@ -4,12 +4,15 @@ import { hostSchema } from '../src/contracts/primitives.js';
 import { absolutePath, choice, int, optionalUrl, parseRegion, url } from './cli-values.js';
 import type { AgentConfig } from './create-agent.js';
 import { assertIp, assertNetnsName, MAX_IFNAME } from './kernel-values.js';
+import { DEFAULT_APPLIED_REPORT_MS } from './run-agent.js';
 
 export interface AgentCliOptions {
   readonly config: AgentConfig;
   /** Run iproute2 inside this namespace (`ip netns exec NS`); unset: the agent's own namespace. */
   readonly netns: string | undefined;
   readonly transport: TransportOptions;
+  /** Milliseconds from an apply to the `agent.applied` report coalescing it with later ones. */
+  readonly appliedReportMs: number;
 }
 
 export type TransportOptions =
@@ -40,7 +43,9 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
   --sqs-socket PATH         sqs: connect to the endpoint through this Unix socket
   --region NAME             sqs: AWS region (default us-east-1)
   --boot-id ID            default: a random UUID per start
-  --resync-interval-ms N  minimum gap between two resync requests per network (default 2000)`;
+  --resync-interval-ms N  minimum gap between two resync requests per network (default 2000)
+  --applied-report-ms N   report what it holds (agent.applied) this long after applying,
+                          coalescing later applies into the same report (default 1000)`;
 
 /** An SQS queue name: 80 characters of letters, digits, `-` and `_`, with `.fifo` for FIFO queues. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
@@ -90,6 +95,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       region: { type: 'string' },
       'boot-id': { type: 'string' },
       'resync-interval-ms': { type: 'string' },
+      'applied-report-ms': { type: 'string' },
     },
   });
   const host = hostSchema.safeParse(values.host);
@@ -106,6 +112,13 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
   return {
     netns: values.netns === undefined ? undefined : assertNetnsName(values.netns),
     transport: parseTransport(values),
+    appliedReportMs: int(
+      'applied-report-ms',
+      values['applied-report-ms'],
+      DEFAULT_APPLIED_REPORT_MS,
+      100,
+      3_600_000,
+    ),
     config: {
       host: host.data,
       tunnelIp: assertIp(values['tunnel-ip']),

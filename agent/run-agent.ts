@@ -1,13 +1,36 @@
 import type { AgentTransport } from './agent-transport.js';
+import { createAppliedReporter } from './applied-reporter.js';
 import type { Agent } from './create-agent.js';
+
+/** The default `--applied-report-ms`: at most one `agent.applied` a second per agent (the contract's rate). */
+export const DEFAULT_APPLIED_REPORT_MS = 1000;
+
+export interface RunAgentOptions {
+  /** Milliseconds from an apply to the `agent.applied` report coalescing it with later ones. */
+  readonly appliedReportMs: number;
+  /** A report that could not be sent (the next apply reports again). */
+  readonly onReportError?: (err: unknown) => void;
+}
 
 /**
  * The agent's loop: report once, then receive, handle and acknowledge until `signal` aborts.
  * Messages are handled strictly in order. On a `failed` one the rest of the batch is left
  * unacknowledged too: in a FIFO queue they come back after it, in order, instead of being applied
- * before it (which would only turn into a version gap).
+ * before it (which would only turn into a version gap). What it applies it reports as
+ * `agent.applied`, at most one per `appliedReportMs`; a pending report is sent on stop.
  */
-export async function runAgent(agent: Agent, transport: AgentTransport, signal: AbortSignal): Promise<void> {
+export async function runAgent(
+  agent: Agent,
+  transport: AgentTransport,
+  signal: AbortSignal,
+  options: RunAgentOptions = { appliedReportMs: DEFAULT_APPLIED_REPORT_MS },
+): Promise<void> {
+  const reporter = createAppliedReporter({
+    intervalMs: options.appliedReportMs,
+    build: () => agent.applied(),
+    send: (event) => transport.send(event),
+    onError: options.onReportError ?? (() => {}),
+  });
   await transport.send(agent.report());
   while (!signal.aborted) {
     const batch = await transport.receive(signal);
@@ -15,6 +38,8 @@ export async function runAgent(agent: Agent, transport: AgentTransport, signal: 
       const outcome = await agent.handle(message.body, message.correlationId);
       if (outcome.kind === 'failed') break;
       await transport.ack(message);
+      if (outcome.kind === 'applied') reporter.noteApplied();
     }
   }
+  await reporter.flush();
 }

@@ -8,6 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type AppliedReporter, appliedEvent, createAppliedReporter } from '../../agent/applied-reporter.js';
 import { agentQueueName } from '../adapters/aws/agent-queues.js';
 import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { parseAgentCommand } from '../contracts/commands.js';
@@ -57,8 +58,8 @@ interface SimAgent {
   down: boolean;
   /** Networks with a resync in flight: no second one until a snapshot or leave arrives. */
   resyncing: Map<string, number>;
-  /** A pending `agent.applied` report (reportAppliedMs). */
-  reportTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Its coalesced `agent.applied` reports (reportAppliedMs), shared with the reference agent. */
+  reporter: AppliedReporter | undefined;
   lastApplyAt: number;
   /** `eventType|strategy` -> the longest lag from the inbound event to this agent's apply, since the last report. */
   latencies: Map<string, number>;
@@ -141,22 +142,21 @@ export function createSimFleet(options: FleetOptions) {
     });
   };
 
-  const reportApplied = (a: SimAgent) => {
-    if (options.reportAppliedMs === undefined || a.reportTimer) return;
-    a.reportTimer = setTimeout(() => {
-      a.reportTimer = undefined;
-      const host = a.report.host;
-      const networks: Record<string, number> = {};
-      for (const n of tables.networks(host)) networks[n] = tables.version(host, n);
-      sendEvent(host, {
-        type: 'agent.applied',
-        v: 1,
-        host,
-        bootId: a.report.bootId,
-        networks,
-        at: a.lastApplyAt,
-      }).catch((err: unknown) => errors.push(`${host}: agent.applied: ${(err as Error).message}`));
-    }, options.reportAppliedMs);
+  const appliedReporter = (a: SimAgent): AppliedReporter | undefined => {
+    if (options.reportAppliedMs === undefined) return undefined;
+    return createAppliedReporter({
+      intervalMs: options.reportAppliedMs,
+      build: () => {
+        const host = a.report.host;
+        const networks = new Map<string, number>();
+        for (const n of tables.networks(host)) networks.set(n, tables.version(host, n));
+        return appliedEvent({ host, bootId: a.report.bootId, networks, at: a.lastApplyAt });
+      },
+      send: async (event) => {
+        await sendEvent(event.host, event);
+      },
+      onError: (err) => errors.push(`${a.report.host}: agent.applied: ${(err as Error).message}`),
+    });
   };
 
   const apply = async (a: SimAgent, messages: readonly Message[]) => {
@@ -204,7 +204,7 @@ export function createSimFleet(options: FleetOptions) {
         }
       }
     }
-    reportApplied(a);
+    a.reporter?.noteApplied();
     tables.takeGaps();
     for (const networkId of gaps) {
       stats.gaps++;
@@ -271,8 +271,7 @@ export function createSimFleet(options: FleetOptions) {
   };
 
   const stopAgent = async (a: SimAgent) => {
-    clearTimeout(a.reportTimer);
-    a.reportTimer = undefined;
+    a.reporter?.cancel();
     a.abort.abort();
     await a.running;
     a.running = undefined;
@@ -298,10 +297,11 @@ export function createSimFleet(options: FleetOptions) {
           abort: new AbortController(),
           down: false,
           resyncing: new Map(),
-          reportTimer: undefined,
+          reporter: undefined,
           lastApplyAt: 0,
           latencies: new Map(),
         };
+        a.reporter = appliedReporter(a);
         agents.set(report.host, a);
         await sendEvent(report.host, report);
         start(a);

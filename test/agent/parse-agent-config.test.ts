@@ -15,6 +15,12 @@ describe('parseAgentConfig', () => {
     expect(config).toMatchObject({ host: 'compute1', learning: false, proxy: true });
   });
 
+  it('reports what it holds every second by default, or as --applied-report-ms says', () => {
+    expect(parseAgentConfig(BASE).appliedReportMs).toBe(1000);
+    expect(parseAgentConfig([...BASE, '--applied-report-ms', '250']).appliedReportMs).toBe(250);
+    expect(() => parseAgentConfig([...BASE, '--applied-report-ms', '5'])).toThrow(/--applied-report-ms/);
+  });
+
   it('takes its command queue by name and reaches SQS through a Unix socket', () => {
     const { transport } = parseAgentConfig([
       ...BASE,

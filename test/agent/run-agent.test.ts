@@ -5,6 +5,7 @@ import { createAgent } from '../../agent/create-agent.js';
 import { createMemoryLogger } from '../../agent/create-logger.js';
 import { runAgent } from '../../agent/run-agent.js';
 import { createStdioTransport } from '../../agent/stdio-transport.js';
+import { agentAppliedV1 } from '../../src/contracts/events.js';
 import { createFakeKernel } from './fake-kernel.js';
 import { agentConfig, delta, FLOOD, NET, NODE1, NODE2, ROUTER, snapshot } from './fixtures.js';
 
@@ -63,6 +64,62 @@ describe('runAgent over the in-memory queue', () => {
     stop.abort();
     await running;
     expect(kernel.table('vx-100').fdb).toEqual([`00:00:00:00:00:00 ${NODE2}`]);
+  });
+});
+
+describe('runAgent: agent.applied reports', () => {
+  it('reports what it holds once per interval, coalescing the applies meanwhile, valid by the contract', async () => {
+    const transport = createMemoryTransport();
+    let clock = 1_700_000_000_000;
+    const agent = createAgent({
+      config: agentConfig(),
+      executor: createFakeKernel(),
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => clock,
+    });
+    const applied = () => transport.sent.filter((e) => e.type === 'agent.applied');
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 150 });
+    transport.push(snapshot(1, { [NODE1]: [FLOOD, ROUTER] }));
+    clock += 5;
+    transport.push(delta(2, 1, { remove: { [NODE1]: [ROUTER] }, add: { [NODE2]: [ROUTER] } }));
+    await until(() => agent.held(NET)?.version === 2 && transport.depth === 0);
+    expect(applied()).toEqual([]);
+    await until(() => applied().length === 1);
+    // Two applies, one report, sent after the interval and holding the latest version.
+    const first = agentAppliedV1.parse(applied()[0]);
+    expect(first).toMatchObject({ host: 'compute1', bootId: 'boot-1', networks: { [NET]: 2 } });
+    expect(first.at).toBe(clock);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(applied()).toHaveLength(1);
+    // A later apply is reported again; one still pending is sent when the agent stops.
+    clock += 1000;
+    transport.push(delta(3, 2, { add: { [NODE1]: [ROUTER] } }));
+    await until(() => agent.held(NET)?.version === 3);
+    stop.abort();
+    await running;
+    expect(applied()).toHaveLength(2);
+    expect(agentAppliedV1.parse(applied()[1])).toMatchObject({ networks: { [NET]: 3 }, at: clock });
+  });
+
+  it('sends no report when nothing was applied', async () => {
+    const transport = createMemoryTransport();
+    const agent = createAgent({
+      config: agentConfig(),
+      executor: createFakeKernel(),
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => 0,
+    });
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 50 });
+    transport.push('{"not":"a command"}');
+    await until(() => transport.depth === 0);
+    await new Promise((r) => setTimeout(r, 120));
+    stop.abort();
+    await running;
+    expect(transport.sent.map((e) => e.type)).toEqual(['agent.report']);
   });
 });
 

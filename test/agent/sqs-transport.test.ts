@@ -9,13 +9,18 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent } from '../../agent/create-agent.js';
+import { createMemoryLogger } from '../../agent/create-logger.js';
 import { createSqsClient } from '../../agent/create-sqs-client.js';
+import { runAgent } from '../../agent/run-agent.js';
 import { sendHaState } from '../../agent/send-ha-state.js';
 import { createSqsTransport } from '../../agent/sqs-transport.js';
+import { agentEventSchema } from '../../src/contracts/events.js';
 import { parseHaEvent } from '../../src/contracts/parse.js';
 import { type LocalServer, startSqsLocal } from '../../src/runtime/local-servers.js';
 import { startManagementSocket } from '../e2e/dataplane/management-socket.js';
-import { haState, NET } from './fixtures.js';
+import { createFakeKernel } from './fake-kernel.js';
+import { agentConfig, delta, FLOOD, haState, NET, NODE1, NODE2, snapshot } from './fixtures.js';
 
 /** The SQS transport against a real SQS protocol server (fauxqs), FIFO queues as in the cloud. */
 describe('createSqsTransport (fauxqs)', () => {
@@ -169,5 +174,56 @@ describe('createSqsTransport (fauxqs)', () => {
       viaSocket.destroy();
       await socket.close();
     }
+  });
+
+  it('runs the agent over SQS: its report, then one agent.applied for a burst of commands, in the contract', async () => {
+    const fifo = { FifoQueue: 'true', VisibilityTimeout: '5' };
+    const own = (
+      await client.send(new CreateQueueCommand({ QueueName: 'agent-compute9.fifo', Attributes: fifo }))
+    ).QueueUrl as string;
+    const out = (
+      await client.send(new CreateQueueCommand({ QueueName: 'events-compute9.fifo', Attributes: fifo }))
+    ).QueueUrl as string;
+    const transport = createSqsTransport({
+      client,
+      commandQueue: { url: own },
+      eventQueueUrl: out,
+      host: 'compute9',
+      waitTimeSeconds: 1,
+    });
+    const agent = createAgent({
+      config: agentConfig({ host: 'compute9', bootId: 'boot-9' }),
+      executor: createFakeKernel(),
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => Date.now(),
+    });
+    const send = (body: string, id: string) =>
+      client.send(
+        new SendMessageCommand({
+          QueueUrl: own,
+          MessageBody: body,
+          MessageGroupId: NET,
+          MessageDeduplicationId: id,
+        }),
+      );
+    await send(snapshot(1, { [NODE1]: [FLOOD] }), 's1');
+    await send(delta(2, 1, { add: { [NODE2]: [FLOOD] } }), 'd2');
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 500 });
+    const events: ReturnType<typeof agentEventSchema.parse>[] = [];
+    for (let i = 0; i < 10 && !events.some((e) => e.type === 'agent.applied'); i++) {
+      const got = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: out, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of got.Messages ?? []) {
+        events.push(agentEventSchema.parse(JSON.parse(m.Body ?? '')));
+        await client.send(new DeleteMessageCommand({ QueueUrl: out, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    stop.abort();
+    await running;
+    expect(events.map((e) => e.type)).toEqual(['agent.report', 'agent.applied']);
+    expect(events[1]).toMatchObject({ host: 'compute9', bootId: 'boot-9', networks: { [NET]: 2 } });
   });
 });
