@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   });
   await runAgent(agent, transport, stop.signal, {
     appliedReportMs: options.appliedReportMs,
+    heartbeatMs: options.heartbeatMs,
     onReportError: (err) => log.warn('applied_report_failed', { error: String(err) }),
   });
   log.info('stopped');

@@ -4,7 +4,7 @@ import { hostSchema } from '../src/contracts/primitives.js';
 import { absolutePath, choice, int, optionalUrl, parseRegion, url } from './cli-values.js';
 import type { AgentConfig } from './create-agent.js';
 import { assertIp, assertNetnsName, MAX_IFNAME } from './kernel-values.js';
-import { DEFAULT_APPLIED_REPORT_MS } from './run-agent.js';
+import { DEFAULT_APPLIED_REPORT_MS, DEFAULT_HEARTBEAT_MS } from './run-agent.js';
 
 export interface AgentCliOptions {
   readonly config: AgentConfig;
@@ -13,6 +13,8 @@ export interface AgentCliOptions {
   readonly transport: TransportOptions;
   /** Milliseconds from an apply to the `agent.applied` report coalescing it with later ones. */
   readonly appliedReportMs: number;
+  /** Milliseconds between two `agent.applied` reports of an idle agent (what keeps its queue). */
+  readonly heartbeatMs: number;
 }
 
 export type TransportOptions =
@@ -45,7 +47,9 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
   --boot-id ID            default: a random UUID per start
   --resync-interval-ms N  minimum gap between two resync requests per network (default 2000)
   --applied-report-ms N   report what it holds (agent.applied) this long after applying,
-                          coalescing later applies into the same report (default 1000)`;
+                          coalescing later applies into the same report (default 1000)
+  --heartbeat-ms N        repeat that report this often when idle, so the controller keeps
+                          this agent's queue (default 3600000, 1 h)`;
 
 /** An SQS queue name: 80 characters of letters, digits, `-` and `_`, with `.fifo` for FIFO queues. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
@@ -96,6 +100,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       'boot-id': { type: 'string' },
       'resync-interval-ms': { type: 'string' },
       'applied-report-ms': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
     },
   });
   const host = hostSchema.safeParse(values.host);
@@ -119,6 +124,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       100,
       3_600_000,
     ),
+    heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], DEFAULT_HEARTBEAT_MS, 1000, 24 * 3_600_000),
     config: {
       host: host.data,
       tunnelIp: assertIp(values['tunnel-ip']),

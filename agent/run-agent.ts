@@ -4,10 +4,17 @@ import type { Agent } from './create-agent.js';
 
 /** The default `--applied-report-ms`: at most one `agent.applied` a second per agent (the contract's rate). */
 export const DEFAULT_APPLIED_REPORT_MS = 1000;
+/**
+ * The default `--heartbeat-ms`: an idle agent repeats its `agent.applied` every hour, so the
+ * controller, which deletes the queue of an agent not heard from for a day (by default), keeps it.
+ */
+export const DEFAULT_HEARTBEAT_MS = 3_600_000;
 
 export interface RunAgentOptions {
   /** Milliseconds from an apply to the `agent.applied` report coalescing it with later ones. */
   readonly appliedReportMs: number;
+  /** Milliseconds between two reports of an idle agent (a heartbeat); default DEFAULT_HEARTBEAT_MS. */
+  readonly heartbeatMs?: number;
   /** A report that could not be sent (the next apply reports again). */
   readonly onReportError?: (err: unknown) => void;
 }
@@ -17,7 +24,8 @@ export interface RunAgentOptions {
  * Messages are handled strictly in order. On a `failed` one the rest of the batch is left
  * unacknowledged too: in a FIFO queue they come back after it, in order, instead of being applied
  * before it (which would only turn into a version gap). What it applies it reports as
- * `agent.applied`, at most one per `appliedReportMs`; a pending report is sent on stop.
+ * `agent.applied`, at most one per `appliedReportMs`, and at least one per `heartbeatMs` (what keeps
+ * its queue: docs/operations.md "Agent queue lifecycle"); a pending report is sent on stop.
  */
 export async function runAgent(
   agent: Agent,
@@ -32,14 +40,19 @@ export async function runAgent(
     onError: options.onReportError ?? (() => {}),
   });
   await transport.send(agent.report());
-  while (!signal.aborted) {
-    const batch = await transport.receive(signal);
-    for (const message of batch) {
-      const outcome = await agent.handle(message.body, message.correlationId);
-      if (outcome.kind === 'failed') break;
-      await transport.ack(message);
-      if (outcome.kind === 'applied') reporter.noteApplied();
+  const heartbeat = setInterval(() => reporter.noteApplied(), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  try {
+    while (!signal.aborted) {
+      const batch = await transport.receive(signal);
+      for (const message of batch) {
+        const outcome = await agent.handle(message.body, message.correlationId);
+        if (outcome.kind === 'failed') break;
+        await transport.ack(message);
+        if (outcome.kind === 'applied') reporter.noteApplied();
+      }
     }
+  } finally {
+    clearInterval(heartbeat);
   }
   await reporter.flush();
 }

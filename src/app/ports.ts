@@ -157,3 +157,25 @@ export interface AppliedVersions {
   ): Promise<number>;
   list(host: string): Promise<AppliedNetwork[]>;
 }
+
+/** When the controller last heard from each agent host (the agent queue lifecycle). */
+export interface AgentSeen {
+  /** The host sent an event at `at` (ms); an older time than recorded is ignored. */
+  touch(host: string, at: number): Promise<void>;
+  /** Records `at` only if nothing is recorded yet (a queue from before last-seen was kept). */
+  startClock(host: string, at: number): Promise<void>;
+  lastSeen(host: string): Promise<number | undefined>;
+}
+
+/** One agent command queue of the stack, as listed with its tags. */
+export interface ListedAgentQueue {
+  readonly url: string;
+  /** The `l2pop:host` tag; undefined: not a queue the controller created (left alone). */
+  readonly host: string | undefined;
+}
+
+/** The stack's agent command queues. */
+export interface AgentQueueList {
+  list(): AsyncIterable<ListedAgentQueue>;
+  remove(queue: ListedAgentQueue): Promise<void>;
+}

@@ -42,6 +42,13 @@ export interface RuntimeConfig {
    * an invocation still publishing its own commit (a race would only send a duplicate).
    */
   readonly sweepMinAgeSeconds: number;
+  /**
+   * `L2POP_AGENT_GONE_AFTER_SECONDS`, default 86400 (24 h): an agent the controller has not heard
+   * from (agent.report, agent.resync or agent.applied) for this long is gone, and the sweeper
+   * deletes its command queue. Keep it well above the agents' heartbeat (the reference agent
+   * repeats its agent.applied every hour, `--heartbeat-ms`).
+   */
+  readonly agentGoneAfterSeconds: number;
   /** `L2POP_LOG_LEVEL`, default `INFO`. */
   readonly logLevel: LogLevel;
   /** `L2POP_METRICS_NAMESPACE`, default `L2Pop`. */
@@ -127,6 +134,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     tombstoneTtlDays: int(env, 'L2POP_TOMBSTONE_TTL_DAYS', 7, 1, 3650),
     rejectedTtlDays: int(env, 'L2POP_REJECTED_TTL_DAYS', 30, 1, 3650),
     sweepMinAgeSeconds: int(env, 'L2POP_SWEEP_MIN_AGE_SECONDS', 180, 0, 14 * 24 * 3600),
+    agentGoneAfterSeconds: int(env, 'L2POP_AGENT_GONE_AFTER_SECONDS', 86_400, 1, 366 * 24 * 3600),
     logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
     metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
     tracingEnabled:

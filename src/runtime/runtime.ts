@@ -2,8 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { agentQueueTags } from '../adapters/aws/agent-queue-tags.js';
-import { createAgentQueues } from '../adapters/aws/agent-queues.js';
+import { createAgentQueueList, createAgentQueues } from '../adapters/aws/agent-queues.js';
 import { createAwsClients } from '../adapters/aws/aws-clients.js';
+import { createDynamoAgentSeen } from '../adapters/aws/dynamo-agent-seen.js';
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
 import { createReceiptStore } from '../adapters/aws/dynamo-receipt-store.js';
@@ -54,6 +55,8 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     afterHost: () => faults.afterHost(),
   });
   const applied = createDynamoAppliedStore({ client: clients.doc, tableName: config.tableName });
+  const agentSeen = createDynamoAgentSeen({ client: clients.doc, tableName: config.tableName });
+  const agentQueueList = createAgentQueueList({ sqs: clients.sqs, prefix: config.agentQueuePrefix });
   const deps: Deps = { store, publisher, maxAttempts: config.maxAttempts, applied };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({
@@ -78,6 +81,8 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     pending: factStore as PendingOutboxes,
     queues,
     publisher,
+    agentSeen,
+    agentQueueList,
     rejected,
     receipts,
     faults,

@@ -19,6 +19,8 @@ describe('parseAgentConfig', () => {
     expect(parseAgentConfig(BASE).appliedReportMs).toBe(1000);
     expect(parseAgentConfig([...BASE, '--applied-report-ms', '250']).appliedReportMs).toBe(250);
     expect(() => parseAgentConfig([...BASE, '--applied-report-ms', '5'])).toThrow(/--applied-report-ms/);
+    expect(parseAgentConfig(BASE).heartbeatMs).toBe(3_600_000);
+    expect(parseAgentConfig([...BASE, '--heartbeat-ms', '60000']).heartbeatMs).toBe(60_000);
   });
 
   it('takes its command queue by name and reaches SQS through a Unix socket', () => {

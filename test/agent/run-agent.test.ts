@@ -103,6 +103,24 @@ describe('runAgent: agent.applied reports', () => {
     expect(agentAppliedV1.parse(applied()[1])).toMatchObject({ networks: { [NET]: 3 }, at: clock });
   });
 
+  it('repeats the report when idle (the heartbeat that keeps its queue)', async () => {
+    const transport = createMemoryTransport();
+    const agent = createAgent({
+      config: agentConfig(),
+      executor: createFakeKernel(),
+      log: createMemoryLogger(),
+      send: (e) => transport.send(e),
+      now: () => 0,
+    });
+    const stop = new AbortController();
+    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 10, heartbeatMs: 60 });
+    await until(() => transport.sent.filter((e) => e.type === 'agent.applied').length >= 2);
+    stop.abort();
+    await running;
+    const reports = transport.sent.filter((e) => e.type === 'agent.applied');
+    expect(reports.map((e) => agentAppliedV1.parse(e).networks)).toContainEqual({});
+  });
+
   it('sends no report when nothing was applied', async () => {
     const transport = createMemoryTransport();
     const agent = createAgent({

@@ -44,15 +44,27 @@ function expectedStatements(fn: DeployedFunction) {
   };
   // The sweeper (src/runtime/outbox-sweep.ts): a Query of gsi1, then flushOutbox (Query, DeleteItem,
   // BatchWriteItem; GetItem in deleteOutbox) and the publisher. No transaction, no inbound queue.
+  // Then the agent queue sweep (src/runtime/agent-queue-sweep.ts): list, tag-read and delete the
+  // agent queues (the same prefix, nothing wider), GetItem/UpdateItem of a host's last-seen time.
   if (fn === 'outbox-sweeper')
     return {
       Tracing: tracing,
       StateTable: {
-        actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        actions: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         resources: [TABLE_ARN],
       },
       PendingOutboxIndex: { actions: ['dynamodb:Query'], resources: [`${TABLE_ARN}/index/${GSI1}`] },
       AgentQueues: agentQueues,
+      AgentQueueLifecycle: {
+        actions: ['sqs:DeleteQueue', 'sqs:ListQueueTags', 'sqs:ListQueues'],
+        resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
+      },
       Logs: logs,
     };
   return {
@@ -111,6 +123,7 @@ describe('serverless package (osls, offline, no credentials)', () => {
         '--param=oldestMessageAgeSeconds=120',
         '--param=sweeperErrorsThreshold=2',
         '--param=sweepMinAgeSeconds=600',
+        '--param=agentGoneAfterSeconds=3600',
         '--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:oncall',
       ]),
     ]);
@@ -191,6 +204,14 @@ describe('serverless package (osls, offline, no credentials)', () => {
     // Only the sweeper reads it.
     for (const [fn] of QUEUE_FUNCTIONS)
       expect(envOf(lambda(fn)[1]).L2POP_SWEEP_MIN_AGE_SECONDS).toBeUndefined();
+    // The agent queue lifecycle: gone after 24 h by default, a --param, read by the sweeper only.
+    const goneAfter = (t: CfnTemplate) =>
+      envOf(Object.values(t.Resources).find((r) => r.Properties.FunctionName === 'l2pop-dev-outbox-sweeper'))
+        .L2POP_AGENT_GONE_AFTER_SECONDS;
+    expect(goneAfter(template)).toBe('86400');
+    expect(goneAfter(overridden)).toBe('3600');
+    for (const [fn] of QUEUE_FUNCTIONS)
+      expect(envOf(lambda(fn)[1]).L2POP_AGENT_GONE_AFTER_SECONDS).toBeUndefined();
   });
 
   it("gives every queue a visibility timeout of at least 6x its function's timeout", () => {
@@ -259,6 +280,9 @@ describe('serverless package (osls, offline, no credentials)', () => {
     const anyLogGroup = (s: Record<string, unknown>) =>
       (s.Resource = { 'Fn::Join': ['', [renderValue(s.Resource).replace('-outbox-sweeper:*', '-*')]] });
     expect(broaden(anyLogGroup, 'OutboxSweeperRole', 'Logs')).toHaveLength(1);
+    // Deleting queues is on the agent-queue prefix only: any queue of the account fails.
+    const anyQueue = (s: Record<string, unknown>) => (s.Resource = `${ARN('sqs')}*`);
+    expect(broaden(anyQueue, 'OutboxSweeperRole', 'AgentQueueLifecycle')).toHaveLength(1);
     const withDefaultRole = structuredClone(template);
     withDefaultRole.Resources.IamRoleLambdaExecution = {
       Type: 'AWS::IAM::Role',
@@ -316,6 +340,7 @@ describe('serverless package (osls, offline, no credentials)', () => {
       expect(config.metricsNamespace).toBe(`L2Pop/${STACK}`);
       expect(config.tableName).toBe(`\${StateTable}`);
       expect(config.sweepMinAgeSeconds).toBe(180);
+      expect(config.agentGoneAfterSeconds).toBe(86_400);
     }
   });
 

@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { agentQueueName } from '../../src/adapters/aws/agent-queues.js';
+import { agentQueueName, isMissingQueue } from '../../src/adapters/aws/agent-queues.js';
 import { parseAgentCommand } from '../../src/contracts/commands.js';
 import type { PlannedCommand } from '../../src/core/commands.js';
 import { referenceAgentRefusal } from '../../src/sim/reference-agent-check.js';
@@ -44,15 +44,24 @@ export function createQueueAgents(options: QueueAgentsOptions) {
     }
   };
 
+  const receive = (QueueUrl: string) =>
+    options.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+
   /** Receives and applies everything currently in one host's queue; returns how many it applied. */
   const pumpHost = async (host: string): Promise<number> => {
     const QueueUrl = await urlOf(host);
     if (!QueueUrl) return 0;
     let n = 0;
     for (;;) {
-      const res = await options.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
+      let res: Awaited<ReturnType<typeof receive>>;
+      try {
+        res = await receive(QueueUrl);
+      } catch (err) {
+        // Deleted (the agent queue sweep): resolve it again on the next pass, as an agent would.
+        if (!isMissingQueue(err)) throw err;
+        urls.delete(host);
+        return n;
+      }
       const messages = res.Messages ?? [];
       if (messages.length === 0) return n;
       for (const m of messages) {

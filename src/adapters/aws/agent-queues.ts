@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { CreateQueueCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { AgentQueueList, ListedAgentQueue } from '../../app/ports.js';
+import { HOST_TAG } from './agent-queue-tags.js';
 
 /** SQS queue names: 80 characters, letters, digits, `-` and `_`, and `.fifo` for FIFO queues. */
 const MAX_NAME = 80;
@@ -43,7 +52,7 @@ export interface AgentQueuesOptions {
   readonly tags?: (host: string) => Record<string, string>;
 }
 
-function isMissingQueue(err: unknown): boolean {
+export function isMissingQueue(err: unknown): boolean {
   const name = (err as { name?: string })?.name ?? '';
   return name === 'QueueDoesNotExist' || name.endsWith('NonExistentQueue');
 }
@@ -87,6 +96,47 @@ export function createAgentQueues(options: AgentQueuesOptions) {
       return p;
     },
     name: (host: string) => agentQueueName(prefix, host),
+    /** Drops the cached URL: the queue was deleted (a gone agent's), the next `url` resolves again. */
+    forget(host: string): void {
+      urls.delete(host);
+    },
+  };
+}
+
+/**
+ * The stack's agent queues: ListQueues with the prefix (1000 a page), each with its tags
+ * (ListQueueTags) for the host it belongs to; `remove` deletes one (DeleteQueue).
+ */
+export function createAgentQueueList(options: {
+  readonly sqs: SQSClient;
+  readonly prefix: string;
+}): AgentQueueList {
+  const { sqs, prefix } = options;
+  return {
+    async *list(): AsyncIterable<ListedAgentQueue> {
+      let NextToken: string | undefined;
+      do {
+        const page = await sqs.send(
+          new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 1000, NextToken }),
+        );
+        for (const url of page.QueueUrls ?? []) {
+          try {
+            const { Tags } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }));
+            yield { url, host: Tags?.[HOST_TAG] };
+          } catch (err) {
+            if (!isMissingQueue(err)) throw err; // deleted meanwhile
+          }
+        }
+        NextToken = page.NextToken;
+      } while (NextToken);
+    },
+    async remove(queue) {
+      try {
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
+      } catch (err) {
+        if (!isMissingQueue(err)) throw err;
+      }
+    },
   };
 }
 

@@ -23,6 +23,8 @@ export const KEYS = {
   presence: (host: string, networkId: string) => key(`HOST#${host}`, `NET#${networkId}`),
   /** What the agent reports it holds for the network (`agent.applied`): operators' view only. */
   applied: (host: string, networkId: string) => key(`HOST#${host}`, `APPLIED#${networkId}`),
+  /** When the controller last heard from the host (any agent event): its queue's lifecycle. */
+  seen: (host: string) => key(`HOST#${host}`, 'SEEN'),
   haNetwork: (networkId: string) => key('HANET', `NET#${networkId}`),
   flags: () => key('FLAGS', 'FLAGS'),
   /** The revision an operator is setting (`l2pop flags set`): one writer per revision. */

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { CommandPublisher, OutboxRecord } from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
-import type { AgentQueues } from './agent-queues.js';
+import { type AgentQueues, isMissingQueue } from './agent-queues.js';
 import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from './dynamo-receipt-store.js';
 
 /** SendMessageBatch: 10 entries and 1 MiB of bodies per call (the 2025 limit; agent queues allow 1 MiB). */
@@ -82,7 +82,11 @@ export function createSqsCommandPublisher(options: SqsPublisherOptions) {
         : {}),
     }));
     for (const batch of batches(entries)) {
-      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: batch }));
+      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: batch })).catch((err) => {
+        // Deleted (its agent was gone): the retry of this publish creates it again.
+        if (isMissingQueue(err)) queues.forget(host);
+        throw err;
+      });
       usage.calls++;
       usage.messages += batch.length - (res.Failed?.length ?? 0);
       usage.bytes += batch.reduce((n, e) => n + Buffer.byteLength(e.MessageBody ?? '', 'utf8'), 0);
