@@ -123,5 +123,20 @@ describe('the agent queue sweep', () => {
     const moved = { ...port(3, 'gone1') };
     await h.send([moved]);
     await h.converge([...setup, back, moved]);
+
+    // A queue of the controller's from before last-seen was recorded (tagged, no SEEN item): the
+    // first sweep starts its clock, and it goes only after the gone-after time from there.
+    await h.stack.clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: agentQueueName(prefix, 'legacy1'),
+        Attributes: { FifoQueue: 'true' },
+        tags: { 'l2pop:host': 'legacy1' },
+      }),
+    );
+    expect((await runAgentQueueSweep(rt, now)).removed).toEqual([]);
+    expect(await rt.agentSeen.lastSeen('legacy1')).toBe(now);
+    const later = await runAgentQueueSweep(rt, now + GONE_AFTER_SECONDS * 1000);
+    expect(later.removed).toContain('legacy1');
+    expect(await queueExists('legacy1')).toBe(false);
   });
 });
