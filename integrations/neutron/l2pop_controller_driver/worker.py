@@ -34,10 +34,6 @@ from l2pop_controller_driver import sqs
 LOG = logging.getLogger(__name__)
 
 
-class WorkerKilled(BaseException):
-    """Raised by a test's fault hook: the worker dies where it stands."""
-
-
 # Test seam, off unless set: the publisher stops at this point ('claimed': rows read, nothing
 # sent; 'sent': a batch sent, not marked), writes one marker line to file descriptor 2 and blocks
 # for good, so a crash test can SIGKILL the process exactly there. Never set it in production.
