@@ -206,7 +206,9 @@ def build_case(config, out):
             file, is SIGKILLed before it sends, a second one after a batch went out but before the
             mark, and a third one publishes what they left."""
             pending = pending_rows
-            lease = 2  # seconds; a dead publisher's lease must expire before another sends
+            # seconds; a dead publisher's lease must expire before another sends, and must outlast
+            # the dead one's send, its kill and the next fork on a loaded machine
+            lease = 6
             crash = {'pendingAtCommit': pending(), 'scenarioPid': os.getpid(),
                      'killed': []}
             first = Publisher(config, lease, pause_at='claimed')
