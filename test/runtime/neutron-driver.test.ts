@@ -46,13 +46,15 @@ interface NeutronRun {
     blockedByLease: number;
     killedAfterSend: number;
     sentBeforeMark: number;
+    /** Deduplication ids the second publisher sent before its kill. */
+    idsBeforeMark: string[];
     republished: number;
     pendingAfterRestart: number;
     scenarioPid: number;
     /** Publisher processes SIGKILLed at the driver's test seam. */
     killed: { pid: number; point: string; blocked: number; signal: number | null }[];
     /** The publisher process started after them. */
-    restarted: { pid: number; blocked: number; exit: number };
+    restarted: { pid: number; blocked: number; exit: number; ids: string[] };
   };
   journal: { rows: number; pending: number };
   /** The HA interface in Neutron right after the failover's state reports. */
@@ -209,6 +211,10 @@ describe.skipIf(missing !== null)('the Neutron driver feeds the controller (real
     // killed after a batch went out: the rows stay pending and are sent again by the new worker
     expect(run.crash.sentBeforeMark).toBeGreaterThan(0);
     expect(run.crash.killedAfterSend).toBe(run.crash.pendingAtCommit);
+    // the re-send repeats those entries under the same deduplication ids, j<journal row id>
+    expect(run.crash.idsBeforeMark).toHaveLength(run.crash.sentBeforeMark);
+    for (const id of run.crash.idsBeforeMark) expect(id).toMatch(/^j\d+$/);
+    expect(run.crash.restarted.ids).toEqual(expect.arrayContaining(run.crash.idsBeforeMark));
     expect(run.crash.republished).toBe(run.crash.pendingAtCommit);
     expect(run.crash.pendingAfterRestart).toBe(0);
   });

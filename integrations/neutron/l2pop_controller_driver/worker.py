@@ -132,6 +132,7 @@ class JournalWorker(object):
         self.faults = faults or self._test_pause
         self.sent = 0
         self.blocked = 0  # scans that found pending rows but another holder's lease
+        self.sent_ids = []  # deduplication ids of the entries sent
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -155,9 +156,9 @@ class JournalWorker(object):
     def _test_pause(self, point):
         if os.environ.get(PAUSE_ENV) != point:
             return
-        os.write(2, ('%s point=%s pid=%d sent=%d blocked=%d\n' % (
-            PAUSE_MARKER, point, os.getpid(), self.sent,
-            self.blocked)).encode())
+        os.write(2, ('%s point=%s pid=%d sent=%d blocked=%d ids=%s\n' % (
+            PAUSE_MARKER, point, os.getpid(), self.sent, self.blocked,
+            ','.join(self.sent_ids))).encode())
         while True:
             time.sleep(3600)
 
@@ -200,6 +201,7 @@ class JournalWorker(object):
                 batch = entries[i:i + sqs.MAX_BATCH]
                 self.client.send_batch(self.queue_urls[queue], batch)
                 self.sent += len(batch)
+                self.sent_ids.extend(e['dedup'] for e in batch)
                 self.faults('sent')
         with db_api.CONTEXT_WRITER.using(ctx):
             db.mark_sent(ctx.session, row_ids, _utcnow())

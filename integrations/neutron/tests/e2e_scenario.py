@@ -222,11 +222,12 @@ def build_case(config, out):
             marker = second.wait_for_marker()
             crash['killedAfterSend'] = pending()
             crash['sentBeforeMark'] = marker['sent'] if marker else 0
+            crash['idsBeforeMark'] = marker['ids'] if marker else []
             crash['killed'].append(second.kill(marker))
             last = Publisher(config, lease)
             done = last.result()
             out['sent'].extend(done['sent'])
-            crash['restarted'] = {k: done[k] for k in ('pid', 'blocked', 'exit')}
+            crash['restarted'] = {k: done[k] for k in ('pid', 'blocked', 'exit', 'ids')}
             crash['republished'] = done['settled']
             crash['pendingAfterRestart'] = pending()
             out['crash'] = crash
@@ -450,7 +451,7 @@ class Publisher(object):
             if n == 0:
                 time.sleep(0.1)  # another holder's lease
         with open(self.result_path, 'w') as f:
-            json.dump({'pid': os.getpid(), 'settled': settled,
+            json.dump({'pid': os.getpid(), 'settled': settled, 'ids': worker.sent_ids,
                        'blocked': worker.blocked, 'sent': out['sent']}, f)
 
     def wait_for_marker(self, timeout=60):
@@ -466,7 +467,9 @@ class Publisher(object):
             seen.append(line)
             if line.startswith(PAUSE_MARKER):
                 fields = dict(f.split('=') for f in line.split()[1:])
-                fields = {k: v if k == 'point' else int(v) for k, v in fields.items()}
+                fields = {k: v if k == 'point' else
+                          [i for i in v.split(',') if i] if k == 'ids' else int(v)
+                          for k, v in fields.items()}
                 fields['seconds'] = round(time.time() - self.started, 2)
                 return fields
         os.kill(self.pid, signal.SIGKILL)
