@@ -11,8 +11,9 @@ import { type Harness, startHarness } from '../support/runtime-harness.js';
  * driver and ours loaded side by side. Our driver's journal is published to two controllers on
  * DynamoDB Local and fauxqs, one per HA strategy; their simulated agents, on their real queues,
  * must end where Neutron's own l2pop messages leave Neutron's agents (`tunnel`), or point the
- * router's MAC at the reported master (`master-binding`). The failover's publisher is killed
- * between commit and publish, and again between publish and mark, then restarted.
+ * router's MAC at the reported master (`master-binding`). The failover's publisher, a process of
+ * its own on Neutron's sqlite file, is SIGKILLed between commit and publish, and again between
+ * publish and mark, then a new publisher process is started.
  */
 
 const PYTHON = '/usr/bin/python3';
@@ -39,7 +40,22 @@ interface NeutronRun {
   networks: Record<string, string>;
   present: Record<string, string[]>;
   router: { id: string; network: string; mac: string; ips: string[]; master: string; bindingHost: string };
-  crash: Record<string, number>;
+  crash: {
+    pendingAtCommit: number;
+    killedBeforeSend: number;
+    blockedByLease: number;
+    killedAfterSend: number;
+    sentBeforeMark: number;
+    /** Deduplication ids the second publisher sent before its kill. */
+    idsBeforeMark: string[];
+    republished: number;
+    pendingAfterRestart: number;
+    scenarioPid: number;
+    /** Publisher processes SIGKILLed at the driver's test seam. */
+    killed: { pid: number; point: string; blocked: number; signal: number | null }[];
+    /** The publisher process started after them. */
+    restarted: { pid: number; blocked: number; exit: number; ids: string[] };
+  };
   journal: { rows: number; pending: number };
   /** The HA interface in Neutron right after the failover's state reports. */
   rebound: { id: string; status: string; host: string };
@@ -195,8 +211,28 @@ describe.skipIf(missing !== null)('the Neutron driver feeds the controller (real
     // killed after a batch went out: the rows stay pending and are sent again by the new worker
     expect(run.crash.sentBeforeMark).toBeGreaterThan(0);
     expect(run.crash.killedAfterSend).toBe(run.crash.pendingAtCommit);
+    // the re-send repeats those entries under the same deduplication ids, j<journal row id>
+    expect(run.crash.idsBeforeMark).toHaveLength(run.crash.sentBeforeMark);
+    for (const id of run.crash.idsBeforeMark) expect(id).toMatch(/^j\d+$/);
+    expect(run.crash.restarted.ids).toEqual(expect.arrayContaining(run.crash.idsBeforeMark));
     expect(run.crash.republished).toBe(run.crash.pendingAtCommit);
     expect(run.crash.pendingAfterRestart).toBe(0);
+  });
+
+  it('kills real publisher processes with SIGKILL, and each next one waits out the dead lease', () => {
+    const { killed, restarted, scenarioPid } = run.crash;
+    expect(killed.map((k) => [k.point, k.signal])).toEqual([
+      ['claimed', 9],
+      ['sent', 9],
+    ]);
+    const pids = [...killed.map((k) => k.pid), restarted.pid];
+    expect(new Set([...pids, scenarioPid]).size).toBe(4);
+    // the first found the lease free; the second and the restarted one scanned while a dead
+    // publisher's lease ran, and sent only once it had expired
+    expect(killed[0]?.blocked).toBe(0);
+    expect(killed[1]?.blocked).toBeGreaterThan(0);
+    expect(restarted.blocked).toBeGreaterThan(0);
+    expect(restarted.exit).toBe(0);
   });
 
   it('publishes a commit at once from the committing process, with nothing left pending', () => {

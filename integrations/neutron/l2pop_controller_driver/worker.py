@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
 
 from neutron_lib import constants
@@ -33,8 +34,11 @@ from l2pop_controller_driver import sqs
 LOG = logging.getLogger(__name__)
 
 
-class WorkerKilled(BaseException):
-    """Raised by a test's fault hook: the worker dies where it stands."""
+# Test seam, off unless set: the publisher stops at this point ('claimed': rows read, nothing
+# sent; 'sent': a batch sent, not marked), writes one marker line to file descriptor 2 and blocks
+# for good, so a crash test can SIGKILL the process exactly there. Never set it in production.
+PAUSE_ENV = 'L2POP_CONTROLLER_TEST_PAUSE_AT'
+PAUSE_MARKER = 'l2pop-controller-test-paused'
 
 
 def _utcnow():
@@ -125,8 +129,10 @@ class JournalWorker(object):
         self.batch_size = batch_size
         self.interval = interval
         self.retention = retention
-        self.faults = faults or (lambda point: None)
+        self.faults = faults or self._test_pause
         self.sent = 0
+        self.blocked = 0  # scans that found pending rows but another holder's lease
+        self.sent_ids = []  # deduplication ids of the entries sent
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -147,6 +153,15 @@ class JournalWorker(object):
         return cls(client, urls, opts.batch_size, opts.publish_interval,
                    opts.sent_retention, lease_seconds=opts.lease_seconds)
 
+    def _test_pause(self, point):
+        if os.environ.get(PAUSE_ENV) != point:
+            return
+        os.write(2, ('%s point=%s pid=%d sent=%d blocked=%d ids=%s\n' % (
+            PAUSE_MARKER, point, os.getpid(), self.sent, self.blocked,
+            ','.join(self.sent_ids))).encode())
+        while True:
+            time.sleep(3600)
+
     def _lease(self, ctx):
         now = _utcnow()
         until = now + datetime.timedelta(seconds=self.lease_seconds)
@@ -163,6 +178,7 @@ class JournalWorker(object):
             if not db.pending(ctx.session, 1):
                 return 0  # an idle scan writes nothing
         if not self._lease(ctx):
+            self.blocked += 1
             return 0
         messages = {}
         with db_api.CONTEXT_READER.using(ctx):
@@ -185,6 +201,7 @@ class JournalWorker(object):
                 batch = entries[i:i + sqs.MAX_BATCH]
                 self.client.send_batch(self.queue_urls[queue], batch)
                 self.sent += len(batch)
+                self.sent_ids.extend(e['dedup'] for e in batch)
                 self.faults('sent')
         with db_api.CONTEXT_WRITER.using(ctx):
             db.mark_sent(ctx.session, row_ids, _utcnow())

@@ -24,7 +24,9 @@ import contextlib
 import io
 import json
 import os
+import select
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -33,6 +35,8 @@ import traceback
 STARTED = time.time()
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)
+PAUSE_ENV = 'L2POP_CONTROLLER_TEST_PAUSE_AT'  # the driver's test seam (worker.py)
+PAUSE_MARKER = 'l2pop-controller-test-paused'
 
 ENTRY_POINTS = """[neutron.ml2.mechanism_drivers]
 l2pop_controller = l2pop_controller_driver.mech_driver:L2popControllerMechanismDriver
@@ -198,41 +202,33 @@ def build_case(config, out):
             self.finish()
 
         def crash_and_restart(self):
-            """The failover is committed; its publisher dies before sending, a new one starts."""
-            ctx = n_context.get_admin_context()
-            pending = lambda: ctx.session.query(journal_db.JournalRow).filter_by(
-                state=journal_db.PENDING).count()
-
-            def die_at(point):
-                def fault(p):
-                    if p == point:
-                        raise journal_worker.WorkerKilled(point)
-                return fault
-            crash = {'pendingAtCommit': pending()}
-            lease = 2  # seconds; a dead publisher's lease must expire before another sends
-            killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('claimed'),
-                lease_seconds=lease)
-            try:
-                killed.publish_all()
-            except journal_worker.WorkerKilled:
-                crash['killedBeforeSend'] = pending()
+            """The failover is committed; its publisher, a process of its own on the same sqlite
+            file, is SIGKILLed before it sends, a second one after a batch went out but before the
+            mark, and a third one publishes what they left."""
+            pending = pending_rows
+            # seconds; a dead publisher's lease must expire before another sends, and must outlast
+            # the dead one's send, its kill and the next fork on a loaded machine
+            lease = 6
+            crash = {'pendingAtCommit': pending(), 'scenarioPid': os.getpid(),
+                     'killed': []}
+            first = Publisher(config, lease, pause_at='claimed')
+            marker = first.wait_for_marker()
+            crash['killedBeforeSend'] = pending()
+            crash['killed'].append(first.kill(marker))
+            # while the dead publisher's lease runs, no other publisher sends
             crash['blockedByLease'] = journal_worker.JournalWorker(
                 self.worker.client, config['queues']).publish_pending()
-            time.sleep(lease + 0.5)
-            # a second death: after the first batch went out, before it was marked sent
-            killed = journal_worker.JournalWorker(
-                self.worker.client, config['queues'], faults=die_at('sent'),
-                lease_seconds=lease)
-            try:
-                killed.publish_all()
-            except journal_worker.WorkerKilled:
-                crash['killedAfterSend'] = pending()
-                crash['sentBeforeMark'] = killed.sent
-            time.sleep(lease + 0.5)
-            self.worker = journal_worker.JournalWorker(
-                self.worker.client, config['queues'])
-            crash['republished'] = self.publish_count()
+            second = Publisher(config, lease, pause_at='sent')
+            marker = second.wait_for_marker()
+            crash['killedAfterSend'] = pending()
+            crash['sentBeforeMark'] = marker['sent'] if marker else 0
+            crash['idsBeforeMark'] = marker['ids'] if marker else []
+            crash['killed'].append(second.kill(marker))
+            last = Publisher(config, lease)
+            done = last.result()
+            out['sent'].extend(done['sent'])
+            crash['restarted'] = {k: done[k] for k in ('pid', 'blocked', 'exit', 'ids')}
+            crash['republished'] = done['settled']
             crash['pendingAfterRestart'] = pending()
             out['crash'] = crash
 
@@ -385,14 +381,123 @@ def build_case(config, out):
             out['present'] = {n: sorted(h) for n, h in present.items()}
             out['journal'] = {
                 'rows': self.ctx.session.query(journal_db.JournalRow).count(),
-                'pending': self.ctx.session.query(journal_db.JournalRow)
-                .filter_by(state=journal_db.PENDING).count()}
+                'pending': pending_rows()}
+            # on the sqlite file, an open read would hold its lock against the fixture's cleanup
+            self.ctx.session.close()
 
         def ports_iface(self):
             return [p['id'] for p in self.plugin.get_ports(self.ctx, filters={
                 'device_owner': [constants.DEVICE_OWNER_HA_REPLICATED_INT]})][0]
 
     return Scenario
+
+
+def pending_rows():
+    """Pending journal rows, read in a transaction of its own (sqlite: no lock left held)."""
+    from neutron_lib import context as n_context
+    from neutron_lib.db import api as db_api
+
+    from l2pop_controller_driver import db as journal_db
+    ctx = n_context.get_admin_context()
+    with db_api.CONTEXT_READER.using(ctx):
+        return ctx.session.query(journal_db.JournalRow).filter_by(
+            state=journal_db.PENDING).count()
+
+
+class Publisher(object):
+    """The journal publisher as an OS process of its own, forked from the scenario with Neutron
+    loaded (neutron-server forks the worker a mechanism driver returns from get_workers()). It
+    opens the scenario's sqlite file afresh. With `pause_at`, the driver's test seam stops it
+    there and it writes a marker line on its stderr, a pipe this process reads."""
+
+    def __init__(self, config, lease, pause_at=None):
+        from neutron_lib.db import api as db_api
+        read, write = os.pipe()
+        self.result_path = tempfile.mktemp(prefix='l2pop-publisher-', suffix='.json')
+        self.started = time.time()
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 3
+            try:
+                os.close(read)
+                os.dup2(write, 2)
+                db_api.CONTEXT_WRITER.get_engine().dispose(close=False)
+                if pause_at:
+                    os.environ[PAUSE_ENV] = pause_at
+                else:
+                    os.environ.pop(PAUSE_ENV, None)
+                self.run(config, lease)
+                code = 0
+            except BaseException:
+                os.write(2, traceback.format_exc().encode())
+            os._exit(code)
+        os.close(write)
+        self.stderr = os.fdopen(read, 'r')
+
+    def run(self, config, lease):
+        from l2pop_controller_driver import sqs
+        from l2pop_controller_driver import worker as journal_worker
+        out = {'sent': []}
+        client = TeeClient(sqs.SqsJsonClient(config['region'], config['endpoint'],
+                                             'local', 'local'), config['stacks'], out)
+        client.step = 'failover'
+        worker = journal_worker.JournalWorker(client, config['queues'],
+                                              lease_seconds=lease)
+        settled = 0
+        deadline = time.time() + 60
+        while pending_rows() and time.time() < deadline:
+            n = worker.publish_all()
+            settled += n
+            if n == 0:
+                time.sleep(0.1)  # another holder's lease
+        with open(self.result_path, 'w') as f:
+            json.dump({'pid': os.getpid(), 'settled': settled, 'ids': worker.sent_ids,
+                       'blocked': worker.blocked, 'sent': out['sent']}, f)
+
+    def wait_for_marker(self, timeout=60):
+        deadline = time.time() + timeout
+        seen = []
+        while time.time() < deadline:
+            ready, _, _ = select.select([self.stderr], [], [], 1)
+            if not ready:
+                continue
+            line = self.stderr.readline()
+            if not line:
+                return None  # it exited without reaching the point: the test says what it lacks
+            seen.append(line)
+            if line.startswith(PAUSE_MARKER):
+                fields = dict(f.split('=') for f in line.split()[1:])
+                fields = {k: v if k == 'point' else
+                          [i for i in v.split(',') if i] if k == 'ids' else int(v)
+                          for k, v in fields.items()}
+                fields['seconds'] = round(time.time() - self.started, 2)
+                return fields
+        os.kill(self.pid, signal.SIGKILL)
+        raise RuntimeError('publisher %d never paused:\n%s' % (self.pid, ''.join(seen)[-4000:]))
+
+    def kill(self, marker):
+        """SIGKILL where it stands; what the kernel reports about its end."""
+        if marker is not None:
+            assert marker['pid'] == self.pid
+            os.kill(self.pid, signal.SIGKILL)
+        _, status = os.waitpid(self.pid, 0)
+        self.stderr.close()
+        marker = marker or {'point': None, 'blocked': None, 'seconds': None}
+        return {'pid': self.pid, 'point': marker['point'], 'blocked': marker['blocked'],
+                'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                'secondsToPause': marker['seconds']}
+
+    def result(self):
+        _, status = os.waitpid(self.pid, 0)
+        err = self.stderr.read()
+        self.stderr.close()
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            raise RuntimeError('publisher %d failed (%d):\n%s' % (self.pid, status, err[-4000:]))
+        with open(self.result_path) as f:
+            done = json.load(f)
+        os.unlink(self.result_path)
+        done['exit'] = os.WEXITSTATUS(status)
+        return done
 
 
 class TeeClient(object):
@@ -425,8 +530,18 @@ def jsonable(obj):
     return obj
 
 
+def file_database():
+    """Neutron's test base on a sqlite FILE, not in memory, so a publisher process can open it:
+    oslo.db's test provisioning takes its URL from OS_TEST_DBAPI_ADMIN_CONNECTION."""
+    base = '/dev/shm' if os.access('/dev/shm', os.W_OK) else None
+    where = tempfile.mkdtemp(prefix='l2pop-neutron-db-', dir=base)
+    atexit.register(shutil.rmtree, where, True)
+    os.environ['OS_TEST_DBAPI_ADMIN_CONNECTION'] = 'sqlite:///%s/neutron.sqlite' % where
+
+
 def main():
     make_discoverable()
+    file_database()
     import testtools
     out = {'notifications': [], 'networks': {}, 'sent': []}
     config = {}
