@@ -469,6 +469,37 @@ describe('serverless package (osls, offline, no credentials)', () => {
     for (const metric of custom) expect(sources, metric).toMatch(new RegExp(`\\b${metric}\\b`));
   });
 
+  it('lets the deployer policy create every kind of resource the template holds', async () => {
+    // The action CloudFormation calls to create each resource type (the AWS resource type
+    // reference's "create" handler permissions, the one that names the type's own service).
+    const CREATE_ACTION: Record<string, string[]> = {
+      'AWS::CloudWatch::Alarm': ['cloudwatch:PutMetricAlarm'],
+      'AWS::CloudWatch::Dashboard': ['cloudwatch:PutDashboard'],
+      'AWS::DynamoDB::Table': ['dynamodb:CreateTable'],
+      'AWS::Events::Rule': ['events:PutRule', 'events:PutTargets'],
+      'AWS::IAM::Role': ['iam:CreateRole', 'iam:PutRolePolicy'],
+      'AWS::Lambda::EventSourceMapping': ['lambda:CreateEventSourceMapping'],
+      'AWS::Lambda::Function': ['lambda:CreateFunction'],
+      'AWS::Lambda::Permission': ['lambda:AddPermission'],
+      'AWS::Lambda::Version': ['lambda:PublishVersion'],
+      'AWS::Logs::LogGroup': ['logs:CreateLogGroup'],
+      'AWS::S3::Bucket': ['s3:CreateBucket'],
+      'AWS::S3::BucketPolicy': ['s3:PutBucketPolicy'],
+      'AWS::SQS::Queue': ['sqs:CreateQueue'],
+    };
+    const policy = JSON.parse(await readFile(path.join(ROOT, 'infra/deployer-policy.json'), 'utf8')) as {
+      Statement: { Action: string | string[] }[];
+    };
+    const allowed = new Set(policy.Statement.flatMap((s) => [s.Action].flat()));
+    const types = [...new Set(Object.values(template.Resources).map((r) => r.Type))].sort();
+    const unknown = types.filter((t) => !CREATE_ACTION[t]);
+    expect(unknown, 'a new resource type: add its create action here and to the deployer policy').toEqual([]);
+    const missing = types.flatMap((t) =>
+      (CREATE_ACTION[t] ?? []).filter((a) => !allowed.has(a)).map((a) => `${t}: ${a}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it('has every output the CLI reads of a deployed stack', () => {
     for (const key of Object.keys(OUTPUT_KEYS)) expect(template.Outputs?.[key], key).toBeDefined();
   });
