@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  paginateScan,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { AppliedNetwork, AppliedVersions } from '../../app/ports.js';
 import { idAfter, KEYS, PREFIX } from './dynamo-keys.js';
 
@@ -37,16 +42,15 @@ export function createDynamoAppliedStore(options: AppliedStoreOptions) {
     },
     async list(host: string): Promise<AppliedNetwork[]> {
       const out: AppliedNetwork[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-            ExpressionAttributeValues: { ':pk': `${PREFIX.host}${host}`, ':p': PREFIX.applied },
-            ExclusiveStartKey: start,
-          }),
-        );
+      const pages = paginateQuery(
+        { client },
+        {
+          TableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': `${PREFIX.host}${host}`, ':p': PREFIX.applied },
+        },
+      );
+      for await (const page of pages)
         for (const i of page.Items ?? [])
           out.push({
             networkId: idAfter(PREFIX.applied, String(i.sk)),
@@ -54,8 +58,6 @@ export function createDynamoAppliedStore(options: AppliedStoreOptions) {
             bootId: String(i.bootId),
             at: Number(i.appliedAt),
           });
-        start = page.LastEvaluatedKey;
-      } while (start);
       return out;
     },
     /**
@@ -64,20 +66,17 @@ export function createDynamoAppliedStore(options: AppliedStoreOptions) {
      */
     async listHosts(): Promise<string[]> {
       const hosts: string[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName,
-            FilterExpression: 'sk = :s',
-            ExpressionAttributeValues: { ':s': 'AGENT' },
-            ProjectionExpression: 'pk',
-            ExclusiveStartKey: start,
-          }),
-        );
+      const pages = paginateScan(
+        { client },
+        {
+          TableName,
+          FilterExpression: 'sk = :s',
+          ExpressionAttributeValues: { ':s': 'AGENT' },
+          ProjectionExpression: 'pk',
+        },
+      );
+      for await (const page of pages)
         for (const i of page.Items ?? []) hosts.push(idAfter(PREFIX.host, String(i.pk)));
-        start = page.LastEvaluatedKey;
-      } while (start);
       return hosts.sort();
     },
   } satisfies AppliedVersions & { listHosts(): Promise<string[]> };
