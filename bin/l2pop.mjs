@@ -29,6 +29,6 @@ if (process.version !== `v${pinnedNodeVersion()}`) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  const { main } = await import('../src/cli/main.ts');
+  const { main } = await import('../tools/cli/main.ts');
   process.exitCode = await main(process.argv);
 }

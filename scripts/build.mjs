@@ -1,5 +1,5 @@
 // Bundles each Lambda entry in functions/ with esbuild: the bundle serverless deploys and the one
-// the local poller (src/runtime/poller.ts) invokes. One minified .mjs per function with a source
+// the local poller (tools/local/poller.ts) invokes. One minified .mjs per function with a source
 // map; AWS SDK v3 stays external (the nodejs22.x runtime ships it; locally it resolves from
 // node_modules). `node scripts/build.mjs` builds; tests import buildFunctions().
 import { readdir, stat } from 'node:fs/promises';

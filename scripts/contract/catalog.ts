@@ -6,6 +6,7 @@
  * zod unions and that every example parses and routes as described.
  */
 import type { z } from 'zod';
+import type { InboundQueueId } from '../../src/adapters/aws/inbound-queues.js';
 import {
   type AgentCommand,
   agentCommandSchema,
@@ -33,7 +34,6 @@ import {
   portDeleteV1,
   portUpsertV1,
 } from '../../src/contracts/events.js';
-import type { InboundQueueId } from '../../src/local/inbound.js';
 
 /** One inbound queue of infra/resources.yml, as the AsyncAPI document names it. */
 export interface QueueEntry {

@@ -107,7 +107,7 @@ export async function readJson(path: string): Promise<unknown> {
 export const paint = (io: CliIo, code: number, s: string) => (io.color ? `\u001b[${code}m${s}\u001b[0m` : s);
 
 /**
- * What an input asks for that the controller will not act on (src/sim/scenario-warnings.ts), on
+ * What an input asks for that the controller will not act on (tools/sim/scenario-warnings.ts), on
  * stderr, one line each; `--json` output carries the same list as `warnings`.
  */
 export function printWarnings(io: CliIo, warnings: readonly string[]): void {

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { hostSchema } from '../contracts/primitives.js';
-import { readAgentState } from '../sim/agent-state-file.js';
-import { compareTables, intendedTables } from '../sim/controller-view.js';
+import { readAgentState } from './agent-state-file.js';
 import { type CliIo, CommandFailedError, paint, UsageError } from './cli-support.js';
+import { compareTables, intendedTables } from './controller-view.js';
 import { addTargetOptions, resolveTarget, type TargetOptions } from './stack-target.js';
 
 const parseHost = (v: string) => {

@@ -1,10 +1,10 @@
 import { hostname, userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { claimFlagsRevision, FlagsClaimedError } from '../adapters/aws/dynamo-flags-claim.js';
+import { sendEvents } from '../adapters/aws/inbound-queues.js';
 import { idSchema } from '../contracts/primitives.js';
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings, Strategy } from '../core/types.js';
-import { sendEvents } from '../local/inbound.js';
 import {
   type CliIo,
   CommandFailedError,

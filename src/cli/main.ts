@@ -4,10 +4,6 @@ import { ZodError } from 'zod';
 import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.js';
 import { addFdbCommand } from './fdb-command.js';
 import { addFlagsCommands } from './flags-command.js';
-import { addAbCommands } from './local-command.js';
-import { addReplayCommand } from './replay-command.js';
-import { addSendCommand } from './send-command.js';
-import { addStackCommands } from './stack-command.js';
 import { addStatusCommand } from './status-command.js';
 
 export { EXIT } from './cli-support.js';
@@ -20,8 +16,18 @@ export const VERSION = (
 const EXIT_HELP =
   '\nExit codes: 0 success, 1 failure (the work ran and failed, found a difference, or a service could not be reached), 2 bad usage or invalid input.';
 
-/** Every command group, each in its own file; `--help` on every command lists its options. */
-export function buildProgram(io: CliIo): Command {
+/** Adds one command group to the program; each group lives in its own file. */
+export type AddCommands = (program: Command, io: CliIo) => void;
+
+/**
+ * The commands that ship: an operator's view of a stack, deployed or local. The local stack, the
+ * A/B run, `send` (which reads scenarios and traces) and `replay` are tooling (tools/cli/main.ts
+ * adds them; bin/l2pop.mjs runs that program).
+ */
+export const OPERATOR_COMMANDS: readonly AddCommands[] = [addFdbCommand, addFlagsCommands, addStatusCommand];
+
+/** The program with `commands`, in that order; `--help` on every command lists its options. */
+export function buildProgram(io: CliIo, commands: readonly AddCommands[] = OPERATOR_COMMANDS): Command {
   const program = new Command('l2pop')
     .description(
       'Serverless L2 population controller: a local stack, simulated agents, A/B of the HA strategies, operator tools',
@@ -31,13 +37,7 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `${EXIT_HELP}\n\nStart here: npx l2pop local`);
-  addAbCommands(program, io);
-  addStackCommands(program, io);
-  addSendCommand(program, io);
-  addFdbCommand(program, io);
-  addFlagsCommands(program, io);
-  addStatusCommand(program, io);
-  addReplayCommand(program, io);
+  for (const add of commands) add(program, io);
   // output, exitOverride and showHelpAfterError are inherited by subcommands; help text is not
   for (const c of program.commands) {
     c.addHelpText('after', EXIT_HELP);
@@ -75,6 +75,7 @@ export async function main(
   argv: readonly string[],
   out = (s: string) => void process.stdout.write(s),
   err = (s: string) => void process.stderr.write(s),
+  commands: readonly AddCommands[] = OPERATOR_COMMANDS,
 ): Promise<number> {
   const io: CliIo = {
     out,
@@ -83,7 +84,7 @@ export async function main(
     invocation: ['npx', 'l2pop', ...argv.slice(2)].join(' '),
   };
   muteSdkNodeVersionWarning();
-  const program = buildProgram(io);
+  const program = buildProgram(io, commands);
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { InboundQueueId, QueueUrls } from '../adapters/aws/inbound-queues.js';
 import { DEFAULT_FLAGS } from '../core/flags.js';
 import { type FlagSettings, STRATEGIES, type Strategy } from '../core/types.js';
-import type { InboundQueueId, QueueUrls } from '../local/inbound.js';
 import { UsageError } from './cli-support.js';
 import { labelEndpoint } from './endpoint-errors.js';
 

@@ -1,9 +1,9 @@
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
+import { INBOUND_QUEUES, type InboundQueueId, queueDepth } from '../adapters/aws/inbound-queues.js';
 import type { NetworkState } from '../app/ports.js';
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings } from '../core/types.js';
-import { INBOUND_QUEUES, type InboundQueueId, queueDepth } from '../local/inbound.js';
 import type { StackTarget } from './stack-target.js';
 
 /** One network of one agent: what the controller last sent it against what it reports holding. */

@@ -3,13 +3,13 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { type Command, Option } from 'commander';
 import { type AwsClients, createAwsClients } from '../adapters/aws/aws-clients.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
+import { INBOUND_QUEUES, type InboundQueueId } from '../adapters/aws/inbound-queues.js';
 import { DEFAULT_FLAGS } from '../core/flags.js';
 import type { Strategy } from '../core/types.js';
-import { INBOUND_QUEUES, type InboundQueueId } from '../local/inbound.js';
-import { resourceNames } from '../local/resource-names.js';
-import { DEFAULT_STACK_FILE, isAlive, readStackFile, type StackFile } from '../local/stack-file.js';
 import { parseStrategy, parseUrl, UsageError } from './cli-support.js';
 import { labelEndpoint } from './endpoint-errors.js';
+import { resourceNames } from './resource-names.js';
+import { DEFAULT_STACK_FILE, isAlive, readStackFile, type StackFile } from './stack-file.js';
 import { readStackOutputs, type StackOutputs } from './stack-outputs.js';
 
 export interface TargetOptions {

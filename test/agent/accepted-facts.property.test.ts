@@ -12,7 +12,7 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { OutboxRecord } from '../../src/app/ports.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
 
 /**
  * The controller never accepts a fact its agents must refuse: from any facts the inbound contracts

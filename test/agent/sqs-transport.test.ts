@@ -17,7 +17,7 @@ import { sendHaState } from '../../agent/send-ha-state.js';
 import { createSqsTransport } from '../../agent/sqs-transport.js';
 import { agentEventSchema } from '../../src/contracts/events.js';
 import { parseHaEvent } from '../../src/contracts/parse.js';
-import { type LocalServer, startSqsLocal } from '../../src/runtime/local-servers.js';
+import { type LocalServer, startSqsLocal } from '../../tools/local/local-servers.js';
 import { startManagementSocket } from '../e2e/dataplane/management-socket.js';
 import { createFakeKernel } from './fake-kernel.js';
 import { agentConfig, delta, FLOOD, haState, NET, NODE1, NODE2, snapshot } from './fixtures.js';

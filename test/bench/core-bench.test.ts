@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { countPortsReadFull, countPortsReadIncremental } from '../../bench/core/count-ports-read.js';
-import { buildCoreFixture, factsAround } from '../../bench/core/fixture.js';
-import { planPortEventFull, planPortEventIncremental } from '../../bench/core/port-event.js';
-import { runCoreBench } from '../../bench/core/run-core-bench.js';
+import { countPortsReadFull, countPortsReadIncremental } from '../../tools/bench/core/count-ports-read.js';
+import { buildCoreFixture, factsAround } from '../../tools/bench/core/fixture.js';
+import { planPortEventFull, planPortEventIncremental } from '../../tools/bench/core/port-event.js';
+import { runCoreBench } from '../../tools/bench/core/run-core-bench.js';
 
 describe('core bench (npm run bench)', () => {
   it('reports medians, spreads and paired ratios for every size, estimating only the full runs over the cap', async () => {

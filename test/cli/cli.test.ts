@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../src/cli/main.js';
+import { EXIT, main } from '../../tools/cli/main.js';
 
 async function run(...args: string[]) {
   let out = '';

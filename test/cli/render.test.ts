@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/cli/render-html.js';
-import { renderMarkdown } from '../../src/cli/render-markdown.js';
-import { renderTextTable } from '../../src/cli/render-table.js';
-import { EMPTY_USAGE } from '../../src/local/metering-proxy.js';
-import type { AbResult, StrategyRun } from '../../src/sim/ab-run.js';
-import { formatBlackHole, summarizeAb } from '../../src/sim/ab-summary.js';
-import { simulateFailover } from '../../src/sim/failover-sim.js';
-import { diagnoseNoGateway } from '../../src/sim/gateway-diagnosis.js';
+import { renderHtml } from '../../tools/cli/render-html.js';
+import { renderMarkdown } from '../../tools/cli/render-markdown.js';
+import { renderTextTable } from '../../tools/cli/render-table.js';
+import { EMPTY_USAGE } from '../../tools/local/metering-proxy.js';
+import type { AbResult, StrategyRun } from '../../tools/sim/ab-run.js';
+import { formatBlackHole, summarizeAb } from '../../tools/sim/ab-summary.js';
+import { simulateFailover } from '../../tools/sim/failover-sim.js';
+import { diagnoseNoGateway } from '../../tools/sim/gateway-diagnosis.js';
 import { binding, failover, KERNEL_PROXY, nodes, OVS, TUNNEL } from '../sim/bed.js';
 
 function strategyRun(

@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/cli/render-html.js';
-import { renderMarkdown } from '../../src/cli/render-markdown.js';
-import { barChart, niceTicks, timelineChart } from '../../src/cli/render-svg.js';
-import { renderTextTable, TERMINAL_WIDTH } from '../../src/cli/render-table.js';
-import type { AbResult } from '../../src/sim/ab-run.js';
-import { summarizeAb } from '../../src/sim/ab-summary.js';
+import { renderHtml } from '../../tools/cli/render-html.js';
+import { renderMarkdown } from '../../tools/cli/render-markdown.js';
+import { barChart, niceTicks, timelineChart } from '../../tools/cli/render-svg.js';
+import { renderTextTable, TERMINAL_WIDTH } from '../../tools/cli/render-table.js';
+import type { AbResult } from '../../tools/sim/ab-run.js';
+import { summarizeAb } from '../../tools/sim/ab-summary.js';
 import { expectReportFits, viewReport } from '../support/report-browser.js';
 
 /**

@@ -11,7 +11,7 @@ import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { OWNER } from '../../src/core/owners.js';
 import { planSnapshotPayload } from '../../src/core/payloads.js';
 import type { Agent, Entry, Network, NetworkFacts, Port } from '../../src/core/types.js';
-import { replayTrace } from '../../src/replay/replay.js';
+import { replayTrace } from '../../tools/replay/replay.js';
 import { deviationLabel } from '../deviations/ids.js';
 import { loadRawVectors } from './vectors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isInvalidInputError } from '../../src/core/errors.js';
-import { replayTrace } from '../../src/replay/replay.js';
+import { replayTrace } from '../../tools/replay/replay.js';
 import { type DeviationId, deviationLabel } from '../deviations/ids.js';
 import { expectedChgIps, receivedChgIp, shapeErrors } from './payload-checks.js';
 import { type EntryDiff, runVector, type VectorRun } from './run-vector.js';

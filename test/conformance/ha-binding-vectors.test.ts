@@ -6,7 +6,7 @@ import { computeMaster } from '../../src/core/ha.js';
 import { OWNER } from '../../src/core/owners.js';
 import { recordHaSchedule, recordHaState } from '../../src/core/transitions.js';
 import type { HaRouter, Port } from '../../src/core/types.js';
-import { type ReplayResult, replayTrace } from '../../src/replay/replay.js';
+import { type ReplayResult, replayTrace } from '../../tools/replay/replay.js';
 import { deviationLabel } from '../deviations/ids.js';
 import { traceUpTo, vectorTrace } from './vector-trace.js';
 import { type EventVector, loadEventVectors, loadFixtures, loadRawVectors } from './vectors.js';

@@ -1,6 +1,6 @@
 import type { PlannedCommand } from '../../src/core/commands.js';
 import type { Agent, HaRouter, Strategy } from '../../src/core/types.js';
-import { type ReplayResult, replayTrace } from '../../src/replay/replay.js';
+import { type ReplayResult, replayTrace } from '../../tools/replay/replay.js';
 import {
   dropAbsent,
   type EntryKey,

@@ -1,4 +1,4 @@
-import type { TraceAgent, TraceStep } from '../../src/replay/trace.js';
+import type { TraceAgent, TraceStep } from '../../tools/replay/trace.js';
 import {
   type EventVector,
   eventsOf,

@@ -20,10 +20,10 @@ import {
   runWorkedExamples,
   withWorkedExamples,
 } from '../../scripts/contract/worked-examples.js';
+import { routeEvent } from '../../src/adapters/aws/inbound-queues.js';
 import { agentCommandSchema } from '../../src/contracts/commands.js';
 import { inboundEventSchema } from '../../src/contracts/events.js';
 import { REJECTION_CODES } from '../../src/core/errors.js';
-import { routeEvent } from '../../src/local/inbound.js';
 
 const dir = path.join(ROOT, CONTRACT_DIR);
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { ROOT } from '../../scripts/build.mjs';
-import { RESOURCES_FILE } from '../../src/runtime/local-resources.js';
+import { RESOURCES_FILE } from '../../src/cli/resource-names.js';
 
 const INFRA = path.join(ROOT, 'infra');
 
@@ -37,7 +37,7 @@ describe('infra/', () => {
     };
     const types = new Set(Object.values(doc.Resources).map((r) => r.Type));
     expect([...types].sort()).toEqual(['AWS::DynamoDB::Table', 'AWS::SQS::Queue']);
-    // src/runtime/local-resources.ts resolves exactly these.
+    // tools/local/local-resources.ts resolves exactly these.
     expect([...intrinsics(doc.Resources)].sort()).toEqual(['Fn::GetAtt', 'Fn::Join', 'Ref']);
   });
 });

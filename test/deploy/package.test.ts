@@ -7,7 +7,7 @@ import { pinnedNodeVersion } from '../../scripts/ensure-deps.mjs';
 import { GSI1 } from '../../src/adapters/aws/dynamo-keys.js';
 import { OUTPUT_KEYS } from '../../src/cli/stack-outputs.js';
 import { loadConfig } from '../../src/runtime/config.js';
-import { FUNCTION_QUEUES, type FunctionName } from '../../src/runtime/local-stack.js';
+import { FUNCTION_QUEUES, type FunctionName } from '../../tools/local/local-stack.js';
 import { CONTROLLER_WILDCARDS, findTemplateIamViolations, renderValue } from './iam-policy.js';
 import {
   type CfnResource,

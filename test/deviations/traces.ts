@@ -1,5 +1,5 @@
 import type { AgentTable, Strategy } from '../../src/core/types.js';
-import { type ReplayResult, replayTrace } from '../../src/replay/replay.js';
+import { type ReplayResult, replayTrace } from '../../tools/replay/replay.js';
 import type { DeviationId } from './ids.js';
 
 /**

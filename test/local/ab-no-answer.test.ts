@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/cli-support.js';
 import { OWNER } from '../../src/core/owners.js';
-import { buildDefaultScenario } from '../../src/sim/default-scenario.js';
+import { buildDefaultScenario } from '../../tools/sim/default-scenario.js';
 import { l2pop } from './cli-process.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AbSummary } from '../../src/sim/ab-summary.js';
+import type { AbSummary } from '../../tools/sim/ab-summary.js';
 import { l2pop } from './cli-process.js';
 
 describe('l2pop ab TRACE', () => {

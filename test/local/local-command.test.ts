@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StrategyRun } from '../../src/sim/ab-run.js';
-import type { AbSummary, SummaryRow } from '../../src/sim/ab-summary.js';
-import type { FailoverRun } from '../../src/sim/failover-eval.js';
+import type { StrategyRun } from '../../tools/sim/ab-run.js';
+import type { AbSummary, SummaryRow } from '../../tools/sim/ab-summary.js';
+import type { FailoverRun } from '../../tools/sim/failover-eval.js';
 import { expectReportFits, viewReport } from '../support/report-browser.js';
 import { type Finished, runCli } from './cli-process.js';
 

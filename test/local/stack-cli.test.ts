@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceNames } from '../../src/local/resource-names.js';
-import type { AgentStateFile } from '../../src/sim/agent-state-file.js';
-import { buildDefaultScenario } from '../../src/sim/default-scenario.js';
+import type { AgentStateFile } from '../../src/cli/agent-state-file.js';
+import { resourceNames } from '../../src/cli/resource-names.js';
+import { buildDefaultScenario } from '../../tools/sim/default-scenario.js';
 import { packageService } from '../deploy/package-service.js';
 import { type Finished, l2pop, startCli } from './cli-process.js';
 import { resolveOutput, startFakeCloudFormation } from './fake-cloudformation.js';

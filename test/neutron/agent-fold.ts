@@ -1,4 +1,4 @@
-import type { Trace } from '../../src/replay/trace.js';
+import type { Trace } from '../../tools/replay/trace.js';
 import type { FdbDiff } from './deviations.js';
 import { entryOf, FLOOD_KEY, keyOf } from './fold.js';
 import type { NeutronSim } from './model.js';

@@ -1,4 +1,4 @@
-import type { Trace } from '../../src/replay/trace.js';
+import type { Trace } from '../../tools/replay/trace.js';
 import { type FdbFold, FLOOD_KEY, keyOf } from './fold.js';
 import type { NeutronSim } from './model.js';
 import type { Notification } from './oracle.js';

@@ -14,7 +14,7 @@ import { formatSummary, summarize } from './summary.js';
  * Differential test against the real Neutron 21 l2pop code (issue 7): the stored oracle examples,
  * the traces in ./regressions (bugs once found, and traces kept for the HA situations they reach),
  * and FRESH_TRACES new random traces whose seeds are logged. Reproduce a failure with `NEUTRON_SEED=<seed> npx vitest run test/neutron`
- * or `npx tsx scripts/neutron-campaign.ts --count 1 --seed <seed> --events 20`.
+ * or `npx tsx test/neutron/campaign.ts --count 1 --seed <seed> --events 20`.
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));

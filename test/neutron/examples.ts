@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { traceSchema } from '../../src/replay/trace.js';
+import { traceSchema } from '../../tools/replay/trace.js';
 import { foldNotifications } from './fold.js';
 import { NeutronSim } from './model.js';
 import { type Notification, notificationSchema, ORACLE_EXAMPLES, type OracleResult } from './oracle.js';

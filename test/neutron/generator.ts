@@ -1,4 +1,4 @@
-import type { TraceStep } from '../../src/replay/trace.js';
+import type { TraceStep } from '../../tools/replay/trace.js';
 import * as ha from './events-ha.js';
 import * as vm from './events-vm.js';
 import { createRng } from './rng.js';

@@ -1,4 +1,4 @@
-import type { TraceStep } from '../../src/replay/trace.js';
+import type { TraceStep } from '../../tools/replay/trace.js';
 import type { NeutronSim, SimPort } from './model.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type Trace, type TraceStep, traceSchema } from '../../src/replay/trace.js';
+import { type Trace, type TraceStep, traceSchema } from '../../tools/replay/trace.js';
 import { checkStep } from './model-checks.js';
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { computeTableDelta } from '../../src/core/delta.js';
 import { planNeutronPayloads } from '../../src/core/payloads.js';
 import type { Network } from '../../src/core/types.js';
-import type { Trace } from '../../src/replay/trace.js';
+import type { Trace } from '../../tools/replay/trace.js';
 import { FdbFold, keyOf } from './fold.js';
 import type { NeutronSim } from './model.js';
 import { chgIpPayloadSchema, type Notification, portsPayloadSchema } from './oracle.js';

@@ -1,4 +1,4 @@
-import { replayTrace } from '../../src/replay/replay.js';
+import { replayTrace } from '../../tools/replay/replay.js';
 import { type AgentViewDiff, compareAgentView } from './agent-fold.js';
 import { type Comparison, compareFdb, toFdb } from './compare.js';
 import { type Coverage, computeCoverage } from './coverage.js';

@@ -1,4 +1,4 @@
-import type { TraceStep } from '../../src/replay/trace.js';
+import type { TraceStep } from '../../tools/replay/trace.js';
 import type { GeneratedTrace } from './generator.js';
 import { NeutronSim } from './model.js';
 import { mapPool } from './pool.js';

@@ -1,4 +1,4 @@
-import type { Trace, TraceStep } from '../../src/replay/trace.js';
+import type { Trace, TraceStep } from '../../tools/replay/trace.js';
 import { NeutronSim, type PresenceKind, type SimPort, type TraceSnapshot } from './model.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { TraceStep } from '../../src/replay/trace.js';
+import type { TraceStep } from '../../tools/replay/trace.js';
 import { NeutronSim, type SimPort } from './model.js';
 import type { Rng } from './rng.js';
 import type { GeneratedAgent, GeneratedNetwork } from './topology.js';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ReplayResult, replayTrace } from '../../src/replay/replay.js';
-import { type Trace, traceSchema } from '../../src/replay/trace.js';
+import { type ReplayResult, replayTrace } from '../../tools/replay/replay.js';
+import { type Trace, traceSchema } from '../../tools/replay/trace.js';
 import { type DeviationId, deviationLabel } from '../deviations/ids.js';
 import type { NeutronSim } from '../neutron/model.js';
 import { type SimHistory, simulateTrace } from '../neutron/simulate.js';

@@ -7,7 +7,7 @@ import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Agent } from '../../src/core/types.js';
-import { seedNetwork } from '../support/seed-network.js';
+import { seedNetwork } from '../../tools/support/seed-network.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**

@@ -5,7 +5,7 @@ import type { FactStore } from '../../src/app/ports.js';
 import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
 import { createFactOracle } from '../support/fact-oracle.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 

@@ -5,7 +5,7 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { EventResult } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { seedNetwork } from '../support/seed-network.js';
+import { seedNetwork } from '../../tools/support/seed-network.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**

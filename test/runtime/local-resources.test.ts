@@ -3,7 +3,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RESOURCES_FILE } from '../../src/runtime/local-resources.js';
+import { RESOURCES_FILE } from '../../src/cli/resource-names.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 interface Doc {

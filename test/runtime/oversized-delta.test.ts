@@ -6,8 +6,8 @@ import type { OutboxRecord } from '../../src/app/ports.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
-import { buildNetwork } from '../support/seed-network.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
+import { buildNetwork } from '../../tools/support/seed-network.js';
 
 describe('the SQS message limit', () => {
   it('sends a snapshot in parts instead of a delta too large for one message', async () => {

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPoller, type SqsLambdaHandler, settleBatch } from '../../src/runtime/poller.js';
+import { createPoller, type SqsLambdaHandler, settleBatch } from '../../tools/local/poller.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 const rec = (id: string) => ({ messageId: id }) as SQSRecord;

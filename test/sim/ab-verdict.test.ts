@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Strategy } from '../../src/core/types.js';
-import type { BlackHole, FailoverSummary, SummaryRow } from '../../src/sim/ab-summary.js';
-import { computeAbVerdict } from '../../src/sim/ab-verdict.js';
-import type { NoGateway } from '../../src/sim/gateway-diagnosis.js';
+import type { BlackHole, FailoverSummary, SummaryRow } from '../../tools/sim/ab-summary.js';
+import { computeAbVerdict } from '../../tools/sim/ab-verdict.js';
+import type { NoGateway } from '../../tools/sim/gateway-diagnosis.js';
 
 const hole = (worstMs: number | null, o: Partial<BlackHole> = {}): BlackHole => ({
   worstMs,

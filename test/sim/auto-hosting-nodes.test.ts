@@ -4,8 +4,8 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { OWNER } from '../../src/core/owners.js';
 import type { AgentCapabilities } from '../../src/core/types.js';
-import { createFactOracle } from '../../src/sim/fact-oracle.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
+import { createFactOracle } from '../../tools/sim/fact-oracle.js';
 import { KERNEL_NOLEARNING, KERNEL_PROXY, KERNEL_PROXY_LEARNING, OVS } from './bed.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { AgentCapabilities, AgentTable, Entry } from '../../src/core/types.js';
-import type { VtepNode } from '../../src/sim/dataplane.js';
-import type { FailoverInput } from '../../src/sim/failover-sim.js';
+import type { VtepNode } from '../../tools/sim/dataplane.js';
+import type { FailoverInput } from '../../tools/sim/failover-sim.js';
 
 /** The bed of docs/dataplane.md §6: compute1 with one VM, the HA router on net1 and net2. */
 export const IP = { compute1: '198.51.100.11', net1: '198.51.100.21', net2: '198.51.100.22' } as const;

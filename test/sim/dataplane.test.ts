@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFabric } from '../../src/sim/dataplane.js';
+import { createFabric } from '../../tools/sim/dataplane.js';
 import { binding, IP, KERNEL_NOLEARNING, KERNEL_PROXY, nodes, OVS, RIF, TUNNEL, VM } from './bed.js';
 
 function fabricWith(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulateFailover } from '../../src/sim/failover-sim.js';
+import { simulateFailover } from '../../tools/sim/failover-sim.js';
 import {
   binding,
   failover,

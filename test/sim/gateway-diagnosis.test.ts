@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/types.js';
-import { type FailoverInput, simulateFailover } from '../../src/sim/failover-sim.js';
-import { computeAutoViews, diagnoseNoGateway } from '../../src/sim/gateway-diagnosis.js';
+import { type FailoverInput, simulateFailover } from '../../tools/sim/failover-sim.js';
+import { computeAutoViews, diagnoseNoGateway } from '../../tools/sim/gateway-diagnosis.js';
 import { binding, failover, KERNEL_NOLEARNING, KERNEL_PROXY, nodes, OVS, TUNNEL, VM } from './bed.js';
 
 const spec = { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' } as const;

@@ -5,8 +5,8 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { HaScheduleEvent, HaStateEvent, InboundEvent } from '../../src/contracts/events.js';
 import { OWNER } from '../../src/core/owners.js';
 import { STRATEGIES, type Strategy } from '../../src/core/types.js';
-import { createFactOracle } from '../../src/sim/fact-oracle.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
+import { createFactOracle } from '../../tools/sim/fact-oracle.js';
 import { OVS } from './bed.js';
 
 /**

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { buildDefaultScenario, DEFAULT_AGENTS } from '../../src/sim/default-scenario.js';
-import { loadScenarioSource, phasesFromEvents, ScenarioInputError } from '../../src/sim/load-scenario.js';
-import { scenarioSchema } from '../../src/sim/scenario.js';
+import { buildDefaultScenario, DEFAULT_AGENTS } from '../../tools/sim/default-scenario.js';
+import { loadScenarioSource, phasesFromEvents, ScenarioInputError } from '../../tools/sim/load-scenario.js';
+import { scenarioSchema } from '../../tools/sim/scenario.js';
 
 const ha = (host: string, state: 'active' | 'standby', seq: number): InboundEvent => ({
   type: 'ha.state',

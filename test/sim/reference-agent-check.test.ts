@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { referenceAgentRefusal } from '../../src/sim/reference-agent-check.js';
+import { referenceAgentRefusal } from '../../tools/sim/reference-agent-check.js';
 
-/** The simulated agents apply only what the reference agent accepts (src/sim/sim-fleet.ts, test/support/queue-agents.ts). */
+/** The simulated agents apply only what the reference agent accepts (tools/sim/sim-fleet.ts, test/support/queue-agents.ts). */
 const snapshot = (networkType: string, entries: [string, string][], vtep = '192.0.2.2') =>
   JSON.stringify({
     v: 1,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { STRATEGIES } from '../../src/core/types.js';
-import { buildDefaultScenario } from '../../src/sim/default-scenario.js';
-import { computePhaseWarnings, computeScenarioWarnings } from '../../src/sim/scenario-warnings.js';
+import { buildDefaultScenario } from '../../tools/sim/default-scenario.js';
+import { computePhaseWarnings, computeScenarioWarnings } from '../../tools/sim/scenario-warnings.js';
 
 const NET = { id: 'net-a', networkType: 'vxlan', segmentId: 100 } as const;
 

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { buildFunctions } from '../../scripts/build.mjs';
-import { startDynamoLocal, startSqsLocal } from '../../src/runtime/local-servers.js';
+import { startDynamoLocal, startSqsLocal } from '../../tools/local/local-servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

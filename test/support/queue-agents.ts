@@ -8,8 +8,8 @@ import {
 import { agentQueueName, isMissingQueue } from '../../src/adapters/aws/agent-queues.js';
 import { parseAgentCommand } from '../../src/contracts/commands.js';
 import type { PlannedCommand } from '../../src/core/commands.js';
-import { referenceAgentRefusal } from '../../src/sim/reference-agent-check.js';
-import { createTableAgents } from '../../src/sim/table-agents.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
+import { referenceAgentRefusal } from '../../tools/sim/reference-agent-check.js';
 
 export interface QueueAgentsOptions {
   readonly sqs: SQSClient;

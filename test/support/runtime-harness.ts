@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { OUT_DIR } from '../../scripts/build.mjs';
+import { queueDepth } from '../../src/adapters/aws/inbound-queues.js';
 import type { AgentTable } from '../../src/core/types.js';
-import { queueDepth } from '../../src/local/inbound.js';
-import { type FunctionName, type LocalStack, startLocalStack } from '../../src/runtime/local-stack.js';
-import type { InvocationOutcome } from '../../src/runtime/poller.js';
+import { type FunctionName, type LocalStack, startLocalStack } from '../../tools/local/local-stack.js';
+import type { InvocationOutcome } from '../../tools/local/poller.js';
 import { createFactOracle } from './fact-oracle.js';
 import { createQueueAgents, type QueueAgents } from './queue-agents.js';
 import { createTestStack, type TestStack } from './test-stack.js';

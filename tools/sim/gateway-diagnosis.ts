@@ -1,0 +1,83 @@
+import { isFloodingEntry } from '../../src/core/agent-protocol.js';
+import { computeMember, computeRouterView, type Member } from '../../src/core/membership.js';
+import type { Agent, AgentCapabilities, AgentTable, HaView, Network } from '../../src/core/types.js';
+import type { FailoverOutcome, RouterInterface } from './failover-sim.js';
+import type { FailoverSpec } from './scenario.js';
+
+/** A VM that had no gateway after a failover, and why, in words a reader of the report can check. */
+export interface NoGateway {
+  readonly host: string;
+  readonly networkId: string;
+  readonly ip: string;
+  /** `never`: a path before the failure and none within the window; `no-path`: none even before. */
+  readonly kind: 'never' | 'no-path';
+  readonly reason: string;
+}
+
+export interface DiagnosisInput {
+  readonly spec: FailoverSpec;
+  readonly outcome: FailoverOutcome;
+  readonly interfaces: readonly RouterInterface[];
+  readonly capabilities: Readonly<Record<string, AgentCapabilities>>;
+  /** Tables held at the failure. */
+  readonly initial: readonly { host: string; networkId: string; table: AgentTable }[];
+}
+
+const holdsArpEntry = (table: AgentTable | undefined, ip: string) =>
+  Object.values(table ?? {}).some((entries) => entries.some((e) => !isFloodingEntry(e) && e[1] === ip));
+
+/**
+ * Why each VM is left without a gateway, from the rules of the data-plane model
+ * (docs/local-stack.md, "Data plane"): a kernel ARP proxy drops every ARP reply and GARP a local
+ * port sends, and drops an ARP request it holds no entry for. The first rule that holds is the
+ * reason; a VM no rule explains gets the bare fact.
+ */
+export function diagnoseNoGateway(input: DiagnosisInput): NoGateway[] {
+  const { spec, outcome, capabilities } = input;
+  const proxy = (host: string) => capabilities[host]?.arp === 'proxy';
+  return outcome.vms.flatMap((vm): NoGateway[] => {
+    if (vm.okBefore && vm.outageMs !== null) return [];
+    const base = { host: vm.host, networkId: vm.networkId, ip: vm.ip };
+    const gateway = input.interfaces.find((i) => i.networkId === vm.networkId)?.ip ?? '';
+    if (vm.okBefore) {
+      const reason =
+        proxy(spec.to) && outcome.garpCopies === 0
+          ? `an ARP-proxy node (${spec.to}) hosts ${spec.router}: it drops the new master's GARPs`
+          : `no reply from the new master (${spec.to}) within the window`;
+      return [{ ...base, kind: 'never', reason }];
+    }
+    const table = input.initial.find((t) => t.host === vm.host && t.networkId === vm.networkId)?.table;
+    let reason = `no path to ${spec.router} even before the failure`;
+    if (proxy(spec.from))
+      reason = `an ARP-proxy node (${spec.from}) hosts ${spec.router}: it drops the router's ARP replies`;
+    else if (proxy(vm.host) && !holdsArpEntry(table, gateway))
+      reason = "its ARP-proxy agent holds no ARP entry for the gateway: it drops the VM's ARP request";
+    return [{ ...base, kind: 'no-path', reason }];
+  });
+}
+
+/**
+ * The view each agent in the router's networks gets of it were it `auto` (`computeRouterView`,
+ * the core's own rule): where a VM sits, and every agent that applied a command.
+ */
+export function computeAutoViews(input: {
+  readonly hosting: readonly string[];
+  readonly agents: readonly Agent[];
+  readonly networks: readonly Network[];
+}): { host: string; networkId: string; view: HaView }[] {
+  return input.networks.flatMap((network) => {
+    const members: Record<string, Member> = {};
+    for (const a of input.agents) {
+      const m = computeMember(a, network);
+      if (m) members[a.host] = m;
+    }
+    return Object.entries(members)
+      .filter(([host]) => !input.hosting.includes(host))
+      .map(([host, m]) => ({
+        host,
+        networkId: network.id,
+        view: computeRouterView(m, input.hosting, members),
+      }))
+      .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  });
+}
