@@ -1,10 +1,9 @@
 import { parseAgentEvent } from '../src/contracts/parse.js';
 import { ensureAgentQueue } from '../src/runtime/ensure-agent-queue.js';
-import { createSqsHandler } from '../src/runtime/sqs-handler.js';
+import { createSqsHandler, sqsHandlerWithSeams } from '../src/runtime/sqs-handler.js';
 
+const spec = { name: 'agent-events', parse: parseAgentEvent, prepare: ensureAgentQueue };
 /** Agent reports and resync requests (FIFO, grouped by host) -> `onAgentReport` / `onAgentResync`. */
-export const handler = createSqsHandler({
-  name: 'agent-events',
-  parse: parseAgentEvent,
-  prepare: ensureAgentQueue,
-});
+export const handler = createSqsHandler(spec);
+/** The local stack's entry (fault injection); Lambda never calls it. */
+export const withSeams = sqsHandlerWithSeams(spec);

@@ -1,5 +1,8 @@
 import { parsePortEvent } from '../src/contracts/parse.js';
-import { createSqsHandler } from '../src/runtime/sqs-handler.js';
+import { createSqsHandler, sqsHandlerWithSeams } from '../src/runtime/sqs-handler.js';
 
+const spec = { name: 'port-events', parse: parsePortEvent };
 /** Port bindings, status, IPs and deletes (FIFO, grouped by network id) -> `onPortChange`. */
-export const handler = createSqsHandler({ name: 'port-events', parse: parsePortEvent });
+export const handler = createSqsHandler(spec);
+/** The local stack's entry (fault injection); Lambda never calls it. */
+export const withSeams = sqsHandlerWithSeams(spec);

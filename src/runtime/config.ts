@@ -8,9 +8,6 @@ export class ConfigError extends Error {
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const FAULT_POINTS = ['after-commit', 'mid-fanout', 'after-fanout', 'between-networks'] as const;
-export type FaultPoint = (typeof FAULT_POINTS)[number];
-
 export interface RuntimeConfig {
   /** `AWS_REGION` (set by Lambda). */
   readonly region: string;
@@ -59,14 +56,6 @@ export interface RuntimeConfig {
    * local stack sets `false` (no X-Ray daemon there).
    */
   readonly tracingEnabled: boolean;
-  /**
-   * `L2POP_FAULTS`, tests only: `point=probability,...` over `after-commit`, `mid-fanout`,
-   * `after-fanout` and `between-networks`; the invocation dies there as a crashed Lambda would.
-   * Never set in production.
-   * `L2POP_FAULT_SEED` makes the draws repeatable.
-   */
-  readonly faults: Readonly<Partial<Record<FaultPoint, number>>>;
-  readonly faultSeed: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -92,20 +81,6 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
   if (!(values as readonly string[]).includes(raw))
     throw new ConfigError(`${name}=${raw}: expected one of ${values.join(', ')}`);
   return raw as T;
-}
-
-function faults(env: Env): Partial<Record<FaultPoint, number>> {
-  const raw = env.L2POP_FAULTS ?? '';
-  const out: Partial<Record<FaultPoint, number>> = {};
-  for (const part of raw.split(',').filter(Boolean)) {
-    const [point, p] = part.split('=');
-    const prob = Number(p);
-    if (!(FAULT_POINTS as readonly string[]).includes(point ?? '') || !(prob >= 0 && prob <= 1)) {
-      throw new ConfigError(`L2POP_FAULTS: bad entry ${part} (expected point=probability)`);
-    }
-    out[point as FaultPoint] = prob;
-  }
-  return out;
 }
 
 /**
@@ -144,7 +119,5 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
         ['true', 'false'],
         env.AWS_LAMBDA_FUNCTION_NAME ? 'true' : 'false',
       ) === 'true',
-    faults: faults(env),
-    faultSeed: int(env, 'L2POP_FAULT_SEED', 1, 0, 2 ** 31 - 1),
   };
 }

@@ -14,13 +14,18 @@ import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
 import { stampCorrelation } from './correlation.js';
-import { createFaultInjector } from './faults.js';
+import { NO_SEAMS, type RuntimeSeams } from './seams.js';
 
 /**
  * The composition root: config, SDK clients, adapters and telemetry, built once per cold start
- * (style.md §6). Every function's handler gets its runtime from here.
+ * (style.md §6). Every function's handler gets its runtime from here. `seams` are for the local
+ * stack and the tests (src/runtime/seams.ts); the deployed functions pass none.
  */
-export function createRuntime(functionName: string, config: RuntimeConfig = loadConfig()) {
+export function createRuntime(
+  functionName: string,
+  config: RuntimeConfig = loadConfig(),
+  seams: RuntimeSeams = NO_SEAMS,
+) {
   const clients = createAwsClients({
     region: config.region,
     dynamoEndpoint: config.dynamoEndpoint,
@@ -32,14 +37,13 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     tracer.captureAWSv3Client(clients.dynamo);
     tracer.captureAWSv3Client(clients.sqs);
   }
-  const faults = createFaultInjector(config.faults, config.faultSeed);
   const factStore = createDynamoFactStore({
     client: clients.doc,
     tableName: config.tableName,
     defaultFlags: config.defaultFlags,
     tombstoneTtlSeconds: config.tombstoneTtlDays * 24 * 3600,
   });
-  const store = stampCorrelation(faults.wrapStore(factStore));
+  const store = stampCorrelation(seams.wrapStore ? seams.wrapStore(factStore) : factStore);
   const queues = createAgentQueues({
     sqs: clients.sqs,
     prefix: config.agentQueuePrefix,
@@ -52,7 +56,7 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     sqs: clients.sqs,
     queues,
     concurrency: config.fanoutConcurrency,
-    afterHost: () => faults.afterHost(),
+    ...(seams.afterHost ? { afterHost: seams.afterHost } : {}),
   });
   const applied = createDynamoAppliedStore({ client: clients.doc, tableName: config.tableName });
   const agentSeen = createDynamoAgentSeen({ client: clients.doc, tableName: config.tableName });
@@ -85,7 +89,7 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
     agentQueueList,
     rejected,
     receipts,
-    faults,
+    seams,
     tracer,
     logger,
     metrics,

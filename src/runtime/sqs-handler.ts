@@ -9,10 +9,11 @@ import { CORRELATION_ATTRIBUTE, RECEIPT_ATTRIBUTE } from '../adapters/aws/dynamo
 import { dispatchEvent } from '../app/dispatch.js';
 import type { InboundEvent } from '../contracts/events.js';
 import { isInvalidInputError } from '../core/errors.js';
+import { loadConfig } from './config.js';
 import { withEventContext } from './correlation.js';
-import { FaultInjectedError } from './faults.js';
 import { observeApplied, observeRejected, observeResult, observeTransient } from './observe.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import type { RuntimeSeams } from './seams.js';
 
 export interface SqsFunctionSpec<E extends InboundEvent> {
   /** The function name: logger service, metric service, rejected-record source. */
@@ -81,7 +82,7 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
     let eventType = 'unparsed';
     const dynamoBefore = rt.clients.meter.usage();
     const sqsBefore = { ...rt.publisher.usage };
-    rt.faults.throwIfCrashed();
+    rt.seams.beforeRecord?.();
     try {
       const event = spec.parse(record.body);
       eventType = event.type;
@@ -111,7 +112,7 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
         if (isInvalidInputError(err)) return await reject(rt, record, eventType, err);
         throw err;
       } catch (failure) {
-        if (!(failure instanceof FaultInjectedError)) observeTransient(rt, record, eventType, failure);
+        if (!rt.seams.raised?.(failure)) observeTransient(rt, record, eventType, failure);
         throw failure;
       }
     }
@@ -143,19 +144,26 @@ export function createSqsHandler<E extends InboundEvent>(spec: SqsFunctionSpec<E
   const recordHandler = createRecordHandler(rt, spec);
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     rt.metrics.addMetric('BatchRecords', MetricUnit.Count, event.Records.length);
-    const armed = event.Records.every((r) => r.attributes.ApproximateReceiveCount === '1');
-    const { value, crash } = await rt.faults.run(armed, () =>
+    const run = () =>
       processPartialResponse(event, recordHandler, processor, {
         context,
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
-      }),
-    );
-    if (crash) throw crash;
-    return value;
+      });
+    return rt.seams.aroundBatch ? rt.seams.aroundBatch(event, run) : run();
   };
   return middy(handle)
     .use(captureLambdaHandler(rt.tracer, { captureResponse: false }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
+}
+
+/**
+ * The `withSeams` export of an SQS function's bundle: the same chain built with seams, which only
+ * the local stack calls (tools/local/local-stack.ts attaches the fault injector with it). Lambda
+ * invokes `handler`, which has none. Call it while the function's environment is set: it reads
+ * the config as a cold start does.
+ */
+export function sqsHandlerWithSeams<E extends InboundEvent>(spec: SqsFunctionSpec<E>) {
+  return (seams: RuntimeSeams) => createSqsHandler(spec, createRuntime(spec.name, loadConfig(), seams));
 }

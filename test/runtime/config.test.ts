@@ -28,17 +28,10 @@ describe('loadConfig (the only reader of process.env)', () => {
       /L2POP_DEFAULT_STRATEGY=magic/,
     );
     expect(() => loadConfig({ ...base, L2POP_ROLLOUT_PERCENT: '101' })).toThrow(/L2POP_ROLLOUT_PERCENT/);
-    expect(() => loadConfig({ ...base, L2POP_FAULTS: 'somewhere=0.5' })).toThrow(/L2POP_FAULTS/);
   });
 
-  it('reads the rollout and the fault points', () => {
-    const c = loadConfig({
-      ...base,
-      L2POP_ROLLOUT_PERCENT: '25',
-      L2POP_ROLLOUT_STRATEGY: 'auto',
-      L2POP_FAULTS: 'after-commit=0.5,mid-fanout=1,between-networks=0.25',
-    });
+  it('reads the rollout', () => {
+    const c = loadConfig({ ...base, L2POP_ROLLOUT_PERCENT: '25', L2POP_ROLLOUT_STRATEGY: 'auto' });
     expect(c.defaultFlags.rollout).toEqual({ percent: 25, strategy: 'auto' });
-    expect(c.faults).toEqual({ 'after-commit': 0.5, 'mid-fanout': 1, 'between-networks': 0.25 });
   });
 });

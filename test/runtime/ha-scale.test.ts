@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
-import type { FaultInjectedError } from '../../src/runtime/faults.js';
+import type { FaultInjectedError } from '../../tools/local/faults.js';
 import { wideRouterWorkload } from '../support/ha-workload.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 

@@ -1,6 +1,6 @@
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { seededRandom } from '../../src/runtime/faults.js';
+import { seededRandom } from '../../tools/local/faults.js';
 
 export type InboundQueue = 'port' | 'ha' | 'agent';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AwsClients } from '../../src/adapters/aws/aws-clients.js';
 import type { ScheduledLambdaHandler } from '../../src/runtime/scheduled-handler.js';
+import { createFaultInjector, faultsFromEnv } from './faults.js';
 import { loadBundledHandler } from './load-function.js';
 import type { LocalResources } from './local-resources.js';
 import { createLocalSchedule } from './local-schedule.js';
@@ -27,7 +28,11 @@ export interface LocalStackOptions {
   readonly endpoints: { readonly dynamo: string; readonly sqs: string };
   /** Directory of the bundles (dist/functions). */
   readonly functionsDir: string;
-  /** Extra function environment (log level, faults, queue prefix). */
+  /**
+   * Extra function environment (log level, queue prefix). `L2POP_FAULTS` and `L2POP_FAULT_SEED`
+   * here are the local stack's own: it builds each SQS function with a fault injector
+   * (tools/local/faults.ts) and does not pass them on.
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** Pollers per queue (the mapping's concurrency); each has its own cold-started function instance. */
   readonly concurrency?: number;
@@ -46,6 +51,8 @@ export interface LocalStackOptions {
 export async function startLocalStack(options: LocalStackOptions) {
   const table = options.resources.tables.StateTable;
   if (!table) throw new Error('no StateTable in the local resources');
+  const { L2POP_FAULTS: _faults, L2POP_FAULT_SEED: _seed, ...functionEnv } = options.env ?? {};
+  const faults = faultsFromEnv(options.env ?? {});
   const env = {
     AWS_REGION: 'us-east-1',
     L2POP_TABLE_NAME: table,
@@ -56,14 +63,16 @@ export async function startLocalStack(options: LocalStackOptions) {
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     // No X-Ray daemon here (src/runtime/config.ts).
     POWERTOOLS_TRACE_ENABLED: 'false',
-    ...options.env,
+    ...functionEnv,
   };
   const pollers: Poller[] = [];
   for (const [fn, queueId] of Object.entries(FUNCTION_QUEUES) as [FunctionName, string][]) {
     const queue = options.resources.queues[queueId];
     if (!queue) throw new Error(`no queue ${queueId} in the local resources`);
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      const handler = await loadBundledHandler(path.join(options.functionsDir, `${fn}.mjs`), env);
+      // each instance has its own injector, as each cold start drew from its own seeded generator
+      const seams = faults ? createFaultInjector(faults.probabilities, faults.seed) : undefined;
+      const handler = await loadBundledHandler(path.join(options.functionsDir, `${fn}.mjs`), env, seams);
       pollers.push(
         createPoller({
           sqs: options.clients.sqs,
