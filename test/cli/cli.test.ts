@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../tools/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { ALL_COMMANDS, EXIT, main } from '../../tools/cli/main.js';
 
 async function run(...args: string[]) {
   let out = '';
@@ -169,5 +170,22 @@ describe('bad input: a clear message and exit code 2', () => {
     const r = await run('flags', 'get', '--stack-file', f);
     expect(r.code).toBe(EXIT.usage);
     expect(r.err).toContain('is not running any more');
+  });
+});
+
+describe('which commands ship', () => {
+  const io = { out: () => {}, err: () => {}, color: false, invocation: 'l2pop' };
+  it('src/cli registers the operator commands only; the bin adds the tooling around them', () => {
+    expect(buildProgram(io).commands.map((c) => c.name())).toEqual(['fdb', 'flags', 'status']);
+    expect(buildProgram(io, ALL_COMMANDS).commands.map((c) => c.name())).toEqual([
+      'local',
+      'ab',
+      'stack',
+      'send',
+      'fdb',
+      'flags',
+      'status',
+      'replay',
+    ]);
   });
 });
