@@ -1,7 +1,7 @@
 import type { AddressedCommand } from '../core/commands.js';
 import type { NetworkIndex } from '../core/desired.js';
 import type { PortRecord } from '../core/transitions.js';
-import type { Agent, FlagSettings, HaRouter, Network, Port, Strategy } from '../core/types.js';
+import type { Agent, FlagSettings, HaRouter, Network, Port, RouterView, Strategy } from '../core/types.js';
 
 /** The per-network record: an O(hosts) summary, the version, and what was last sent to whom. */
 export interface NetworkState {
@@ -27,11 +27,7 @@ export interface NetworkState {
   readonly seq?: number;
 }
 
-/** What of an HA router the desired tables depend on: where it is scheduled and who is master. */
-export interface RouterView {
-  readonly hosts: readonly string[];
-  readonly master: string | null;
-}
+export type { RouterView };
 
 export interface VersionedFlags {
   readonly flags: FlagSettings;

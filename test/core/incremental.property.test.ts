@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ApplyResult, applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { planCommands, planSnapshot } from '../../src/core/commands.js';
-import { computePortContribution, EMPTY_CONTRIBUTION } from '../../src/core/contribution.js';
+import {
+  computePortContribution,
+  contextFromFacts,
+  EMPTY_CONTRIBUTION,
+} from '../../src/core/contribution.js';
 import { applyTableDelta, computeTableDelta } from '../../src/core/delta.js';
 import { computeContributions, computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
 import { resolveStrategy } from '../../src/core/flags.js';
@@ -116,8 +120,8 @@ function incrementalPlan(
   changed: string[],
   desiredBefore: DesiredNetwork,
 ): NetworkPlan {
-  const ctxB = { routers: before.routers, flags: before.flags };
-  const ctxA = { routers: after.routers, flags: after.flags };
+  const ctxB = contextFromFacts(before.routers, before.flags, NETWORK.id);
+  const ctxA = contextFromFacts(after.routers, after.flags, NETWORK.id);
   const changes: SourceChange[] = changed.map((id) => {
     const b = before.ports.get(id);
     const a = after.ports.get(id);
