@@ -74,17 +74,17 @@ export function planSourceChanges(
   memberOf: (host: string) => Member | null,
 ): NetworkPlan {
   const counts: Record<string, number> = { ...before.counts };
-  for (const c of changes) {
-    for (const h of c.before.presence) counts[h] = (counts[h] ?? 0) - 1;
-    for (const h of c.after.presence) counts[h] = (counts[h] ?? 0) + 1;
-  }
-  const members: Record<string, Member> = { ...before.members };
-  for (const [host, n] of Object.entries(counts)) {
+  // Precondition: the recorded index counts every presence the changed ports had before.
+  for (const c of changes) for (const h of c.before.presence) counts[h] = (counts[h] ?? 0) - 1;
+  for (const [host, n] of Object.entries(counts))
     if (n < 0)
       throw new PlannerPreconditionError(
         'negative-count',
         `presence count of ${host} went negative: the recorded index and the facts disagree`,
       );
+  for (const c of changes) for (const h of c.after.presence) counts[h] = (counts[h] ?? 0) + 1;
+  const members: Record<string, Member> = { ...before.members };
+  for (const [host, n] of Object.entries(counts)) {
     if (n === 0) {
       delete counts[host];
       delete members[host];
