@@ -25,11 +25,19 @@ import type { Agent, AgentTable, Network, Port, RouterView, Strategy } from './t
  */
 export interface RecordedNetwork {
   readonly network: Network;
+  /** Grows by one per committed batch that changed some agent's table. */
   readonly version: number;
+  /** Presence counts and members: the O(hosts) summary. */
   readonly index: NetworkIndex;
   /** Host -> version of the last command sent for this network (the next delta's `base`). */
   readonly sent: Readonly<Record<string, number>>;
+  /** HA router -> the strategy this network's tables currently reflect. */
   readonly strategies: Readonly<Record<string, Strategy>>;
+  /**
+   * HA router -> the router as this network's tables reflect it (its hosts and master). An HA
+   * change records the router fact first and then moves each network from this view to the
+   * current fact in a transaction of its own (docs/crash-safety.md, "HA changes").
+   */
   readonly routers: Readonly<Record<string, RouterView>>;
 }
 
