@@ -1,50 +1,28 @@
-import { planCommands } from '../core/commands.js';
+import { computeAgentTable } from '../core/desired.js';
 import {
-  type ContributionContext,
-  computePortContribution,
-  EMPTY_CONTRIBUTION,
-} from '../core/contribution.js';
-import { computeAgentTable, computeContributions, computeIndex } from '../core/desired.js';
+  commandsForPlan,
+  type EngineNeed,
+  type EngineOutcome,
+  type EngineReads,
+  type NetworkChange,
+  type PortChange,
+  planChange,
+} from '../core/engine.js';
 import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
-import { computeMember, type Member } from '../core/membership.js';
 import { classifyPort } from '../core/owners.js';
-import { type NetworkPlan, planMemberChanges, planSourceChanges } from '../core/plan.js';
-import type { Agent, FlagSettings, HaRouter, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
+import type { NetworkPlan } from '../core/plan.js';
+import type { Agent, FlagSettings, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
 import { outboxKey } from './outbox.js';
 import type { NetworkState, OutboxRecord } from './ports.js';
-import { viewsOf } from './router-views.js';
+
+export { MAX_DELTA_BYTES, oversizedDeltaHosts } from '../core/engine.js';
+export type { PortChange };
 
 export function emptyNetworkState(network: Network): NetworkState {
   return { network, version: 0, index: { counts: {}, members: {} }, sent: {}, strategies: {}, routers: {} };
 }
 
-/** Flag settings that reproduce exactly the per-router strategies a network recorded. */
-export function flagsFromStrategies(strategies: Readonly<Record<string, Strategy>>): FlagSettings {
-  return { ...DEFAULT_FLAGS, routers: strategies };
-}
-
-/** A stand-in agent that reproduces a recorded member, so "before" views need no agent reads. */
-export function agentFromMember(host: string, member: Member, network: Network): Agent {
-  const tunnelView = member.haView === 'tunnel';
-  return {
-    host,
-    tunnelIp: member.tunnelIp,
-    agentType: 'recorded',
-    networkTypes: [network.networkType],
-    capabilities: { learning: tunnelView, arp: member.arpProxy ? 'proxy' : 'off' },
-    bootId: 'recorded',
-    revision: 0,
-  };
-}
-
-export function agentsFromIndex(state: NetworkState): Map<string, Agent> {
-  const out = new Map<string, Agent>();
-  for (const [host, m] of Object.entries(state.index.members))
-    out.set(host, agentFromMember(host, m, state.network));
-  return out;
-}
-
-function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, HaRouter>): string[] {
+function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, unknown>): string[] {
   const ids = ports
     .filter((p) => classifyPort(p.deviceOwner, p.deviceId, routers) === 'ha')
     .map((p) => p.deviceId);
@@ -54,7 +32,7 @@ function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, HaRout
 /** Strategy per HA router with a port in `ports`, resolved from the flags (a flag flip). */
 export function resolveNetworkStrategies(
   ports: readonly Port[],
-  routers: ReadonlyMap<string, HaRouter>,
+  routers: ReadonlyMap<string, unknown>,
   flags: FlagSettings,
   networkId: string,
 ): Record<string, Strategy> {
@@ -66,7 +44,7 @@ export function resolveNetworkStrategies(
 /** HA routers of `ports` the network has no strategy for: they take one from the flags. */
 export function routersWithoutStrategy(
   ports: readonly Port[],
-  routers: ReadonlyMap<string, HaRouter>,
+  routers: ReadonlyMap<string, unknown>,
   recorded: Readonly<Record<string, Strategy>>,
 ): string[] {
   return haRoutersOf(ports, routers).filter((id) => !recorded[id]);
@@ -76,7 +54,7 @@ export function routersWithoutStrategy(
 export function extendStrategies(
   recorded: Readonly<Record<string, Strategy>>,
   ports: readonly Port[],
-  routers: ReadonlyMap<string, HaRouter>,
+  routers: ReadonlyMap<string, unknown>,
   flags: FlagSettings | null,
   networkId: string,
 ): Record<string, Strategy> {
@@ -86,167 +64,103 @@ export function extendStrategies(
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-export interface PortChange {
-  readonly before: Port | undefined;
-  readonly after: Port | undefined;
-}
-
 export interface PlannedNetwork {
   readonly state: NetworkState;
   readonly outbox: OutboxRecord | null;
   readonly plan: NetworkPlan;
+  /** `<change kind>/<reason>` when the engine fell back to the full recompute. */
+  readonly fallback?: string;
 }
 
-/** Turns a plan into the next network state and, when some agent must hear about it, an outbox record. */
+/** What the engine may ask the app to read for one network (`EngineNeed`). */
+export interface NetworkReader {
+  /** Every live port of the network after the change. */
+  networkPorts(): Promise<readonly Port[]>;
+  /** The agents of `hosts`; a host without one is absent from the map. */
+  agents(hosts: readonly string[]): Promise<ReadonlyMap<string, Agent>>;
+}
+
+async function fulfil(reads: EngineReads, need: EngineNeed, reader: NetworkReader): Promise<EngineReads> {
+  const hosts = (need.agents ?? []).filter((h) => !reads.agents?.has(h));
+  if ((!need.networkPorts || reads.networkPorts) && hosts.length === 0)
+    throw new Error(`the planner asked again for what it was given: ${JSON.stringify(need)}`);
+  const [ports, found] = await Promise.all([
+    need.networkPorts && !reads.networkPorts ? reader.networkPorts() : reads.networkPorts,
+    hosts.length > 0 ? reader.agents(hosts) : new Map<string, Agent>(),
+  ]);
+  const agents = new Map<string, Agent | null>(reads.agents ?? []);
+  for (const h of hosts) agents.set(h, found.get(h) ?? null);
+  return { ...(ports ? { networkPorts: ports } : {}), agents };
+}
+
+function plannedOf(outcome: EngineOutcome<NetworkState>, suffix: string): PlannedNetwork {
+  const { state, plan, commands, bumped, fallback } = outcome;
+  const outbox: OutboxRecord | null =
+    commands.length > 0
+      ? {
+          networkId: state.network.id,
+          version: state.version,
+          key: outboxKey(state.version, bumped ? '' : suffix),
+          commands: [...commands],
+        }
+      : null;
+  return { state, outbox, plan, ...(fallback ? { fallback } : {}) };
+}
+
 /**
- * The largest delta sent as one message: agent queues take 1 MiB messages; 16 KB is left for the
- * command envelope. A larger delta is replaced by a snapshot of the same version, which is split
- * into parts, so the protocol is unchanged (docs/data-model.md, "limits").
+ * Plans one change of one network with the core's engine (`planChange`, `CHANGE_TABLE`): reads
+ * what the engine asks for (the agents of joining hosts, every port for a snapshot, or the full
+ * recompute's reads after a precondition failed) and plans again until it is done. `suffix` keeps
+ * a resync's outbox key apart from the delta of the same version.
  */
-export const MAX_DELTA_BYTES = 1024 * 1024 - 16 * 1024;
-
-/** Below this many entries a delta cannot reach MAX_DELTA_BYTES, so it is not serialised to check. */
-const SMALL_DELTA_ENTRIES = 5000;
-
-/** Hosts whose delta would not fit one message. */
-export function oversizedDeltaHosts(plan: NetworkPlan): string[] {
-  const out: string[] = [];
-  for (const [host, { delta }] of plan.deltas) {
-    let n = 0;
-    for (const entries of [...Object.values(delta.add), ...Object.values(delta.remove)]) n += entries.length;
-    if (n > SMALL_DELTA_ENTRIES && JSON.stringify(delta).length > MAX_DELTA_BYTES) out.push(host);
+export async function planNetwork(
+  state: NetworkState,
+  change: NetworkChange,
+  reader: NetworkReader,
+  suffix = '',
+): Promise<PlannedNetwork> {
+  let reads: EngineReads = {};
+  for (;;) {
+    const step = planChange(state, change, reads);
+    if (step.kind === 'done') return plannedOf(step.outcome, suffix);
+    reads = await fulfil(reads, step.need, reader);
   }
-  return out.sort();
 }
 
-function withOversizedDeltasAsSnapshots(plan: NetworkPlan): NetworkPlan {
-  const big = oversizedDeltaHosts(plan);
-  if (big.length === 0) return plan;
-  const deltas = new Map([...plan.deltas].filter(([h]) => !big.includes(h)));
-  return { ...plan, deltas, snapshots: [...plan.snapshots, ...big].sort() };
+/** `planNetwork` with everything read up front (benches, tests); throws if the engine needs more. */
+export function planNetworkWith(
+  state: NetworkState,
+  change: NetworkChange,
+  reads: EngineReads,
+): PlannedNetwork {
+  const step = planChange(state, change, reads);
+  if (step.kind === 'need') throw new Error(`the planner needs more reads: ${JSON.stringify(step.need)}`);
+  return plannedOf(step.outcome, '');
 }
 
+/**
+ * A plan computed outside the engine (the full recompute of the benches' reference path) turned
+ * into the next state and its outbox record, like the engine does; `facts` are the network after.
+ */
 export function finishNetwork(
   state: NetworkState,
   plan: NetworkPlan,
   strategies: Readonly<Record<string, Strategy>>,
-  snapshotFacts: () => NetworkFacts,
+  facts: () => NetworkFacts,
 ): PlannedNetwork {
-  const anyCommand =
-    plan.snapshots.length > 0 ||
-    plan.left.length > 0 ||
-    [...plan.deltas.values()].some(
-      (d) => Object.keys(d.delta.add).length + Object.keys(d.delta.remove).length > 0,
-    );
-  if (!anyCommand) return { state: { ...state, index: plan.index, strategies }, outbox: null, plan };
-  const version = state.version + 1;
-  const sendable = withOversizedDeltasAsSnapshots(plan);
-  // One table per snapshot, not every view: O(ports) per joining agent instead of O(hosts x ports).
-  let facts: NetworkFacts | null = null;
-  const snapshotOf = (host: string) => computeAgentTable((facts ??= snapshotFacts()), host);
-  const { commands, sent } = planCommands(state.network, version, sendable, state.sent, snapshotOf);
-  return {
-    state: { ...state, version, index: plan.index, sent, strategies },
-    outbox: { networkId: state.network.id, version, key: outboxKey(version), commands: [...commands] },
-    plan,
-  };
-}
-
-export interface IncrementalInput {
-  readonly state: NetworkState;
-  readonly changes: readonly PortChange[];
-  /** Every router the network records, as recorded (`recordedRouters`): the index reflects these. */
-  readonly routersBefore: ReadonlyMap<string, HaRouter>;
-  /** The same after the change; becomes the network's recorded `routers`. */
-  readonly routersAfter: ReadonlyMap<string, HaRouter>;
-  readonly strategiesAfter: Readonly<Record<string, Strategy>>;
-  /** Agents of hosts that may join (their presence count may cross zero). */
-  readonly agents: ReadonlyMap<string, Agent>;
-}
-
-/** The O(hosts) plan for port, HA and flag changes; no port outside `changes` is read. */
-export function computeIncrementalPlan(input: IncrementalInput): NetworkPlan {
-  const { state } = input;
-  const ctxBefore: ContributionContext = {
-    routers: input.routersBefore,
-    flags: flagsFromStrategies(state.strategies),
-  };
-  const ctxAfter: ContributionContext = {
-    routers: input.routersAfter,
-    flags: flagsFromStrategies(input.strategiesAfter),
-  };
-  const changes = input.changes.map((c) => ({
-    before: c.before ? computePortContribution(c.before, ctxBefore) : EMPTY_CONTRIBUTION,
-    after: c.after ? computePortContribution(c.after, ctxAfter) : EMPTY_CONTRIBUTION,
-  }));
-  return planSourceChanges(state.index, changes, (host) =>
-    computeMember(input.agents.get(host), state.network),
+  let after: NetworkFacts | null = null;
+  const next = { ...state, index: plan.index, strategies };
+  const sending = commandsForPlan(next, plan, (host) => computeAgentTable((after ??= facts()), host));
+  return plannedOf(
+    sending
+      ? {
+          state: { ...next, ...sending.record },
+          plan,
+          commands: sending.commands,
+          bumped: true,
+          fallback: null,
+        }
+      : { state: next, plan, commands: [], bumped: false, fallback: null },
+    '',
   );
-}
-
-/**
- * Finishes an incremental plan. `portsAfter` (the whole network after the change) is needed only
- * when some agent joined, i.e. for its snapshot; pass null otherwise. Snapshots are built with the
- * routers as the network records them after the change, like every other agent's table.
- */
-export function finishIncremental(
-  input: IncrementalInput,
-  plan: NetworkPlan,
-  portsAfter: readonly Port[] | null,
-): PlannedNetwork {
-  const state = { ...input.state, routers: viewsOf(input.routersAfter) };
-  return finishNetwork(state, plan, input.strategiesAfter, () => ({
-    network: state.network,
-    agents: agentsFromIndex({ ...state, index: plan.index }),
-    ports: portsAfter ?? [],
-    routers: input.routersAfter,
-    flags: flagsFromStrategies(input.strategiesAfter),
-  }));
-}
-
-/** Plans one network, reading its ports only if an agent needs a snapshot. */
-export async function planIncremental(
-  input: IncrementalInput,
-  loadPortsAfter: () => Promise<readonly Port[]>,
-): Promise<PlannedNetwork> {
-  const plan = computeIncrementalPlan(input);
-  const needsPorts = plan.snapshots.length > 0 || oversizedDeltaHosts(plan).length > 0;
-  return finishIncremental(input, plan, needsPorts ? await loadPortsAfter() : null);
-}
-
-export interface AgentChangeInput {
-  readonly state: NetworkState;
-  readonly ports: readonly Port[];
-  /** The routers as the network records them (`recordedRouters`): agent changes do not move them. */
-  readonly routers: ReadonlyMap<string, HaRouter>;
-  /** Current agents of every host with a presence count in the network. */
-  readonly agents: ReadonlyMap<string, Agent>;
-  readonly restarted: ReadonlySet<string>;
-}
-
-/**
- * The agent-change path: before from the recorded members, after from the agents, over every port
- * of the network. O(ports) to derive the contributions and the two indexes, then `planMemberChanges`
- * moves only what the changed members touch, so no view of the network is materialised
- * (a snapshot, for a host that joins or restarted, is built for that host alone).
- */
-export function planAgentChange(input: AgentChangeInput): PlannedNetwork {
-  const { state } = input;
-  const facts = (agents: ReadonlyMap<string, Agent>): NetworkFacts => ({
-    network: state.network,
-    agents,
-    ports: input.ports,
-    routers: input.routers,
-    flags: flagsFromStrategies(state.strategies),
-  });
-  const after = facts(input.agents);
-  // a contribution depends on the port, its router and the flags, not on the agents
-  const contributions = computeContributions(after);
-  const plan = planMemberChanges(
-    computeIndex(facts(agentsFromIndex(state)), contributions),
-    computeIndex(after, contributions),
-    contributions,
-    input.restarted,
-  );
-  return finishNetwork(state, plan, state.strategies, () => after);
 }

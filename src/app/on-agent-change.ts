@@ -1,11 +1,8 @@
-import { planSnapshot } from '../core/commands.js';
-import { computeAgentTable } from '../core/desired.js';
 import { InvalidInputError } from '../core/errors.js';
 import { computeHaView, computeMember, type Member } from '../core/membership.js';
 import { recordAgent } from '../core/transitions.js';
 import type { Agent } from '../core/types.js';
-import { agentsFromIndex, flagsFromStrategies, planAgentChange } from './network-planner.js';
-import { outboxKey } from './outbox.js';
+import { planNetwork } from './network-planner.js';
 import type { Commit, FactCheck, FactStore, NetworkState } from './ports.js';
 import {
   type Deps,
@@ -16,7 +13,7 @@ import {
   runWithRetry,
   STALE_RESULT,
 } from './reconcile.js';
-import { recordedRouters } from './router-views.js';
+import { networkReader } from './router-catch-up.js';
 
 function sameMember(a: Member | undefined | null, b: Member | null): boolean {
   return (a ?? null) === null
@@ -48,7 +45,7 @@ function merge(results: readonly EventResult[], outcome: EventResult['outcome'])
  * item still holds `agentRevision`. Skipped without reading ports when the host's member is already
  * right and it did not restart. A restart with an unchanged member needs only the host's snapshot
  * (O(ports)); a member change (tunnel IP, capabilities) reads every port and plans with
- * `planMemberChanges` (`planAgentChange`), O(ports + hosts x the entries it moves): an ARP-proxy change
+ * `planMemberChanges` (the engine's `members` row), O(ports + hosts x the entries it moves): an ARP-proxy change
  * of a node hosting an `auto` router moves the other agents' views of it too.
  */
 function reconcileMember(
@@ -69,16 +66,15 @@ function reconcileMember(
       if (!present || (!restarted && same)) return null;
       const checks = [{ kind: 'agent' as const, host: agent.host, revision: agentRevision }];
       if (same) return snapshotDraft(store, state, agent.host, `~boot~${agent.host}~${agent.bootId}`, checks);
-      const ports = await store.listNetworkPorts(networkId);
-      const agents = agentsFromIndex(state);
-      agents.set(agent.host, agent);
-      const p = planAgentChange({
+      const p = await planNetwork(
         state,
-        ports,
-        routers: recordedRouters(state),
-        agents,
-        restarted: new Set(restarted ? [agent.host] : []),
-      });
+        {
+          kind: 'members',
+          agents: new Map([[agent.host, agent]]),
+          restarted: new Set(restarted ? [agent.host] : []),
+        },
+        networkReader(store, networkId, []),
+      );
       return {
         commit: { networks: [guardNetwork(state, p.state)], checks },
         planned: [p],
@@ -214,28 +210,15 @@ async function snapshotDraft(
   suffix: string,
   checks: readonly FactCheck[],
 ): Promise<Draft> {
-  const id = state.network.id;
-  const ports = await store.listNetworkPorts(id);
-  const facts = {
-    network: state.network,
-    agents: agentsFromIndex(state),
-    ports,
-    routers: recordedRouters(state),
-    flags: flagsFromStrategies(state.strategies),
-  };
-  const table = computeAgentTable(facts, host);
-  const version = Math.max(state.version, 1);
-  const next: NetworkState = { ...state, version, sent: { ...state.sent, [host]: version } };
-  const commands = planSnapshot(state.network, version, table).map((command) => ({ host, command }));
+  const planned = await planNetwork(
+    state,
+    { kind: 'snapshot', host },
+    networkReader(store, state.network.id, []),
+    suffix,
+  );
   return {
-    commit: { networks: [guardNetwork(state, next)], checks },
-    planned: [
-      {
-        state: next,
-        outbox: { networkId: id, version, key: outboxKey(version, suffix), commands },
-        plan: { index: state.index, deltas: new Map(), snapshots: [host], left: [] },
-      },
-    ],
+    commit: { networks: [guardNetwork(state, planned.state)], checks },
+    planned: [planned],
     result: { outcome: 'applied', splitBrain: [], strategies: {} },
   };
 }

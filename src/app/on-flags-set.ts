@@ -1,16 +1,9 @@
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings } from '../core/types.js';
-import { planIncremental, resolveNetworkStrategies } from './network-planner.js';
-import {
-  type Deps,
-  type EventResult,
-  guardNetwork,
-  hostsOf,
-  loadAgents,
-  loadPortsWith,
-  runWithRetry,
-} from './reconcile.js';
-import { recordedRouters } from './router-views.js';
+import { planNetwork, resolveNetworkStrategies } from './network-planner.js';
+import { type Deps, type EventResult, guardNetwork, runWithRetry } from './reconcile.js';
+import { networkReader } from './router-catch-up.js';
+import { recordedViews } from './router-views.js';
 
 /**
  * `flags.set`: record the flags, then move every network holding an HA-router port to the
@@ -62,23 +55,20 @@ function moveNetwork(deps: Deps, networkId: string): Promise<EventResult> {
       if (!differs) return null;
       const ports = await store.listNetworkPorts(networkId);
       // A flag flip moves strategies only: the routers stay as the network records them.
-      const routers = recordedRouters(state);
-      const strategiesAfter = resolveNetworkStrategies(ports, routers, flags, networkId);
+      const strategiesAfter = resolveNetworkStrategies(ports, recordedViews(state), flags, networkId);
       const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
       if (moved.length === 0) return null;
       const strategies: Record<string, string> = {};
       for (const r of moved) strategies[r] = strategiesAfter[r] as string;
       const changed = ports.filter((p) => moved.includes(p.deviceId));
-      const planned = await planIncremental(
+      const planned = await planNetwork(
+        state,
         {
-          state,
-          changes: changed.map((port) => ({ before: port, after: port })),
-          routersBefore: routers,
-          routersAfter: routers,
-          strategiesAfter,
-          agents: await loadAgents(store, hostsOf(changed, routers)),
+          kind: 'strategies',
+          ports: changed.map((port) => ({ before: port, after: port })),
+          strategies: strategiesAfter,
         },
-        async () => loadPortsWith(store, networkId, []),
+        networkReader(store, networkId, [], ports),
       );
       return {
         commit: { networks: [guardNetwork(state, planned.state)] },

@@ -1,16 +1,9 @@
 import { computeMaster } from '../core/ha.js';
+import { routerDependedOn } from '../core/owners.js';
 import { type Recorded, recordHaSchedule, recordHaState } from '../core/transitions.js';
 import type { HaOrder, HaRouter, HaState, Port } from '../core/types.js';
-import {
-  type Deps,
-  type EventResult,
-  guardNetwork,
-  livePort,
-  ROUTER_OWNERS,
-  runWithRetry,
-} from './reconcile.js';
+import { type Deps, type EventResult, guardNetwork, livePort, runWithRetry } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
-import { routerOfPort } from './router-ports.js';
 
 export type HaChange =
   | {
@@ -39,8 +32,8 @@ function record(router: HaRouter | undefined, change: HaChange): Recorded<HaRout
  * 1. record the router fact alone, guarded on its version (a stale or duplicate fact records nothing);
  * 2. list the router's ports once, then reconcile each network holding one of them in its own
  *    transaction: move the network from the router view it records to the current fact.
- * Networks where the router has no port of an owner in ROUTER_OWNERS are not visited: no table
- * there depends on the router (classifyPort), so moving them would commit 0 commands.
+ * Networks where no port depends on the router (`routerDependedOn`) are not visited: no table
+ * there depends on it, so moving them would commit 0 commands.
  * Level-based: a network already at the current view costs one GetItem and is skipped, so a
  * redelivery after a crash after step 1 or between two networks finishes the networks not yet
  * moved, and a later HA event of the same router moves them too (docs/crash-safety.md, "HA changes").
@@ -66,11 +59,11 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
     },
   );
   // The router's ports, listed once, after the fact is recorded (a port that joins later is moved
-  // by its own event). Only networks where it has a port whose contribution depends on the router
-  // (ROUTER_OWNERS, see `catchUpRouters`) are moved: elsewhere the plan would change no table.
+  // by its own event). Only networks where a port depends on the router (`routerDependedOn`, the
+  // rule `listRouterPorts` is indexed by) are moved: elsewhere the plan would change no table.
   const portsByNetwork = new Map<string, string[]>();
   for (const p of await deps.store.listRouterPorts(change.routerId))
-    if (ROUTER_OWNERS.has(p.deviceOwner))
+    if (routerDependedOn(p) === change.routerId)
       portsByNetwork.set(p.networkId, [...(portsByNetwork.get(p.networkId) ?? []), p.id]);
   const networks: EventResult['networks'][number][] = [];
   const strategies: Record<string, string> = {};
@@ -137,12 +130,13 @@ async function reconcileRouterNetwork(
             portIds.map(async (id) => livePort(await store.getPort(id, networkId))),
           );
           return read.filter(
-            (p): p is Port => p !== undefined && p.networkId === networkId && routerOfPort(p) === routerId,
+            (p): p is Port =>
+              p !== undefined && p.networkId === networkId && routerDependedOn(p) === routerId,
           );
         },
         current,
       );
-      if (catchUp.routersAfter.get(routerId) === catchUp.routersBefore.get(routerId)) return null;
+      if (!(routerId in catchUp.moved)) return null;
       const planned = await planNetworkChanges(store, state, [], catchUp, []);
       strategy = planned.state.strategies[routerId];
       return {

@@ -1,24 +1,14 @@
 import type { AddressedCommand } from '../core/commands.js';
-import type { NetworkIndex } from '../core/desired.js';
+import type { RecordedNetwork } from '../core/engine.js';
 import type { PortRecord } from '../core/transitions.js';
-import type { Agent, FlagSettings, HaRouter, Network, Port, Strategy } from '../core/types.js';
+import type { Agent, FlagSettings, HaRouter, Port, RouterView } from '../core/types.js';
 
-/** The per-network record: an O(hosts) summary, the version, and what was last sent to whom. */
-export interface NetworkState {
-  readonly network: Network;
-  /** Grows by one per committed batch that changed some agent's table. */
-  readonly version: number;
-  readonly index: NetworkIndex;
-  /** Host -> version of the last command sent for this network (the next delta's `base`). */
-  readonly sent: Readonly<Record<string, number>>;
-  /** HA router -> the strategy this network's tables currently reflect. */
-  readonly strategies: Readonly<Record<string, Strategy>>;
-  /**
-   * HA router -> the router as this network's tables reflect it (its hosts and master). An HA
-   * change records the router fact first and then moves each network from this view to the
-   * current fact in a transaction of its own (docs/crash-safety.md, "HA changes").
-   */
-  readonly routers: Readonly<Record<string, RouterView>>;
+/**
+ * The per-network record: what the engine plans from (`RecordedNetwork`, src/core/engine.ts: the
+ * O(hosts) index, the version, what was last sent to whom, the router views and strategies the
+ * tables reflect) and the store's write guard.
+ */
+export interface NetworkState extends RecordedNetwork {
   /**
    * Write counter, bumped by every committed write of this record (absent counts as 0). It is the
    * optimistic guard: `version` alone does not move when a write changes only the index, so two
@@ -27,11 +17,7 @@ export interface NetworkState {
   readonly seq?: number;
 }
 
-/** What of an HA router the desired tables depend on: where it is scheduled and who is master. */
-export interface RouterView {
-  readonly hosts: readonly string[];
-  readonly master: string | null;
-}
+export type { RouterView };
 
 export interface VersionedFlags {
   readonly flags: FlagSettings;

@@ -1,4 +1,4 @@
-import { OWNER } from '../core/owners.js';
+import { routerDependedOn } from '../core/owners.js';
 import { isTombstone, type PortRecord } from '../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../core/types.js';
 import type { PlannedNetwork } from './network-planner.js';
@@ -26,8 +26,11 @@ export interface Deps {
 /** What one event did; the runtime turns it into log lines and metrics. */
 export interface EventResult {
   readonly outcome: 'applied' | 'stale' | 'unchanged';
-  /** Network id -> version committed and commands sent for it. */
-  readonly networks: readonly { networkId: string; version: number; commands: number }[];
+  /**
+   * Network id -> version committed and commands sent for it, and `fallback` (`<change kind>/<reason>`)
+   * when its planner's precondition failed and the full recompute ran (logged and counted).
+   */
+  readonly networks: readonly { networkId: string; version: number; commands: number; fallback?: string }[];
   /** Routers whose HA state has more than one active claim after this event. */
   readonly splitBrain: readonly string[];
   /** Strategies that applied to the HA routers involved. */
@@ -92,6 +95,7 @@ export async function runWithRetry(
         networkId: p.state.network.id,
         version: p.state.version,
         commands: p.outbox?.commands.length ?? 0,
+        ...(p.fallback ? { fallback: p.fallback } : {}),
       })),
     };
   }
@@ -104,15 +108,9 @@ export function guardNetwork(before: NetworkState | undefined, after: NetworkSta
   return { value: { ...after, seq: (seq ?? 0) + 1 }, expected: seq, previous: before };
 }
 
-export const ROUTER_OWNERS: ReadonlySet<string> = new Set([
-  OWNER.haInterface,
-  OWNER.centralizedSnat,
-  OWNER.routerGateway,
-]);
-
-/** Ids of the routers whose facts the core consults for these ports (ROUTER_OWNERS only). */
+/** Ids of the routers whose facts the core consults for these ports (`routerDependedOn`). */
 export function routerIdsOf(ports: readonly Port[]): string[] {
-  return ports.filter((p) => ROUTER_OWNERS.has(p.deviceOwner) && p.deviceId !== '').map((p) => p.deviceId);
+  return ports.map(routerDependedOn).filter((id): id is string => id !== null);
 }
 
 /** The routers by id, read concurrently (independent GetItems; the tracker's checks are sorted). */

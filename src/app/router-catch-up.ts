@@ -1,22 +1,25 @@
-import type { HaRouter, Port } from '../core/types.js';
+import { sameRouterView, viewOfRouter } from '../core/ha.js';
+import { routerDependedOn } from '../core/owners.js';
+import type { HaRouter, Port, RouterView } from '../core/types.js';
 import {
   extendStrategies,
+  type NetworkReader,
   type PlannedNetwork,
   type PortChange,
-  planIncremental,
+  planNetwork,
   routersWithoutStrategy,
 } from './network-planner.js';
 import type { FactStore, NetworkState } from './ports.js';
-import { hostsOf, loadAgents, loadPortsWith, loadRouters, ROUTER_OWNERS } from './reconcile.js';
-import { recordedRouters, sameRouterView, viewOfRouter } from './router-views.js';
+import { loadAgents, loadPortsWith, loadRouters } from './reconcile.js';
+import { recordedViews } from './router-views.js';
 
-/** A network's routers before and after bringing some of them up to their current fact. */
+/** A network's routers after bringing some of them up to their current fact. */
 export interface RouterCatchUp {
-  /** Every router as the network records it: what its index reflects. */
-  readonly routersBefore: ReadonlyMap<string, HaRouter>;
-  /** The same with the caught-up routers replaced by their current fact. */
-  readonly routersAfter: ReadonlyMap<string, HaRouter>;
-  /** The caught-up routers' other ports in the network: their contributions move too. */
+  /** The caught-up routers whose view moved: their current view (null: the fact is gone). */
+  readonly moved: Readonly<Record<string, RouterView | null>>;
+  /** Every router view the network reflects after the catch-up. */
+  readonly viewsAfter: ReadonlyMap<string, RouterView>;
+  /** The moved routers' ports in the network that depend on them: their contributions move too. */
   readonly ports: readonly Port[];
 }
 
@@ -36,23 +39,37 @@ export async function catchUpRouters(
   /** The routers' current facts when the caller already read them (tracked), else read here. */
   known?: ReadonlyMap<string, HaRouter>,
 ): Promise<RouterCatchUp> {
-  const routersBefore = recordedRouters(state);
-  const routersAfter = new Map(routersBefore);
+  const viewsAfter = recordedViews(state);
+  const moved: Record<string, RouterView | null> = {};
   const current = known ?? (await loadRouters(store, ids));
   const ports: Port[] = [];
   for (const id of [...new Set(ids)].sort()) {
     const now = current.get(id);
-    if (sameRouterView(state.routers[id], now && viewOfRouter(now))) continue;
-    if (now) routersAfter.set(id, now);
-    else routersAfter.delete(id);
-    // Only these owners' contributions depend on the router (classifyPort); the others are unchanged.
-    ports.push(...(await portsOf(id)).filter((p) => ROUTER_OWNERS.has(p.deviceOwner)));
+    const view = now ? viewOfRouter(now) : undefined;
+    if (sameRouterView(state.routers[id], view)) continue;
+    moved[id] = view ?? null;
+    if (view) viewsAfter.set(id, view);
+    else viewsAfter.delete(id);
+    ports.push(...(await portsOf(id)).filter((p) => routerDependedOn(p) === id));
   }
-  return { routersBefore, routersAfter, ports };
+  return { moved, viewsAfter, ports };
+}
+
+/** The reader of one network for the engine: tracked agent reads, ports with `replaced` applied. */
+export function networkReader(
+  store: FactStore,
+  networkId: string,
+  replaced: readonly { id: string; after: Port | undefined }[],
+  ports?: readonly Port[],
+): NetworkReader {
+  return {
+    networkPorts: async () => ports ?? loadPortsWith(store, networkId, replaced),
+    agents: (hosts) => loadAgents(store, hosts),
+  };
 }
 
 /**
- * Plans one network for port changes plus a router catch-up: one incremental plan, so the index
+ * Plans one network for port changes plus a router catch-up: one engine change, so the index
  * moves from the recorded routers to the current ones and from the old ports to the new at once.
  * `replaced` names the ports whose stored value the changes supersede (for a snapshot's full read).
  */
@@ -65,26 +82,12 @@ export async function planNetworkChanges(
 ): Promise<PlannedNetwork> {
   const all = [...changes, ...catchUp.ports.map((p) => ({ before: p, after: p }))];
   const live = all.flatMap((c) => [c.before, c.after]).filter((p): p is Port => p !== undefined);
-  const needsFlags = routersWithoutStrategy(live, catchUp.routersAfter, state.strategies).length > 0;
+  const needsFlags = routersWithoutStrategy(live, catchUp.viewsAfter, state.strategies).length > 0;
   const flags = needsFlags ? (await store.getFlags()).flags : null;
-  const strategiesAfter = extendStrategies(
-    state.strategies,
-    live,
-    catchUp.routersAfter,
-    flags,
-    state.network.id,
-  );
-  // Only hosts that may join need their agent: those of the changed ports under the new routers.
-  const agents = await loadAgents(store, hostsOf(live, catchUp.routersAfter));
-  return planIncremental(
-    {
-      state,
-      changes: all,
-      routersBefore: catchUp.routersBefore,
-      routersAfter: catchUp.routersAfter,
-      strategiesAfter,
-      agents,
-    },
-    () => loadPortsWith(store, state.network.id, replaced),
+  const strategies = extendStrategies(state.strategies, live, catchUp.viewsAfter, flags, state.network.id);
+  return planNetwork(
+    state,
+    { kind: changes.length > 0 ? 'ports' : 'routers', ports: all, routers: catchUp.moved, strategies },
+    networkReader(store, state.network.id, replaced),
   );
 }

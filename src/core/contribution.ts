@@ -1,9 +1,9 @@
 import { addToBuilder, type TableBuilder } from './entries.js';
 import { resolveStrategy } from './flags.js';
-import { computeMaster } from './ha.js';
+import { viewOfRouter } from './ha.js';
 import { computeRouterView, type Member } from './membership.js';
 import { classifyPort } from './owners.js';
-import type { Entry, FlagSettings, HaRouter, Port, Strategy } from './types.js';
+import type { Entry, FlagSettings, HaRouter, Port, RouterView, Strategy } from './types.js';
 
 /**
  * Who may see an entry: every agent, or only agents whose view of the router is `master-binding`
@@ -63,19 +63,30 @@ export function addVisibleEntries(
 
 export const EMPTY_CONTRIBUTION: PortContribution = { presence: [], entries: [] };
 
+/**
+ * What a contribution reads besides the port: the routers' views and the strategy of each HA
+ * router. The planner builds it from what a network records (`recordedContext`, engine.ts); the
+ * full recompute from the facts (`contextFromFacts`).
+ */
 export interface ContributionContext {
-  readonly routers: ReadonlyMap<string, HaRouter>;
-  readonly flags: FlagSettings;
+  readonly routers: ReadonlyMap<string, RouterView>;
+  readonly strategyOf: (routerId: string) => Strategy;
+}
+
+/** The context of the facts: router views from the router facts, strategies from the flags. */
+export function contextFromFacts(
+  routers: ReadonlyMap<string, HaRouter>,
+  flags: FlagSettings,
+  networkId: string,
+): ContributionContext {
+  return {
+    routers: new Map([...routers].map(([id, r]) => [id, viewOfRouter(r)])),
+    strategyOf: (routerId) => resolveStrategy(flags, routerId, networkId).strategy,
+  };
 }
 
 function unicast(port: Port, host: string, audience: Audience): EntryContribution[] {
   return port.ips.map((ip) => ({ host, entry: [port.mac, ip] as const, audience }));
-}
-
-/** The HA-router strategy that applies to a port's router on its network, if it is an HA port. */
-export function computePortStrategy(port: Port, ctx: ContributionContext): Strategy | null {
-  if (classifyPort(port.deviceOwner, port.deviceId, ctx.routers) !== 'ha') return null;
-  return resolveStrategy(ctx.flags, port.deviceId, port.networkId).strategy;
 }
 
 /**
@@ -94,14 +105,14 @@ export function computePortContribution(port: Port, ctx: ContributionContext): P
   if (role === 'dvr') return { presence: [...new Set(port.dvrHosts)].sort(), entries: [] };
   if (role === 'ordinary' || role === 'ha-gateway') {
     const router = ctx.routers.get(port.deviceId);
-    const host = (role === 'ha-gateway' && router ? computeMaster(router).master : null) ?? port.host;
+    const host = (role === 'ha-gateway' && router ? router.master : null) ?? port.host;
     if (host === '') return EMPTY_CONTRIBUTION;
     return { presence: [host], entries: unicast(port, host, ALL) };
   }
   const router = ctx.routers.get(port.deviceId);
   if (!router) return EMPTY_CONTRIBUTION;
-  const strategy = resolveStrategy(ctx.flags, router.id, port.networkId).strategy;
-  const { master } = computeMaster(router);
+  const strategy = ctx.strategyOf(port.deviceId);
+  const { master } = router;
   if (strategy === 'tunnel') return { presence: [...router.hosts], entries: [] };
   if (strategy === 'master-binding') {
     return master ? { presence: [master], entries: unicast(port, master, ALL) } : EMPTY_CONTRIBUTION;

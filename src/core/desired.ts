@@ -1,7 +1,7 @@
 import {
   addVisibleEntries,
-  type ContributionContext,
   computePortContribution,
+  contextFromFacts,
   type PortContribution,
 } from './contribution.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
@@ -25,18 +25,20 @@ export interface DesiredNetwork {
   readonly splitBrain: readonly string[];
 }
 
-function contextOf(facts: NetworkFacts): ContributionContext {
-  return { routers: facts.routers, flags: facts.flags };
-}
-
 export function computeContributions(facts: NetworkFacts): PortContribution[] {
-  const ctx = contextOf(facts);
+  const ctx = contextFromFacts(facts.routers, facts.flags, facts.network.id);
   return facts.ports.map((p) => computePortContribution(p, ctx));
 }
 
-export function computeIndex(facts: NetworkFacts, contributions: readonly PortContribution[]): NetworkIndex {
+/** Host -> how many contributions make it present: the `counts` of an index. */
+export function countPresence(contributions: readonly PortContribution[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const c of contributions) for (const h of c.presence) counts[h] = (counts[h] ?? 0) + 1;
+  return counts;
+}
+
+export function computeIndex(facts: NetworkFacts, contributions: readonly PortContribution[]): NetworkIndex {
+  const counts = countPresence(contributions);
   const members: Record<string, Member> = {};
   for (const host of Object.keys(counts).sort()) {
     const m = computeMember(facts.agents.get(host), facts.network);
@@ -45,7 +47,8 @@ export function computeIndex(facts: NetworkFacts, contributions: readonly PortCo
   return { counts, members };
 }
 
-function buildTable(
+/** `host`'s table under `index` from every contribution of the network: what a snapshot carries. */
+export function computeTable(
   host: string,
   index: NetworkIndex,
   contributions: readonly PortContribution[],
@@ -68,7 +71,7 @@ export function computeDesiredNetwork(facts: NetworkFacts): DesiredNetwork {
   const contributions = computeContributions(facts);
   const index = computeIndex(facts, contributions);
   const views = new Map<string, AgentTable>();
-  for (const host of Object.keys(index.members)) views.set(host, buildTable(host, index, contributions));
+  for (const host of Object.keys(index.members)) views.set(host, computeTable(host, index, contributions));
   const splitBrain = [...facts.routers.values()]
     .filter((r) => facts.ports.some((p) => p.deviceId === r.id) && computeMaster(r).splitBrain)
     .map((r) => r.id)
@@ -79,5 +82,5 @@ export function computeDesiredNetwork(facts: NetworkFacts): DesiredNetwork {
 /** One agent's table: what a snapshot carries. Empty when the host is not present. */
 export function computeAgentTable(facts: NetworkFacts, host: string): AgentTable {
   const contributions = computeContributions(facts);
-  return buildTable(host, computeIndex(facts, contributions), contributions);
+  return computeTable(host, computeIndex(facts, contributions), contributions);
 }

@@ -1,4 +1,4 @@
-import type { HaHostState, HaOrder, HaRouter } from './types.js';
+import type { HaHostState, HaOrder, HaRouter, RouterView } from './types.js';
 
 export function compareOrder(a: HaOrder, b: HaOrder): number {
   if (a.term !== b.term) return a.term < b.term ? -1 : 1;
@@ -33,4 +33,23 @@ export function computeMaster(router: HaRouter): MasterResolution {
   }
   activeHosts.sort();
   return { master, activeHosts, splitBrain: activeHosts.length > 1 };
+}
+
+/** The part of a router fact that the desired tables depend on (`computePortContribution` reads no more). */
+export function viewOfRouter(router: HaRouter): RouterView {
+  return { hosts: [...router.hosts], master: computeMaster(router).master };
+}
+
+export function sameRouterView(a: RouterView | undefined, b: RouterView | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.master === b.master && a.hosts.length === b.hosts.length && a.hosts.every((h, i) => b.hosts[i] === h)
+  );
+}
+
+/** The views of routers, sorted by id: what a network records. */
+export function viewsOfRouters(routers: ReadonlyMap<string, HaRouter>): Record<string, RouterView> {
+  const out: Record<string, RouterView> = {};
+  for (const id of [...routers.keys()].sort()) out[id] = viewOfRouter(routers.get(id) as HaRouter);
+  return out;
 }

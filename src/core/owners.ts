@@ -1,4 +1,4 @@
-import type { HaRouter } from './types.js';
+import type { Port } from './types.js';
 
 /** Device owners with a rule of their own (docs/neutron-l2pop.md §1.4). */
 export const OWNER = {
@@ -27,6 +27,27 @@ export function isKnownDeviceOwner(owner: string): boolean {
   return owner === '' || /^compute:[A-Za-z0-9_.-]*$/.test(owner) || KNOWN_NETWORK_OWNERS.has(owner);
 }
 
+/**
+ * Owners whose contribution depends on the router named by the port's device id: an HA interface
+ * (its presence and entries follow the router's schedule and master), a centralized-SNAT port (HA
+ * when its router is), and a gateway port (located on the master of an HA router). Every other
+ * port's contribution reads no router fact (`classifyPort`, `computePortContribution`).
+ */
+export const ROUTER_DEPENDENT_OWNERS: ReadonlySet<string> = new Set([
+  OWNER.haInterface,
+  OWNER.centralizedSnat,
+  OWNER.routerGateway,
+]);
+
+/**
+ * The one rule for "which ports depend on a router": the router a port's contribution reads, or
+ * null. The stores index `listRouterPorts` by it, a router change replans exactly these ports
+ * (`src/app/on-ha-change.ts`) and a port event catches up exactly these routers.
+ */
+export function routerDependedOn(port: Pick<Port, 'deviceOwner' | 'deviceId'>): string | null {
+  return ROUTER_DEPENDENT_OWNERS.has(port.deviceOwner) && port.deviceId !== '' ? port.deviceId : null;
+}
+
 /** How a port takes part in l2pop. */
 export type PortRole = 'ordinary' | 'dvr' | 'ha' | 'ha-gateway';
 
@@ -38,7 +59,7 @@ export type PortRole = 'ordinary' | 'dvr' | 'ha' | 'ha-gateway';
 export function classifyPort(
   owner: string,
   deviceId: string,
-  routers: ReadonlyMap<string, HaRouter>,
+  routers: ReadonlyMap<string, unknown>,
 ): PortRole {
   if (owner === OWNER.dvrInterface) return 'dvr';
   if (owner === OWNER.haInterface) return 'ha';

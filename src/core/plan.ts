@@ -1,9 +1,25 @@
 import { addVisibleEntries, type PortContribution } from './contribution.js';
 import { computeTableDelta, type TableDelta } from './delta.js';
-import type { DesiredNetwork, NetworkIndex } from './desired.js';
+import { countPresence, type DesiredNetwork, type NetworkIndex } from './desired.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
 import type { Member } from './membership.js';
 import type { AgentTable } from './types.js';
+
+/**
+ * An incremental planner's precondition does not hold: the network's recorded index disagrees
+ * with its facts. Not an input error and not transient: the engine catches it and falls back to
+ * the full recompute (`planChange`, engine.ts), which heals the record.
+ */
+export class PlannerPreconditionError extends Error {
+  override readonly name = 'PlannerPreconditionError';
+  /** A stable tag for logs and metrics (`fallback: <kind>/<reason>`). */
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 /** One port's contribution before and after a batch of events (first before, last after). */
 export interface SourceChange {
@@ -29,7 +45,7 @@ export interface NetworkPlan {
   readonly left: readonly string[];
 }
 
-function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
+export function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(rec).sort()) out[k] = rec[k] as T;
   return out;
@@ -58,13 +74,17 @@ export function planSourceChanges(
   memberOf: (host: string) => Member | null,
 ): NetworkPlan {
   const counts: Record<string, number> = { ...before.counts };
-  for (const c of changes) {
-    for (const h of c.before.presence) counts[h] = (counts[h] ?? 0) - 1;
-    for (const h of c.after.presence) counts[h] = (counts[h] ?? 0) + 1;
-  }
+  // Precondition: the recorded index counts every presence the changed ports had before.
+  for (const c of changes) for (const h of c.before.presence) counts[h] = (counts[h] ?? 0) - 1;
+  for (const [host, n] of Object.entries(counts))
+    if (n < 0)
+      throw new PlannerPreconditionError(
+        'negative-count',
+        `presence count of ${host} went negative: the recorded index and the facts disagree`,
+      );
+  for (const c of changes) for (const h of c.after.presence) counts[h] = (counts[h] ?? 0) + 1;
   const members: Record<string, Member> = { ...before.members };
   for (const [host, n] of Object.entries(counts)) {
-    if (n < 0) throw new RangeError(`presence count of ${host} went negative: index and facts disagree`);
     if (n === 0) {
       delete counts[host];
       delete members[host];
@@ -104,6 +124,21 @@ export function planSourceChanges(
   };
 }
 
+/**
+ * The precondition of the planners that read every port: the recorded presence counts are those
+ * of the contributions. O(ports); throws `PlannerPreconditionError` ('index-mismatch') otherwise.
+ */
+export function checkCounts(index: NetworkIndex, contributions: readonly PortContribution[]): void {
+  const counts = countPresence(contributions);
+  const hosts = new Set([...Object.keys(counts), ...Object.keys(index.counts)]);
+  for (const h of hosts)
+    if ((counts[h] ?? 0) !== (index.counts[h] ?? 0))
+      throw new PlannerPreconditionError(
+        'index-mismatch',
+        `presence count of ${h} is ${index.counts[h] ?? 0} in the recorded index, ${counts[h] ?? 0} from the ports`,
+      );
+}
+
 function sameMember(a: Member | undefined, b: Member | undefined): boolean {
   return a?.tunnelIp === b?.tunnelIp && a?.haView === b?.haView && a?.arpProxy === b?.arpProxy;
 }
@@ -132,6 +167,7 @@ export function planMemberChanges(
   contributions: readonly PortContribution[],
   restarted: ReadonlySet<string> = new Set(),
 ): NetworkPlan {
+  checkCounts(before, contributions);
   const changed = [...new Set([...Object.keys(before.members), ...Object.keys(after.members)])]
     .filter((h) => !sameMember(before.members[h], after.members[h]))
     .sort();

@@ -72,6 +72,16 @@ export interface Port {
   readonly revision: number;
 }
 
+/**
+ * What of an HA router the desired tables depend on: where it is scheduled and who is master
+ * (`viewOfRouter`). A network records the view of each router its tables reflect; the planner
+ * reads that record, never a router fact rebuilt from it.
+ */
+export interface RouterView {
+  readonly hosts: readonly string[];
+  readonly master: string | null;
+}
+
 export const HA_STATES = ['active', 'standby', 'fault', 'unknown'] as const;
 export type HaState = (typeof HA_STATES)[number];
 

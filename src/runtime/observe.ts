@@ -39,6 +39,33 @@ function base(record: SQSRecord) {
   };
 }
 
+/**
+ * A network whose planner's precondition failed was planned by the full recompute instead
+ * (`planChange`, src/core/engine.ts): the event still took effect, so this is a WARN line and a
+ * `PlannerFallbacks` count (dimension `changeKind`), never a failure or a DLQ message.
+ */
+export function observeFallbacks(
+  rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
+  context: Record<string, unknown>,
+  eventType: string,
+  result: EventResult,
+): void {
+  const strategy = strategyLabel(result.strategies);
+  for (const n of result.networks) {
+    if (!n.fallback) continue;
+    const [changeKind = 'unknown', reason = 'unknown'] = n.fallback.split('/');
+    rt.logger.warn(`planner fallback: ${n.networkId} planned by the full recompute (${n.fallback})`, {
+      ...context,
+      eventType,
+      networkId: n.networkId,
+      changeKind,
+      reason,
+      strategy,
+    });
+    emitMetrics(rt.eventMetrics, { changeKind, strategy }, { PlannerFallbacks: 1 });
+  }
+}
+
 /** One log line and one metric blob per processed event, both carrying the strategy. */
 export function observeResult(
   rt: Runtime,
@@ -70,6 +97,7 @@ export function observeResult(
       DynamoWriteUnits: usage.dynamo.writeUnits,
     },
   );
+  observeFallbacks(rt, base(record), eventType, result);
   if (result.splitBrain.length > 0) {
     rt.logger.error('split brain: more than one active claim, the newest wins', {
       ...base(record),

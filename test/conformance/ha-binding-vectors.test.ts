@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { computePortContribution } from '../../src/core/contribution.js';
+import { computePortContribution, contextFromFacts } from '../../src/core/contribution.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { computeMaster } from '../../src/core/ha.js';
 import { OWNER } from '../../src/core/owners.js';
@@ -94,7 +94,9 @@ describe('conformance vectors S41-S45: HA port binding (strategy B machinery)', 
         revision: 1,
       };
       const routers = new Map(stored ? [[stored.id, stored]] : []);
-      expect(computePortContribution(gw, { routers, flags: DEFAULT_FLAGS }).presence).toEqual([master]);
+      expect(
+        computePortContribution(gw, contextFromFacts(routers, DEFAULT_FLAGS, gw.networkId)).presence,
+      ).toEqual([master]);
       // Strategy A: rebinding the HA interface sends nothing
       expect(Object.keys(r.messages)).toEqual([]);
     }

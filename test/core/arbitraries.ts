@@ -215,3 +215,79 @@ export function haPort(step: Extract<Step, { kind: 'ha-port' }>, revision: numbe
     revision,
   };
 }
+
+export function clone(w: World): World {
+  return {
+    ports: new Map(w.ports),
+    routers: new Map(w.routers),
+    agents: new Map(w.agents),
+    flags: w.flags,
+    seq: w.seq,
+  };
+}
+
+/** Applies a fact step; returns the ports it wrote (null: not a port step) and the host whose agent restarted. */
+export function applyStep(w: World, step: Step): { written: string[] | null; restarted: string | null } {
+  const rev = ++w.seq;
+  switch (step.kind) {
+    case 'port': {
+      const port: Port = {
+        id: `p${step.slot}`,
+        networkId: NETWORK.id,
+        mac: macOf(step.slot),
+        ips: step.ips.map((i) => `10.0.1.${i}`),
+        deviceOwner: step.dvr ? OWNER.dvrInterface : 'compute:nova',
+        deviceId: `vm${step.slot}`,
+        host: step.host,
+        status: step.active ? 'ACTIVE' : 'DOWN',
+        dvrHosts: step.dvr ? [step.host] : [],
+        revision: rev,
+      };
+      w.ports.set(port.id, port);
+      return { written: [port.id], restarted: null };
+    }
+    case 'delete':
+      w.ports.delete(`p${step.slot}`);
+      return { written: [`p${step.slot}`], restarted: null };
+    case 'ha-port': {
+      const p = haPort(step, rev);
+      w.ports.set(p.id, p);
+      return { written: [p.id], restarted: null };
+    }
+    case 'schedule': {
+      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
+      w.routers.set('r1', { ...r, hosts: [...step.hosts].sort(), revision: rev, version: r.version + 1 });
+      return { written: null, restarted: null };
+    }
+    case 'ha-state': {
+      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
+      w.routers.set('r1', {
+        ...r,
+        states: { ...r.states, [step.host]: { state: step.state, order: { term: step.term, seq: rev } } },
+        version: r.version + 1,
+      });
+      return { written: null, restarted: null };
+    }
+    case 'flags':
+      w.flags = step.flags;
+      return { written: null, restarted: null };
+    case 'agent': {
+      const idx = HOSTS.indexOf(step.host as (typeof HOSTS)[number]);
+      const old = w.agents.get(step.host) ?? agentFor(step.host);
+      w.agents.set(step.host, {
+        ...old,
+        tunnelIp:
+          step.tunnelIp === null
+            ? null
+            : step.tunnelIp === 0
+              ? agentFor(step.host).tunnelIp
+              : `203.0.113.${idx + 10}`,
+        networkTypes: step.types === 'none' ? ['gre'] : ['vxlan'],
+        capabilities: { learning: step.learning, arp: step.arp },
+        bootId: step.restart ? `b${rev}` : old.bootId,
+        revision: rev,
+      });
+      return { written: null, restarted: step.restart ? step.host : null };
+    }
+  }
+}

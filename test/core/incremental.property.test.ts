@@ -2,13 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ApplyResult, applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { planCommands, planSnapshot } from '../../src/core/commands.js';
-import { computePortContribution, EMPTY_CONTRIBUTION } from '../../src/core/contribution.js';
+import {
+  computePortContribution,
+  contextFromFacts,
+  EMPTY_CONTRIBUTION,
+} from '../../src/core/contribution.js';
 import { applyTableDelta, computeTableDelta } from '../../src/core/delta.js';
 import { computeContributions, computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
 import { resolveStrategy } from '../../src/core/flags.js';
 import { computeMaster } from '../../src/core/ha.js';
 import { computeMember } from '../../src/core/membership.js';
-import { OWNER } from '../../src/core/owners.js';
 import {
   type NetworkPlan,
   planFullRecompute,
@@ -16,94 +19,28 @@ import {
   planSourceChanges,
   type SourceChange,
 } from '../../src/core/plan.js';
-import type { Port } from '../../src/core/types.js';
 import {
-  agentFor,
+  applyStep,
+  clone,
   emptyWorld,
   factsOf,
-  HOSTS,
-  haPort,
-  macOf,
   NETWORK,
   type Step,
   stepArb,
   type World,
 } from './arbitraries.js';
 
-function clone(w: World): World {
-  return {
-    ports: new Map(w.ports),
-    routers: new Map(w.routers),
-    agents: new Map(w.agents),
-    flags: w.flags,
-    seq: w.seq,
-  };
-}
-
 /** Applies a step to the facts; returns the ports whose contribution may change (null: an agent step). */
-function applyStep(w: World, step: Step): { changed: string[] | null; restarted: Set<string> } {
-  const rev = ++w.seq;
-  switch (step.kind) {
-    case 'port': {
-      const port: Port = {
-        id: `p${step.slot}`,
-        networkId: 'net1',
-        mac: macOf(step.slot),
-        ips: step.ips.map((i) => `10.0.1.${i}`),
-        deviceOwner: step.dvr ? OWNER.dvrInterface : 'compute:nova',
-        deviceId: `vm${step.slot}`,
-        host: step.host,
-        status: step.active ? 'ACTIVE' : 'DOWN',
-        dvrHosts: step.dvr ? [step.host] : [],
-        revision: rev,
-      };
-      w.ports.set(port.id, port);
-      return { changed: [port.id], restarted: new Set() };
-    }
-    case 'delete':
-      w.ports.delete(`p${step.slot}`);
-      return { changed: [`p${step.slot}`], restarted: new Set() };
-    case 'ha-port': {
-      const p = haPort(step, rev);
-      w.ports.set(p.id, p);
-      return { changed: [p.id], restarted: new Set() };
-    }
-    case 'schedule': {
-      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
-      w.routers.set('r1', { ...r, hosts: [...step.hosts].sort(), revision: rev, version: r.version + 1 });
-      return { changed: routerPorts(w), restarted: new Set() };
-    }
-    case 'ha-state': {
-      const r = w.routers.get('r1') ?? { id: 'r1', hosts: [], states: {}, revision: 0, version: 0 };
-      w.routers.set('r1', {
-        ...r,
-        states: { ...r.states, [step.host]: { state: step.state, order: { term: step.term, seq: rev } } },
-        version: r.version + 1,
-      });
-      return { changed: routerPorts(w), restarted: new Set() };
-    }
-    case 'flags':
-      w.flags = step.flags;
-      return { changed: [...w.ports.keys()], restarted: new Set() };
-    case 'agent': {
-      const idx = HOSTS.indexOf(step.host as (typeof HOSTS)[number]);
-      const old = w.agents.get(step.host) ?? agentFor(step.host);
-      w.agents.set(step.host, {
-        ...old,
-        tunnelIp:
-          step.tunnelIp === null
-            ? null
-            : step.tunnelIp === 0
-              ? agentFor(step.host).tunnelIp
-              : `203.0.113.${idx + 10}`,
-        networkTypes: step.types === 'none' ? ['gre'] : ['vxlan'],
-        capabilities: { learning: step.learning, arp: step.arp },
-        bootId: step.restart ? `b${rev}` : old.bootId,
-        revision: rev,
-      });
-      return { changed: null, restarted: step.restart ? new Set([step.host]) : new Set() };
-    }
-  }
+function applyChange(w: World, step: Step): { changed: string[] | null; restarted: Set<string> } {
+  const { written, restarted } = applyStep(w, step);
+  const changed =
+    written ??
+    (step.kind === 'schedule' || step.kind === 'ha-state'
+      ? routerPorts(w)
+      : step.kind === 'flags'
+        ? [...w.ports.keys()]
+        : null);
+  return { changed, restarted: new Set(restarted ? [restarted] : []) };
 }
 
 function routerPorts(w: World): string[] {
@@ -116,8 +53,8 @@ function incrementalPlan(
   changed: string[],
   desiredBefore: DesiredNetwork,
 ): NetworkPlan {
-  const ctxB = { routers: before.routers, flags: before.flags };
-  const ctxA = { routers: after.routers, flags: after.flags };
+  const ctxB = contextFromFacts(before.routers, before.flags, NETWORK.id);
+  const ctxA = contextFromFacts(after.routers, after.flags, NETWORK.id);
   const changes: SourceChange[] = changed.map((id) => {
     const b = before.ports.get(id);
     const a = after.ports.get(id);
@@ -176,7 +113,7 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
         let sent: Record<string, number> = {};
         for (const step of steps) {
           const next = clone(world);
-          const { changed, restarted } = applyStep(next, step);
+          const { changed, restarted } = applyChange(next, step);
           const after = computeDesiredNetwork(factsOf(next));
           const full = planFullRecompute(desired, after, restarted);
           const plan = changed

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { finishNetwork, type PlannedNetwork, planAgentChange } from '../../src/app/network-planner.js';
+import { finishNetwork, type PlannedNetwork, planNetworkWith } from '../../src/app/network-planner.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { planFullRecompute } from '../../src/core/plan.js';
@@ -12,7 +12,7 @@ import { summarize } from './core/stats.js';
 
 /**
  * `npm run bench:member [-- --quick]`: one agent changing its tunnel IP, planned by the runtime's
- * agent-change path (`planAgentChange` -> `planMemberChanges`) against the brute-force reference it
+ * agent-change path (the engine's `members` row, `planMemberChanges`) against the brute-force reference it
  * replaced (two `computeDesiredNetwork`, `planFullRecompute`), side by side in one process,
  * alternating, on the same fixtures as the core bench. Each pair is checked to plan the same
  * commands. CPU time (user + system) per plan; the ratio is taken per pair. Writes
@@ -50,13 +50,11 @@ function moved(fx: CoreFixture, round: number): Map<string, Agent> {
 }
 
 function incremental(fx: CoreFixture, agents: ReadonlyMap<string, Agent>): PlannedNetwork {
-  return planAgentChange({
-    state: fx.state,
-    ports: fx.allPorts,
-    routers: NO_ROUTERS,
-    agents,
-    restarted: new Set(),
-  });
+  return planNetworkWith(
+    fx.state,
+    { kind: 'members', agents: new Map([['h3', agents.get('h3') ?? null]]), restarted: new Set() },
+    { networkPorts: fx.allPorts },
+  );
 }
 
 function reference(fx: CoreFixture, agents: ReadonlyMap<string, Agent>): PlannedNetwork {

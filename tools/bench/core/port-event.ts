@@ -1,16 +1,13 @@
-import { finishNetwork, type PlannedNetwork, planIncremental } from '../../../src/app/network-planner.js';
-import { hostsOf } from '../../../src/app/reconcile.js';
+import { finishNetwork, type PlannedNetwork, planNetwork } from '../../../src/app/network-planner.js';
 import { computeDesiredNetwork } from '../../../src/core/desired.js';
 import { planFullRecompute } from '../../../src/core/plan.js';
-import type { Agent, HaRouter, NetworkFacts, Port } from '../../../src/core/types.js';
+import type { Agent, NetworkFacts, Port } from '../../../src/core/types.js';
 import { type CoreFixture, type PortEvent, portsAfter } from './fixture.js';
-
-const NO_ROUTERS: ReadonlyMap<string, HaRouter> = new Map();
 
 /**
  * What `onPortChange` (src/app/on-port-change.ts) computes for one port event once its reads are
- * done: `planIncremental` (computePortContribution, planSourceChanges, then planCommands through
- * finishNetwork), with the agents of the port's hosts. A VM port names no HA router, so the
+ * done: `planNetwork` (the engine's `ports` row: computePortContribution, planSourceChanges, then
+ * planCommands), reading the agents of hosts that join. A VM port names no HA router, so the
  * strategies stay as recorded. `loadPortsAfter` is called only if some agent needs a snapshot; in
  * steady state it is not, and `countPortsReadIncremental` checks that.
  */
@@ -19,23 +16,20 @@ export function planPortEventIncremental(
   ev: PortEvent,
   loadPortsAfter: () => readonly Port[] = () => portsAfter(fx, ev),
 ): Promise<PlannedNetwork> {
-  const { state } = fx;
-  const live = [ev.before, ev.after];
-  const agents = new Map<string, Agent>();
-  for (const h of hostsOf(live, NO_ROUTERS)) {
-    const a = fx.agents.get(h);
-    if (a) agents.set(h, a);
-  }
-  return planIncremental(
+  return planNetwork(
+    fx.state,
+    { kind: 'ports', ports: [{ before: ev.before, after: ev.after }] },
     {
-      state,
-      changes: [{ before: ev.before, after: ev.after }],
-      routersBefore: NO_ROUTERS,
-      routersAfter: NO_ROUTERS,
-      strategiesAfter: state.strategies,
-      agents,
+      networkPorts: async () => loadPortsAfter(),
+      agents: async (hosts) => {
+        const agents = new Map<string, Agent>();
+        for (const h of hosts) {
+          const a = fx.agents.get(h);
+          if (a) agents.set(h, a);
+        }
+        return agents;
+      },
     },
-    async () => loadPortsAfter(),
   );
 }
 

@@ -1,0 +1,411 @@
+import { type AddressedCommand, planCommands, planSnapshot } from './commands.js';
+import {
+  type ContributionContext,
+  computePortContribution,
+  EMPTY_CONTRIBUTION,
+  type PortContribution,
+} from './contribution.js';
+import { isEmptyDelta } from './delta.js';
+import { computeTable, countPresence, type NetworkIndex } from './desired.js';
+import { computeMember, type Member } from './membership.js';
+import {
+  checkCounts,
+  type NetworkPlan,
+  PlannerPreconditionError,
+  planMemberChanges,
+  planSourceChanges,
+  sortedRecord,
+} from './plan.js';
+import type { Agent, AgentTable, Network, Port, RouterView, Strategy } from './types.js';
+
+/**
+ * What a network records about itself: the only "before" the planners read. The index, the
+ * router views and the strategies are those its agents' tables reflect; no fact is rebuilt from
+ * them (docs/architecture.md, "The engine").
+ */
+export interface RecordedNetwork {
+  readonly network: Network;
+  /** Grows by one per committed batch that changed some agent's table. */
+  readonly version: number;
+  /** Presence counts and members: the O(hosts) summary. */
+  readonly index: NetworkIndex;
+  /** Host -> version of the last command sent for this network (the next delta's `base`). */
+  readonly sent: Readonly<Record<string, number>>;
+  /** HA router -> the strategy this network's tables currently reflect. */
+  readonly strategies: Readonly<Record<string, Strategy>>;
+  /**
+   * HA router -> the router as this network's tables reflect it (its hosts and master). An HA
+   * change records the router fact first and then moves each network from this view to the
+   * current fact in a transaction of its own (docs/crash-safety.md, "HA changes").
+   */
+  readonly routers: Readonly<Record<string, RouterView>>;
+}
+
+export interface PortChange {
+  readonly before: Port | undefined;
+  readonly after: Port | undefined;
+}
+
+/**
+ * Port, router and strategy changes: the contributions of some ports move. `ports` are the ports
+ * whose contribution may move, as the network's tables reflect them (`before`) and now (`after`);
+ * a router or strategy change lists the ports of the router with `before === after`.
+ */
+export interface SourceChangeInput {
+  readonly kind: 'ports' | 'routers' | 'strategies';
+  readonly ports: readonly PortChange[];
+  /** Routers whose view moves to the one given (null: the router fact is gone). */
+  readonly routers?: Readonly<Record<string, RouterView | null>>;
+  /** Every strategy the network records after the change; absent: unchanged. */
+  readonly strategies?: Readonly<Record<string, Strategy>>;
+}
+
+/** Agent changes: the current fact of each host whose agent changed (null: no agent). */
+export interface MemberChangeInput {
+  readonly kind: 'members';
+  readonly agents: ReadonlyMap<string, Agent | null>;
+  /** Hosts whose agent lost its tables: they get a snapshot. */
+  readonly restarted: ReadonlySet<string>;
+}
+
+/** One host's table at the current version (a resync, or a restart that changed no member). */
+export interface SnapshotInput {
+  readonly kind: 'snapshot';
+  readonly host: string;
+}
+
+export type NetworkChange = SourceChangeInput | MemberChangeInput | SnapshotInput;
+export type ChangeKind = NetworkChange['kind'];
+
+/** What the app has read for the engine so far. */
+export interface EngineReads {
+  /** Every live port of the network, after the change. */
+  readonly networkPorts?: readonly Port[];
+  /** Agents by host, each host the engine asked for (null: no agent). */
+  readonly agents?: ReadonlyMap<string, Agent | null>;
+}
+
+/** What the engine must read before it can go on; the app reads it and calls `planChange` again. */
+export interface EngineNeed {
+  readonly networkPorts?: true;
+  readonly agents?: readonly string[];
+}
+
+/**
+ * The reads a planner may ask for:
+ * - `network-ports`: every port of the network (O(ports));
+ * - `agents-joining`: the agents of hosts whose presence count crosses zero upwards;
+ * - `agents-unrecorded`: the agents of present hosts the index records no member for.
+ */
+export type EngineRead = 'network-ports' | 'agents-joining' | 'agents-unrecorded';
+
+type Planner<C> = (recorded: RecordedNetwork, change: C, reads: EngineReads) => NetworkPlan | EngineNeed;
+
+export interface ChangeRow<C> {
+  /** The incremental planner it runs (`src/core/plan.ts`). */
+  readonly planner: string;
+  /** What the change carries besides the network record. */
+  readonly carries: string;
+  /** Read before planning, every time. */
+  readonly reads: readonly EngineRead[];
+  /** Read only when the plan asks: a host joins or a delta is too large for one message. */
+  readonly readsWhen: readonly EngineRead[];
+  readonly plan: Planner<C>;
+}
+
+/** The contribution context the network's tables reflect: recorded router views and strategies. */
+export function recordedContext(
+  routers: Readonly<Record<string, RouterView>>,
+  strategies: Readonly<Record<string, Strategy>>,
+  fallbackStrategy: Strategy = 'tunnel',
+): ContributionContext {
+  return {
+    routers: new Map(Object.entries(routers)),
+    // an HA router of a recorded port always has a recorded strategy; the default only for safety
+    strategyOf: (id) => strategies[id] ?? fallbackStrategy,
+  };
+}
+
+function routersAfter(recorded: RecordedNetwork, change: NetworkChange): Record<string, RouterView> {
+  if (change.kind !== 'ports' && change.kind !== 'routers' && change.kind !== 'strategies')
+    return { ...recorded.routers };
+  const out: Record<string, RouterView> = { ...recorded.routers };
+  for (const [id, view] of Object.entries(change.routers ?? {})) {
+    if (view) out[id] = view;
+    else delete out[id];
+  }
+  return sortedRecord(out);
+}
+
+function strategiesAfter(recorded: RecordedNetwork, change: NetworkChange): Record<string, Strategy> {
+  return { ...(('strategies' in change && change.strategies) || recorded.strategies) };
+}
+
+function contextAfter(recorded: RecordedNetwork, change: NetworkChange): ContributionContext {
+  return recordedContext(routersAfter(recorded, change), strategiesAfter(recorded, change));
+}
+
+function contributionsOf(ports: readonly Port[], ctx: ContributionContext): PortContribution[] {
+  return ports.map((p) => computePortContribution(p, ctx));
+}
+
+/** `planSourceChanges` over the contributions before (as recorded) and after; asks for joining agents. */
+const planSources: Planner<SourceChangeInput> = (recorded, change, reads) => {
+  const before = recordedContext(recorded.routers, recorded.strategies);
+  const after = contextAfter(recorded, change);
+  const changes = change.ports.map((c) => ({
+    before: c.before ? computePortContribution(c.before, before) : EMPTY_CONTRIBUTION,
+    after: c.after ? computePortContribution(c.after, after) : EMPTY_CONTRIBUTION,
+  }));
+  const asked: string[] = [];
+  const plan = planSourceChanges(recorded.index, changes, (host) => {
+    const agent = reads.agents?.get(host);
+    if (agent === undefined) asked.push(host);
+    return computeMember(agent ?? undefined, recorded.network);
+  });
+  return asked.length > 0 ? { agents: asked.sort() } : plan;
+};
+
+/** `planMemberChanges`: the recorded index, with the changed hosts' members recomputed. */
+const planMembers: Planner<MemberChangeInput> = (recorded, change, reads) => {
+  const contributions = contributionsOf(
+    reads.networkPorts ?? [],
+    recordedContext(recorded.routers, recorded.strategies),
+  );
+  const members: Record<string, Member> = { ...recorded.index.members };
+  for (const [host, agent] of change.agents) {
+    if (!recorded.index.counts[host]) continue;
+    const m = computeMember(agent ?? undefined, recorded.network);
+    if (m) members[host] = m;
+    else delete members[host];
+  }
+  const after = { counts: recorded.index.counts, members: sortedRecord(members) };
+  return planMemberChanges(recorded.index, after, contributions, change.restarted);
+};
+
+/** One host's snapshot; reading every port anyway, it checks the recorded counts too. */
+const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
+  const contributions = contributionsOf(
+    reads.networkPorts ?? [],
+    recordedContext(recorded.routers, recorded.strategies),
+  );
+  checkCounts(recorded.index, contributions);
+  const snapshots = recorded.index.members[change.host] ? [change.host] : [];
+  return { index: recorded.index, deltas: new Map(), snapshots, left: [] };
+};
+
+/**
+ * Which change runs which incremental planner and what it must read, as OVN's
+ * `inc-proc-northd.c` wires inputs to handlers. Later rows (VIP claims, audits) go here.
+ * When a planner's precondition fails (`PlannerPreconditionError`), `planChange` runs
+ * `FULL_RECOMPUTE` instead and reports `fallback: <kind>/<reason>`.
+ */
+export const CHANGE_TABLE: { readonly [K in ChangeKind]: ChangeRow<Extract<NetworkChange, { kind: K }>> } = {
+  ports: {
+    planner: 'planSourceChanges',
+    carries: 'the changed ports (before, after), routers caught up with them, strategies of new HA routers',
+    reads: [],
+    readsWhen: ['agents-joining', 'network-ports'],
+    plan: planSources,
+  },
+  routers: {
+    planner: 'planSourceChanges',
+    carries: "the router's new view and its dependent ports in the network (routerDependedOn)",
+    reads: [],
+    readsWhen: ['agents-joining', 'network-ports'],
+    plan: planSources,
+  },
+  strategies: {
+    planner: 'planSourceChanges',
+    carries: 'the flipped routers’ ports and the strategies the flags now resolve to',
+    reads: [],
+    readsWhen: ['agents-joining', 'network-ports'],
+    plan: planSources,
+  },
+  members: {
+    planner: 'planMemberChanges',
+    carries: 'the changed hosts’ agents and the restarted hosts',
+    reads: ['network-ports'],
+    readsWhen: [],
+    plan: planMembers,
+  },
+  snapshot: {
+    planner: 'computeTable',
+    carries: 'the host to resync',
+    reads: ['network-ports'],
+    readsWhen: [],
+    plan: planResync,
+  },
+};
+
+/** What the full recompute reads; it runs only when a row's precondition fails. */
+export const FULL_RECOMPUTE: { readonly planner: string; readonly reads: readonly EngineRead[] } = {
+  planner: 'recomputeNetwork',
+  reads: ['network-ports', 'agents-unrecorded'],
+};
+
+/**
+ * The runtime fallback: the index from every port of the network (after the change) and a
+ * snapshot for every present agent, since the record no longer says what their tables hold.
+ * Members are the recorded ones (agent changes keep them right) except the changed agents of a
+ * member change and present hosts the record has none for, whose agents are read.
+ * O(ports + hosts x ports) once; it heals the record, so the next change is incremental again.
+ */
+export function recomputeNetwork(
+  recorded: RecordedNetwork,
+  change: NetworkChange,
+  reads: EngineReads,
+): NetworkPlan | EngineNeed {
+  if (!reads.networkPorts) return { networkPorts: true };
+  const counts = countPresence(contributionsOf(reads.networkPorts, contextAfter(recorded, change)));
+  const hosts = Object.keys(counts).sort();
+  const changed = change.kind === 'members' ? change.agents : new Map<string, Agent | null>();
+  const unrecorded = hosts.filter((h) => !recorded.index.members[h] && !changed.has(h));
+  const missing = unrecorded.filter((h) => !reads.agents?.has(h));
+  if (missing.length > 0) return { agents: missing };
+  const members: Record<string, Member> = {};
+  for (const h of hosts) {
+    const recordedMember = recorded.index.members[h];
+    const m =
+      changed.has(h) || !recordedMember
+        ? computeMember((changed.get(h) ?? reads.agents?.get(h)) || undefined, recorded.network)
+        : recordedMember;
+    if (m) members[h] = m;
+  }
+  return {
+    index: { counts: sortedRecord(counts), members },
+    deltas: new Map(),
+    snapshots: Object.keys(members),
+    left: Object.keys(recorded.index.members)
+      .filter((h) => !members[h])
+      .sort(),
+  };
+}
+
+/**
+ * The largest delta sent as one message: agent queues take 1 MiB messages; 16 KB is left for the
+ * command envelope. A larger delta is replaced by a snapshot of the same version, which is split
+ * into parts, so the protocol is unchanged (docs/data-model.md, "limits").
+ */
+export const MAX_DELTA_BYTES = 1024 * 1024 - 16 * 1024;
+
+/** Below this many entries a delta cannot reach MAX_DELTA_BYTES, so it is not serialised to check. */
+const SMALL_DELTA_ENTRIES = 5000;
+
+/** Hosts whose delta would not fit one message. */
+export function oversizedDeltaHosts(plan: NetworkPlan): string[] {
+  const out: string[] = [];
+  for (const [host, { delta }] of plan.deltas) {
+    let n = 0;
+    for (const entries of [...Object.values(delta.add), ...Object.values(delta.remove)]) n += entries.length;
+    if (n > SMALL_DELTA_ENTRIES && JSON.stringify(delta).length > MAX_DELTA_BYTES) out.push(host);
+  }
+  return out.sort();
+}
+
+function withOversizedDeltasAsSnapshots(plan: NetworkPlan): NetworkPlan {
+  const big = oversizedDeltaHosts(plan);
+  if (big.length === 0) return plan;
+  const deltas = new Map([...plan.deltas].filter(([h]) => !big.includes(h)));
+  return { ...plan, deltas, snapshots: [...plan.snapshots, ...big].sort() };
+}
+
+/** What a change does to a network: its next record and the commands, ready for the outbox. */
+export interface EngineOutcome<T extends RecordedNetwork> {
+  readonly state: T;
+  readonly plan: NetworkPlan;
+  readonly commands: readonly AddressedCommand[];
+  /** False for a snapshot at the current version (a resync): no other command shares it. */
+  readonly bumped: boolean;
+  /** `<kind>/<reason>` when the full recompute ran because a precondition failed. */
+  readonly fallback: string | null;
+}
+
+export type EngineStep<T extends RecordedNetwork> =
+  | { readonly kind: 'need'; readonly need: EngineNeed }
+  | { readonly kind: 'done'; readonly outcome: EngineOutcome<T> };
+
+function isNeed(x: NetworkPlan | EngineNeed): x is EngineNeed {
+  return !('deltas' in x);
+}
+
+/**
+ * The one planner: the network's record, a change, and what has been read so far, to the next
+ * record and its commands, or to what must be read first (`need`). Pure and synchronous; the app
+ * loops read -> plan until done (`planNetwork`, src/app/network-planner.ts).
+ */
+export function planChange<T extends RecordedNetwork>(
+  recorded: T,
+  change: NetworkChange,
+  reads: EngineReads = {},
+): EngineStep<T> {
+  const row = CHANGE_TABLE[change.kind] as ChangeRow<NetworkChange>;
+  if (row.reads.includes('network-ports') && !reads.networkPorts)
+    return { kind: 'need', need: { networkPorts: true } };
+  let fallback: string | null = null;
+  let planned: NetworkPlan | EngineNeed;
+  try {
+    planned = row.plan(recorded, change, reads);
+  } catch (err) {
+    if (!(err instanceof PlannerPreconditionError)) throw err;
+    fallback = `${change.kind}/${err.reason}`;
+    planned = recomputeNetwork(recorded, change, reads);
+  }
+  if (isNeed(planned)) return { kind: 'need', need: planned };
+  const routers = routersAfter(recorded, change);
+  const strategies = strategiesAfter(recorded, change);
+  const tableOf = (plan: NetworkPlan) => {
+    const contributions = contributionsOf(reads.networkPorts ?? [], recordedContext(routers, strategies));
+    return (host: string) => computeTable(host, plan.index, contributions);
+  };
+  if (change.kind === 'snapshot' && fallback === null) {
+    const version = Math.max(recorded.version, 1);
+    const commands = planned.snapshots.flatMap((host) =>
+      planSnapshot(recorded.network, version, tableOf(planned)(host)).map((command) => ({ host, command })),
+    );
+    const sent = { ...recorded.sent, ...Object.fromEntries(planned.snapshots.map((h) => [h, version])) };
+    const state = commands.length > 0 ? { ...recorded, version, sent } : recorded;
+    return { kind: 'done', outcome: { state, plan: planned, commands, bumped: false, fallback } };
+  }
+  const next = { ...recorded, index: planned.index, strategies, routers };
+  const sendable = withOversizedDeltasAsSnapshots(planned);
+  if (sendable.snapshots.length > 0 && !reads.networkPorts)
+    return { kind: 'need', need: { networkPorts: true } };
+  const sending = commandsForPlan(next, sendable, tableOf(planned));
+  return {
+    kind: 'done',
+    outcome: sending
+      ? {
+          state: { ...next, ...sending.record },
+          plan: planned,
+          commands: sending.commands,
+          bumped: true,
+          fallback,
+        }
+      : { state: next, plan: planned, commands: [], bumped: false, fallback },
+  };
+}
+
+/**
+ * The commands of a plan at the next version, with the record's new `version` and `sent`; null
+ * when no agent must hear of it (the version stays). Deltas too large for one message become
+ * snapshots. `snapshotOf` gives a host's whole table after the change.
+ */
+export function commandsForPlan(
+  recorded: Pick<RecordedNetwork, 'network' | 'version' | 'sent'>,
+  plan: NetworkPlan,
+  snapshotOf: (host: string) => AgentTable,
+): {
+  readonly record: Pick<RecordedNetwork, 'version' | 'sent'>;
+  readonly commands: readonly AddressedCommand[];
+} | null {
+  const anyCommand =
+    plan.snapshots.length > 0 ||
+    plan.left.length > 0 ||
+    [...plan.deltas.values()].some((d) => !isEmptyDelta(d.delta));
+  if (!anyCommand) return null;
+  const version = recorded.version + 1;
+  const sendable = withOversizedDeltasAsSnapshots(plan);
+  const { commands, sent } = planCommands(recorded.network, version, sendable, recorded.sent, snapshotOf);
+  return { record: { version, sent }, commands };
+}
