@@ -5,6 +5,7 @@ import {
   agentResyncV1,
 } from '../src/contracts/events.js';
 import { idSchema } from '../src/contracts/primitives.js';
+import { decideDelta, decideLeave, decideSnapshot, type GateState } from '../src/core/version-gate.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
 import { appliedEvent } from './applied-reporter.js';
@@ -23,10 +24,23 @@ import {
 import { planSnapshotOps } from './plan-snapshot-ops.js';
 import { type DeviceState, readDeviceState } from './read-device-state.js';
 import { SnapshotAssembler } from './snapshot-assembler.js';
-import { decideDelta, decideLeave, decideSnapshot, type HeldNetwork } from './version-gate.js';
 import { type DeviceSettings, deleteVxlanDevice, prepareVxlanDevice } from './vxlan-device.js';
 
 const EMPTY_DEVICE: DeviceState = { flood: new Set(), unicast: new Map(), neigh: new Map() };
+
+/**
+ * What the agent holds for one network; the versioned protocol's decisions on it are the core's
+ * gate (src/core/version-gate.ts), shared with the simulated agents.
+ */
+export interface HeldNetwork extends GateState {
+  readonly version: number;
+  /** The segment of its device; null after a `leave` that came before anything else. */
+  readonly vni: number | null;
+  /** The agent dropped the network at `version` (a tombstone, so late deltas stay stale). */
+  readonly left: boolean;
+  /** A kernel operation failed part-way: the device may hold anything until the next snapshot. */
+  readonly dirty: boolean;
+}
 
 export interface AgentConfig extends DeviceSettings {
   readonly host: string;

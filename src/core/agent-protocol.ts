@@ -2,6 +2,7 @@ import type { PlannedCommand } from './commands.js';
 import { applyTableDelta } from './delta.js';
 import { addToBuilder, builderFromTable, FLOODING_IP, finishTable, type TableBuilder } from './entries.js';
 import type { AgentTable, Entry } from './types.js';
+import { decideDelta, decideLeave, decideSnapshot } from './version-gate.js';
 
 /** What an agent holds for one network: the last version applied and its table. */
 export interface HeldNetwork {
@@ -57,23 +58,29 @@ function merge(parts: readonly AgentTable[]): AgentTable {
 }
 
 /**
- * The agent side of the versioned protocol (guarantee 3, docs/architecture.md), as a pure function shared by the
- * simulated agents and the kernel reference agent:
+ * The agent side of the versioned protocol (guarantee 3, docs/architecture.md) for agents that hold
+ * only their tables (the simulated agents), with the reference agent's version gate
+ * (version-gate.ts):
  * - a command not newer than what is held is a duplicate or stale: ignored;
- * - a delta whose base is not the held version is a gap: the agent asks for a snapshot;
+ * - a delta whose base is not the held version (0 for a network never held) is a gap: the agent
+ *   asks for a snapshot;
  * - a snapshot replaces the table once all its parts arrived; `leave` drops the network.
  */
 export function applyAgentCommand(state: HeldNetwork | undefined, command: PlannedCommand): ApplyResult {
   const held = state?.version ?? 0;
-  if (command.version <= held) return { state, action: 'ignored' };
-  if (command.kind === 'leave') return { state: { version: command.version, table: {} }, action: 'applied' };
+  if (command.kind === 'leave')
+    return decideLeave(state, command.version) === 'apply'
+      ? { state: { version: command.version, table: {} }, action: 'applied' }
+      : { state, action: 'ignored' };
   if (command.kind === 'delta') {
-    if (!state || command.base !== held) return { state, action: 'gap' };
+    const decision = decideDelta(state, command.version, command.base);
+    if (decision !== 'apply') return { state, action: decision === 'stale' ? 'ignored' : 'gap' };
     return {
-      state: { version: command.version, table: applyPayloads(state.table, command) },
+      state: { version: command.version, table: applyPayloads(state?.table ?? {}, command) },
       action: 'applied',
     };
   }
+  if (decideSnapshot(state, command.version) === 'stale') return { state, action: 'ignored' };
   const table = portsOf(command.fdb_entries, command.networkId);
   const pending =
     state?.pending && state.pending.version === command.version

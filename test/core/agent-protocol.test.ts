@@ -71,3 +71,37 @@ describe('applyAgentCommand scopes a payload to the command network', () => {
     expect(applyAgentCommand(held, command).state?.table).toEqual({ '192.0.2.2': [FLOODING_ENTRY] });
   });
 });
+
+describe("applyAgentCommand decides versions with the reference agent's gate (src/core/version-gate.ts)", () => {
+  const delta = (version: number, base: number): PlannedCommand => ({
+    v: 1,
+    kind: 'delta',
+    networkId: 'net-a',
+    version,
+    base,
+    segment,
+    payloads: [
+      {
+        method: 'add_fdb_entries',
+        fdb_entries: {
+          'net-a': { segment_id: 1001, network_type: 'vxlan', ports: { '192.0.2.2': [FLOODING_ENTRY] } },
+        },
+      },
+    ],
+  });
+
+  it('applies the first delta of a never-held network at base 0, as the kernel agent does', () => {
+    expect(applyAgentCommand(undefined, delta(1, 0))).toEqual({
+      state: { version: 1, table: { '192.0.2.2': [FLOODING_ENTRY] } },
+      action: 'applied',
+    });
+  });
+
+  it('calls any other first delta a gap, and ignores what is not newer than what it holds', () => {
+    expect(applyAgentCommand(undefined, delta(3, 2)).action).toBe('gap');
+    expect(applyAgentCommand(held, delta(3, 2)).action).toBe('gap');
+    expect(applyAgentCommand(held, delta(1, 0))).toEqual({ state: held, action: 'ignored' });
+    const leave: PlannedCommand = { v: 1, kind: 'leave', networkId: 'net-a', version: 1 };
+    expect(applyAgentCommand(held, leave).action).toBe('ignored');
+  });
+});

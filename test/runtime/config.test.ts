@@ -14,10 +14,11 @@ describe('loadConfig (the only reader of process.env)', () => {
       fanoutConcurrency: 16,
       sweepMinAgeSeconds: 180,
       logLevel: 'INFO',
-      faults: {},
       defaultFlags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
     });
     expect(c.dynamoEndpoint).toBeUndefined();
+    // the fault points are the local stack's (tools/local/faults.ts), not the deployed config's
+    expect(c).not.toHaveProperty('faults');
   });
 
   it('fails at cold start naming the missing or malformed variable', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideDelta, decideLeave, decideSnapshot, type HeldNetwork } from '../../agent/version-gate.js';
+import type { HeldNetwork } from '../../agent/create-agent.js';
+import { decideDelta, decideLeave, decideSnapshot } from '../../src/core/version-gate.js';
 
 const held = (version: number, extra: Partial<HeldNetwork> = {}): HeldNetwork => ({
   version,
