@@ -5,6 +5,7 @@ import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.
 import { addFdbCommand } from './fdb-command.js';
 import { addFlagsCommands } from './flags-command.js';
 import { addAbCommands } from './local-command.js';
+import { addRedriveCommand } from './redrive-command.js';
 import { addReplayCommand } from './replay-command.js';
 import { addSendCommand } from './send-command.js';
 import { addStackCommands } from './stack-command.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   addFdbCommand(program, io);
   addFlagsCommands(program, io);
   addStatusCommand(program, io);
+  addRedriveCommand(program, io);
   addReplayCommand(program, io);
   // output, exitOverride and showHelpAfterError are inherited by subcommands; help text is not
   for (const c of program.commands) {
