@@ -114,9 +114,9 @@ export function observeTransient(rt: Runtime, record: SQSRecord, eventType: stri
  *   report, the longest time from that event being sent to this agent applying its command;
  * - `FailoverConvergenceMs` (dimension `strategy`): one value per failover and network, when the
  *   last agent an `ha.state`'s version was sent to reports holding it: from the `ha.state` being
- *   sent to the latest apply among those agents. Only a report that applied some `ha.state`
- *   command (an `ha.state` latency) can close a failover, so other reports cost nothing more; one
- *   conditional update per network of such a report (src/adapters/aws/dynamo-failover-convergence.ts).
+ *   sent to the latest apply among those agents: one conditional update per network of the report
+ *   (src/adapters/aws/dynamo-failover-convergence.ts). Every report is checked, not only those
+ *   with an `ha.state` latency: agents need not send latencies (the reference agent does not).
  *
  * Both compare the agent's clock with SQS's: skew between hosts adds to them.
  */
@@ -128,7 +128,6 @@ export async function observeApplied(rt: Runtime, event: AgentAppliedEvent): Pro
       { ApplyLatencyMs: l.ms },
       MetricUnit.Milliseconds,
     );
-  if (!event.latencies.some((l) => l.eventType === 'ha.state')) return;
   for (const [networkId, version] of Object.entries(event.networks)) {
     const done = await rt.failovers.applied(event.host, networkId, version, event.at);
     if (!done) continue;

@@ -50,7 +50,6 @@ const applied = (host: string, version: number, at: number) =>
     bootId: 'b1',
     networks: { fn1: version },
     at,
-    latencies: [{ eventType: 'ha.state', strategy: 'master-binding', ms: 5 }],
   });
 
 it('emits one FailoverConvergenceMs per failover and network, at the last agent, under duplicates and reordering', async () => {
