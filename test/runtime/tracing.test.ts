@@ -19,6 +19,10 @@ const LAMBDA_ENV = {
   _HANDLER: 'port-events.handler',
   _X_AMZN_TRACE_ID: `Root=${TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1`,
   AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+  // Off: the local servers speak plain HTTP on kept-alive sockets, and an HTTP subsegment left open
+  // holds its parent (the handler subsegment) back from being streamed. The SDK-call subsegments
+  // (captureAWSv3Client) are what the product asks for.
+  POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false',
 };
 
 interface Doc {
