@@ -110,10 +110,16 @@ export interface FactStore {
   deleteOutbox(networkId: string, key: string): Promise<void>;
 }
 
+/** A network holding outbox records, and when its oldest one was written (ISO time). */
+export interface PendingOutbox {
+  readonly networkId: string;
+  readonly at: string;
+}
+
 /** The operator index of pending outbox records (the sweeper's input), eventually consistent. */
 export interface PendingOutboxes {
-  /** Networks holding an outbox record written before `before` (ISO time), each once, sorted. */
-  listPendingOutboxNetworks(before: string): Promise<string[]>;
+  /** Every network holding an outbox record, each once with its oldest record's time, sorted by network. */
+  listPendingOutboxes(): Promise<PendingOutbox[]>;
 }
 
 /** Sends commands to agent queues. Must keep per-network order for one host. */
@@ -164,4 +170,37 @@ export interface ListedAgentQueue {
 export interface AgentQueueList {
   list(): AsyncIterable<ListedAgentQueue>;
   remove(queue: ListedAgentQueue): Promise<void>;
+}
+
+/** A failover whose last affected agent has just reported applying it (`FailoverConvergenceMs`). */
+export interface ConvergedFailover {
+  readonly networkId: string;
+  readonly version: number;
+  /** The network's strategy label when the `ha.state` committed (the outbox record's origin). */
+  readonly strategy: string;
+  /** The `ha.state` event's correlation id. */
+  readonly correlationId: string | undefined;
+  /** Agents the version was sent to. */
+  readonly hosts: number;
+  /** From the `ha.state` being sent to the latest apply among those agents (agents' clocks). */
+  readonly ms: number;
+}
+
+/**
+ * Per-failover convergence: one record per network, for the latest version an `ha.state`
+ * produced, with the hosts it was sent to and still waiting for (docs/data-model.md, `FAILOVER`).
+ */
+export interface FailoverConvergence {
+  /** The record is about to be published: wait for its hosts (no-op unless it came from `ha.state`). */
+  open(record: OutboxRecord): Promise<{ readonly superseded: boolean }>;
+  /**
+   * The host holds `version` of the network since `at` (ms). Returns the failover when this host was
+   * the last one it waited for; a duplicate or an older report changes nothing and returns undefined.
+   */
+  applied(
+    host: string,
+    networkId: string,
+    version: number,
+    at: number,
+  ): Promise<ConvergedFailover | undefined>;
 }

@@ -10,6 +10,11 @@ export interface SweepDeps {
 export interface SweepResult {
   /** Networks that had an outbox record older than the cut-off. */
   readonly networks: number;
+  /**
+   * Age, in seconds (ms precision) at `now`, of the oldest outbox record pending when the sweep started
+   * (any age, not only past the cut-off); 0 when none was pending.
+   */
+  readonly oldestAgeSeconds: number;
   /** Outbox records published and deleted. */
   readonly published: number;
   /** Networks whose flush failed (left for the next sweep or the next event), with the error. */
@@ -24,10 +29,16 @@ export interface SweepResult {
  * SQS outage (docs/crash-safety.md, "outbox sweeper"). Publishing is what any flush does: oldest
  * version first, per network, then delete; a record published twice is dropped by SQS
  * deduplication or ignored by the agent's version check. One failing network does not stop the
- * others.
+ * others. It also measures the age of the oldest pending record (`OldestOutboxAgeSeconds`).
  */
-export async function sweepOutboxes(deps: SweepDeps, before: string): Promise<SweepResult> {
-  const networks = await deps.pending.listPendingOutboxNetworks(before);
+export async function sweepOutboxes(deps: SweepDeps, before: string, now: number): Promise<SweepResult> {
+  const pending = await deps.pending.listPendingOutboxes();
+  const oldest = pending.reduce<string | undefined>(
+    (o, p) => (o === undefined || p.at < o ? p.at : o),
+    undefined,
+  );
+  const oldestAgeSeconds = oldest === undefined ? 0 : Math.max(0, (now - Date.parse(oldest)) / 1000);
+  const networks = pending.filter((p) => p.at < before).map((p) => p.networkId);
   let published = 0;
   const failed: { networkId: string; error: unknown }[] = [];
   for (const networkId of networks) {
@@ -37,5 +48,5 @@ export async function sweepOutboxes(deps: SweepDeps, before: string): Promise<Sw
       failed.push({ networkId, error });
     }
   }
-  return { networks: networks.length, published, failed };
+  return { networks: networks.length, oldestAgeSeconds, published, failed };
 }

@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.js';
 import { addFdbCommand } from './fdb-command.js';
 import { addFlagsCommands } from './flags-command.js';
+import { addRedriveCommand } from './redrive-command.js';
 import { addStatusCommand } from './status-command.js';
 
 export { EXIT } from './cli-support.js';
@@ -24,7 +25,12 @@ export type AddCommands = (program: Command, io: CliIo) => void;
  * A/B run, `send` (which reads scenarios and traces) and `replay` are tooling (tools/cli/main.ts
  * adds them; bin/l2pop.mjs runs that program).
  */
-export const OPERATOR_COMMANDS: readonly AddCommands[] = [addFdbCommand, addFlagsCommands, addStatusCommand];
+export const OPERATOR_COMMANDS: readonly AddCommands[] = [
+  addFdbCommand,
+  addFlagsCommands,
+  addStatusCommand,
+  addRedriveCommand,
+];
 
 /** The program with `commands`, in that order; `--help` on every command lists its options. */
 export function buildProgram(io: CliIo, commands: readonly AddCommands[] = OPERATOR_COMMANDS): Command {

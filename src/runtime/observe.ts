@@ -136,12 +136,19 @@ export function observeTransient(rt: Runtime, record: SQSRecord, eventType: stri
 }
 
 /**
- * `ApplyLatencyMs` (dimensions: the inbound `eventType` behind the commands, `strategy`): per agent
- * report, the longest time from that event being sent to the agent applying its command. For
- * `ha.state` it is the failover convergence the dashboard shows as p50/p99; across agents, p99 is
- * the last agents' apply. The agent's clock against SQS's: skew between hosts adds to it.
+ * Two metrics from an agent's `agent.applied` report:
+ *
+ * - `ApplyLatencyMs` (dimensions: the inbound `eventType` behind the commands, `strategy`): per
+ *   report, the longest time from that event being sent to this agent applying its command;
+ * - `FailoverConvergenceMs` (dimension `strategy`): one value per failover and network, when the
+ *   last agent an `ha.state`'s version was sent to reports holding it: from the `ha.state` being
+ *   sent to the latest apply among those agents: one conditional update per network of the report
+ *   (src/adapters/aws/dynamo-failover-convergence.ts). Every report is checked, not only those
+ *   with an `ha.state` latency: agents need not send latencies (the reference agent does not).
+ *
+ * Both compare the agent's clock with SQS's: skew between hosts adds to them.
  */
-export function observeApplied(rt: Runtime, event: AgentAppliedEvent): void {
+export async function observeApplied(rt: Runtime, event: AgentAppliedEvent): Promise<void> {
   for (const l of event.latencies)
     emitMetrics(
       rt.eventMetrics,
@@ -149,4 +156,23 @@ export function observeApplied(rt: Runtime, event: AgentAppliedEvent): void {
       { ApplyLatencyMs: l.ms },
       MetricUnit.Milliseconds,
     );
+  for (const [networkId, version] of Object.entries(event.networks)) {
+    const done = await rt.failovers.applied(event.host, networkId, version, event.at);
+    if (!done) continue;
+    rt.logger.info('failover converged: every affected agent applied it', {
+      networkId,
+      version: done.version,
+      hosts: done.hosts,
+      convergenceMs: done.ms,
+      failoverCorrelationId: done.correlationId,
+      lastReportFrom: event.host,
+      strategy: done.strategy,
+    });
+    emitMetrics(
+      rt.eventMetrics,
+      { strategy: done.strategy },
+      { FailoverConvergenceMs: done.ms },
+      MetricUnit.Milliseconds,
+    );
+  }
 }

@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type SweepResult, sweepOutboxes } from '../app/sweep-outboxes.js';
 import { emitMetrics } from './observe.js';
 import type { Runtime } from './runtime.js';
@@ -12,15 +13,18 @@ export class OutboxSweepError extends Error {
 
 /**
  * One tick of the outbox sweeper: publish outbox records older than `L2POP_SWEEP_MIN_AGE_SECONDS`.
- * Logs one line and publishes `OutboxNetworksSwept`, `OutboxRecordsPublished` and
- * `OutboxSweepFailures` (strategy `none`: a sweep concerns no HA router in particular).
+ * Logs one line and publishes `OutboxNetworksSwept`, `OutboxRecordsPublished`,
+ * `OutboxSweepFailures` and `OldestOutboxAgeSeconds` (the age of the oldest record pending at the
+ * tick, 0 when none; strategy `none`: a sweep concerns no HA router in particular).
  */
 export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
-  const before = new Date(Date.now() - rt.config.sweepMinAgeSeconds * 1000).toISOString();
+  const now = Date.now();
+  const before = new Date(now - rt.config.sweepMinAgeSeconds * 1000).toISOString();
   // Each record it publishes is logged with the correlation id of the event that committed it.
   const publisher = {
     async publish(record: Parameters<Runtime['publisher']['publish']>[0]) {
-      await rt.publisher.publish(record);
+      // deps.publisher: an ha.state record opens its failover first (src/runtime/failover-tracking.ts).
+      await rt.deps.publisher.publish(record);
       rt.logger.info('outbox sweep: published', {
         networkId: record.networkId,
         version: record.version,
@@ -30,7 +34,7 @@ export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
       });
     },
   };
-  const result = await sweepOutboxes({ store: rt.deps.store, publisher, pending: rt.pending }, before);
+  const result = await sweepOutboxes({ store: rt.deps.store, publisher, pending: rt.pending }, before, now);
   for (const f of result.failed)
     rt.logger.error('outbox sweep: publishing failed, the record stays pending', {
       networkId: f.networkId,
@@ -40,6 +44,7 @@ export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
   rt.logger.info('outbox sweep', {
     before,
     networks: result.networks,
+    oldestAgeSeconds: result.oldestAgeSeconds,
     published: result.published,
     failed: result.failed.length,
     strategy: 'none',
@@ -52,6 +57,12 @@ export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
       OutboxRecordsPublished: result.published,
       OutboxSweepFailures: result.failed.length,
     },
+  );
+  emitMetrics(
+    rt.eventMetrics,
+    { strategy: 'none' },
+    { OldestOutboxAgeSeconds: result.oldestAgeSeconds },
+    MetricUnit.Seconds,
   );
   if (result.failed.length > 0) throw new OutboxSweepError(result.failed.map((f) => f.networkId));
   return result;

@@ -7,6 +7,7 @@ import { createAwsClients } from '../adapters/aws/aws-clients.js';
 import { createDynamoAgentSeen } from '../adapters/aws/dynamo-agent-seen.js';
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
+import { createDynamoFailoverConvergence } from '../adapters/aws/dynamo-failover-convergence.js';
 import { createReceiptStore } from '../adapters/aws/dynamo-receipt-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher.js';
@@ -14,6 +15,8 @@ import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
 import { stampCorrelation } from './correlation.js';
+import { trackFailovers } from './failover-tracking.js';
+import { emitMetrics } from './observe.js';
 import { NO_SEAMS, type RuntimeSeams } from './seams.js';
 
 /**
@@ -61,21 +64,32 @@ export function createRuntime(
   const applied = createDynamoAppliedStore({ client: clients.doc, tableName: config.tableName });
   const agentSeen = createDynamoAgentSeen({ client: clients.doc, tableName: config.tableName });
   const agentQueueList = createAgentQueueList({ sqs: clients.sqs, prefix: config.agentQueuePrefix });
-  const deps: Deps = { store, publisher, maxAttempts: config.maxAttempts, applied };
+  const failovers = createDynamoFailoverConvergence({ client: clients.doc, tableName: config.tableName });
+  const logger = new Logger({ serviceName: functionName, logLevel: config.logLevel });
+  const eventMetrics = new Metrics({ namespace: config.metricsNamespace, serviceName: functionName });
+  // Every publication (after a commit, by a later event's flush, by the sweeper) first opens the
+  // failover an ha.state record starts, so the agents' reports can close it.
+  const tracked = trackFailovers(publisher, failovers, (record) => {
+    logger.warn('failover superseded before every agent applied it: no convergence value', {
+      networkId: record.networkId,
+      version: record.version,
+      strategy: record.origin?.strategy ?? 'none',
+    });
+    emitMetrics(eventMetrics, { strategy: record.origin?.strategy ?? 'none' }, { FailoverSuperseded: 1 });
+  });
+  const deps: Deps = { store, publisher: tracked, maxAttempts: config.maxAttempts, applied };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({
     client: clients.doc,
     tableName: config.tableName,
     ttlDays: config.rejectedTtlDays,
   });
-  const logger = new Logger({ serviceName: functionName, logLevel: config.logLevel });
   // Batch-level metrics (BatchRecords, ColdStart) concern no one event: strategy `none`.
   const metrics = new Metrics({
     namespace: config.metricsNamespace,
     serviceName: functionName,
     defaultDimensions: { strategy: 'none' },
   });
-  const eventMetrics = new Metrics({ namespace: config.metricsNamespace, serviceName: functionName });
   return {
     functionName,
     config,
@@ -85,6 +99,7 @@ export function createRuntime(
     pending: factStore as PendingOutboxes,
     queues,
     publisher,
+    failovers,
     agentSeen,
     agentQueueList,
     rejected,

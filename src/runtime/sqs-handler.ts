@@ -89,7 +89,7 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
       await spec.prepare?.(rt, event);
       const result = await dispatchEvent(rt.deps, event);
       await receipt(rt, record, { outcome: result.outcome, eventType });
-      if (event.type === 'agent.applied') observeApplied(rt, event);
+      if (event.type === 'agent.applied') await observeApplied(rt, event);
       const d = rt.clients.meter.usage();
       const requests: Record<string, number> = {};
       for (const [op, n] of Object.entries(d.requests)) {

@@ -27,7 +27,7 @@ describe('help', () => {
   it('lists every command and the exit codes', async () => {
     const r = await run('--help');
     expect(r.code).toBe(EXIT.ok);
-    for (const c of ['local', 'ab', 'stack', 'send', 'fdb', 'flags', 'replay'])
+    for (const c of ['local', 'ab', 'stack', 'send', 'fdb', 'flags', 'replay', 'status', 'redrive'])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.out).toContain('Exit codes: 0 success, 1 failure');
   });
@@ -41,6 +41,7 @@ describe('help', () => {
     ['flags', 'get'],
     ['flags', 'set'],
     ['replay'],
+    ['redrive'],
   ])('%s %s --help exits 0 and documents its options and exit codes', async (...cmd) => {
     const r = await run(...cmd.filter(Boolean), '--help');
     expect(r.code).toBe(EXIT.ok);
@@ -58,6 +59,11 @@ describe('bad input: a clear message and exit code 2', () => {
       /expected one of tunnel, master-binding, auto/,
     ],
     ['a bad number', ['local', '--phase-timeout', 'soon'], /expected a whole number/],
+    [
+      'an unknown queue to redrive',
+      ['redrive', 'outbox'],
+      /expected one of port-events, ha-events, agent-events/,
+    ],
     ['a missing file', ['ab', 'does-not-exist.json'], /does-not-exist.json: no such file/],
     ['a bad port', ['stack', 'up', '--dynamo-port', '70000'], /expected a TCP port/],
     ['a bad host name', ['fdb', 'not a host'], /not a host name/],

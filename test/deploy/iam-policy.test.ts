@@ -75,6 +75,22 @@ describe('the IAM checker', () => {
       expect(problems(allow('sqs:SendMessage', broader))).toHaveLength(1);
   });
 
+  it('accepts `*` for sqs:ListQueues alone (it has no resource type), and for no other SQS action', () => {
+    expect(problems(allow('sqs:ListQueues', '*'))).toEqual([]);
+    expect(problems(allow(['sqs:ListQueues', 'sqs:DeleteQueue'], '*'))).toEqual([
+      'resource * has a wildcard no allowance explains',
+    ]);
+    for (const action of [
+      'sqs:ListQueueTags',
+      'sqs:DeleteQueue',
+      'sqs:SendMessage',
+      'sqs:ListDeadLetterSourceQueues',
+    ])
+      expect(problems(allow(action, '*')), action).toHaveLength(1);
+    // On a queue ARN it is not a violation either, only useless; the template grants it on `*`.
+    expect(problems(allow('sqs:ListQueues', arn('sqs', STACK, '-agent-cmd-*.fifo')))).toEqual([]);
+  });
+
   it('fails on NotAction, NotResource, a public principal and an unreadable resource', () => {
     expect(problems({ Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: TABLE }] })).toContain(
       'NotAction allows every other action',

@@ -42,6 +42,11 @@ export const CONTROLLER_WILDCARDS: readonly WildcardAllowance[] = [
     onlyActions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
     why: 'X-Ray has no resource-level permissions: its two write actions accept only `*` (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html)',
   },
+  {
+    pattern: /^\*$/,
+    onlyActions: ['sqs:ListQueues'],
+    why: 'sqs:ListQueues is a list action with no resource type: IAM evaluates it against `*` only (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html); the agent queue sweep lists by the stack prefix, and acts on queues only on the agent-queue pattern',
+  },
 ];
 
 type Json = unknown;

@@ -62,9 +62,11 @@ function expectedStatements(fn: DeployedFunction) {
       PendingOutboxIndex: { actions: ['dynamodb:Query'], resources: [`${TABLE_ARN}/index/${GSI1}`] },
       AgentQueues: agentQueues,
       AgentQueueLifecycle: {
-        actions: ['sqs:DeleteQueue', 'sqs:ListQueueTags', 'sqs:ListQueues'],
+        actions: ['sqs:DeleteQueue', 'sqs:ListQueueTags'],
         resources: [`${ARN('sqs')}${STACK}-agent-cmd-*.fifo`],
       },
+      // ListQueues has no resource type: `*` in a statement of its own (test/deploy/iam-policy.ts).
+      ListAgentQueues: { actions: ['sqs:ListQueues'], resources: ['*'] },
       Logs: logs,
     };
   return {
@@ -382,10 +384,10 @@ describe('serverless package (osls, offline, no credentials)', () => {
       expect(sqsAlarm('ApproximateAgeOfOldestMessage', queueId)).toHaveLength(1);
     }
     const namespace = renderValue(envOf(lambda('port-events')[1]).L2POP_METRICS_NAMESPACE);
-    for (const metric of ['Rejected', 'SplitBrain']) {
+    for (const metric of ['SUM(Rejected)', 'SUM(SplitBrain)', 'MAX(OldestOutboxAgeSeconds)']) {
       const queries = alarms.flatMap((a) => asList(a.Metrics) as { Expression?: unknown }[]);
       expect(queries.map((q) => q.Expression && renderValue(q.Expression))).toContain(
-        `SELECT SUM(${metric}) FROM "${namespace}"`,
+        `SELECT ${metric} FROM "${namespace}"`,
       );
     }
     // Any failed sweeper invocation: its OutboxSweepFailures, and failures that metric cannot see.
@@ -466,6 +468,10 @@ describe('serverless package (osls, offline, no credentials)', () => {
         for (const x of e?.matchAll(/(?:SUM|AVG|MAX)\((\w+)\)/g) ?? []) custom.add(String(x[1]));
       }
     expect(custom.size).toBeGreaterThan(5);
+    // Convergence is per failover (the last affected agent's apply), and outbox age is an age.
+    expect(custom).toContain('FailoverConvergenceMs');
+    expect(custom).toContain('OldestOutboxAgeSeconds');
+    expect(custom).not.toContain('ApplyLatencyMs');
     for (const metric of custom) expect(sources, metric).toMatch(new RegExp(`\\b${metric}\\b`));
   });
 

@@ -6,13 +6,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentStateFile } from '../../src/cli/agent-state-file.js';
@@ -221,6 +215,15 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     );
     expect(r.stdout).toMatch(/^ {2}r1 +master net1 {2}hosts net1, net2$/m);
     expect(r.stdout).toContain('dead-letter queues: PortEvents 0, HaEvents 0, AgentEvents 0');
+    // the real agents' agent.applied reports closed at least one failover: FailoverConvergenceMs
+    const converged = await until('a failover to converge at every affected agent', async () => {
+      const lines = stack
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes('failover converged: every affected agent applied it'));
+      return lines.length > 0 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
+    });
+    expect(converged[0]).toMatchObject({ service: 'agent-events', convergenceMs: expect.any(Number) });
   }, 60_000);
 
   it('switches one router to master-binding and waits until every agent of its network holds it', async () => {
@@ -327,31 +330,25 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
       .at(-1); // the ACTIVE one: a DOWN port has no entries
     if (vm?.type !== 'port.upsert') throw new Error('no vm-c1 port');
     const late = { ...vm, port: { ...vm.port, ips: ['10.3.0.55'], revision: vm.port.revision + 2000 } };
-    // what 5 failed deliveries leave behind
+    // what 5 failed deliveries leave behind, with the correlation id its sender gave it
+    const correlationId = randomUUID();
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: dlq,
         MessageBody: JSON.stringify(late),
         MessageGroupId: 'net-c',
         MessageDeduplicationId: randomUUID(),
+        MessageAttributes: { 'correlation-id': { DataType: 'String', StringValue: correlationId } },
       }),
     );
     const before = await run(['status', '--network', 'net-c']);
     expect(before.stdout).toContain('dead-letter queues: PortEvents 1, HaEvents 0, AgentEvents 0');
-    // the redrive (a message move task on AWS; fauxqs has none): receive, send back, delete
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
-    for (const m of got.Messages ?? []) {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: state.queues.PortEventsQueue,
-          MessageBody: m.Body ?? '',
-          MessageGroupId: 'net-c',
-          MessageDeduplicationId: randomUUID(),
-        }),
-      );
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle ?? '' }));
-    }
     sqs.destroy();
+    // the documented redrive: `l2pop redrive port-events` on the deployed-stack path (fauxqs has no move task)
+    const redriven = await run(['redrive', 'port-events']);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toMatch(/^moved \S+ \(group net-c\)$/m);
+    expect(redriven.stdout).toContain('redrove 1 messages from the port-events DLQ');
     const after = await until('net-c to converge after the redrive', async () => {
       const r = await run(['status', '--network', 'net-c']);
       return r.code === 0 && r.stdout.includes('PortEvents 0') ? r : undefined;
@@ -359,6 +356,16 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     expect(after.stdout).toMatch(/holds (\d+) of \1/);
     const fdb = await fdbUntilEqual('compute6', /10\.3\.0\.55/);
     expect(fdb.code).toBe(0);
+    // the redriven event keeps its correlation id: the function's line names it
+    const applied = stack
+      .output()
+      .stdout.split('\n')
+      .filter((l) => l.includes(correlationId))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(applied.find((l) => l.message === 'port.upsert applied')).toMatchObject({
+      correlationId,
+      service: 'port-events',
+    });
   }, 120_000);
 
   it('names the endpoint that failed and the flag that sets it, and exits 1', async () => {

@@ -334,15 +334,20 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     expect(await store.listOutbox(net.id)).toEqual([]);
   });
 
-  it('lists the networks holding an outbox record written before a time, until it is deleted', async () => {
-    const t = Date.parse('2026-01-02T03:04:05.000Z');
+  it('lists the networks holding an outbox record, with the oldest record time, until it is deleted', async () => {
+    let t = Date.parse('2026-01-02T03:04:05.000Z');
     const { store, net } = fresh(() => t);
-    const record = anOutbox({ networkId: net.id });
-    expect(await store.commit(commitOf({ outbox: [record] }))).toBe('committed');
-    expect(await store.listPendingOutboxNetworks(new Date(t + 1).toISOString())).toContain(net.id);
-    expect(await store.listPendingOutboxNetworks(new Date(t).toISOString())).not.toContain(net.id);
-    await store.deleteOutbox(net.id, record.key);
-    expect(await store.listPendingOutboxNetworks(new Date(t + 1).toISOString())).not.toContain(net.id);
+    const mine = async () => (await store.listPendingOutboxes()).filter((p) => p.networkId === net.id);
+    const first = anOutbox({ networkId: net.id });
+    const second = anOutbox({ networkId: net.id, version: first.version + 1, key: `${first.key}b` });
+    expect(await store.commit(commitOf({ outbox: [first] }))).toBe('committed');
+    t += 5000;
+    expect(await store.commit(commitOf({ outbox: [second] }))).toBe('committed');
+    expect(await mine()).toEqual([{ networkId: net.id, at: '2026-01-02T03:04:05.000Z' }]);
+    await store.deleteOutbox(net.id, first.key);
+    expect(await mine()).toEqual([{ networkId: net.id, at: '2026-01-02T03:04:10.000Z' }]);
+    await store.deleteOutbox(net.id, second.key);
+    expect(await mine()).toEqual([]);
   });
 
   it('keeps the router views a network records', async () => {

@@ -2,9 +2,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OUT_DIR } from '../../scripts/build.mjs';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
+import type { SweepResult } from '../../src/app/sweep-outboxes.js';
 import type { ScheduledLambdaHandler } from '../../src/runtime/scheduled-handler.js';
 import { loadBundledHandler } from '../../tools/local/load-function.js';
 import { createLocalSchedule } from '../../tools/local/local-schedule.js';
+import { captureOutput } from '../support/emf.js';
 import { agentReport, portUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
@@ -60,10 +62,11 @@ const pendingOutboxes = async (h: Harness) => {
   return [...(await store.listOutbox('sn1')), ...(await store.listOutbox('sn2'))].length;
 };
 
-async function loadSweeper(h: Harness, minAgeSeconds: number) {
+async function loadSweeper(h: Harness, minAgeSeconds: number, env: Record<string, string> = {}) {
   const handler = await loadBundledHandler<ScheduledLambdaHandler>(path.join(OUT_DIR, 'outbox-sweeper.mjs'), {
     ...h.local.env,
     L2POP_SWEEP_MIN_AGE_SECONDS: String(minAgeSeconds),
+    ...env,
   });
   return createLocalSchedule({ handler, functionName: 'outbox-sweeper', intervalMs: 60_000 });
 }
@@ -71,22 +74,47 @@ async function loadSweeper(h: Harness, minAgeSeconds: number) {
 describe('outboxes left pending when their message went to the DLQ', () => {
   it('are published by the outbox sweeper, and every agent converges', async () => {
     const h = await startHarness({ label: 'sweeper' });
+    const out = captureOutput();
     try {
+      const leftAt = Date.now();
       await leaveBehindPendingOutboxes(h);
       const all = [...setup, ...duringOutage];
       expect(await pendingOutboxes(h)).toBe(2);
       await h.agents.pump(['s1', 's2', 's3']);
       expect(h.diff(all)).not.toEqual([]);
 
-      const sweeper = await loadSweeper(h, 0);
-      expect(await sweeper.tick()).toEqual({ networks: 2, published: 2, failed: [] });
+      const sweeper = await loadSweeper(h, 0, {
+        POWERTOOLS_METRICS_DISABLED: 'false',
+        L2POP_METRICS_NAMESPACE: 'L2Pop/sweeper-test',
+      });
+      const first = (await sweeper.tick()) as SweepResult;
+      const sweptAt = Date.now();
+      expect(first).toEqual({
+        networks: 2,
+        oldestAgeSeconds: first.oldestAgeSeconds,
+        published: 2,
+        failed: [],
+      });
+      // The oldest record was written during the outage: after leftAt, and before this tick.
+      expect(first.oldestAgeSeconds).toBeGreaterThan(0);
+      expect(first.oldestAgeSeconds).toBeLessThanOrEqual((sweptAt - leftAt) / 1000);
       await h.converge(all);
       expect(h.diff(all)).toEqual([]);
       expect(await pendingOutboxes(h)).toBe(0);
       expect(h.agents.received.gaps).toBe(0);
-      // Nothing left: a second tick publishes nothing.
-      expect(await sweeper.tick()).toEqual({ networks: 0, published: 0, failed: [] });
+      // Nothing left: a second tick publishes nothing, and the oldest pending age is back to 0.
+      expect(await sweeper.tick()).toEqual({ networks: 0, oldestAgeSeconds: 0, published: 0, failed: [] });
+      // Each tick publishes OldestOutboxAgeSeconds (unit Seconds, strategy none): the age, then 0.
+      const ages = out
+        .emf()
+        .filter((b) => b.metrics.includes('OldestOutboxAgeSeconds'))
+        .map((b) => ({ age: b.values.OldestOutboxAgeSeconds, strategy: b.values.strategy, ns: b.namespace }));
+      expect(ages).toEqual([
+        { age: first.oldestAgeSeconds, strategy: 'none', ns: 'L2Pop/sweeper-test' },
+        { age: 0, strategy: 'none', ns: 'L2Pop/sweeper-test' },
+      ]);
     } finally {
+      out.restore();
       await h.stop();
     }
   });
@@ -96,7 +124,15 @@ describe('outboxes left pending when their message went to the DLQ', () => {
     try {
       await leaveBehindPendingOutboxes(h);
       const sweeper = await loadSweeper(h, 3600);
-      expect(await sweeper.tick()).toEqual({ networks: 0, published: 0, failed: [] });
+      // Too young to publish, but pending: the oldest age is measured all the same.
+      const tick = (await sweeper.tick()) as SweepResult;
+      expect(tick).toEqual({
+        networks: 0,
+        oldestAgeSeconds: tick.oldestAgeSeconds,
+        published: 0,
+        failed: [],
+      });
+      expect(tick.oldestAgeSeconds).toBeGreaterThan(0);
       expect(await pendingOutboxes(h)).toBe(2);
     } finally {
       await h.stop();

@@ -12,6 +12,7 @@ import type {
   FactStore,
   NetworkState,
   OutboxRecord,
+  PendingOutbox,
   PendingOutboxes,
   VersionedFlags,
 } from '../../app/ports.js';
@@ -173,23 +174,29 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       }
     },
     /**
-     * Networks with an outbox head older than `before`: a Query of each gsi1 shard, keys and `at`
-     * only (gsi1 projects `at`). Eventually consistent, which is fine: a flush reads the base table.
+     * Networks with an outbox head, each with its oldest head's `at`: a Query of each gsi1 shard,
+     * keys and `at` only (gsi1 projects `at`). No filter: a FilterExpression would read (and bill)
+     * the same items, and the sweeper needs the oldest age of all of them. Eventually consistent,
+     * which is fine: a flush reads the base table.
      */
-    async listPendingOutboxNetworks(before: string): Promise<string[]> {
-      const ids = new Set<string>();
+    async listPendingOutboxes(): Promise<PendingOutbox[]> {
+      const oldest = new Map<string, string>();
       for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
         const items = await query({
           IndexName: GSI1,
           KeyConditionExpression: 'gsi1pk = :pk',
-          FilterExpression: '#at < :before',
-          ProjectionExpression: 'gsi1sk',
+          ProjectionExpression: 'gsi1sk, #at',
           ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':pk': `OUTBOX#${shard}`, ':before': before },
+          ExpressionAttributeValues: { ':pk': `OUTBOX#${shard}` },
         });
-        for (const i of items) ids.add(String(i.gsi1sk).split('#')[0] as string);
+        for (const i of items) {
+          const id = String(i.gsi1sk).split('#')[0] as string;
+          const at = String(i.at);
+          const seen = oldest.get(id);
+          if (seen === undefined || at < seen) oldest.set(id, at);
+        }
       }
-      return [...ids].sort();
+      return [...oldest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([networkId, at]) => ({ networkId, at }));
     },
     async listOutbox(networkId: string): Promise<OutboxRecord[]> {
       const { records, orphans } = fromOutboxItems(networkId, await range(`NET#${networkId}`, PREFIX.outbox));

@@ -32,6 +32,8 @@ export const KEYS = {
   rejected: (messageId: string) => key(`REJECTED#${messageId}`, 'REJECTED'),
   /** What became of a message whose sender asked for a receipt (`l2pop send`); expires in a day. */
   receipt: (messageId: string) => key(`RECEIPT#${messageId}`, 'RECEIPT'),
+  /** The latest failover (`ha.state` version) of a network and the agents it waits for; expires in a day. */
+  failover: (networkId: string) => key(`FAILOVER#${networkId}`, 'FAILOVER'),
 } as const;
 
 /** Sort-key prefixes for the range reads. */

@@ -133,9 +133,11 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
     async listOutbox(networkId) {
       return [...(outbox.get(networkId)?.values() ?? [])].map(({ at: _at, ...o }) => o);
     },
-    async listPendingOutboxNetworks(before: string) {
-      const ids = [...outbox].filter(([, m]) => [...m.values()].some((o) => o.at < before)).map(([id]) => id);
-      return ids.sort();
+    async listPendingOutboxes() {
+      return [...outbox]
+        .filter(([, m]) => m.size > 0)
+        .map(([networkId, m]) => ({ networkId, at: [...m.values()].map((o) => o.at).sort()[0] as string }))
+        .sort((a, b) => (a.networkId < b.networkId ? -1 : 1));
     },
     async deleteOutbox(networkId, key) {
       outbox.get(networkId)?.delete(key);
