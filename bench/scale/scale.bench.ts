@@ -11,19 +11,20 @@ import { measureScale, SHAPE } from './measure-scale.js';
  * (10 hosts, 100 ports, every agent in 10 networks), in one run on one DynamoDB Local and fauxqs.
  * The same steady-state events (IP change, new port, delete, an HA failover) run through the
  * use-cases on both, alternating, and each reports DynamoDB requests, RCU, WCU, SQS calls and ms.
- * `--networks N` seeds a smaller large fleet (N networks, N agents, N x 100 ports); `--rounds R`.
+ * `--networks N` seeds a smaller large fleet (N networks, N agents, N x 100 ports); `--rounds R` (at most 10: each round uses other ports of the network's 100).
  * Writes bench/results/scale.json (scale.<N>.json with --networks).
  */
-const arg = (name: string, fallback: number, min: number) => {
+const arg = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} takes an integer of at least ${min}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new Error(`${name} takes an integer from ${min} to ${max}`);
   return v;
 };
 const fullNetworks = 10_000;
 const networks = arg('--networks', fullNetworks, 10);
-const rounds = arg('--rounds', 10, 1);
+const rounds = arg('--rounds', 10, 1, 10);
 const concurrency = arg('--seed-concurrency', 12, 1);
 const log = (s: string) => console.log(s);
 
