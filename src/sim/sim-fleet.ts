@@ -18,6 +18,7 @@ import type { PlannedCommand } from '../core/commands.js';
 import type { AgentTable } from '../core/types.js';
 import { writeAgentState } from './agent-state-file.js';
 import { referenceAgentRefusal } from './reference-agent-check.js';
+import { computeSimAuditEvents } from './sim-audit.js';
 import { createTableAgents } from './table-agents.js';
 
 export interface FleetOptions {
@@ -342,6 +343,14 @@ export function createSimFleet(options: FleetOptions) {
     reportOf: (host: string) => agents.get(host)?.report,
     queueUrlOf: (host: string) => agents.get(host)?.url,
     table: (host: string, networkId: string) => tables.table(host, networkId),
+    /** The agent sends its drift audit now (`agent.audit`, docs/drift-audit.md); returns what it sent. */
+    async audit(host: string) {
+      const a = agents.get(host);
+      if (!a || a.down) return [];
+      const events = computeSimAuditEvents(tables, a.report, Date.now());
+      for (const e of events) await sendEvent(host, e);
+      return events;
+    },
     async stop(): Promise<void> {
       await Promise.all([...agents.values()].map(stopAgent));
     },
