@@ -38,8 +38,6 @@ export interface DigestAccumulator {
   sum: bigint;
 }
 
-const MOD = 1n << 64n;
-
 /** The canonical text of an entry; MACs are compared lower-case, IPs as given (canonical). */
 export function dataPlaneEntryKey(e: DataPlaneEntry): string {
   switch (e.kind) {
@@ -59,9 +57,7 @@ export function dataPlaneEntryKey(e: DataPlaneEntry): string {
  */
 export function hashDataPlaneEntry(e: DataPlaneEntry): bigint {
   const h = sha256(utf8ToBytes(dataPlaneEntryKey(e)));
-  let v = 0n;
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(h[i] ?? 0);
-  return v;
+  return new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0);
 }
 
 export function emptyDigestAccumulator(): DigestAccumulator {
@@ -71,13 +67,13 @@ export function emptyDigestAccumulator(): DigestAccumulator {
 /** Adds (`sign` 1) or removes (`sign` -1) one entry. Removal is exact: the sum is a group. */
 export function addToDigest(acc: DigestAccumulator, e: DataPlaneEntry, sign: 1 | -1 = 1): void {
   acc.counts[e.kind] += sign;
-  acc.sum = (((acc.sum + BigInt(sign) * hashDataPlaneEntry(e)) % MOD) + MOD) % MOD;
+  acc.sum = BigInt.asUintN(64, acc.sum + BigInt(sign) * hashDataPlaneEntry(e));
 }
 
 /** `acc += other * sign`: merges the sums of two disjoint parts of a view, or subtracts one. */
 export function combineDigests(acc: DigestAccumulator, other: DigestAccumulator, sign: 1 | -1 = 1): void {
   for (const k of DIGEST_KINDS) acc.counts[k] += sign * other.counts[k];
-  acc.sum = (((acc.sum + BigInt(sign) * other.sum) % MOD) + MOD) % MOD;
+  acc.sum = BigInt.asUintN(64, acc.sum + BigInt(sign) * other.sum);
 }
 
 export function cloneDigestAccumulator(acc: DigestAccumulator): DigestAccumulator {
