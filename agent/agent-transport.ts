@@ -1,7 +1,15 @@
-import type { AgentAppliedEvent, AgentReportEvent, AgentResyncEvent } from '../src/contracts/events.js';
+import type {
+  AgentAppliedEvent,
+  AgentAuditEvent,
+  AgentReportEvent,
+  AgentResyncEvent,
+} from '../src/contracts/events.js';
 
-/** What an agent sends: its report on start, resync requests, and what it holds after applying. */
-export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent | AgentAppliedEvent;
+/**
+ * What an agent sends: its report on start, resync requests, what it holds after applying, and the
+ * periodic digest of what its data plane holds.
+ */
+export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent | AgentAppliedEvent | AgentAuditEvent;
 
 export interface ReceivedCommand {
   /** The raw message body: untrusted until `parseAgentCommandBody` accepts it. */

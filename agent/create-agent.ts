@@ -1,5 +1,6 @@
 import {
   type AgentAppliedEvent,
+  type AgentAuditEvent,
   type AgentReportEvent,
   agentReportV1,
   agentResyncV1,
@@ -9,11 +10,13 @@ import { decideDelta, decideLeave, decideSnapshot, type GateState } from '../src
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
 import { appliedEvent } from './applied-reporter.js';
+import { type AuditedNetwork, auditEvents, computeDeviceDigest } from './audit-digest.js';
 import { type AgentLogger, withFields } from './create-logger.js';
 import { executeOps } from './execute-ops.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import type { KernelOp } from './kernel-ops.js';
 import { planDeltaOps } from './kernel-ops.js';
+import { vxlanDeviceName } from './kernel-values.js';
 import {
   type FdbEntry,
   keepConsistentEntries,
@@ -86,6 +89,12 @@ export interface Agent {
   report(): AgentReportEvent;
   /** The `agent.applied` report of what it holds now: per network not left, the version applied. */
   applied(): AgentAppliedEvent;
+  /**
+   * The `agent.audit` events of what its kernel holds now, per network not left: read from each
+   * network's VXLAN device (a missing device holds nothing). Call it between two `handle`s, never
+   * during one, or the reading mixes two versions (`runAgent` serialises them).
+   */
+  audit(): Promise<AgentAuditEvent[]>;
   held(networkId: string): HeldNetwork | undefined;
 }
 
@@ -261,8 +270,26 @@ export function createAgent(deps: AgentDeps): Agent {
     return { kind: 'applied', ...base, ops: n, refused: cmd.refused };
   };
 
+  const readDigest = async (vni: number) => {
+    try {
+      return computeDeviceDigest(await readDeviceState(executor, vxlanDeviceName(vni)), config.proxy);
+    } catch (err) {
+      if (err instanceof KernelCommandError && err.isMissing) return computeDeviceDigest(EMPTY_DEVICE, false);
+      throw err;
+    }
+  };
+
   return {
     held: (networkId) => held.get(networkId),
+    async audit() {
+      const readAt = deps.now();
+      const networks: AuditedNetwork[] = [];
+      for (const [networkId, h] of held) {
+        if (h.left || h.vni === null) continue;
+        networks.push({ networkId, version: h.version, digest: await readDigest(h.vni) });
+      }
+      return auditEvents({ host: config.host, bootId: config.bootId, readAt, networks });
+    },
     applied: () => {
       const networks = new Map<string, number>();
       for (const [networkId, h] of held) if (!h.left) networks.set(networkId, h.version);

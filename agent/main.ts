@@ -60,6 +60,8 @@ async function main(): Promise<number> {
     appliedReportMs: options.appliedReportMs,
     heartbeatMs: options.heartbeatMs,
     onReportError: (err) => log.warn('applied_report_failed', { error: String(err) }),
+    auditMs: options.auditMs,
+    onAuditError: (err) => log.warn('audit_failed', { error: String(err) }),
   });
   log.info('stopped');
   return 0;

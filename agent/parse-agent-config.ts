@@ -4,7 +4,7 @@ import { hostSchema } from '../src/contracts/primitives.js';
 import { absolutePath, choice, int, optionalUrl, parseRegion, url } from './cli-values.js';
 import type { AgentConfig } from './create-agent.js';
 import { assertIp, assertNetnsName, MAX_IFNAME } from './kernel-values.js';
-import { DEFAULT_APPLIED_REPORT_MS, DEFAULT_HEARTBEAT_MS } from './run-agent.js';
+import { DEFAULT_APPLIED_REPORT_MS, DEFAULT_AUDIT_MS, DEFAULT_HEARTBEAT_MS } from './run-agent.js';
 
 export interface AgentCliOptions {
   readonly config: AgentConfig;
@@ -15,6 +15,8 @@ export interface AgentCliOptions {
   readonly appliedReportMs: number;
   /** Milliseconds between two `agent.applied` reports of an idle agent (what keeps its queue). */
   readonly heartbeatMs: number;
+  /** Milliseconds between two `agent.audit` readings of the kernel; 0: no audit. */
+  readonly auditMs: number;
 }
 
 export type TransportOptions =
@@ -49,7 +51,15 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
   --applied-report-ms N   report what it holds (agent.applied) this long after applying,
                           coalescing later applies into the same report (default 1000)
   --heartbeat-ms N        repeat that report this often when idle, so the controller keeps
-                          this agent's queue (default 3600000, 1 h)`;
+                          this agent's queue (default 3600000, 1 h)
+  --audit-ms N            send a digest of what the kernel holds (agent.audit) this often;
+                          0 turns the drift audit off (default 60000)`;
+
+/** `--audit-ms`: 0 (off) or at least a second, at most a day. */
+function auditMs(value: string | undefined): number {
+  if (value === '0') return 0;
+  return int('audit-ms', value, DEFAULT_AUDIT_MS, 1000, 24 * 3_600_000);
+}
 
 /** An SQS queue name: 80 characters of letters, digits, `-` and `_`, with `.fifo` for FIFO queues. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
@@ -101,6 +111,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       'resync-interval-ms': { type: 'string' },
       'applied-report-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
+      'audit-ms': { type: 'string' },
     },
   });
   const host = hostSchema.safeParse(values.host);
@@ -125,6 +136,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       3_600_000,
     ),
     heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], DEFAULT_HEARTBEAT_MS, 1000, 24 * 3_600_000),
+    auditMs: auditMs(values['audit-ms']),
     config: {
       host: host.data,
       tunnelIp: assertIp(values['tunnel-ip']),

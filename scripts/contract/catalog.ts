@@ -16,9 +16,11 @@ import {
 } from '../../src/contracts/commands.js';
 import {
   type AgentAppliedEvent,
+  type AgentAuditEvent,
   type AgentReportEvent,
   type AgentResyncEvent,
   agentAppliedV1,
+  agentAuditV1,
   agentReportV1,
   agentResyncV1,
   type FlagsSetEvent,
@@ -250,6 +252,28 @@ const agentApplied: InboundMessage<AgentAppliedEvent> = {
   },
 };
 
+const agentAudit: InboundMessage<AgentAuditEvent> = {
+  type: 'agent.audit',
+  key: 'agentAudit',
+  schema: agentAuditV1,
+  queue: 'AgentEventsQueue',
+  title: 'Digest of what an agent really forwards',
+  summary:
+    "Sent by an agent every audit period (drift audit, docs/drift-audit.md): per network, the version it believes it holds and the additive digest of the flooding, unicast FDB and ARP entries read from its data plane. Acknowledged without effect until the controller's comparison lands (issue 17).",
+  group: 'host',
+  deduplication: 'A fresh id per send: every period is a new reading of the data plane.',
+  example: {
+    type: 'agent.audit',
+    v: 1,
+    host: 'compute-1',
+    bootId: '6b0e2c2e-5d4f-4b7a-9f61-3c8f1d2e4a50',
+    readAt: 1796601600000,
+    networks: [
+      { networkId: NET.id, version: 7, sum: '3a0f9c41d2e8b675', counts: { flood: 2, unicast: 5, arp: 5 } },
+    ],
+  },
+};
+
 export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   portUpsert,
   portDelete,
@@ -259,6 +283,7 @@ export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   agentReport,
   agentResync,
   agentApplied,
+  agentAudit,
 ] as readonly InboundMessage[];
 
 /** The member of the command union with this `kind` (found by value, not position). */

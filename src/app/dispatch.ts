@@ -1,6 +1,7 @@
 import type { InboundEvent } from '../contracts/events.js';
 import { toAgent, toNetwork } from '../contracts/parse.js';
 import { onAgentApplied } from './on-agent-applied.js';
+import { onAgentAudit } from './on-agent-audit.js';
 import { onAgentReport, onAgentResync } from './on-agent-change.js';
 import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
@@ -42,5 +43,7 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
       return onAgentResync(deps, event.host, event.networkId);
     case 'agent.applied':
       return onAgentApplied(deps, event);
+    case 'agent.audit':
+      return onAgentAudit(event);
   }
 }

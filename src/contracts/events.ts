@@ -132,6 +132,39 @@ export const agentAppliedV1 = z.object({
     .default([]),
 });
 
+/** One network in an `agent.audit`: the version the agent believes it holds and the digest it read. */
+export const auditNetworkSchema = z.object({
+  networkId: idSchema,
+  version: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** `computeViewDigest` (src/core/digest.ts): the hash sum, 16 lower-case hex digits. */
+  sum: z.string().regex(/^[0-9a-f]{16}$/, 'sum must be 16 lower-case hex digits'),
+  counts: z.object({
+    flood: z.number().int().nonnegative().max(LIMITS.maxAuditEntries),
+    unicast: z.number().int().nonnegative().max(LIMITS.maxAuditEntries),
+    arp: z.number().int().nonnegative().max(LIMITS.maxAuditEntries),
+  }),
+});
+
+/**
+ * Drift audit (issue 17, docs/drift-audit.md): per network, the digest of what the agent's data
+ * plane really holds, read at `readAt`. Sent periodically; one message carries every network the
+ * agent holds (split when there are more than `LIMITS.maxAuditNetworks`).
+ */
+export const agentAuditV1 = z.object({
+  type: z.literal('agent.audit'),
+  v: z.literal(1),
+  host: hostSchema,
+  bootId: idSchema,
+  /** When the agent read its data plane (ms since the epoch, the agent's clock). */
+  readAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  networks: z
+    .array(auditNetworkSchema)
+    .max(LIMITS.maxAuditNetworks)
+    .refine((n) => new Set(n.map((x) => x.networkId)).size === n.length, {
+      message: 'a network appears twice in one audit',
+    }),
+});
+
 export const flagSettingsSchema = z.object({
   defaultStrategy: z.enum(STRATEGIES),
   rollout: z.object({ percent: z.number().int().min(0).max(100), strategy: z.enum(STRATEGIES) }).nullable(),
@@ -149,7 +182,12 @@ export const flagsSetV1 = z.object({
 
 export const portEventSchema = z.discriminatedUnion('type', [portUpsertV1, portDeleteV1]);
 export const haEventSchema = z.discriminatedUnion('type', [haStateV1, haScheduleV1, flagsSetV1]);
-export const agentEventSchema = z.discriminatedUnion('type', [agentReportV1, agentResyncV1, agentAppliedV1]);
+export const agentEventSchema = z.discriminatedUnion('type', [
+  agentReportV1,
+  agentResyncV1,
+  agentAppliedV1,
+  agentAuditV1,
+]);
 export const inboundEventSchema = z.discriminatedUnion('type', [
   portUpsertV1,
   portDeleteV1,
@@ -159,6 +197,7 @@ export const inboundEventSchema = z.discriminatedUnion('type', [
   agentReportV1,
   agentResyncV1,
   agentAppliedV1,
+  agentAuditV1,
 ]);
 
 export type PortUpsertEvent = z.infer<typeof portUpsertV1>;
@@ -168,6 +207,7 @@ export type HaScheduleEvent = z.infer<typeof haScheduleV1>;
 export type AgentReportEvent = z.infer<typeof agentReportV1>;
 export type AgentResyncEvent = z.infer<typeof agentResyncV1>;
 export type AgentAppliedEvent = z.infer<typeof agentAppliedV1>;
+export type AgentAuditEvent = z.infer<typeof agentAuditV1>;
 export type FlagsSetEvent = z.infer<typeof flagsSetV1>;
 export type PortEvent = z.infer<typeof portEventSchema>;
 export type HaEvent = z.infer<typeof haEventSchema>;

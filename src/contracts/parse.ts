@@ -24,6 +24,7 @@ const KNOWN_TYPES = new Set([
   'agent.report',
   'agent.resync',
   'agent.applied',
+  'agent.audit',
 ]);
 
 function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {

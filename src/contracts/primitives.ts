@@ -97,4 +97,11 @@ export const LIMITS = {
   maxNetworkTypes: 8,
   /** Networks in one `agent.applied` report (its body stays under maxEventBytes anyway). */
   maxAppliedNetworks: 256,
+  /**
+   * Networks in one `agent.audit`: 60 of the longest (128-character ids, the largest counts and
+   * versions) stay under maxEventBytes (test/contract/agent-audit.test.ts).
+   */
+  maxAuditNetworks: 60,
+  /** Entries of one kind an agent may hold in one network (`agent.audit` counts). */
+  maxAuditEntries: 10_000_000,
 } as const;

@@ -19,6 +19,7 @@ import type { PlannedCommand } from '../../src/core/commands.js';
 import type { AgentTable } from '../../src/core/types.js';
 import { createTableAgents } from '../replay/table-agents.js';
 import { referenceAgentRefusal } from './reference-agent-check.js';
+import { computeSimAuditEvents } from './sim-audit.js';
 
 export interface FleetOptions {
   readonly sqs: SQSClient;
@@ -342,6 +343,14 @@ export function createSimFleet(options: FleetOptions) {
     reportOf: (host: string) => agents.get(host)?.report,
     queueUrlOf: (host: string) => agents.get(host)?.url,
     table: (host: string, networkId: string) => tables.table(host, networkId),
+    /** The agent sends its drift audit now (`agent.audit`, docs/drift-audit.md); returns what it sent. */
+    async audit(host: string) {
+      const a = agents.get(host);
+      if (!a || a.down) return [];
+      const events = computeSimAuditEvents(tables, a.report, Date.now());
+      for (const e of events) await sendEvent(host, e);
+      return events;
+    },
     async stop(): Promise<void> {
       await Promise.all([...agents.values()].map(stopAgent));
     },

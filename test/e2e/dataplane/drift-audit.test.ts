@@ -1,0 +1,198 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent } from '../../../agent/create-agent.js';
+import { createMemoryLogger } from '../../../agent/create-logger.js';
+import { createExecFileExecutor } from '../../../agent/kernel-executor.js';
+import { computeTableDigest, type ViewDigest } from '../../../src/core/digest.js';
+import { agentConfig, FLOOD, LOCAL, NET, NODE1, NODE2, ROUTER, snapshot } from '../../agent/fixtures.js';
+
+/**
+ * Drift audit, the agent half (issue 17, docs/drift-audit.md), on the real kernel: the reference
+ * agent's `agent.audit` digest of what vx-100 holds equals the core digest of the view it was sent;
+ * each of the three kinds of drift changes it, a snapshot of the same view (the repair) restores
+ * it, and entries the kernel learned from real VXLAN traffic and the bridge's own entries never
+ * count. Two throwaway namespaces joined by a veth underlay: A runs the agent (VTEP LOCAL), B is
+ * a remote VTEP (NODE1) whose own vxlan device sends A real encapsulated frames to learn from.
+ */
+function runs(program: string, args: string[]): boolean {
+  try {
+    execFileSync(program, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const missing = [
+  process.getuid?.() === 0 ? null : 'not root (network namespaces need root)',
+  runs('ip', ['-V']) ? null : 'iproute2 missing',
+  runs('ping', ['-V']) ? null : 'ping missing (apt-get install iputils-ping)',
+].filter((m): m is string => m !== null);
+const canRun = missing.length === 0;
+const tag = `${process.pid % 10_000}${randomBytes(2).toString('hex')}`;
+const A = `l2da-${tag}`;
+const B = `l2db-${tag}`;
+const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+const inNs = (ns: string, program: string, ...args: string[]) =>
+  execFileSync('ip', ['netns', 'exec', ns, program, ...args], { encoding: 'utf8' });
+const fdbRows = () =>
+  JSON.parse(inNs(A, 'bridge', '-j', 'fdb', 'show', 'dev', 'vx-100')) as {
+    mac: string;
+    dst?: string;
+    master?: string;
+    flags: string[];
+    state?: string;
+  }[];
+
+const VM = ['fa:16:3e:00:00:02', '192.0.2.2'] as const;
+const VIEW = { [NODE1]: [FLOOD, ROUTER], [NODE2]: [FLOOD, VM] };
+
+describe.skipIf(!canRun)(
+  `drift audit on the real kernel${canRun ? '' : `: SKIPPED, ${missing.join(', ')}`}`,
+  () => {
+    beforeAll(() => {
+      for (const ns of [A, B]) {
+        ip('netns', 'add', ns);
+        ip('-n', ns, 'link', 'set', 'lo', 'up');
+      }
+      ip('-n', A, 'link', 'add', 'ul', 'type', 'veth', 'peer', 'name', 'ul', 'netns', B);
+      ip('-n', A, 'addr', 'add', `${LOCAL}/24`, 'dev', 'ul');
+      ip('-n', B, 'addr', 'add', `${NODE1}/24`, 'dev', 'ul');
+      for (const ns of [A, B]) ip('-n', ns, 'link', 'set', 'ul', 'up');
+    });
+    afterAll(() => {
+      for (const ns of [A, B]) {
+        try {
+          ip('netns', 'del', ns);
+        } catch {
+          // already gone
+        }
+      }
+    });
+
+    // Learning on, so the device really learns from the frames B sends; proxy on, so ARP entries count.
+    const agent = createAgent({
+      config: agentConfig({ proxy: true, learning: true, bridgePrefix: 'br-' }),
+      executor: createExecFileExecutor({ netns: A }),
+      log: createMemoryLogger(),
+      send: async () => {},
+      now: () => Date.now(),
+    });
+    let version = 0;
+    const want = computeTableDigest(VIEW, true);
+    const audited = async (): Promise<ViewDigest & { version: number }> => {
+      const [event, ...rest] = await agent.audit();
+      expect(rest).toEqual([]);
+      const n = event?.networks.find((x) => x.networkId === NET);
+      if (!n) throw new Error(`the audit has no ${NET}: ${JSON.stringify(event)}`);
+      return { counts: n.counts, sum: n.sum, version: n.version };
+    };
+    const repair = async () => {
+      expect(await agent.handle(snapshot(++version, VIEW))).toMatchObject({ kind: 'applied' });
+      expect(await audited()).toEqual({ ...want, version });
+    };
+
+    it('reports the core digest of the view it was sent, read from the kernel', async () => {
+      await repair();
+      expect(want.counts).toEqual({ flood: 2, unicast: 2, arp: 2 });
+    });
+
+    it('entries learned from real VXLAN traffic and the bridge’s own entries do not count', async () => {
+      ip(
+        '-n',
+        B,
+        'link',
+        'add',
+        'vx-100',
+        'type',
+        'vxlan',
+        'id',
+        '100',
+        'local',
+        NODE1,
+        'remote',
+        LOCAL,
+        'dstport',
+        '4789',
+      );
+      ip('-n', B, 'addr', 'add', '10.99.0.2/24', 'dev', 'vx-100');
+      ip('-n', B, 'link', 'set', 'vx-100', 'up');
+      const remoteMac = (
+        JSON.parse(ip('-j', '-n', B, 'link', 'show', 'dev', 'vx-100')) as { address: string }[]
+      )[0]?.address;
+      // ARP requests for an absent host: broadcast frames from B's device, encapsulated to LOCAL.
+      for (let i = 0; i < 20 && !fdbRows().some((r) => r.mac === remoteMac && r.master); i++) {
+        try {
+          inNs(B, 'ping', '-c', '1', '-W', '0.2', '10.99.0.1');
+        } catch {
+          // nobody answers: only the frames matter
+        }
+      }
+      const rows = fdbRows();
+      // What the kernel holds besides the agent's entries, as iproute2 prints it:
+      expect(rows).toContainEqual(
+        expect.objectContaining({ mac: remoteMac, dst: NODE1, flags: ['self'], state: '' }),
+      );
+      expect(rows).toContainEqual(expect.objectContaining({ mac: remoteMac, master: 'br-100', state: '' }));
+      expect(rows).toContainEqual(expect.objectContaining({ master: 'br-100', state: 'permanent' }));
+      expect(await audited()).toEqual({ ...want, version });
+    });
+
+    it('a programmed FDB entry deleted by hand changes the digest; the snapshot repairs it', async () => {
+      inNs(A, 'bridge', 'fdb', 'del', ROUTER[0], 'dev', 'vx-100', 'dst', NODE1, 'self');
+      const d = await audited();
+      expect(d.counts).toEqual({ flood: 2, unicast: 1, arp: 2 });
+      expect(d.sum).not.toBe(want.sum);
+      await repair();
+    });
+
+    it('a stray permanent FDB entry changes the digest; the snapshot repairs it', async () => {
+      inNs(
+        A,
+        'bridge',
+        'fdb',
+        'add',
+        'fa:16:3e:00:00:77',
+        'dev',
+        'vx-100',
+        'dst',
+        '198.51.100.77',
+        'self',
+        'permanent',
+      );
+      const d = await audited();
+      expect(d.counts).toEqual({ flood: 2, unicast: 3, arp: 2 });
+      expect(d.sum).not.toBe(want.sum);
+      await repair();
+    });
+
+    it('a stray flooding destination changes the digest even with the same counts of unicast entries', async () => {
+      inNs(A, 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', 'vx-100', 'dst', NODE2, 'self');
+      inNs(
+        A,
+        'bridge',
+        'fdb',
+        'append',
+        '00:00:00:00:00:00',
+        'dev',
+        'vx-100',
+        'dst',
+        '198.51.100.77',
+        'self',
+        'permanent',
+      );
+      const d = await audited();
+      expect(d.counts).toEqual(want.counts);
+      expect(d.sum).not.toBe(want.sum);
+      await repair();
+    });
+
+    it('a dropped ARP entry changes the digest; the snapshot repairs it', async () => {
+      inNs(A, 'ip', 'neigh', 'del', VM[1], 'dev', 'vx-100');
+      const d = await audited();
+      expect(d.counts).toEqual({ flood: 2, unicast: 2, arp: 1 });
+      expect(d.sum).not.toBe(want.sum);
+      await repair();
+    });
+  },
+);
