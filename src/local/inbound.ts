@@ -29,6 +29,7 @@ export function routeEvent(event: InboundEvent): { queue: InboundQueueId; group:
     case 'agent.report':
     case 'agent.resync':
     case 'agent.applied':
+    case 'vip.claim':
       return { queue: 'AgentEventsQueue', group: event.host };
   }
 }
