@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ARP_MODES, HA_STATES, PORT_STATUSES, STRATEGIES } from '../core/types.js';
+import { VIP_CLAIM_KINDS } from '../core/vip.js';
 import {
   aapSchema,
   hostIpSchema,
@@ -165,9 +166,6 @@ export const flagsSetV1 = z.object({
   flags: flagSettingsSchema,
   revision: revisionSchema,
 });
-
-/** How a host saw a VIP announced: an IPv4 gratuitous ARP or an IPv6 unsolicited neighbour advertisement. */
-export const VIP_CLAIM_KINDS = ['garp', 'unsolicited_na'] as const;
 
 /**
  * A host saw one of its local ports announce a VIP. Ordered per VIP by (at, host, seq): `at` is the
