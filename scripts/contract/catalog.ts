@@ -35,6 +35,8 @@ import {
   type PortUpsertEvent,
   portDeleteV1,
   portUpsertV1,
+  type VipClaimEvent,
+  vipClaimV1,
 } from '../../src/contracts/events.js';
 
 /** One inbound queue of infra/resources.yml, as the AsyncAPI document names it. */
@@ -110,6 +112,7 @@ const portUpsert: InboundMessage<PortUpsertEvent> = {
       status: 'ACTIVE',
       dvrHosts: [],
       revision: 3,
+      allowedAddressPairs: [{ ipAddress: '10.0.0.100' }],
     },
   },
 };
@@ -274,6 +277,31 @@ const agentAudit: InboundMessage<AgentAuditEvent> = {
   },
 };
 
+const vipClaim: InboundMessage<VipClaimEvent> = {
+  type: 'vip.claim',
+  key: 'vipClaim',
+  schema: vipClaimV1,
+  queue: 'AgentEventsQueue',
+  title: 'VIP claim (not acted on yet)',
+  summary:
+    'A host saw a local port announce a VIP (gratuitous ARP or unsolicited neighbour advertisement). Ordered per VIP by (at, host, seq). Validated, then rejected with `vip_claims_not_enabled` until the engine records VIPs (docs/vip.md).',
+  group: 'host',
+  deduplication:
+    'Content-based: a claim re-sent with the same (at, seq) is one message, and a duplicate that gets through is dropped by the ordering rule.',
+  example: {
+    type: 'vip.claim',
+    v: 1,
+    host: 'compute-1',
+    networkId: NET.id,
+    portId: 'a1b2c3d4-0001-4000-8000-000000000001',
+    ip: '10.0.0.100',
+    mac: 'fa:16:3e:11:22:33',
+    kind: 'garp',
+    at: 1796601600123,
+    seq: 42,
+  },
+};
+
 export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   portUpsert,
   portDelete,
@@ -284,6 +312,7 @@ export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   agentResync,
   agentApplied,
   agentAudit,
+  vipClaim,
 ] as readonly InboundMessage[];
 
 /** The member of the command union with this `kind` (found by value, not position). */

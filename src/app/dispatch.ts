@@ -1,18 +1,19 @@
 import type { InboundEvent } from '../contracts/events.js';
-import { toAgent, toNetwork } from '../contracts/parse.js';
+import { toAgent, toNetwork, toPort } from '../contracts/parse.js';
 import { onAgentApplied } from './on-agent-applied.js';
 import { onAgentAudit } from './on-agent-audit.js';
 import { onAgentReport, onAgentResync } from './on-agent-change.js';
 import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
 import { onPortChange } from './on-port-change.js';
+import { onVipClaim } from './on-vip-claim.js';
 import type { Deps, EventResult } from './reconcile.js';
 
 /** Routes one parsed inbound event to its use-case. Every handler and the replay go through here. */
 export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventResult> {
   switch (event.type) {
     case 'port.upsert':
-      return onPortChange(deps, toNetwork(event.network), { ...event.port });
+      return onPortChange(deps, toNetwork(event.network), toPort(event));
     case 'port.delete':
       return onPortChange(deps, null, {
         id: event.portId,
@@ -45,5 +46,7 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
       return onAgentApplied(deps, event);
     case 'agent.audit':
       return onAgentAudit(event);
+    case 'vip.claim':
+      return onVipClaim(event);
   }
 }

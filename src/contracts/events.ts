@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ARP_MODES, HA_STATES, PORT_STATUSES, STRATEGIES } from '../core/types.js';
+import { VIP_CLAIM_KINDS } from '../core/vip.js';
 import {
+  aapSchema,
   hostIpSchema,
   hostSchema,
   idSchema,
@@ -23,18 +25,36 @@ export const networkSchema = z
     if (reason) ctx.addIssue({ code: 'custom', path: ['segmentId'], message: `invalid_segment: ${reason}` });
   });
 
-export const portSchema = z.object({
-  id: idSchema,
-  networkId: idSchema,
-  mac: macSchema,
-  ips: z.array(hostIpSchema).max(LIMITS.maxIpsPerPort),
-  deviceOwner: z.string().max(255),
-  deviceId: z.string().max(255),
-  host: z.union([hostSchema, z.literal('')]),
-  status: z.enum(PORT_STATUSES),
-  dvrHosts: z.array(hostSchema).max(4096).default([]),
-  revision: revisionSchema,
-});
+export const portSchema = z
+  .object({
+    id: idSchema,
+    networkId: idSchema,
+    mac: macSchema,
+    ips: z.array(hostIpSchema).max(LIMITS.maxIpsPerPort),
+    deviceOwner: z.string().max(255),
+    deviceId: z.string().max(255),
+    host: z.union([hostSchema, z.literal('')]),
+    status: z.enum(PORT_STATUSES),
+    dvrHosts: z.array(hostSchema).max(4096).default([]),
+    revision: revisionSchema,
+    /** Neutron's `allowed_address_pairs`; absent or empty: none (docs/vip.md). */
+    allowedAddressPairs: z.array(aapSchema).max(LIMITS.maxAllowedAddressPairs).optional(),
+  })
+  .superRefine((p, ctx) => {
+    // Neutron refuses a repeated (mac, ip) (DuplicateAddressPairInRequest, and its unique key on
+    // the stored pair with the MAC defaulted); compared here after both are made canonical.
+    const seen = new Set<string>();
+    for (const [i, pair] of (p.allowedAddressPairs ?? []).entries()) {
+      const key = `${pair.macAddress ?? p.mac} ${pair.ipAddress}`;
+      if (seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['allowedAddressPairs', i],
+          message: `invalid_aap: duplicate pair ${pair.ipAddress} with MAC ${pair.macAddress ?? p.mac}`,
+        });
+      seen.add(key);
+    }
+  });
 
 /** A port was created or changed (binding, status, IPs): the whole port at a revision. */
 export const portUpsertV1 = z.object({
@@ -180,6 +200,33 @@ export const flagsSetV1 = z.object({
   revision: revisionSchema,
 });
 
+/**
+ * A host saw one of its local ports announce a VIP. Ordered per VIP by (at, host, seq): `at` is the
+ * agent's observation time in ms since the epoch from a clock that never steps back within a boot
+ * (wall time at start plus monotonic time since), `seq` grows per host. docs/vip.md says why.
+ */
+export const vipClaimV1 = z
+  .object({
+    type: z.literal('vip.claim'),
+    v: z.literal(1),
+    host: hostSchema,
+    networkId: idSchema,
+    portId: idSchema,
+    ip: hostIpSchema,
+    mac: macSchema,
+    kind: z.enum(VIP_CLAIM_KINDS),
+    at: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.kind === 'garp') !== !c.ip.includes(':'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `a ${c.kind} cannot announce ${c.ip.includes(':') ? 'an IPv6' : 'an IPv4'} address`,
+      });
+  });
+
 export const portEventSchema = z.discriminatedUnion('type', [portUpsertV1, portDeleteV1]);
 export const haEventSchema = z.discriminatedUnion('type', [haStateV1, haScheduleV1, flagsSetV1]);
 export const agentEventSchema = z.discriminatedUnion('type', [
@@ -187,6 +234,7 @@ export const agentEventSchema = z.discriminatedUnion('type', [
   agentResyncV1,
   agentAppliedV1,
   agentAuditV1,
+  vipClaimV1,
 ]);
 export const inboundEventSchema = z.discriminatedUnion('type', [
   portUpsertV1,
@@ -198,6 +246,7 @@ export const inboundEventSchema = z.discriminatedUnion('type', [
   agentResyncV1,
   agentAppliedV1,
   agentAuditV1,
+  vipClaimV1,
 ]);
 
 export type PortUpsertEvent = z.infer<typeof portUpsertV1>;
@@ -208,6 +257,7 @@ export type AgentReportEvent = z.infer<typeof agentReportV1>;
 export type AgentResyncEvent = z.infer<typeof agentResyncV1>;
 export type AgentAppliedEvent = z.infer<typeof agentAppliedV1>;
 export type AgentAuditEvent = z.infer<typeof agentAuditV1>;
+export type VipClaimEvent = z.infer<typeof vipClaimV1>;
 export type FlagsSetEvent = z.infer<typeof flagsSetV1>;
 export type PortEvent = z.infer<typeof portEventSchema>;
 export type HaEvent = z.infer<typeof haEventSchema>;

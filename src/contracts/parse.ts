@@ -25,6 +25,7 @@ const KNOWN_TYPES = new Set([
   'agent.resync',
   'agent.applied',
   'agent.audit',
+  'vip.claim',
 ]);
 
 function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {
@@ -32,7 +33,12 @@ function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {
     if (issue.message.startsWith('invalid_mac')) return 'invalid_mac';
     if (issue.message.startsWith('invalid_ip')) return 'invalid_ip';
     if (issue.message.startsWith('invalid_segment')) return 'invalid_segment';
-    if (issue.code === 'too_big' && issue.path.includes('ips')) return 'limit_exceeded';
+    if (issue.message.startsWith('invalid_aap')) return 'invalid_aap';
+    if (
+      issue.code === 'too_big' &&
+      (issue.path.includes('ips') || issue.path.includes('allowedAddressPairs'))
+    )
+      return 'limit_exceeded';
   }
   return 'invalid_message';
 }
@@ -130,8 +136,17 @@ export function toNetwork(n: {
   return { id: n.id, name: n.name ?? n.id, networkType: n.networkType, segmentId: n.segmentId };
 }
 
+/**
+ * The core port: an absent or empty pair list is left out (so ports without pairs are stored as
+ * before), and each pair's MAC defaults to the port's own, as Neutron stores it.
+ */
 export function toPort(p: PortEvent & { type: 'port.upsert' }): Port {
-  return { ...p.port };
+  const { allowedAddressPairs: pairs, ...port } = p.port;
+  if (!pairs?.length) return port;
+  return {
+    ...port,
+    allowedAddressPairs: pairs.map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress ?? port.mac })),
+  };
 }
 
 export function toAgent(e: AgentReportEvent): Agent {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatPrefix, isSingleAddress, parsePrefix } from '../core/cidr.js';
 
 /** Lower-case colon-separated unicast MAC; the all-zero MAC is reserved for the flooding entry. */
 export const macSchema = z
@@ -91,6 +92,11 @@ export const LIMITS = {
   maxEventBytes: 16 * 1024,
   /** Fixed IPs of one port (Neutron's default `max_fixed_ips_per_port` is 5). */
   maxIpsPerPort: 32,
+  /**
+   * Allowed-address pairs of one port. Neutron's `max_allowed_address_pair` defaults to 10 and
+   * operators raise it, as they raise `max_fixed_ips_per_port`; 32 matches `maxIpsPerPort`.
+   */
+  maxAllowedAddressPairs: 32,
   /** Hosts an HA router is scheduled on. */
   maxRouterHosts: 16,
   /** Network types one agent reports. */
@@ -105,3 +111,40 @@ export const LIMITS = {
   /** Entries of one kind an agent may hold in one network (`agent.audit` counts). */
   maxAuditEntries: 10_000_000,
 } as const;
+
+/**
+ * An allowed-address pair's `ip_address`: an address or a prefix (`10.0.0.0/24`, `2001:db8::/64`),
+ * as Neutron's `validate_ip_address` / `validate_subnet` take it, made canonical: host bits
+ * cleared (Neutron keeps `10.0.0.5/24` and treats it as the /24), a /32 or /128 written as the bare
+ * address, IPv6 compressed. A bare address must also be one a host can own (`unusableIpReason`):
+ * under master-binding it becomes an ARP or neighbour entry. A wider prefix is never programmed
+ * itself, only the addresses claimed inside it (each checked as a `vip.claim` IP).
+ */
+export const aapAddressSchema = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    const [address = '', length] = text.split('/');
+    const ip = ipSchema.safeParse(address);
+    const prefix = ip.success ? parsePrefix(length === undefined ? ip.data : `${ip.data}/${length}`) : null;
+    if (!prefix) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid_aap: ${JSON.stringify(text)} is not an IP address or prefix`,
+      });
+      return z.NEVER;
+    }
+    const canonical = formatPrefix(prefix);
+    const reason = isSingleAddress(prefix) ? unusableIpReason(canonical) : null;
+    if (reason) {
+      ctx.addIssue({ code: 'custom', message: `invalid_aap: ${canonical} is ${reason}` });
+      return z.NEVER;
+    }
+    return canonical;
+  });
+
+/** One pair as the event carries it; the MAC defaults to the port's own (`portSchema`). */
+export const aapSchema = z.strictObject({
+  ipAddress: aapAddressSchema,
+  macAddress: macSchema.optional(),
+});

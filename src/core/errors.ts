@@ -17,6 +17,9 @@ export const REJECTION_CODES = [
   'segment_mismatch',
   'unknown_network',
   'limit_exceeded',
+  'invalid_aap',
+  'aap_overlaps_fixed_ip',
+  'vip_claims_not_enabled',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

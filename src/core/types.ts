@@ -70,6 +70,21 @@ export interface Port {
   readonly dvrHosts: readonly string[];
   /** Monotonic; a fact with a lower revision is stale. */
   readonly revision: number;
+  /**
+   * Neutron's `allowed_address_pairs`: addresses the port may also send from and answer for (a
+   * keepalived VIP, an Octavia amphora's VIP). Absent means none. Not yet planned (issue 16, docs/vip.md).
+   */
+  readonly allowedAddressPairs?: readonly AllowedAddressPair[];
+}
+
+/**
+ * One allowed-address pair, canonical: `ipAddress` is an address, or `network/length` for a wider
+ * prefix (`formatPrefix`); `macAddress` is the port's own MAC when the event named none, as
+ * Neutron stores it (`_process_create_allowed_address_pairs`).
+ */
+export interface AllowedAddressPair {
+  readonly ipAddress: string;
+  readonly macAddress: string;
 }
 
 /**

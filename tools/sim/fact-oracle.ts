@@ -1,5 +1,5 @@
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { toAgent, toNetwork } from '../../src/contracts/parse.js';
+import { toAgent, toNetwork, toPort } from '../../src/contracts/parse.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { compareOrder } from '../../src/core/ha.js';
@@ -28,7 +28,7 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
         if (!cur || e.port.revision > cur.revision)
           ports.set(e.port.id, {
             revision: e.port.revision,
-            port: { ...e.port },
+            port: toPort(e),
             networkId: e.port.networkId,
           });
         return;

@@ -30,6 +30,7 @@ export function routeEvent(event: InboundEvent): { queue: InboundQueueId; group:
     case 'agent.resync':
     case 'agent.applied':
     case 'agent.audit':
+    case 'vip.claim':
       return { queue: 'AgentEventsQueue', group: event.host };
   }
 }
