@@ -182,7 +182,7 @@ describe('bad input: a clear message and exit code 2', () => {
 describe('which commands ship', () => {
   const io = { out: () => {}, err: () => {}, color: false, invocation: 'l2pop' };
   it('src/cli registers the operator commands only; the bin adds the tooling around them', () => {
-    expect(buildProgram(io).commands.map((c) => c.name())).toEqual(['fdb', 'flags', 'status']);
+    expect(buildProgram(io).commands.map((c) => c.name())).toEqual(['fdb', 'flags', 'status', 'redrive']);
     expect(buildProgram(io, ALL_COMMANDS).commands.map((c) => c.name())).toEqual([
       'local',
       'ab',
@@ -191,6 +191,7 @@ describe('which commands ship', () => {
       'fdb',
       'flags',
       'status',
+      'redrive',
       'replay',
     ]);
   });

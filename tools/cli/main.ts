@@ -1,6 +1,7 @@
 import { addFdbCommand } from '../../src/cli/fdb-command.js';
 import { addFlagsCommands } from '../../src/cli/flags-command.js';
 import { type AddCommands, main as runCli } from '../../src/cli/main.js';
+import { addRedriveCommand } from '../../src/cli/redrive-command.js';
 import { addStatusCommand } from '../../src/cli/status-command.js';
 import { addAbCommands } from './local-command.js';
 import { addReplayCommand } from './replay-command.js';
@@ -20,6 +21,7 @@ export const ALL_COMMANDS: readonly AddCommands[] = [
   addFdbCommand,
   addFlagsCommands,
   addStatusCommand,
+  addRedriveCommand,
   addReplayCommand,
 ];
 
