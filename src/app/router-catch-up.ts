@@ -74,8 +74,12 @@ export async function planNetworkChanges(
     flags,
     state.network.id,
   );
-  // Only hosts that may join need their agent: those of the changed ports under the new routers.
-  const agents = await loadAgents(store, hostsOf(live, catchUp.routersAfter));
+  // Only hosts that may join need their agent (`planSourceChanges` asks for no other member):
+  // those of the changed ports under the new routers that have no presence in the network yet. A
+  // present host's member is in the index, and an agent report that changes it moves this network
+  // under the same guard, so neither its read nor a check on it is needed.
+  const joining = hostsOf(live, catchUp.routersAfter).filter((h) => !state.index.counts[h]);
+  const agents = await loadAgents(store, joining);
   return planIncremental(
     {
       state,

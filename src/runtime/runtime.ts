@@ -13,7 +13,7 @@ import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher
 import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
-import { stampCorrelation } from './correlation.js';
+import { publishStamped, stampCorrelation } from './correlation.js';
 import { createFaultInjector } from './faults.js';
 
 /**
@@ -48,12 +48,14 @@ export function createRuntime(functionName: string, config: RuntimeConfig = load
       : { SqsManagedSseEnabled: 'true' },
     tags: (host) => agentQueueTags(config.agentQueuePrefix, host, new Date()),
   });
-  const publisher = createSqsCommandPublisher({
-    sqs: clients.sqs,
-    queues,
-    concurrency: config.fanoutConcurrency,
-    afterHost: () => faults.afterHost(),
-  });
+  const publisher = publishStamped(
+    createSqsCommandPublisher({
+      sqs: clients.sqs,
+      queues,
+      concurrency: config.fanoutConcurrency,
+      afterHost: () => faults.afterHost(),
+    }),
+  );
   const applied = createDynamoAppliedStore({ client: clients.doc, tableName: config.tableName });
   const agentSeen = createDynamoAgentSeen({ client: clients.doc, tableName: config.tableName });
   const agentQueueList = createAgentQueueList({ sqs: clients.sqs, prefix: config.agentQueuePrefix });
