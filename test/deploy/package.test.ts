@@ -50,12 +50,7 @@ function expectedStatements(fn: DeployedFunction) {
     return {
       Tracing: tracing,
       StateTable: {
-        actions: [
-          'dynamodb:BatchWriteItem',
-          'dynamodb:GetItem',
-          'dynamodb:Query',
-          'dynamodb:UpdateItem',
-        ],
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [TABLE_ARN],
       },
       PendingOutboxIndex: { actions: ['dynamodb:Query'], resources: [`${TABLE_ARN}/index/${GSI1}`] },
