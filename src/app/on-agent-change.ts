@@ -55,33 +55,29 @@ function reconcileMember(
   restarted: boolean,
   agentRevision: number | null,
 ): Promise<EventResult> {
-  return runWithRetry(
-    deps,
-    async () => [networkId],
-    async (store) => {
-      const state = await store.getNetworkState(networkId);
-      if (!state) return null;
-      const present = (state.index.counts[agent.host] ?? 0) > 0;
-      const same = sameMember(state.index.members[agent.host], computeMember(agent, state.network));
-      if (!present || (!restarted && same)) return null;
-      const checks = [{ kind: 'agent' as const, host: agent.host, revision: agentRevision }];
-      if (same) return snapshotDraft(store, state, agent.host, `~boot~${agent.host}~${agent.bootId}`, checks);
-      const p = await planNetwork(
-        state,
-        {
-          kind: 'members',
-          agents: new Map([[agent.host, agent]]),
-          restarted: new Set(restarted ? [agent.host] : []),
-        },
-        networkReader(store, networkId, []),
-      );
-      return {
-        commit: { networks: [guardNetwork(state, p.state)], checks },
-        planned: [p],
-        result: { outcome: 'applied', splitBrain: [], strategies: {} },
-      };
-    },
-  );
+  return runWithRetry(deps, async (store) => {
+    const state = await store.getNetworkState(networkId);
+    if (!state) return null;
+    const present = (state.index.counts[agent.host] ?? 0) > 0;
+    const same = sameMember(state.index.members[agent.host], computeMember(agent, state.network));
+    if (!present || (!restarted && same)) return null;
+    const checks = [{ kind: 'agent' as const, host: agent.host, revision: agentRevision }];
+    if (same) return snapshotDraft(store, state, agent.host, `~boot~${agent.host}~${agent.bootId}`, checks);
+    const p = await planNetwork(
+      state,
+      {
+        kind: 'members',
+        agents: new Map([[agent.host, agent]]),
+        restarted: new Set(restarted ? [agent.host] : []),
+      },
+      networkReader(store, networkId, []),
+    );
+    return {
+      commit: { networks: [guardNetwork(state, p.state)], checks },
+      planned: [p],
+      result: { outcome: 'applied', splitBrain: [], strategies: {} },
+    };
+  });
 }
 
 async function reconcileHost(
@@ -187,15 +183,11 @@ export async function onAgentResync(
 }
 
 function resyncNetwork(deps: Deps, host: string, id: string): Promise<EventResult> {
-  return runWithRetry(
-    deps,
-    async () => [id],
-    async (store) => {
-      const state = await store.getNetworkState(id);
-      if (!state?.index.members[host]) return null;
-      return snapshotDraft(store, state, host, `~resync~${host}`, []);
-    },
-  );
+  return runWithRetry(deps, async (store) => {
+    const state = await store.getNetworkState(id);
+    if (!state?.index.members[host]) return null;
+    return snapshotDraft(store, state, host, `~resync~${host}`, []);
+  });
 }
 
 /**

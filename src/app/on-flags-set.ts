@@ -16,19 +16,15 @@ import { recordedViews } from './router-views.js';
  * A flag flip is one of the changes allowed to read whole networks (guarantee 6, docs/architecture.md).
  */
 export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: number): Promise<EventResult> {
-  const recorded = await runWithRetry(
-    deps,
-    async () => [],
-    async (store) => {
-      const current = await store.getFlags();
-      if (revision <= current.revision) return null;
-      return {
-        commit: { flags: { value: { flags, revision }, expected: current.revision } },
-        planned: [],
-        result: { outcome: 'applied', splitBrain: [], strategies: {} },
-      };
-    },
-  );
+  const recorded = await runWithRetry(deps, async (store) => {
+    const current = await store.getFlags();
+    if (revision <= current.revision) return null;
+    return {
+      commit: { flags: { value: { flags, revision }, expected: current.revision } },
+      planned: [],
+      result: { outcome: 'applied', splitBrain: [], strategies: {} },
+    };
+  });
   const networks: EventResult['networks'][number][] = [];
   const strategies: Record<string, string> = {};
   for (const networkId of (await deps.store.listHaNetworks()).sort()) {
@@ -42,39 +38,35 @@ export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: numb
 
 /** Moves one network's HA routers to the strategies the current flags resolve to. */
 function moveNetwork(deps: Deps, networkId: string): Promise<EventResult> {
-  return runWithRetry(
-    deps,
-    async () => [networkId],
-    async (store) => {
-      const { flags } = await store.getFlags();
-      const state = await store.getNetworkState(networkId);
-      if (!state) return null;
-      const differs = Object.entries(state.strategies).some(
-        ([routerId, s]) => resolveStrategy(flags, routerId, networkId).strategy !== s,
-      );
-      if (!differs) return null;
-      const ports = await store.listNetworkPorts(networkId);
-      // A flag flip moves strategies only: the routers stay as the network records them.
-      const strategiesAfter = resolveNetworkStrategies(ports, recordedViews(state), flags, networkId);
-      const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
-      if (moved.length === 0) return null;
-      const strategies: Record<string, string> = {};
-      for (const r of moved) strategies[r] = strategiesAfter[r] as string;
-      const changed = ports.filter((p) => moved.includes(p.deviceId));
-      const planned = await planNetwork(
-        state,
-        {
-          kind: 'strategies',
-          ports: changed.map((port) => ({ before: port, after: port })),
-          strategies: strategiesAfter,
-        },
-        networkReader(store, networkId, [], ports),
-      );
-      return {
-        commit: { networks: [guardNetwork(state, planned.state)] },
-        planned: [planned],
-        result: { outcome: 'applied', splitBrain: [], strategies },
-      };
-    },
-  );
+  return runWithRetry(deps, async (store) => {
+    const { flags } = await store.getFlags();
+    const state = await store.getNetworkState(networkId);
+    if (!state) return null;
+    const differs = Object.entries(state.strategies).some(
+      ([routerId, s]) => resolveStrategy(flags, routerId, networkId).strategy !== s,
+    );
+    if (!differs) return null;
+    const ports = await store.listNetworkPorts(networkId);
+    // A flag flip moves strategies only: the routers stay as the network records them.
+    const strategiesAfter = resolveNetworkStrategies(ports, recordedViews(state), flags, networkId);
+    const moved = Object.keys(strategiesAfter).filter((r) => state.strategies[r] !== strategiesAfter[r]);
+    if (moved.length === 0) return null;
+    const strategies: Record<string, string> = {};
+    for (const r of moved) strategies[r] = strategiesAfter[r] as string;
+    const changed = ports.filter((p) => moved.includes(p.deviceId));
+    const planned = await planNetwork(
+      state,
+      {
+        kind: 'strategies',
+        ports: changed.map((port) => ({ before: port, after: port })),
+        strategies: strategiesAfter,
+      },
+      networkReader(store, networkId, [], ports),
+    );
+    return {
+      commit: { networks: [guardNetwork(state, planned.state)] },
+      planned: [planned],
+      result: { outcome: 'applied', splitBrain: [], strategies },
+    };
+  });
 }

@@ -42,22 +42,18 @@ function record(router: HaRouter | undefined, change: HaChange): Recorded<HaRout
  */
 export async function onHaChange(deps: Deps, change: HaChange): Promise<EventResult> {
   let router: HaRouter | null = null;
-  const recorded = await runWithRetry(
-    deps,
-    async () => [],
-    async (store) => {
-      router = null; // only a committed attempt's fact may stand for the router below
-      const before = await store.getRouter(change.routerId);
-      const r = record(before, change);
-      if (r.kind === 'stale') return null;
-      router = r.value;
-      return {
-        commit: { routers: [{ value: r.value, expected: before ? before.version : null }] },
-        planned: [],
-        result: { outcome: 'applied', splitBrain: [], strategies: {} },
-      };
-    },
-  );
+  const recorded = await runWithRetry(deps, async (store) => {
+    router = null; // only a committed attempt's fact may stand for the router below
+    const before = await store.getRouter(change.routerId);
+    const r = record(before, change);
+    if (r.kind === 'stale') return null;
+    router = r.value;
+    return {
+      commit: { routers: [{ value: r.value, expected: before ? before.version : null }] },
+      planned: [],
+      result: { outcome: 'applied', splitBrain: [], strategies: {} },
+    };
+  });
   // The router's ports, listed once, after the fact is recorded (a port that joins later is moved
   // by its own event). Only networks where a port depends on the router (`routerDependedOn`, the
   // rule `listRouterPorts` is indexed by) are moved: elsewhere the plan would change no table.
@@ -108,46 +104,41 @@ async function reconcileRouterNetwork(
 ): Promise<{ result: EventResult; strategy: string | undefined }> {
   let strategy: string | undefined;
   let primed = recorded;
-  const result = await runWithRetry(
-    deps,
-    async () => [networkId],
-    async (store) => {
-      const known = primed;
-      primed = null;
-      const [state, router] = await Promise.all([
-        store.getNetworkState(networkId),
-        known ?? store.getRouter(routerId),
-      ]);
-      if (!state) return null;
-      strategy = state.strategies[routerId];
-      const current = new Map<string, HaRouter>(router ? [[routerId, router]] : []);
-      const catchUp = await catchUpRouters(
-        store,
-        state,
-        [routerId],
-        async () => {
-          const read = await Promise.all(
-            portIds.map(async (id) => livePort(await store.getPort(id, networkId))),
-          );
-          return read.filter(
-            (p): p is Port =>
-              p !== undefined && p.networkId === networkId && routerDependedOn(p) === routerId,
-          );
-        },
-        current,
-      );
-      if (!(routerId in catchUp.moved)) return null;
-      const planned = await planNetworkChanges(store, state, [], catchUp, []);
-      strategy = planned.state.strategies[routerId];
-      return {
-        commit: {
-          networks: [guardNetwork(state, planned.state)],
-          checks: known ? [{ kind: 'router', id: routerId, version: known.version }] : [],
-        },
-        planned: [planned],
-        result: { outcome: 'applied', splitBrain: [], strategies: {} },
-      };
-    },
-  );
+  const result = await runWithRetry(deps, async (store) => {
+    const known = primed;
+    primed = null;
+    const [state, router] = await Promise.all([
+      store.getNetworkState(networkId),
+      known ?? store.getRouter(routerId),
+    ]);
+    if (!state) return null;
+    strategy = state.strategies[routerId];
+    const current = new Map<string, HaRouter>(router ? [[routerId, router]] : []);
+    const catchUp = await catchUpRouters(
+      store,
+      state,
+      [routerId],
+      async () => {
+        const read = await Promise.all(
+          portIds.map(async (id) => livePort(await store.getPort(id, networkId))),
+        );
+        return read.filter(
+          (p): p is Port => p !== undefined && p.networkId === networkId && routerDependedOn(p) === routerId,
+        );
+      },
+      current,
+    );
+    if (!(routerId in catchUp.moved)) return null;
+    const planned = await planNetworkChanges(store, state, [], catchUp, []);
+    strategy = planned.state.strategies[routerId];
+    return {
+      commit: {
+        networks: [guardNetwork(state, planned.state)],
+        checks: known ? [{ kind: 'router', id: routerId, version: known.version }] : [],
+      },
+      planned: [planned],
+      result: { outcome: 'applied', splitBrain: [], strategies: {} },
+    };
+  });
   return { result, strategy };
 }

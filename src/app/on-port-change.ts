@@ -43,64 +43,68 @@ export async function onPortChange(
   network: Network | null,
   next: Port | { id: string; networkId: string; revision: number; deleted: true },
 ): Promise<EventResult> {
-  return runWithRetry(
-    deps,
-    async () => [next.networkId],
-    async (store) => {
-      const stateBefore = await store.getNetworkState(next.networkId);
-      if (!stateBefore && !network) {
-        throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
-          networkId: next.networkId,
-        });
-      }
-      if (
-        stateBefore &&
-        network &&
-        (stateBefore.network.networkType !== network.networkType ||
-          stateBefore.network.segmentId !== network.segmentId)
-      ) {
-        throw new InvalidInputError(
-          'segment_mismatch',
-          `network ${network.id} is ${stateBefore.network.networkType}/${stateBefore.network.segmentId}, the event says ${network.networkType}/${network.segmentId}`,
-        );
-      }
-      const state = stateBefore ?? emptyNetworkState(network as Network);
-      const current = await store.getPort(next.id, next.networkId);
-      const recorded =
-        'deleted' in next
-          ? recordPortDelete(current, next.id, next.networkId, next.revision)
-          : recordPort(current, next);
-      if (recorded.kind === 'stale') return null;
-      const before = livePort(current);
-      const after = livePort(recorded.value);
-      const macs: Commit['macs'][number][] = [];
-      if (after) {
-        checkMacUnique(after, await store.getMacOwner(after.networkId, after.mac));
-        macs.push({ networkId: after.networkId, mac: after.mac, owner: after.id });
-      }
-      if (before && before.mac !== after?.mac)
-        macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
-      macs.push(...(await claimFixedIps(store, before, after)));
-      const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
-      // The port's routers as the network records them; one that moved on since (an HA change
-      // not yet reconciled here, or a router created after its ports) is caught up with this event.
-      const catchUp = await catchUpRouters(store, state, routerIds, async (routerId) =>
-        (await store.listRouterPorts(routerId)).filter(
-          (p) => p.networkId === state.network.id && p.id !== next.id,
-        ),
+  return runWithRetry(deps, async (store) => {
+    // One round for everything the event names (the network state, the port, the MAC and
+    // fixed-IP owners it claims); the single reads below are served from it.
+    const claims = 'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey)];
+    await store.readMany({
+      networks: [next.networkId],
+      ports: [{ id: next.id, networkId: next.networkId }],
+      macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
+    });
+    const stateBefore = await store.getNetworkState(next.networkId);
+    if (!stateBefore && !network) {
+      throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
+        networkId: next.networkId,
+      });
+    }
+    if (
+      stateBefore &&
+      network &&
+      (stateBefore.network.networkType !== network.networkType ||
+        stateBefore.network.segmentId !== network.segmentId)
+    ) {
+      throw new InvalidInputError(
+        'segment_mismatch',
+        `network ${network.id} is ${stateBefore.network.networkType}/${stateBefore.network.segmentId}, the event says ${network.networkType}/${network.segmentId}`,
       );
-      const planned = await planNetworkChanges(store, state, [{ before, after }], catchUp, [
-        { id: next.id, after },
-      ]);
-      return {
-        commit: {
-          ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
-          macs,
-          networks: [guardNetwork(stateBefore, planned.state)],
-        },
-        planned: [planned],
-        result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },
-      };
-    },
-  );
+    }
+    const state = stateBefore ?? emptyNetworkState(network as Network);
+    const current = await store.getPort(next.id, next.networkId);
+    const recorded =
+      'deleted' in next
+        ? recordPortDelete(current, next.id, next.networkId, next.revision)
+        : recordPort(current, next);
+    if (recorded.kind === 'stale') return null;
+    const before = livePort(current);
+    const after = livePort(recorded.value);
+    const macs: Commit['macs'][number][] = [];
+    if (after) {
+      checkMacUnique(after, await store.getMacOwner(after.networkId, after.mac));
+      macs.push({ networkId: after.networkId, mac: after.mac, owner: after.id });
+    }
+    if (before && before.mac !== after?.mac)
+      macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
+    macs.push(...(await claimFixedIps(store, before, after)));
+    const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
+    // The port's routers as the network records them; one that moved on since (an HA change
+    // not yet reconciled here, or a router created after its ports) is caught up with this event.
+    const catchUp = await catchUpRouters(store, state, routerIds, async (routerId) =>
+      (await store.listRouterPorts(routerId)).filter(
+        (p) => p.networkId === state.network.id && p.id !== next.id,
+      ),
+    );
+    const planned = await planNetworkChanges(store, state, [{ before, after }], catchUp, [
+      { id: next.id, after },
+    ]);
+    return {
+      commit: {
+        ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
+        macs,
+        networks: [guardNetwork(stateBefore, planned.state)],
+      },
+      planned: [planned],
+      result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },
+    };
+  });
 }

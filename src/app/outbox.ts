@@ -21,13 +21,31 @@ export async function flushOutbox(
   return pending.length;
 }
 
+/**
+ * Publishes the records a commit just wrote, oldest key first per network, and deletes each. No
+ * read: whatever was pending before was flushed when the network state was read (`runWithRetry`),
+ * and the commit's guard on that state proves nothing was committed in between.
+ */
 export async function publishAll(
   store: FactStore,
   publisher: CommandPublisher,
-  records: readonly (OutboxRecord | null)[],
+  records: readonly OutboxRecord[],
 ): Promise<void> {
-  const networks = new Set(records.filter((r): r is OutboxRecord => r !== null).map((r) => r.networkId));
-  for (const networkId of [...networks].sort()) await flushOutbox(store, publisher, networkId);
+  const ordered = [...records].sort((a, b) =>
+    a.networkId !== b.networkId
+      ? a.networkId < b.networkId
+        ? -1
+        : 1
+      : a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : 0,
+  );
+  for (const record of ordered) {
+    await publisher.publish(record);
+    await store.deleteOutbox(record.networkId, record.key);
+  }
 }
 
 /** Outbox keys sort by version; a resync snapshot sorts after the delta of the same version. */

@@ -87,9 +87,39 @@ export interface Commit {
 
 export type CommitResult = 'committed' | 'conflict';
 
+/** Items to read together, in one strongly consistent round (`FactStore.readMany`). */
+export interface ReadRequest {
+  readonly networks?: readonly string[];
+  /** Ports under the network the event names (a port found elsewhere is followed, as `getPort` does). */
+  readonly ports?: readonly { readonly id: string; readonly networkId: string }[];
+  readonly macs?: readonly { readonly networkId: string; readonly mac: string }[];
+}
+
+/** A network state as read, and whether an outbox record of the network may still be unpublished. */
+export interface NetworkRead {
+  readonly state: NetworkState | undefined;
+  /** False only when every outbox record committed for the network is known to be published. */
+  readonly outboxPending: boolean;
+}
+
+export interface ReadResult {
+  readonly networks: ReadonlyMap<string, NetworkRead>;
+  /** Keyed by port id. */
+  readonly ports: ReadonlyMap<string, PortRecord | undefined>;
+  /** Keyed by `macReadKey(networkId, mac)`. */
+  readonly macs: ReadonlyMap<string, string | undefined>;
+}
+
+export const macReadKey = (networkId: string, mac: string): string => `${networkId}|${mac}`;
+
 /** Storage of facts and network state (DynamoDB in the cloud, a Map in tests and replay). */
 export interface FactStore {
   getNetworkState(networkId: string): Promise<NetworkState | undefined>;
+  /**
+   * Several reads at once, each as strongly consistent as the single ones, plus whether each
+   * network has an outbox record that may be unpublished (docs/data-model.md, "Cost per event").
+   */
+  readMany(request: ReadRequest): Promise<ReadResult>;
   /** `networkId` is a hint (the network the event names); a store may use it to save a request. */
   getPort(portId: string, networkId?: string): Promise<PortRecord | undefined>;
   getMacOwner(networkId: string, mac: string): Promise<string | undefined>;

@@ -19,6 +19,7 @@ export function trackReads(inner: FactStore): ReadTracker {
   let flags: number | null = null;
   const store: FactStore = {
     getNetworkState: (id) => inner.getNetworkState(id),
+    readMany: (request) => inner.readMany(request),
     getPort: (id, networkId) => inner.getPort(id, networkId),
     getMacOwner: (networkId, mac) => inner.getMacOwner(networkId, mac),
     listNetworkPorts: (id) => inner.listNetworkPorts(id),

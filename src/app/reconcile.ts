@@ -3,14 +3,17 @@ import { isTombstone, type PortRecord } from '../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../core/types.js';
 import type { PlannedNetwork } from './network-planner.js';
 import { flushOutbox, publishAll } from './outbox.js';
-import type {
-  AppliedVersions,
-  CommandPublisher,
-  Commit,
-  FactStore,
-  NetworkState,
-  NetworkWrite,
-  OutboxRecord,
+import {
+  type AppliedVersions,
+  type CommandPublisher,
+  type Commit,
+  type FactStore,
+  macReadKey,
+  type NetworkState,
+  type NetworkWrite,
+  type OutboxRecord,
+  type ReadRequest,
+  type ReadResult,
 } from './ports.js';
 import { trackReads } from './read-tracker.js';
 
@@ -62,18 +65,57 @@ export interface Draft {
 export const STALE_RESULT: EventResult = { outcome: 'stale', networks: [], splitBrain: [], strategies: {} };
 
 /**
- * Flushes the networks' pending outboxes, then plans and commits with optimistic retries. `build`
- * must read through the store it is given: its agent, router and flags reads become commit checks.
+ * The store one planning attempt reads through. What `readMany` returned serves the attempt's
+ * single reads of the same items, and a network whose outbox may hold an unpublished record is
+ * flushed as soon as its state is read, before anything is planned on it: the agents never see a
+ * version gap, and in the steady state (nothing pending) this costs no request.
+ */
+function attemptStore(deps: Deps): FactStore {
+  const inner = deps.store;
+  const networks = new Map<string, NetworkState | undefined>();
+  const ports = new Map<string, PortRecord | undefined>();
+  const macs = new Map<string, string | undefined>();
+  const readMany = async (request: ReadRequest): Promise<ReadResult> => {
+    const read = await inner.readMany(request);
+    for (const [id, r] of read.networks) {
+      if (r.outboxPending) await flushOutbox(inner, deps.publisher, id);
+      networks.set(id, r.state);
+    }
+    for (const p of request.ports ?? []) ports.set(macReadKey(p.networkId, p.id), read.ports.get(p.id));
+    for (const [k, owner] of read.macs) macs.set(k, owner);
+    return read;
+  };
+  // The stores' methods are closures (no `this`), so the others are passed through as they are.
+  return {
+    ...inner,
+    readMany,
+    async getNetworkState(id) {
+      if (networks.has(id)) return networks.get(id);
+      return (await readMany({ networks: [id] })).networks.get(id)?.state;
+    },
+    async getPort(id, networkId) {
+      const k = networkId === undefined ? undefined : macReadKey(networkId, id);
+      return k !== undefined && ports.has(k) ? ports.get(k) : inner.getPort(id, networkId);
+    },
+    async getMacOwner(networkId, mac) {
+      const k = macReadKey(networkId, mac);
+      return macs.has(k) ? macs.get(k) : inner.getMacOwner(networkId, mac);
+    },
+  };
+}
+
+/**
+ * Plans and commits with optimistic retries, then publishes what it committed. `build` must read
+ * through the store it is given: its agent, router and flags reads become commit checks, and a
+ * network state read there first flushes the network's pending outbox records (`attemptStore`).
  */
 export async function runWithRetry(
   deps: Deps,
-  networkIds: () => Promise<string[]>,
   build: (store: FactStore) => Promise<Draft | null>,
 ): Promise<EventResult> {
-  for (const id of await networkIds()) await flushOutbox(deps.store, deps.publisher, id);
   const attempts = deps.maxAttempts ?? 8;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const tracker = trackReads(deps.store);
+    const tracker = trackReads(attemptStore(deps));
     const draft = await build(tracker.store);
     if (!draft) return STALE_RESULT;
     const networks = draft.planned.map((p) => guardNetwork(undefined, p.state));
@@ -83,6 +125,12 @@ export async function runWithRetry(
       networks: draft.commit.networks ?? networks,
       outbox: draft.planned.map((p) => p.outbox).filter((o): o is OutboxRecord => o !== null),
     };
+    // The store marks a network's outbox as pending in the state write; a record without it
+    // would go unnoticed by the next reader if this invocation died before publishing it.
+    const written = new Set(planned.networks.map((w) => w.value.network.id));
+    for (const o of planned.outbox)
+      if (!written.has(o.networkId))
+        throw new Error(`outbox record for network ${o.networkId} without its state`);
     const commit: Commit = {
       ...planned,
       checks: [...(draft.commit.checks ?? []), ...tracker.checksFor(planned)],

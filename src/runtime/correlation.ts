@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FactStore } from '../app/ports.js';
+import type { CommandPublisher, FactStore, OutboxRecord } from '../app/ports.js';
 import { strategyLabel } from './strategy-label.js';
 
 /**
@@ -25,6 +25,20 @@ export function currentEventContext(): EventContext | undefined {
   return current.getStore();
 }
 
+/** Each outbox record a commit stamped, by the record it was given: the use-case publishes the latter. */
+const stampedRecords = new WeakMap<OutboxRecord, OutboxRecord>();
+
+/**
+ * A publisher that sends a record as `stampCorrelation` committed it: a use-case publishes the
+ * records it just committed without reading them back (docs/data-model.md, "Cost per event").
+ */
+export function publishStamped<P extends CommandPublisher>(publisher: P): P {
+  return {
+    ...publisher,
+    publish: (record: OutboxRecord) => publisher.publish(stampedRecords.get(record) ?? record),
+  };
+}
+
 /** A store whose commits stamp the current correlation id and origin on every new outbox record. */
 export function stampCorrelation(store: FactStore): FactStore {
   return new Proxy(store, {
@@ -36,15 +50,19 @@ export function stampCorrelation(store: FactStore): FactStore {
         const strategies = new Map(commit.networks.map((n) => [n.value.network.id, n.value.strategies]));
         return target.commit({
           ...commit,
-          outbox: commit.outbox.map((o) => ({
-            ...o,
-            correlationId: ctx.correlationId,
-            origin: {
-              at: ctx.sentAt,
-              eventType: ctx.eventType,
-              strategy: strategyLabel(strategies.get(o.networkId) ?? {}),
-            },
-          })),
+          outbox: commit.outbox.map((o) => {
+            const stamped: OutboxRecord = {
+              ...o,
+              correlationId: ctx.correlationId,
+              origin: {
+                at: ctx.sentAt,
+                eventType: ctx.eventType,
+                strategy: strategyLabel(strategies.get(o.networkId) ?? {}),
+              },
+            };
+            stampedRecords.set(o, stamped);
+            return stamped;
+          }),
         });
       };
     },

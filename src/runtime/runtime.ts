@@ -14,7 +14,7 @@ import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher
 import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
-import { stampCorrelation } from './correlation.js';
+import { publishStamped, stampCorrelation } from './correlation.js';
 import { trackFailovers } from './failover-tracking.js';
 import { emitMetrics } from './observe.js';
 import { NO_SEAMS, type RuntimeSeams } from './seams.js';
@@ -69,14 +69,18 @@ export function createRuntime(
   const eventMetrics = new Metrics({ namespace: config.metricsNamespace, serviceName: functionName });
   // Every publication (after a commit, by a later event's flush, by the sweeper) first opens the
   // failover an ha.state record starts, so the agents' reports can close it.
-  const tracked = trackFailovers(publisher, failovers, (record) => {
-    logger.warn('failover superseded before every agent applied it: no convergence value', {
-      networkId: record.networkId,
-      version: record.version,
-      strategy: record.origin?.strategy ?? 'none',
-    });
-    emitMetrics(eventMetrics, { strategy: record.origin?.strategy ?? 'none' }, { FailoverSuperseded: 1 });
-  });
+  // publishStamped is outermost: a record published right after its commit gets the stamped copy
+  // (correlation id, origin) that failover tracking and the agents read.
+  const tracked = publishStamped(
+    trackFailovers(publisher, failovers, (record) => {
+      logger.warn('failover superseded before every agent applied it: no convergence value', {
+        networkId: record.networkId,
+        version: record.version,
+        strategy: record.origin?.strategy ?? 'none',
+      });
+      emitMetrics(eventMetrics, { strategy: record.origin?.strategy ?? 'none' }, { FailoverSuperseded: 1 });
+    }),
+  );
   const deps: Deps = { store, publisher: tracked, maxAttempts: config.maxAttempts, applied };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({

@@ -42,7 +42,7 @@ function expectedStatements(fn: DeployedFunction) {
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     resources: [`${ARN('logs')}log-group:/aws/lambda/${STACK}-${fn}:*`],
   };
-  // The sweeper (src/runtime/outbox-sweep.ts): a Query of gsi1, then flushOutbox (Query, DeleteItem,
+  // The sweeper (src/runtime/outbox-sweep.ts): a Query of gsi1, then flushOutbox (Query,
   // BatchWriteItem; GetItem in deleteOutbox) and the publisher. No transaction, no inbound queue.
   // Then the agent queue sweep (src/runtime/agent-queue-sweep.ts): list, tag-read and delete the
   // agent queues (the same prefix, nothing wider), GetItem/UpdateItem of a host's last-seen time.
@@ -50,13 +50,7 @@ function expectedStatements(fn: DeployedFunction) {
     return {
       Tracing: tracing,
       StateTable: {
-        actions: [
-          'dynamodb:BatchWriteItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:GetItem',
-          'dynamodb:Query',
-          'dynamodb:UpdateItem',
-        ],
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [TABLE_ARN],
       },
       PendingOutboxIndex: { actions: ['dynamodb:Query'], resources: [`${TABLE_ARN}/index/${GSI1}`] },
@@ -73,6 +67,7 @@ function expectedStatements(fn: DeployedFunction) {
     Tracing: tracing,
     StateTable: {
       actions: [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:ConditionCheckItem',
         'dynamodb:DeleteItem',

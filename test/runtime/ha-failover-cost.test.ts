@@ -14,13 +14,12 @@ import { createTestStack, type TestStack } from '../support/test-stack.js';
  * its two HA-network ports (`network:router_ha_interface`, keepalived's) in the HA network. Only
  * the tenant network's tables depend on the router; the HA network is not touched.
  * Budget (docs/data-model.md, "Cost per event"): router GetItem, TransactWriteItems, router-port
- * Query; then for the tenant network: outbox Query, state GetItem, port GetItem,
- * TransactWriteItems, outbox Query, outbox DeleteItem (the router is not re-read: the commit
- * checks the version just recorded; no agent is read, since the new master is already present
- * and the engine reads only the agents of joining hosts): 9 requests in 9 sequential rounds.
- * Before the engine: 11 in 10 (the agents of the router's hosts were read too). Before that: 18
- * requests, all sequential (the HA network moved too, with 0 commands; the router re-read per
- * network; port, agent and router reads one after another).
+ * Query; then for the tenant network: one BatchGetItem (state and its PUBLISHED marker, so no
+ * outbox Query when nothing is pending), the router port's GetItem, TransactWriteItems, and one
+ * BatchWriteItem that deletes the outbox record just published and marks it published (no
+ * read-back Query); the router's hosts are present in the network, so no agent is read or checked:
+ * 7 requests in 7 sequential rounds. Before: 11 requests in 10 rounds, and 18 all sequential
+ * before that (the HA network moved too, with 0 commands; the router re-read per network).
  */
 let stack: TestStack;
 beforeAll(async () => {
@@ -108,11 +107,12 @@ describe('cost of an ha.state failover on DynamoDB', () => {
     expect(result.networks.map((n) => n.networkId)).toEqual(['tenant']);
     expect(result.networks[0]?.commands).toBeGreaterThan(0);
     expect(usage.requests).toEqual({
-      GetItem: 3,
-      Query: 3,
+      GetItem: 2,
+      BatchGetItem: 1,
+      Query: 1,
       TransactWriteItems: 2,
-      DeleteItem: 1,
+      BatchWriteItem: 1,
     });
-    expect(usage.rounds).toBe(9);
+    expect(usage.rounds).toBe(7);
   });
 });

@@ -107,7 +107,8 @@ export async function seedNetwork(
 ): Promise<Seeded> {
   const built = buildNetwork(spec);
   const id = spec.network.id;
-  const items: Item[] = [toStateItem(built.state)];
+  // outboxSeq 0: no outbox record was ever written, so none is pending (docs/data-model.md).
+  const items: Item[] = [{ ...toStateItem(built.state), outboxSeq: 0 }];
   for (const a of built.agents) items.push(toAgentItem(a));
   for (const h of Object.keys(built.state.index.counts))
     items.push({ ...KEYS.presence(h, id), networkId: id });

@@ -1,26 +1,37 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  CommitResult,
-  FactStore,
-  NetworkState,
-  OutboxRecord,
-  PendingOutbox,
-  PendingOutboxes,
-  VersionedFlags,
+import {
+  type CommitResult,
+  type FactStore,
+  macReadKey,
+  type NetworkRead,
+  type NetworkState,
+  type OutboxRecord,
+  type PendingOutbox,
+  type PendingOutboxes,
+  type ReadRequest,
+  type ReadResult,
+  type VersionedFlags,
 } from '../../app/ports.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
-import { fromOutboxItems, fromPortItem, fromStateItem, type Item, objectField } from './dynamo-items.js';
-import { GSI1, type ItemKey, idAfter, KEYS, OUTBOX_SHARDS, PREFIX } from './dynamo-keys.js';
+import {
+  fromOutboxItems,
+  fromPortItem,
+  fromStateItem,
+  type Item,
+  objectField,
+  outboxPendingOf,
+} from './dynamo-items.js';
+import { GSI1, type ItemKey, idAfter, KEYS, keyString, OUTBOX_SHARDS, PREFIX } from './dynamo-keys.js';
 import { planTransaction } from './dynamo-transaction.js';
 
 export interface DynamoFactStoreOptions {
@@ -88,22 +99,93 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     return item ? fromStateItem(item) : undefined;
   };
 
-  const deleteKeys = async (keys: readonly ItemKey[]) => {
-    for (let i = 0; i < keys.length; i += 25) {
-      let request = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Item } };
+  /** BatchWriteItem, 25 requests at a time, retrying what DynamoDB leaves unprocessed. */
+  const batchWrite = async (requests: readonly WriteRequest[]) => {
+    for (let i = 0; i < requests.length; i += 25) {
+      let request = requests.slice(i, i + 25);
       for (let attempt = 0; request.length > 0; attempt++) {
-        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: request } }));
-        request = (res.UnprocessedItems?.[TableName] ?? []) as typeof request;
+        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: [...request] } }));
+        request = (res.UnprocessedItems?.[TableName] ?? []) as WriteRequest[];
         if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
       }
     }
   };
+  const deleteKeys = (keys: readonly ItemKey[]) =>
+    batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
 
-  /** Outbox part counts seen by listOutbox, so deleteOutbox needs no read. */
-  const outboxParts = new Map<string, number>();
+  /** BatchGetItem, strongly consistent, 100 keys at a time, retrying unprocessed keys. */
+  const batchGet = async (keys: readonly ItemKey[]): Promise<Map<string, Item>> => {
+    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
+    const out = new Map<string, Item>();
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: ItemKey[] = unique.slice(i, i + 100);
+      for (let attempt = 0; request.length > 0; attempt++) {
+        const res = await client.send(
+          new BatchGetCommand({ RequestItems: { [TableName]: { Keys: request, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[TableName] ?? [])
+          out.set(keyString({ pk: String(item.pk), sk: String(item.sk) }), item);
+        request = (res.UnprocessedKeys?.[TableName]?.Keys ?? []) as ItemKey[];
+        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+    return out;
+  };
+
+  /**
+   * Part counts and commit `seq` of the outbox records this store listed or committed, so
+   * deleteOutbox needs no read and can record the record as published.
+   */
+  const outboxMeta = new Map<string, { parts: number; seq: number | undefined }>();
 
   const store = {
     getNetworkState,
+    /**
+     * One BatchGetItem (more only past 100 keys, or for a port found under another network): each
+     * network's state and PUBLISHED item, each port under the named network and its pointer
+     * (speculatively: read only when the port is not there), each MAC owner.
+     */
+    async readMany(request: ReadRequest): Promise<ReadResult> {
+      const networks = request.networks ?? [];
+      const ports = request.ports ?? [];
+      const macs = request.macs ?? [];
+      const items = await batchGet([
+        ...networks.flatMap((n) => [KEYS.networkState(n), KEYS.published(n)]),
+        ...ports.flatMap((p) => [KEYS.port(p.networkId, p.id), KEYS.portPointer(p.id)]),
+        ...macs.map((m) => KEYS.mac(m.networkId, m.mac)),
+      ]);
+      const at = (k: ItemKey) => items.get(keyString(k));
+      const read = {
+        networks: new Map<string, NetworkRead>(),
+        ports: new Map<string, PortRecord | undefined>(),
+        macs: new Map<string, string | undefined>(),
+      };
+      for (const n of networks) {
+        const state = at(KEYS.networkState(n));
+        read.networks.set(n, {
+          state: state ? fromStateItem(state) : undefined,
+          outboxPending: outboxPendingOf(state, at(KEYS.published(n))),
+        });
+      }
+      for (const p of ports) {
+        const found = at(KEYS.port(p.networkId, p.id));
+        const home = at(KEYS.portPointer(p.id))?.networkId;
+        read.ports.set(
+          p.id,
+          found
+            ? fromPortItem(found)
+            : typeof home === 'string' && home !== p.networkId
+              ? await getPortAt(home, p.id)
+              : undefined,
+        );
+      }
+      for (const m of macs) {
+        const owner = at(KEYS.mac(m.networkId, m.mac))?.owner;
+        read.macs.set(macReadKey(m.networkId, m.mac), typeof owner === 'string' ? owner : undefined);
+      }
+      return read;
+    },
     /** One read in the steady state: the port lives under the network the event names. */
     async getPort(portId: string, networkId?: string): Promise<PortRecord | undefined> {
       if (networkId) {
@@ -167,6 +249,17 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       });
       try {
         await client.send(new TransactWriteCommand(input));
+        for (const record of commit.outbox) {
+          const head = (input.TransactItems ?? []).find(
+            (t) =>
+              t.Put?.Item?.sk === KEYS.outboxHead(record.networkId, record.key).sk &&
+              t.Put?.Item?.pk === `NET#${record.networkId}`,
+          )?.Put?.Item;
+          outboxMeta.set(`${record.networkId}|${record.key}`, {
+            parts: typeof head?.parts === 'number' ? head.parts : 1,
+            seq: typeof head?.seq === 'number' ? head.seq : undefined,
+          });
+        }
         return 'committed';
       } catch (err) {
         if (isConflict(err)) return 'conflict';
@@ -201,23 +294,34 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     async listOutbox(networkId: string): Promise<OutboxRecord[]> {
       const { records, orphans } = fromOutboxItems(networkId, await range(`NET#${networkId}`, PREFIX.outbox));
       if (orphans.length > 0) await deleteKeys(orphans.map((sk) => ({ pk: `NET#${networkId}`, sk })));
-      for (const r of records) outboxParts.set(`${networkId}|${r.record.key}`, r.parts);
+      for (const r of records) outboxMeta.set(`${networkId}|${r.record.key}`, { parts: r.parts, seq: r.seq });
       return records.map((r) => r.record);
     },
-    /** The head first: a crash in between leaves parts without a head, which listOutbox removes. */
+    /**
+     * The head first, with the PUBLISHED item in the same BatchWriteItem (the record was published
+     * before this is called); then the parts. A crash in between leaves parts without a head, which
+     * listOutbox removes.
+     */
     async deleteOutbox(networkId: string, key: string): Promise<void> {
       const id = `${networkId}|${key}`;
-      const parts = outboxParts.get(id) ?? (await countParts(networkId, key));
-      await client.send(new DeleteCommand({ TableName, Key: KEYS.outboxHead(networkId, key) }));
-      const rest = Array.from({ length: parts - 1 }, (_, i) => KEYS.outboxPart(networkId, key, i + 1));
+      const meta = outboxMeta.get(id) ?? (await readOutboxMeta(networkId, key));
+      const published: WriteRequest[] =
+        meta.seq === undefined
+          ? []
+          : [{ PutRequest: { Item: { ...KEYS.published(networkId), seq: meta.seq } } }];
+      await batchWrite([{ DeleteRequest: { Key: KEYS.outboxHead(networkId, key) } }, ...published]);
+      const rest = Array.from({ length: meta.parts - 1 }, (_, i) => KEYS.outboxPart(networkId, key, i + 1));
       if (rest.length > 0) await deleteKeys(rest);
-      outboxParts.delete(id);
+      outboxMeta.delete(id);
     },
   } satisfies FactStore & PendingOutboxes;
 
-  async function countParts(networkId: string, key: string): Promise<number> {
+  async function readOutboxMeta(networkId: string, key: string) {
     const head = await get(KEYS.outboxHead(networkId, key));
-    return typeof head?.parts === 'number' ? head.parts : 1;
+    return {
+      parts: typeof head?.parts === 'number' ? head.parts : 1,
+      seq: typeof head?.seq === 'number' ? head.seq : undefined,
+    };
   }
   return store;
 }

@@ -52,6 +52,20 @@ export function toStateItem(state: NetworkState): Item {
   };
 }
 
+/**
+ * Whether an outbox record of the network may be unpublished: the state item's `outboxSeq` is the
+ * `seq` of the last commit that wrote one, the PUBLISHED item's `seq` that of the last record
+ * published. Every commit first publishes what it read as pending (and its `seq` guard fails if
+ * another commit came in between), so the last record published means all of them were. An item
+ * written before `outboxSeq` existed says nothing: pending.
+ */
+export function outboxPendingOf(state: Item | undefined, published: Item | undefined): boolean {
+  if (!state) return false;
+  if (typeof state.outboxSeq !== 'number') return true;
+  const done = typeof published?.seq === 'number' ? published.seq : 0;
+  return state.outboxSeq !== done;
+}
+
 export function fromStateItem(item: Item): NetworkState {
   const body = decodeBlob(field<Uint8Array>(item, 'body', isBytes)) as StateBody;
   return {
@@ -102,7 +116,7 @@ export function objectField<T>(item: Item, name: string): T {
  * An outbox record as a head item (first chunk inline) plus part items for the rest. The head is
  * in the sparse gsi1 (`OUTBOX#<shard>`) with `at`, the ISO time of its commit: the sweeper's index.
  */
-export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
+export function toOutboxItems(record: OutboxRecord, at: string, seq?: number): Item[] {
   const chunks = chunkBlob(encodeBlob(record.commands));
   const head: Item = {
     ...KEYS.outboxHead(record.networkId, record.key),
@@ -113,6 +127,7 @@ export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
     version: record.version,
     parts: chunks.length,
     body: chunks[0],
+    ...(seq === undefined ? {} : { seq }),
     ...(record.correlationId ? { correlationId: record.correlationId } : {}),
     ...(record.origin ? { origin: record.origin } : {}),
   };
@@ -129,6 +144,8 @@ export function toOutboxItems(record: OutboxRecord, at: string): Item[] {
 export interface StoredOutbox {
   readonly record: OutboxRecord;
   readonly parts: number;
+  /** The `seq` of the network state written by the same commit (absent: none, or an older item). */
+  readonly seq: number | undefined;
 }
 
 /**
@@ -172,6 +189,7 @@ export function fromOutboxItems(
         ...(isObject(it.origin) ? { origin: it.origin as unknown as OutboxOrigin } : {}),
       },
       parts: count,
+      seq: typeof it.seq === 'number' ? it.seq : undefined,
     });
     partKeys.delete(it.key);
   }

@@ -11,6 +11,8 @@ const key = (pk: string, sk: string): ItemKey => ({ pk, sk });
 
 export const KEYS = {
   networkState: (networkId: string) => key(`NET#${networkId}`, 'STATE'),
+  /** The commit `seq` of the network's outbox record published last (docs/data-model.md, "Cost per event"). */
+  published: (networkId: string) => key(`NET#${networkId}`, 'PUBLISHED'),
   port: (networkId: string, portId: string) => key(`NET#${networkId}`, `PORT#${portId}`),
   portPointer: (portId: string) => key(`PORT#${portId}`, 'PORT'),
   mac: (networkId: string, mac: string) => key(`NET#${networkId}`, `MAC#${mac}`),

@@ -109,10 +109,21 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
   for (const w of commit.agents) put(toAgentItem(w.value), versionGuard('revision', w.expected));
   if (commit.flags)
     put(toFlagsItem(commit.flags.value), versionGuard('revision', commit.flags.expected, true));
+  const outboxSeq = new Map<string, number>();
   for (const w of commit.networks) {
     const state = w.value;
     const id = state.network.id;
-    put(toStateItem(state), versionGuard('seq', w.expected));
+    const records = commit.outbox.filter((o) => o.networkId === id).length;
+    if (records > 1)
+      throw new Error(`commit writes ${records} outbox records for network ${id}; one at most`);
+    const item = toStateItem(state);
+    if (records === 1) outboxSeq.set(id, Number(item.seq));
+    const key = KEYS.networkState(id);
+    push(
+      key,
+      { Update: { TableName, Key: key, ...stateUpdate(item, w.expected, records === 1) } },
+      estimateItemBytes(item),
+    );
     const before = w.previous ?? (w.expected === null ? undefined : ctx.previousNetwork(state));
     const hostsBefore = new Set(Object.keys(before?.index.counts ?? {}));
     const hostsAfter = new Set(Object.keys(state.index.counts));
@@ -124,7 +135,8 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     if (haAfter && !haBefore) put({ ...KEYS.haNetwork(id), networkId: id });
     if (haBefore && !haAfter) del(KEYS.haNetwork(id));
   }
-  for (const record of commit.outbox) for (const item of toOutboxItems(record, ctx.writtenAt)) put(item);
+  for (const record of commit.outbox)
+    for (const item of toOutboxItems(record, ctx.writtenAt, outboxSeq.get(record.networkId))) put(item);
   for (const check of commit.checks ?? []) {
     const { key, guard } = checkOf(check);
     if (!keys.has(keyString(key))) push(key, { ConditionCheck: { TableName, Key: key, ...guard } }, 100);
@@ -136,6 +148,35 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     );
   }
   return { TransactItems: items, ReturnConsumedCapacity: 'TOTAL' };
+}
+
+/**
+ * The state item as an update, so that `outboxSeq` (docs/data-model.md, "Cost per event") is kept
+ * unless this commit writes an outbox record for the network; an item without one (written before
+ * it existed) gets 0 here: the use-case flushed whatever was pending before it planned.
+ */
+function stateUpdate(item: Item, expected: number | null, withOutbox: boolean) {
+  const guard = versionGuard('seq', expected);
+  const names: Record<string, string> = { ...guard.ExpressionAttributeNames, '#os': 'outboxSeq' };
+  const values: Record<string, unknown> = { ...guard.ExpressionAttributeValues };
+  const sets: string[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (name === 'pk' || name === 'sk') continue;
+    names[`#s_${name}`] = name;
+    values[`:s_${name}`] = value;
+    sets.push(`#s_${name} = :s_${name}`);
+  }
+  if (withOutbox) sets.push('#os = :s_seq');
+  else {
+    values[':zero'] = 0;
+    sets.push('#os = if_not_exists(#os, :zero)');
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: guard.ConditionExpression,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 function checkOf(check: FactCheck): { key: ItemKey; guard: ReturnType<typeof versionGuard> } {

@@ -1,12 +1,16 @@
-import type {
-  Commit,
-  CommitResult,
-  FactCheck,
-  FactStore,
-  NetworkState,
-  OutboxRecord,
-  PendingOutboxes,
-  VersionedFlags,
+import {
+  type Commit,
+  type CommitResult,
+  type FactCheck,
+  type FactStore,
+  macReadKey,
+  type NetworkRead,
+  type NetworkState,
+  type OutboxRecord,
+  type PendingOutboxes,
+  type ReadRequest,
+  type ReadResult,
+  type VersionedFlags,
 } from '../../app/ports.js';
 import { isRouterPort } from '../../app/router-ports.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
@@ -38,13 +42,29 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         ? (routers.get(k.id)?.version ?? null) === k.version
         : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
-  const macKey = (networkId: string, mac: string) => `${networkId}|${mac}`;
+  const macKey = macReadKey;
 
   const store = {
     stats,
     async getNetworkState(id) {
       stats.reads++;
       return networks.get(id);
+    },
+    /** One read per item, counted like the single reads; the outbox map says exactly what is pending. */
+    async readMany(request: ReadRequest): Promise<ReadResult> {
+      const read = {
+        networks: new Map<string, NetworkRead>(),
+        ports: new Map<string, PortRecord | undefined>(),
+        macs: new Map<string, string | undefined>(),
+      };
+      for (const id of request.networks ?? []) {
+        const state = await store.getNetworkState(id);
+        read.networks.set(id, { state, outboxPending: (outbox.get(id)?.size ?? 0) > 0 });
+      }
+      for (const p of request.ports ?? []) read.ports.set(p.id, await store.getPort(p.id, p.networkId));
+      for (const m of request.macs ?? [])
+        read.macs.set(macReadKey(m.networkId, m.mac), await store.getMacOwner(m.networkId, m.mac));
+      return read;
     },
     async getPort(id: string, _networkId?: string) {
       stats.reads++;

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
+import type { DynamoUsage } from '../../src/adapters/aws/dynamo-meter.js';
+import { dispatchEvent } from '../../src/app/dispatch.js';
+import type { OutboxRecord } from '../../src/app/ports.js';
+import type { EventResult } from '../../src/app/reconcile.js';
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { parseInboundEvent } from '../../src/contracts/parse.js';
+import type { Port } from '../../src/core/types.js';
+import { seedNetwork } from '../../tools/support/seed-network.js';
+import { createTestStack, type TestStack } from '../support/test-stack.js';
+
+/**
+ * The DynamoDB requests of a steady-state port event (issue 15: at most 3), on DynamoDB Local, in
+ * networks of 10 and 500 hosts seeded directly: one BatchGetItem (the network state and its
+ * PUBLISHED marker, the port and its pointer, the MAC and fixed-IP owners the event names), one
+ * TransactWriteItems, and one BatchWriteItem that deletes the outbox record just published and
+ * marks it published. No outbox Query (nothing is pending), no read-back of the outbox, no agent
+ * read or check (the port's host is present). docs/data-model.md, "Cost per event".
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack('portcost');
+});
+afterAll(() => stack?.destroy());
+
+interface Measured {
+  readonly usage: DynamoUsage;
+  readonly result: EventResult;
+  readonly published: readonly OutboxRecord[];
+}
+
+async function measure(event: InboundEvent): Promise<Measured> {
+  const published: OutboxRecord[] = [];
+  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
+  stack.clients.meter.reset();
+  const result = await dispatchEvent(
+    { store, publisher: { publish: async (r) => void published.push(r) } },
+    event,
+  );
+  return { usage: stack.clients.meter.usage(), result, published };
+}
+
+const portEvent = (type: 'port.upsert' | 'port.delete', port: Port, segmentId: number): InboundEvent =>
+  parseInboundEvent(
+    JSON.stringify({
+      type,
+      v: 1,
+      network: { id: port.networkId, networkType: 'vxlan', segmentId },
+      ...(type === 'port.upsert'
+        ? { port }
+        : { portId: port.id, networkId: port.networkId, revision: port.revision }),
+    }),
+  );
+
+const STEADY = { BatchGetItem: 1, TransactWriteItems: 1, BatchWriteItem: 1 };
+
+describe('cost of a steady-state port event on DynamoDB', () => {
+  it.each([
+    [10, 100],
+    [500, 1000],
+  ])(
+    'is 3 requests in 3 rounds at %i hosts (%i ports): IP change, new port on a present host, delete',
+    async (hosts, ports) => {
+      const segmentId = 4000 + hosts;
+      const seeded = await seedNetwork(stack.clients.doc, stack.tableName, {
+        network: { id: `pc${hosts}`, name: `pc${hosts}`, networkType: 'vxlan', segmentId },
+        hosts,
+        ports,
+      });
+      const p = seeded.ports[7] as Port;
+      const moved = await measure(
+        portEvent('port.upsert', { ...p, ips: ['10.250.0.7'], revision: 2 }, segmentId),
+      );
+      const added = await measure(
+        portEvent(
+          'port.upsert',
+          {
+            ...p,
+            id: `${p.id}-new`,
+            mac: 'fa:16:3e:77:77:77',
+            ips: ['10.250.0.8'],
+            deviceId: 'vm-new',
+            revision: 1,
+          },
+          segmentId,
+        ),
+      );
+      const deleted = await measure(portEvent('port.delete', { ...p, revision: 3 }, segmentId));
+      for (const m of [moved, added, deleted]) {
+        expect(m.result.outcome).toBe('applied');
+        expect(m.usage.requests).toEqual(STEADY);
+        expect(m.usage.rounds).toBe(3);
+        // every other present agent is told, from the record just committed
+        expect(m.published).toHaveLength(1);
+        expect(new Set(m.published[0]?.commands.map((c) => c.host)).size).toBe(hosts - 1);
+      }
+    },
+  );
+});
