@@ -215,15 +215,6 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     );
     expect(r.stdout).toMatch(/^ {2}r1 +master net1 {2}hosts net1, net2$/m);
     expect(r.stdout).toContain('dead-letter queues: PortEvents 0, HaEvents 0, AgentEvents 0');
-    // the real agents' agent.applied reports closed at least one failover: FailoverConvergenceMs
-    const converged = await until('a failover to converge at every affected agent', async () => {
-      const lines = stack
-        .output()
-        .stdout.split('\n')
-        .filter((l) => l.includes('failover converged: every affected agent applied it'));
-      return lines.length > 0 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
-    });
-    expect(converged[0]).toMatchObject({ service: 'agent-events', convergenceMs: expect.any(Number) });
   }, 60_000);
 
   it('switches one router to master-binding and waits until every agent of its network holds it', async () => {
