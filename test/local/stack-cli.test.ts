@@ -217,6 +217,36 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     expect(r.stdout).toContain('dead-letter queues: PortEvents 0, HaEvents 0, AgentEvents 0');
   }, 60_000);
 
+  it('measures a master-binding failover from the HA report to the last affected agent applying it', async () => {
+    // r1 is master-binding since the flags.set above: moving its master sends every agent of its
+    // networks a delta, and their agent.applied reports close the failover (FailoverConvergenceMs).
+    const file = path.join(dir, 'failover.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { type: 'ha.state', v: 1, routerId: 'r1', host: 'net2', state: 'active', term: 1, seq: 50 },
+        { type: 'ha.state', v: 1, routerId: 'r1', host: 'net1', state: 'standby', term: 1, seq: 51 },
+      ]),
+    );
+    const sent = await run(['send', file]);
+    expect(sent.code).toBe(0);
+    const converged = await until('a failover to converge at every affected agent', async () => {
+      const lines = stack
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes('failover converged: every affected agent applied it'));
+      return lines.length > 0 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
+    });
+    expect(converged[0]).toMatchObject({
+      service: 'agent-events',
+      strategy: 'master-binding',
+      convergenceMs: expect.any(Number),
+      failoverCorrelationId: expect.any(String),
+    });
+    const s = await run(['status']);
+    expect(s.stdout).toMatch(/^ {2}r1 +master net2 /m);
+  }, 60_000);
+
   it('switches one router to master-binding and waits until every agent of its network holds it', async () => {
     const r = await run(['flags', 'set', '--router', 'r2=master-binding']);
     expect(r.code).toBe(0);
