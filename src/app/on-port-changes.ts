@@ -24,7 +24,7 @@ import {
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
 
 /** A `port.upsert` (with its network) or a `port.delete` of one network, as `dispatchEvent` passes it. */
-export interface PortEvent {
+export interface PortChangeEvent {
   readonly network: Network | null;
   readonly next: Port | { id: string; networkId: string; revision: number; deleted: true };
 }
@@ -80,7 +80,7 @@ type Step =
  * would hand an owner key from one port to another: the store's guarded MAC write cannot express
  * that, so the event starts the next commit, where the release is the stored state.
  */
-function stepEvent(ov: Overlay, { network, next }: PortEvent): Step {
+function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
   const stateBefore = ov.state;
   if (!stateBefore && !network)
     throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
@@ -135,7 +135,11 @@ interface Chunk {
 }
 
 /** Plans the longest prefix of `events` that fits one commit. */
-async function planChunk(store: FactStore, networkId: string, events: readonly PortEvent[]): Promise<Chunk> {
+async function planChunk(
+  store: FactStore,
+  networkId: string,
+  events: readonly PortChangeEvent[],
+): Promise<Chunk> {
   const claims = events.flatMap(({ next }) =>
     'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey)],
   );
@@ -238,7 +242,7 @@ async function planChunk(store: FactStore, networkId: string, events: readonly P
 export async function onPortChanges(
   deps: Deps,
   networkId: string,
-  events: readonly PortEvent[],
+  events: readonly PortChangeEvent[],
 ): Promise<PortEventOutcome[]> {
   const out: PortEventOutcome[] = [];
   while (out.length < events.length) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import { ipOwnerKey } from '../../src/app/on-port-change.js';
-import { COALESCED_ITEM_BUDGET, onPortChanges, type PortEvent } from '../../src/app/on-port-changes.js';
+import { COALESCED_ITEM_BUDGET, onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
 import type { CommandPublisher } from '../../src/app/ports.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { toNetwork, toPort } from '../../src/contracts/parse.js';
@@ -68,7 +68,7 @@ const portEventArb: fc.Arbitrary<InboundEvent> = fc
         : { type: 'port.delete', v: 1, portId: p.id, networkId: 'n1', revision: p.revision },
   );
 
-function toPortEvent(e: InboundEvent): PortEvent {
+function toPortEvent(e: InboundEvent): PortChangeEvent {
   if (e.type === 'port.upsert') return { network: toNetwork(e.network), next: toPort(e) };
   if (e.type === 'port.delete')
     return {
@@ -180,7 +180,7 @@ describe('a coalesced batch of port events equals its events applied one by one'
     const b = await seeded([]);
     const batch = Array.from(
       { length: 10 },
-      (_, i): PortEvent => ({
+      (_, i): PortChangeEvent => ({
         network: NETWORK,
         next: {
           id: `vm${i}`,
@@ -212,7 +212,7 @@ describe('a coalesced batch of port events equals its events applied one by one'
     // Each port claims its MAC and 8 fixed IPs: 10 events name far more than the budget.
     const batch = Array.from(
       { length: 10 },
-      (_, i): PortEvent => ({
+      (_, i): PortChangeEvent => ({
         network: NETWORK,
         next: {
           id: `vm${i}`,
