@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OUT_DIR } from '../../../scripts/build.mjs';
 import { queueDepth } from '../../../src/adapters/aws/inbound-queues.js';
+import { dispatchPortEvents } from '../../../src/app/dispatch.js';
+import { parsePortEvent } from '../../../src/contracts/parse.js';
 import type { Port } from '../../../src/core/types.js';
 import { loadBundledHandler } from '../../local/load-function.js';
 import { lambdaContext } from '../../local/poller.js';
@@ -20,6 +22,8 @@ export interface CoalescingMode {
   readonly messages: number;
   readonly eventsPerCommit: number;
   readonly messagesPerEvent: number;
+  /** One commit of this mode measured in-process with the meter: DynamoDB requests and WCU. */
+  readonly commit: { readonly dynamoRequests: number; readonly writeUnits: number };
 }
 
 export interface CoalescingResult {
@@ -112,8 +116,16 @@ export async function measureCoalescing(
     }
     const seconds = (Date.now() - t0) / 1000;
     const [commits, messages] = [(await version()) - v0, (await messagesQueued()) - m0];
+    servers.clients.meter.reset();
+    const group = Array.from({ length: batchSize }, () => parsePortEvent(record(next++).body));
+    await dispatchPortEvents(sc.deps(), network.id, group);
+    const usage = servers.clients.meter.usage();
+    const commit = {
+      dynamoRequests: Object.values(usage.requests).reduce((a, b) => a + b, 0),
+      writeUnits: usage.writeUnits,
+    };
     log(
-      `  batches of ${batchSize}: ${events} events in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(1)}/s), ${commits} commits, ${messages} messages`,
+      `  batches of ${batchSize}: ${events} events in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(1)}/s), ${commits} commits, ${messages} messages; a commit: ${commit.dynamoRequests} DynamoDB requests, ${commit.writeUnits} WCU`,
     );
     return {
       batchSize,
@@ -124,6 +136,7 @@ export async function measureCoalescing(
       messages,
       eventsPerCommit: events / commits,
       messagesPerEvent: messages / events,
+      commit,
     };
   };
   // Warm the bundle (cold start, connections) outside the measurement.
