@@ -259,8 +259,10 @@ export async function onPortChanges(
       if (t instanceof InvalidInputError) out.push({ kind: 'rejected', error: t });
       else if (t === 'stale') out.push({ kind: 'result', result: STALE_RESULT });
       else {
-        // The commit's commands are counted once, with the first event it carries.
-        const networks = carried ? result.networks.map((n) => ({ ...n, commands: 0 })) : result.networks;
+        // The commit's commands and planner fallback are counted once, with the first event it carries.
+        const networks = carried
+          ? result.networks.map(({ networkId, version }) => ({ networkId, version, commands: 0 }))
+          : result.networks;
         out.push({ kind: 'result', result: { ...result, networks } });
         carried = true;
       }
