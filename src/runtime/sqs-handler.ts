@@ -38,8 +38,11 @@ export interface Coalescing<E extends InboundEvent> {
   readonly run: (deps: Deps, key: string, events: readonly E[]) => Promise<readonly PortEventOutcome[]>;
 }
 
-/** A record's outcome when its group was coalesced, else undefined (the record runs on its own). */
-type CoalescedLookup = (record: SQSRecord) => Promise<PortEventOutcome> | undefined;
+/**
+ * A record's outcome when its group was coalesced; undefined, or a promise of null, when the
+ * record runs on its own.
+ */
+type CoalescedLookup = (record: SQSRecord) => Promise<PortEventOutcome | null> | undefined;
 
 /**
  * Groups the batch's parsed records by message group and key, in order, and runs each group once,
@@ -69,13 +72,25 @@ function coalesceBatch<E extends InboundEvent>(
     group.ids.push(record.messageId);
     groups.set(id, group);
   }
-  const byRecord = new Map<string, () => Promise<PortEventOutcome>>();
+  const byRecord = new Map<string, () => Promise<PortEventOutcome | null>>();
   for (const group of groups.values()) {
-    let run: Promise<readonly PortEventOutcome[]> | undefined;
+    // A group the coalesced path refuses as a whole (a terminal error no single event caused, such
+    // as a commit past DynamoDB's transaction limit) runs its records one by one instead, so no
+    // event is rejected for its neighbours; what part of it committed is then stale.
+    let run: Promise<readonly PortEventOutcome[] | null> | undefined;
     group.ids.forEach((messageId, i) => {
       byRecord.set(messageId, async () => {
-        run ??= coalesce.run(rt.deps, group.key, group.events);
-        const outcome = (await run)[i];
+        run ??= coalesce.run(rt.deps, group.key, group.events).catch((err) => {
+          if (!isInvalidInputError(err)) throw err;
+          rt.logger.warn('coalesced group refused, its records run one by one', {
+            key: group.key,
+            error: err,
+          });
+          return null;
+        });
+        const outcomes = await run;
+        if (!outcomes) return null;
+        const outcome = outcomes[i];
         if (!outcome) throw new Error(`coalesced group ${group.key} returned no outcome for ${messageId}`);
         return outcome;
       });
@@ -143,9 +158,8 @@ export function createRecordHandler<E extends InboundEvent>(
   coalesced: CoalescedLookup = () => undefined,
 ) {
   const run = async (record: SQSRecord, event: E): Promise<EventResult> => {
-    const pending = coalesced(record);
-    if (!pending) return dispatchEvent(rt.deps, event);
-    const outcome = await pending;
+    const outcome = await coalesced(record);
+    if (!outcome) return dispatchEvent(rt.deps, event);
     if (outcome.kind === 'rejected') throw outcome.error;
     return outcome.result;
   };

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUT_DIR } from '../../scripts/build.mjs';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { createReceiptStore, RECEIPT_ATTRIBUTE } from '../../src/adapters/aws/dynamo-receipt-store.js';
-import type { InboundEvent } from '../../src/contracts/events.js';
+import { dispatchPortEvents } from '../../src/app/dispatch.js';
+import type { InboundEvent, PortEvent } from '../../src/contracts/events.js';
 import { loadBundledHandler } from '../../tools/local/load-function.js';
 import { lambdaContext } from '../../tools/local/poller.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
@@ -202,5 +203,59 @@ describe('a batch of port events of one network', () => {
     expect((await store.getNetworkState(other.id))?.version).toBe(1);
     for (const p of ['vm11', 'vm12', 'vm13']) expect(await store.getPort(p, NETWORK.id)).toBeUndefined();
     for (const p of ['vm21', 'vm22']) expect((await store.getPort(p, other.id))?.revision).toBe(1);
+  });
+
+  it('splits a group that would not fit one DynamoDB transaction, and every commit fits', async () => {
+    const big = { ...NETWORK, id: 'cn3', name: 'cn3', segmentId: 323 };
+    const events = Array.from({ length: 10 }, (_, n): PortEvent => {
+      const e = vm(30 + n, HOSTS[n % 3] as string) as Extract<InboundEvent, { type: 'port.upsert' }>;
+      const ips = Array.from({ length: 8 }, (_, j) => `10.93.${n}.${j + 1}`);
+      return {
+        ...e,
+        network: big,
+        port: { ...e.port, networkId: big.id, mac: `fa:16:3e:00:0e:${10 + n}`, ips },
+      };
+    });
+    const store = createDynamoFactStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
+    let published = 0;
+    const outcomes = await dispatchPortEvents(
+      { store, publisher: { publish: async () => void published++ } },
+      big.id,
+      events,
+    );
+    expect(outcomes.map((o) => o.kind === 'result' && o.result.outcome)).toEqual(Array(10).fill('applied'));
+    const version = (await store.getNetworkState(big.id))?.version ?? 0;
+    expect(version).toBeGreaterThan(1);
+    expect(published).toBe(version);
+    expect((await store.listNetworkPorts(big.id)).length).toBe(10);
+  });
+
+  it('runs a group the store refuses as a whole record by record, rejecting no event for it', async () => {
+    const net = { ...NETWORK, id: 'cn4', name: 'cn4', segmentId: 324 };
+    const events = [41, 42, 43].map((n) => {
+      const e = vm(n, HOSTS[n % 3] as string) as Extract<InboundEvent, { type: 'port.upsert' }>;
+      return { ...e, network: net, port: { ...e.port, networkId: net.id, mac: `fa:16:3e:00:0f:${n}` } };
+    });
+    const records = events.map((e, i) =>
+      sqsRecord(`whole-${i}`, JSON.stringify(e), net.id, h.queue('port').arn),
+    );
+    // A commit of more than one port is padded past DynamoDB's 100 items, so the bundle's own
+    // store refuses it as a transaction past its limit would be (`limit_exceeded`).
+    const pad = Array.from({ length: 100 }, (_, i) => ({ networkId: net.id, mac: `pad-${i}`, owner: null }));
+    const handler = await loadBundledHandler(path.join(OUT_DIR, 'port-events.mjs'), functionEnv(h), {
+      wrapStore: (inner) => ({
+        ...inner,
+        commit: (c) => inner.commit(c.ports.length > 1 ? { ...c, macs: [...c.macs, ...pad] } : c),
+      }),
+    });
+    const response = (await handler(
+      { Records: records },
+      lambdaContext('port-events', 'us-east-1', 30_000),
+    )) as SQSBatchResponse;
+    expect(response.batchItemFailures).toEqual([]);
+    const store = createDynamoFactStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
+    expect((await store.getNetworkState(net.id))?.version).toBe(3);
+    const receipts = createReceiptStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
+    for (const r of records) expect((await receipts.get(r.messageId))?.outcome).toBe('applied');
   });
 });
