@@ -1,8 +1,13 @@
+import { dispatchPortEvents, networkOfPortEvent } from '../src/app/dispatch.js';
 import { parsePortEvent } from '../src/contracts/parse.js';
 import { createSqsHandler, sqsHandlerWithSeams } from '../src/runtime/sqs-handler.js';
 
-const spec = { name: 'port-events', parse: parsePortEvent };
-/** Port bindings, status, IPs and deletes (FIFO, grouped by network id) -> `onPortChange`. */
+const spec = {
+  name: 'port-events',
+  parse: parsePortEvent,
+  coalesce: { keyOf: networkOfPortEvent, run: dispatchPortEvents },
+};
+/** Port bindings, status, IPs and deletes (FIFO, grouped by network id) -> `onPortChanges`, one commit per network per batch. */
 export const handler = createSqsHandler(spec);
 /** The local stack's entry (fault injection); Lambda never calls it. */
 export const withSeams = sqsHandlerWithSeams(spec);

@@ -1,4 +1,4 @@
-import type { InboundEvent } from '../contracts/events.js';
+import type { InboundEvent, PortEvent } from '../contracts/events.js';
 import { toAgent, toNetwork, toPort } from '../contracts/parse.js';
 import { onAgentApplied } from './on-agent-applied.js';
 import { onAgentAudit } from './on-agent-audit.js';
@@ -6,6 +6,7 @@ import { onAgentReport, onAgentResync } from './on-agent-change.js';
 import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
 import { onPortChange } from './on-port-change.js';
+import { onPortChanges, type PortChangeEvent, type PortEventOutcome } from './on-port-changes.js';
 import { onVipClaim } from './on-vip-claim.js';
 import type { Deps, EventResult } from './reconcile.js';
 
@@ -13,14 +14,10 @@ import type { Deps, EventResult } from './reconcile.js';
 export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventResult> {
   switch (event.type) {
     case 'port.upsert':
-      return onPortChange(deps, toNetwork(event.network), toPort(event));
-    case 'port.delete':
-      return onPortChange(deps, null, {
-        id: event.portId,
-        networkId: event.networkId,
-        revision: event.revision,
-        deleted: true,
-      });
+    case 'port.delete': {
+      const { network, next } = portChangeOf(event);
+      return onPortChange(deps, network, next);
+    }
     case 'ha.state':
       return onHaChange(deps, {
         kind: 'state',
@@ -49,4 +46,27 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
     case 'vip.claim':
       return onVipClaim(event);
   }
+}
+
+/** A port event as the port use-cases take it. */
+export function portChangeOf(event: PortEvent): PortChangeEvent {
+  return event.type === 'port.upsert'
+    ? { network: toNetwork(event.network), next: toPort(event) }
+    : {
+        network: null,
+        next: { id: event.portId, networkId: event.networkId, revision: event.revision, deleted: true },
+      };
+}
+
+/** The network a port event belongs to: a batch's events of one network are coalesced. */
+export const networkOfPortEvent = (event: PortEvent): string =>
+  event.type === 'port.upsert' ? event.port.networkId : event.networkId;
+
+/** Port events of one network, in queue order, as one commit (`onPortChanges`). */
+export function dispatchPortEvents(
+  deps: Deps,
+  networkId: string,
+  events: readonly PortEvent[],
+): Promise<PortEventOutcome[]> {
+  return onPortChanges(deps, networkId, events.map(portChangeOf));
 }

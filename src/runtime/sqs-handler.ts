@@ -7,6 +7,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CORRELATION_ATTRIBUTE, RECEIPT_ATTRIBUTE } from '../adapters/aws/dynamo-receipt-store.js';
 import { dispatchEvent } from '../app/dispatch.js';
+import type { PortEventOutcome } from '../app/on-port-changes.js';
+import type { Deps, EventResult } from '../app/reconcile.js';
 import type { InboundEvent } from '../contracts/events.js';
 import { isInvalidInputError } from '../core/errors.js';
 import { loadConfig } from './config.js';
@@ -22,6 +24,79 @@ export interface SqsFunctionSpec<E extends InboundEvent> {
   readonly parse: (body: string) => E;
   /** Runs before the use-case (the agent function creates the agent's queue on its first report). */
   readonly prepare?: (runtime: Runtime, event: E) => Promise<void>;
+  /** Commits a batch's events of one key together (port events: one commit per network). */
+  readonly coalesce?: Coalescing<E>;
+}
+
+/**
+ * How a function coalesces its batch: `keyOf` names the events committed together (within one
+ * message group, in queue order), `run` commits them and returns one outcome per event. It throws
+ * only for a transient failure, which fails every record of the group.
+ */
+export interface Coalescing<E extends InboundEvent> {
+  readonly keyOf: (event: E) => string;
+  readonly run: (deps: Deps, key: string, events: readonly E[]) => Promise<readonly PortEventOutcome[]>;
+}
+
+/**
+ * A record's outcome when its group was coalesced; undefined, or a promise of null, when the
+ * record runs on its own.
+ */
+type CoalescedLookup = (record: SQSRecord) => Promise<PortEventOutcome | null> | undefined;
+
+/**
+ * Groups the batch's parsed records by message group and key, in order, and runs each group once,
+ * when its first record is handled (inside that record's correlation context, so the group's
+ * outbox record carries the first event's correlation id and its metering counts there). A record
+ * that does not parse is left to the record handler, which rejects it on its own.
+ */
+function coalesceBatch<E extends InboundEvent>(
+  rt: Runtime,
+  spec: SqsFunctionSpec<E>,
+  records: readonly SQSRecord[],
+): CoalescedLookup {
+  const coalesce = spec.coalesce;
+  if (!coalesce) return () => undefined;
+  const groups = new Map<string, { key: string; events: E[]; ids: string[] }>();
+  for (const record of records) {
+    let event: E;
+    try {
+      event = spec.parse(record.body);
+    } catch {
+      continue;
+    }
+    const key = coalesce.keyOf(event);
+    const id = `${record.attributes.MessageGroupId ?? ''}\u0000${key}`;
+    const group = groups.get(id) ?? { key, events: [], ids: [] };
+    group.events.push(event);
+    group.ids.push(record.messageId);
+    groups.set(id, group);
+  }
+  const byRecord = new Map<string, () => Promise<PortEventOutcome | null>>();
+  for (const group of groups.values()) {
+    // A group the coalesced path refuses as a whole (a terminal error no single event caused, such
+    // as a commit past DynamoDB's transaction limit) runs its records one by one instead, so no
+    // event is rejected for its neighbours; what part of it committed is then stale.
+    let run: Promise<readonly PortEventOutcome[] | null> | undefined;
+    group.ids.forEach((messageId, i) => {
+      byRecord.set(messageId, async () => {
+        run ??= coalesce.run(rt.deps, group.key, group.events).catch((err) => {
+          if (!isInvalidInputError(err)) throw err;
+          rt.logger.warn('coalesced group refused, its records run one by one', {
+            key: group.key,
+            error: err,
+          });
+          return null;
+        });
+        const outcomes = await run;
+        if (!outcomes) return null;
+        const outcome = outcomes[i];
+        if (!outcome) throw new Error(`coalesced group ${group.key} returned no outcome for ${messageId}`);
+        return outcome;
+      });
+    });
+  }
+  return (record) => byRecord.get(record.messageId)?.();
 }
 
 async function reject(
@@ -77,7 +152,17 @@ async function receipt(
  * counted, stored as a rejected record and acknowledged, so it never blocks its FIFO group; any
  * other error is transient and rethrown, so the batch processor lists it in `batchItemFailures`.
  */
-export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: SqsFunctionSpec<E>) {
+export function createRecordHandler<E extends InboundEvent>(
+  rt: Runtime,
+  spec: SqsFunctionSpec<E>,
+  coalesced: CoalescedLookup = () => undefined,
+) {
+  const run = async (record: SQSRecord, event: E): Promise<EventResult> => {
+    const outcome = await coalesced(record);
+    if (!outcome) return dispatchEvent(rt.deps, event);
+    if (outcome.kind === 'rejected') throw outcome.error;
+    return outcome.result;
+  };
   const handle = async (record: SQSRecord): Promise<void> => {
     let eventType = 'unparsed';
     const dynamoBefore = rt.clients.meter.usage();
@@ -87,7 +172,7 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
       const event = spec.parse(record.body);
       eventType = event.type;
       await spec.prepare?.(rt, event);
-      const result = await dispatchEvent(rt.deps, event);
+      const result = await run(record, event);
       await receipt(rt, record, { outcome: result.outcome, eventType });
       if (event.type === 'agent.applied') await observeApplied(rt, event);
       const d = rt.clients.meter.usage();
@@ -141,9 +226,9 @@ export function createRecordHandler<E extends InboundEvent>(rt: Runtime, spec: S
 export function createSqsHandler<E extends InboundEvent>(spec: SqsFunctionSpec<E>, runtime?: Runtime) {
   const rt = runtime ?? createRuntime(spec.name);
   const processor = new SqsFifoPartialProcessorAsync();
-  const recordHandler = createRecordHandler(rt, spec);
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     rt.metrics.addMetric('BatchRecords', MetricUnit.Count, event.Records.length);
+    const recordHandler = createRecordHandler(rt, spec, coalesceBatch(rt, spec, event.Records));
     const run = () =>
       processPartialResponse(event, recordHandler, processor, {
         context,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildFunctions, ROOT } from '../../scripts/build.mjs';
 import { startBenchServers } from './runtime/bench-stack.js';
+import { measureCoalescing } from './runtime/measure-coalescing.js';
 import { type EventCost, measureEventCosts } from './runtime/measure-event-costs.js';
 import { measureThroughput } from './runtime/measure-throughput.js';
 import { measureWideFailover } from './runtime/measure-wide-failover.js';
@@ -12,13 +13,17 @@ import { measureWideFailover } from './runtime/measure-wide-failover.js';
  * 1. DynamoDB requests and consumed capacity, SQS calls and messages, per event type, for networks
  *    of 10 and 500 hosts and 1k and 50k ports;
  * 2. the same for one failover of an HA router with interfaces in 40 networks;
- * 3. events/s end to end through the local stack against an I/O floor measured in the same run.
+ * 3. events/s end to end through the local stack against an I/O floor measured in the same run;
+ * 4. coalescing: in a 500-host network, events/s with batches of 10 of one network (one commit
+ *    each) against one event per commit, side by side, with events per commit and messages per
+ *    event. `--coalesce` measures this alone, into runtime.coalesce.json.
  * Writes tools/bench/results/runtime.json and prints the Markdown table docs/data-model.md carries.
  */
 const quick = process.argv.includes('--quick');
 /** `--size 500x50000`: the event costs of that one network size alone, into runtime.<size>.json. */
 const sizeArg = process.argv[process.argv.indexOf('--size') + 1];
 const only = process.argv.includes('--size') ? parseSize(sizeArg) : null;
+const coalesceOnly = process.argv.includes('--coalesce');
 const log = (s: string) => console.log(s);
 
 function parseSize(arg: string | undefined): [number, number] {
@@ -27,19 +32,21 @@ function parseSize(arg: string | undefined): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-const sizes: [number, number][] = only
-  ? [only]
-  : quick
-    ? [
-        [10, 1000],
-        [50, 2000],
-      ]
-    : [
-        [10, 1000],
-        [10, 50_000],
-        [500, 1000],
-        [500, 50_000],
-      ];
+const sizes: [number, number][] = coalesceOnly
+  ? []
+  : only
+    ? [only]
+    : quick
+      ? [
+          [10, 1000],
+          [50, 2000],
+        ]
+      : [
+          [10, 1000],
+          [10, 50_000],
+          [500, 1000],
+          [500, 50_000],
+        ];
 
 const built = await buildFunctions();
 const servers = await startBenchServers();
@@ -49,16 +56,25 @@ try {
     log(`network of ${hosts} hosts and ${ports} ports`);
     costs.push(...(await measureEventCosts(servers, hosts, ports, log)));
   }
-  if (!only) {
+  if (!only && !coalesceOnly) {
     log('HA failover over many networks');
     costs.push(await measureWideFailover(servers, { networks: quick ? 10 : 40, hosts: 10, ports: 100 }, log));
   }
   log(only ? 'throughput: not measured with --size' : 'throughput');
-  const throughput = only
+  const throughput =
+    only || coalesceOnly
+      ? null
+      : await measureThroughput(
+          servers,
+          { networks: 16, hosts: 10, ports: 100, events: quick ? 200 : 800, pollers: 2 },
+          log,
+        );
+  log(only ? 'coalescing: not measured with --size' : 'coalescing, 500 hosts');
+  const coalescing = only
     ? null
-    : await measureThroughput(
+    : await measureCoalescing(
         servers,
-        { networks: 16, hosts: 10, ports: 100, events: quick ? 200 : 800, pollers: 2 },
+        { hosts: 500, ports: 1000, singleEvents: quick ? 20 : 50, coalescedEvents: quick ? 100 : 300 },
         log,
       );
   const result = {
@@ -72,11 +88,21 @@ try {
     bundles: built.map((b) => ({ name: b.name, kib: Math.round(b.bytes / 102.4) / 10 })),
     costs,
     throughput,
+    coalescing,
   };
   const dir = path.join(ROOT, 'tools/bench/results');
   await mkdir(dir, { recursive: true });
   await writeFile(
-    path.join(dir, only ? `runtime.${only.join('x')}.json` : quick ? 'runtime.quick.json' : 'runtime.json'),
+    path.join(
+      dir,
+      only
+        ? `runtime.${only.join('x')}.json`
+        : coalesceOnly
+          ? 'runtime.coalesce.json'
+          : quick
+            ? 'runtime.quick.json'
+            : 'runtime.json',
+    ),
     `${JSON.stringify(result, null, 2)}\n`,
   );
   log('\n| event | hosts | ports | DynamoDB requests | RCU | WCU | SQS calls | messages | ms |');
@@ -89,6 +115,11 @@ try {
   if (t)
     log(
       `\nend to end: ${t.endToEnd.eventsPerSecond.toFixed(1)} events/s; floor ${t.floor.eventsPerSecond.toFixed(1)} events/s; ratio ${t.ratio.toFixed(2)}`,
+    );
+  const c = coalescing;
+  if (c)
+    log(
+      `\ncoalescing at ${c.hosts} hosts: batches of 10 ${c.coalesced.eventsPerSecond.toFixed(1)} events/s (${c.coalesced.eventsPerCommit.toFixed(1)} events/commit, ${c.coalesced.messagesPerEvent.toFixed(1)} messages/event); one event per commit ${c.single.eventsPerSecond.toFixed(1)} events/s (${c.single.messagesPerEvent.toFixed(1)} messages/event); ${c.speedup.toFixed(1)}x`,
     );
 } finally {
   await servers.stop();
