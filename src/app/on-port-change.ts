@@ -2,7 +2,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { checkIpUnique, checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
 import { emptyNetworkState } from './network-planner.js';
-import type { Commit, FactStore } from './ports.js';
+import type { Commit, FactStore, NetworkState } from './ports.js';
 import {
   type Deps,
   type EventResult,
@@ -37,6 +37,28 @@ async function claimFixedIps(
   return out;
 }
 
+/**
+ * The network a port event names must be known (recorded, or described by the event) and, when
+ * both are known, of the recorded type and segment: `unknown_network`, `segment_mismatch`.
+ */
+export function checkEventNetwork(
+  recorded: NetworkState | undefined,
+  network: Network | null,
+  networkId: string,
+): void {
+  if (!recorded && !network)
+    throw new InvalidInputError('unknown_network', `network ${networkId} is unknown`, { networkId });
+  if (
+    recorded &&
+    network &&
+    (recorded.network.networkType !== network.networkType || recorded.network.segmentId !== network.segmentId)
+  )
+    throw new InvalidInputError(
+      'segment_mismatch',
+      `network ${network.id} is ${recorded.network.networkType}/${recorded.network.segmentId}, the event says ${network.networkType}/${network.segmentId}`,
+    );
+}
+
 /** `port.upsert` / `port.delete`: record the port fact, then reconcile its network incrementally. */
 export async function onPortChange(
   deps: Deps,
@@ -53,22 +75,7 @@ export async function onPortChange(
       macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
     });
     const stateBefore = await store.getNetworkState(next.networkId);
-    if (!stateBefore && !network) {
-      throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
-        networkId: next.networkId,
-      });
-    }
-    if (
-      stateBefore &&
-      network &&
-      (stateBefore.network.networkType !== network.networkType ||
-        stateBefore.network.segmentId !== network.segmentId)
-    ) {
-      throw new InvalidInputError(
-        'segment_mismatch',
-        `network ${network.id} is ${stateBefore.network.networkType}/${stateBefore.network.segmentId}, the event says ${network.networkType}/${network.segmentId}`,
-      );
-    }
+    checkEventNetwork(stateBefore, network, next.networkId);
     const state = stateBefore ?? emptyNetworkState(network as Network);
     const current = await store.getPort(next.id, next.networkId);
     const recorded =

@@ -9,7 +9,7 @@ import {
 } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
 import { emptyNetworkState, type PortChange } from './network-planner.js';
-import { ipOwnerKey } from './on-port-change.js';
+import { checkEventNetwork, ipOwnerKey } from './on-port-change.js';
 import { type Commit, type FactStore, macReadKey, type NetworkState } from './ports.js';
 import {
   type Deps,
@@ -82,20 +82,7 @@ type Step =
  */
 function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
   const stateBefore = ov.state;
-  if (!stateBefore && !network)
-    throw new InvalidInputError('unknown_network', `network ${next.networkId} is unknown`, {
-      networkId: next.networkId,
-    });
-  if (
-    stateBefore &&
-    network &&
-    (stateBefore.network.networkType !== network.networkType ||
-      stateBefore.network.segmentId !== network.segmentId)
-  )
-    throw new InvalidInputError(
-      'segment_mismatch',
-      `network ${network.id} is ${stateBefore.network.networkType}/${stateBefore.network.segmentId}, the event says ${network.networkType}/${network.segmentId}`,
-    );
+  checkEventNetwork(stateBefore, network, next.networkId);
   const current = ov.ports.get(next.id);
   const recorded =
     'deleted' in next
