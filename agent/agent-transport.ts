@@ -3,13 +3,19 @@ import type {
   AgentAuditEvent,
   AgentReportEvent,
   AgentResyncEvent,
+  VipClaimEvent,
 } from '../src/contracts/events.js';
 
 /**
- * What an agent sends: its report on start, resync requests, what it holds after applying, and the
- * periodic digest of what its data plane holds.
+ * What an agent sends: its report on start, resync requests, what it holds after applying, the
+ * periodic digest of what its data plane holds, and the VIP claims its local ports announced.
  */
-export type AgentOutboundEvent = AgentReportEvent | AgentResyncEvent | AgentAppliedEvent | AgentAuditEvent;
+export type AgentOutboundEvent =
+  | AgentReportEvent
+  | AgentResyncEvent
+  | AgentAppliedEvent
+  | AgentAuditEvent
+  | VipClaimEvent;
 
 export interface ReceivedCommand {
   /** The raw message body: untrusted until `parseAgentCommandBody` accepts it. */

@@ -12,6 +12,7 @@ import { createExecFileExecutor } from './kernel-executor.js';
 import { AGENT_USAGE, type AgentCliOptions, parseAgentConfig } from './parse-agent-config.js';
 import { runAgent } from './run-agent.js';
 import { createStdioTransport } from './stdio-transport.js';
+import { createClaimWatcher, spawnTcpdump } from './vip-claim-watcher.js';
 
 async function createTransport(options: AgentCliOptions, onClose: () => void): Promise<AgentTransport> {
   const t = options.transport;
@@ -50,11 +51,24 @@ async function main(): Promise<number> {
     send: (e) => transport.send(e),
     now: () => performance.timeOrigin + performance.now(),
   });
+  // The claim watcher runs beside the command loop; it only sends, so it shares nothing with it.
+  const watcher =
+    options.vipPorts.length === 0
+      ? null
+      : createClaimWatcher({
+          host: config.host,
+          ports: options.vipPorts,
+          send: (e) => transport.send(e),
+          log,
+          now: () => performance.timeOrigin + performance.now(),
+          capture: (dev) => spawnTcpdump(dev, netns),
+        });
   log.info('started', {
     tunnelIp: config.tunnelIp,
     learning: config.learning,
     proxy: config.proxy,
     bootId: config.bootId,
+    vipPorts: options.vipPorts.map((p) => p.dev),
   });
   await runAgent(agent, transport, stop.signal, {
     appliedReportMs: options.appliedReportMs,
@@ -63,7 +77,17 @@ async function main(): Promise<number> {
     auditMs: options.auditMs,
     onAuditError: (err) => log.warn('audit_failed', { error: String(err) }),
   });
-  log.info('stopped');
+  await watcher?.stop();
+  log.info(
+    'stopped',
+    watcher
+      ? {
+          vipClaims: watcher.sent,
+          vipRepeats: watcher.repeats,
+          vipDropped: Object.fromEntries(watcher.dropped),
+        }
+      : {},
+  );
   return 0;
 }
 

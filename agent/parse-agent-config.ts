@@ -5,10 +5,11 @@ import { absolutePath, choice, int, optionalUrl, parseRegion, url } from './cli-
 import type { AgentConfig } from './create-agent.js';
 import { assertIp, assertNetnsName, MAX_IFNAME } from './kernel-values.js';
 import { DEFAULT_APPLIED_REPORT_MS, DEFAULT_AUDIT_MS, DEFAULT_HEARTBEAT_MS } from './run-agent.js';
+import { readWatchedPorts, type WatchedPort } from './vip-claim-watcher.js';
 
 export interface AgentCliOptions {
   readonly config: AgentConfig;
-  /** Run iproute2 inside this namespace (`ip netns exec NS`); unset: the agent's own namespace. */
+  /** Run iproute2 inside this namespace (`ip -n NS`, `bridge -n NS`); unset: the agent's own namespace. */
   readonly netns: string | undefined;
   readonly transport: TransportOptions;
   /** Milliseconds from an apply to the `agent.applied` report coalescing it with later ones. */
@@ -17,6 +18,8 @@ export interface AgentCliOptions {
   readonly heartbeatMs: number;
   /** Milliseconds between two `agent.audit` readings of the kernel; 0: no audit. */
   readonly auditMs: number;
+  /** `--vip-ports`: the local ports watched for VIP announcements (none: no claims are sent). */
+  readonly vipPorts: readonly WatchedPort[];
 }
 
 export type TransportOptions =
@@ -53,7 +56,10 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
   --heartbeat-ms N        repeat that report this often when idle, so the controller keeps
                           this agent's queue (default 3600000, 1 h)
   --audit-ms N            send a digest of what the kernel holds (agent.audit) this often;
-                          0 turns the drift audit off (default 60000)`;
+                          0 turns the drift audit off (default 60000)
+  --vip-ports FILE        watch these local ports for gratuitous ARPs and unsolicited neighbour
+                          advertisements (tcpdump) and send vip.claim events: a JSON array of
+                          { dev, networkId, portId, mac?, ips?, allowedAddressPairs? } (docs/vip.md)`;
 
 /** `--audit-ms`: 0 (off) or at least a second, at most a day. */
 function auditMs(value: string | undefined): number {
@@ -112,6 +118,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
       'applied-report-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'audit-ms': { type: 'string' },
+      'vip-ports': { type: 'string' },
     },
   });
   const host = hostSchema.safeParse(values.host);
@@ -137,6 +144,7 @@ export function parseAgentConfig(argv: readonly string[]): AgentCliOptions {
     ),
     heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], DEFAULT_HEARTBEAT_MS, 1000, 24 * 3_600_000),
     auditMs: auditMs(values['audit-ms']),
+    vipPorts: values['vip-ports'] === undefined ? [] : readWatchedPorts(values['vip-ports']),
     config: {
       host: host.data,
       tunnelIp: assertIp(values['tunnel-ip']),

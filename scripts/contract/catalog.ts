@@ -284,7 +284,7 @@ const vipClaim: InboundMessage<VipClaimEvent> = {
   queue: 'AgentEventsQueue',
   title: 'VIP claim (not acted on yet)',
   summary:
-    'A host saw a local port announce a VIP (gratuitous ARP or unsolicited neighbour advertisement). Ordered per VIP by (at, host, seq). Validated, then rejected with `vip_claims_not_enabled` until the engine records VIPs (docs/vip.md).',
+    'A host saw a local port announce a VIP (gratuitous ARP or unsolicited neighbour advertisement). Ordered per VIP by (at, host, seq). Accepted only from a bound port with a covering allowed-address pair; the newest claim per VIP wins (docs/vip.md).',
   group: 'host',
   deduplication:
     'Content-based: a claim re-sent with the same (at, seq) is one message, and a duplicate that gets through is dropped by the ordering rule.',

@@ -42,9 +42,9 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
     case 'agent.applied':
       return onAgentApplied(deps, event);
     case 'agent.audit':
-      return onAgentAudit(event);
+      return onAgentAudit(deps, event);
     case 'vip.claim':
-      return onVipClaim(event);
+      return onVipClaim(deps, event);
   }
 }
 

@@ -1,4 +1,5 @@
 import { computeAgentTable } from '../core/desired.js';
+import type { NetworkDigestChange } from '../core/digest-change.js';
 import {
   commandsForPlan,
   type EngineNeed,
@@ -12,6 +13,7 @@ import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
 import { classifyPort } from '../core/owners.js';
 import type { NetworkPlan } from '../core/plan.js';
 import type { Agent, FlagSettings, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
+import type { VipView } from '../core/vip-view.js';
 import { outboxKey } from './outbox.js';
 import type { NetworkState, OutboxRecord } from './ports.js';
 
@@ -19,7 +21,7 @@ export { MAX_DELTA_BYTES, oversizedDeltaHosts } from '../core/engine.js';
 export type { PortChange };
 
 export function emptyNetworkState(network: Network): NetworkState {
-  return { network, version: 0, index: { counts: {}, members: {} }, sent: {}, strategies: {}, routers: {} };
+  return { network, version: 0, index: { counts: {}, members: {} }, strategies: {}, routers: {} };
 }
 
 function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, unknown>): string[] {
@@ -70,12 +72,16 @@ export interface PlannedNetwork {
   readonly plan: NetworkPlan;
   /** `<change kind>/<reason>` when the engine fell back to the full recompute. */
   readonly fallback?: string;
+  /** What the commit adds to the drift-audit sums; absent: a plan made outside the engine (benches). */
+  readonly digest?: NetworkDigestChange;
 }
 
 /** What the engine may ask the app to read for one network (`EngineNeed`). */
 export interface NetworkReader {
   /** Every live port of the network after the change. */
   networkPorts(): Promise<readonly Port[]>;
+  /** Every VIP of the network after the change (absent: the network has none). */
+  networkVips?(): Promise<readonly VipView[]>;
   /** The agents of `hosts`; a host without one is absent from the map. */
   agents(hosts: readonly string[]): Promise<ReadonlyMap<string, Agent>>;
 }
@@ -84,17 +90,22 @@ async function fulfil(reads: EngineReads, need: EngineNeed, reader: NetworkReade
   const hosts = (need.agents ?? []).filter((h) => !reads.agents?.has(h));
   if ((!need.networkPorts || reads.networkPorts) && hosts.length === 0)
     throw new Error(`the planner asked again for what it was given: ${JSON.stringify(need)}`);
-  const [ports, found] = await Promise.all([
-    need.networkPorts && !reads.networkPorts ? reader.networkPorts() : reads.networkPorts,
+  const full = need.networkPorts && !reads.networkPorts;
+  const [ports, vips, found] = await Promise.all([
+    full ? reader.networkPorts() : reads.networkPorts,
+    full ? (reader.networkVips?.() ?? []) : reads.networkVips,
     hosts.length > 0 ? reader.agents(hosts) : new Map<string, Agent>(),
   ]);
   const agents = new Map<string, Agent | null>(reads.agents ?? []);
   for (const h of hosts) agents.set(h, found.get(h) ?? null);
-  return { ...(ports ? { networkPorts: ports } : {}), agents };
+  return { ...(ports ? { networkPorts: ports } : {}), ...(vips ? { networkVips: vips } : {}), agents };
 }
 
-function plannedOf(outcome: EngineOutcome<NetworkState>, suffix: string): PlannedNetwork {
-  const { state, plan, commands, bumped, fallback } = outcome;
+function plannedOf(
+  outcome: Omit<EngineOutcome<NetworkState>, 'digest'> & { readonly digest?: NetworkDigestChange },
+  suffix: string,
+): PlannedNetwork {
+  const { state, plan, commands, bumped, fallback, digest } = outcome;
   const outbox: OutboxRecord | null =
     commands.length > 0
       ? {
@@ -104,7 +115,7 @@ function plannedOf(outcome: EngineOutcome<NetworkState>, suffix: string): Planne
           commands: [...commands],
         }
       : null;
-  return { state, outbox, plan, ...(fallback ? { fallback } : {}) };
+  return { state, outbox, plan, ...(fallback ? { fallback } : {}), ...(digest ? { digest } : {}) };
 }
 
 /**

@@ -182,11 +182,18 @@ export async function onAgentResync(
   return merge(results, results.some((r) => r.outcome === 'applied') ? 'applied' : 'stale');
 }
 
-function resyncNetwork(deps: Deps, host: string, id: string): Promise<EventResult> {
+/** One host's snapshot of one network at its current version (`agent.resync`, drift repairs). */
+export function resyncNetwork(
+  deps: Deps,
+  host: string,
+  id: string,
+  suffix = `~resync~${host}`,
+  bump = false,
+): Promise<EventResult> {
   return runWithRetry(deps, async (store) => {
     const state = await store.getNetworkState(id);
     if (!state?.index.members[host]) return null;
-    return snapshotDraft(store, state, host, `~resync~${host}`, []);
+    return snapshotDraft(store, state, host, suffix, [], bump);
   });
 }
 
@@ -201,10 +208,11 @@ async function snapshotDraft(
   host: string,
   suffix: string,
   checks: readonly FactCheck[],
+  bump = false,
 ): Promise<Draft> {
   const planned = await planNetwork(
     state,
-    { kind: 'snapshot', host },
+    { kind: 'snapshot', host, ...(bump ? { bump } : {}) },
     networkReader(store, state.network.id, []),
     suffix,
   );

@@ -1,5 +1,6 @@
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings } from '../core/types.js';
+import { resolveVipStrategy, viewOfVip } from '../core/vip-view.js';
 import { planNetwork, resolveNetworkStrategies } from './network-planner.js';
 import { type Deps, type EventResult, guardNetwork, runWithRetry } from './reconcile.js';
 import { networkReader } from './router-catch-up.js';
@@ -32,8 +33,56 @@ export async function onFlagsSet(deps: Deps, flags: FlagSettings, revision: numb
     networks.push(...moved.networks);
     Object.assign(strategies, moved.strategies);
   }
+  for (const networkId of (await deps.store.listVipNetworks()).sort()) {
+    const moved = await moveNetworkVips(deps, networkId);
+    networks.push(...moved.networks);
+    Object.assign(strategies, moved.strategies);
+  }
   const applied = recorded.outcome === 'applied' || networks.length > 0;
   return { outcome: applied ? 'applied' : 'stale', networks, splitBrain: [], strategies };
+}
+
+/**
+ * Moves one network's VIPs to the strategies the current flags resolve to (`resolveVipStrategy`,
+ * from each VIP's owner port): the VIP records and the network in one commit, checked against
+ * the flags revision, so a claim planned with older flags conflicts and re-plans.
+ */
+function moveNetworkVips(deps: Deps, networkId: string): Promise<EventResult> {
+  return runWithRetry(deps, async (store) => {
+    const { flags, revision } = await store.getFlags();
+    const state = await store.getNetworkState(networkId);
+    if (!state) return null;
+    const records = await store.listNetworkVips(networkId);
+    const moved = records.flatMap((r) => {
+      const strategy = resolveVipStrategy(flags, networkId, r.ip, r.state.owner.portId).strategy;
+      return strategy === r.strategy
+        ? []
+        : [{ before: r, after: { ...r, strategy, version: r.version + 1 } }];
+    });
+    if (moved.length === 0) return null;
+    const afterViews = moved.map((m) => viewOfVip(m.after));
+    const planned = await planNetwork(
+      state,
+      {
+        kind: 'vips',
+        vips: moved.map((m, i) => ({ before: viewOfVip(m.before), after: afterViews[i] ?? null })),
+      },
+      networkReader(store, networkId, [], undefined, afterViews),
+    );
+    return {
+      commit: {
+        vips: moved.map((m) => ({ value: m.after, expected: m.before.version })),
+        networks: [guardNetwork(state, planned.state)],
+        checks: [{ kind: 'flags', revision }],
+      },
+      planned: [planned],
+      result: {
+        outcome: 'applied',
+        splitBrain: [],
+        strategies: Object.fromEntries(moved.map((m) => [`vip:${m.after.ip}`, m.after.strategy])),
+      },
+    };
+  });
 }
 
 /** Moves one network's HA routers to the strategies the current flags resolve to. */

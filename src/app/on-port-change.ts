@@ -1,8 +1,9 @@
 import { InvalidInputError } from '../core/errors.js';
 import { checkIpUnique, checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
+import { checkPairIndex, heldKey, pairIndexReads, pairIndexWrites } from './aap-index.js';
 import { emptyNetworkState } from './network-planner.js';
-import type { Commit, FactStore, NetworkState } from './ports.js';
+import { type Commit, type FactStore, macReadKey, type NetworkState } from './ports.js';
 import {
   type Deps,
   type EventResult,
@@ -68,11 +69,13 @@ export async function onPortChange(
   return runWithRetry(deps, async (store) => {
     // One round for everything the event names (the network state, the port, the MAC and
     // fixed-IP owners it claims); the single reads below are served from it.
-    const claims = 'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey)];
-    await store.readMany({
+    const index = 'deleted' in next ? { held: [], holders: [] } : pairIndexReads(next);
+    const claims = 'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey), ...index.held];
+    const read = await store.readMany({
       networks: [next.networkId],
       ports: [{ id: next.id, networkId: next.networkId }],
       macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
+      pairHolders: index.holders.map((ip) => ({ networkId: next.networkId, ip })),
     });
     const stateBefore = await store.getNetworkState(next.networkId);
     checkEventNetwork(stateBefore, network, next.networkId);
@@ -93,6 +96,14 @@ export async function onPortChange(
     if (before && before.mac !== after?.mac)
       macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
     macs.push(...(await claimFixedIps(store, before, after)));
+    if (after)
+      checkPairIndex(
+        after,
+        (ip) => read.macs.get(macReadKey(after.networkId, heldKey(ip))),
+        (ip) => read.pairHolders?.get(macReadKey(after.networkId, ip)) ?? [],
+      );
+    const indexWrites = pairIndexWrites(next.id, next.networkId, before, after);
+    macs.push(...indexWrites.held.map((h) => ({ networkId: next.networkId, mac: h.key, owner: h.owner })));
     const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
     // The port's routers as the network records them; one that moved on since (an HA change
     // not yet reconciled here, or a router created after its ports) is caught up with this event.
@@ -109,6 +120,7 @@ export async function onPortChange(
         ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
+        pairHolders: indexWrites.holders,
       },
       planned: [planned],
       result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },

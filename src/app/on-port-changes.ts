@@ -8,6 +8,14 @@ import {
   recordPortDelete,
 } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
+import {
+  checkPairIndex,
+  heldIps,
+  heldKey,
+  type PairHolderWrite,
+  pairIndexReads,
+  pairIndexWrites,
+} from './aap-index.js';
 import { emptyNetworkState, type PortChange } from './network-planner.js';
 import { checkEventNetwork, ipOwnerKey } from './on-port-change.js';
 import { type Commit, type FactStore, macReadKey, type NetworkState } from './ports.js';
@@ -61,6 +69,8 @@ interface Overlay {
   readonly owners: Map<string, string | undefined>;
   /** The owners as the store holds them: a key may not change hands between two ports in one commit. */
   readonly stored: ReadonlyMap<string, string | undefined>;
+  /** The pair holders per address (src/app/aap-index.ts), as the earlier events leave them. */
+  readonly holders: Map<string, Set<string>>;
 }
 
 type Step =
@@ -73,6 +83,7 @@ type Step =
       before: Port | undefined;
       after: Port | undefined;
       owners: Map<string, string | undefined>;
+      holders: readonly PairHolderWrite[];
     };
 
 /**
@@ -101,6 +112,14 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
       owners.set(ipOwnerKey(ip), after.id);
     }
   }
+  if (after)
+    checkPairIndex(
+      after,
+      (ip) => ov.owners.get(heldKey(ip)),
+      (ip) => [...(ov.holders.get(ip) ?? [])],
+    );
+  const index = pairIndexWrites(next.id, next.networkId, before, after);
+  for (const h of index.held) owners.set(h.key, h.owner ?? undefined);
   for (const [k, owner] of owners) {
     const stored = ov.stored.get(k);
     if (owner !== undefined && stored !== undefined && stored !== owner) return { kind: 'cut' };
@@ -112,6 +131,7 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
     before,
     after,
     owners,
+    holders: index.holders,
   };
 }
 
@@ -128,12 +148,16 @@ async function planChunk(
   events: readonly PortChangeEvent[],
 ): Promise<Chunk> {
   const claims = events.flatMap(({ next }) =>
-    'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey)],
+    'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey), ...pairIndexReads(next).held],
   );
+  const holderIps = [
+    ...new Set(events.flatMap(({ next }) => ('deleted' in next ? [] : pairIndexReads(next).holders))),
+  ];
   const read = await store.readMany({
     networks: [networkId],
     ports: [...new Set(events.map((e) => e.next.id))].map((id) => ({ id, networkId })),
     macs: [...new Set(claims)].map((mac) => ({ networkId, mac })),
+    pairHolders: holderIps.map((ip) => ({ networkId, ip })),
   });
   const stateBefore = await store.getNetworkState(networkId);
   const original = new Map<string, PortRecord | undefined>();
@@ -144,9 +168,21 @@ async function planChunk(
   for (const p of original.values()) {
     const live = livePort(p);
     if (live)
-      for (const k of [live.mac, ...live.ips.map(ipOwnerKey)]) if (!stored.has(k)) stored.set(k, live.id);
+      for (const k of [live.mac, ...live.ips.map(ipOwnerKey), ...heldIps(live).map(heldKey)])
+        if (!stored.has(k)) stored.set(k, live.id);
   }
-  const ov: Overlay = { state: stateBefore, ports: new Map(original), owners: new Map(stored), stored };
+  const holders = new Map<string, Set<string>>();
+  for (const ip of holderIps)
+    holders.set(ip, new Set(read.pairHolders?.get(macReadKey(networkId, ip)) ?? []));
+  // The last change per (address, port) is what the commit writes (the holder items are unguarded).
+  const holderWrites = new Map<string, PairHolderWrite>();
+  const ov: Overlay = {
+    state: stateBefore,
+    ports: new Map(original),
+    owners: new Map(stored),
+    stored,
+    holders,
+  };
   const taken: ('applied' | 'stale' | InvalidInputError)[] = [];
   const items = new Set<string>();
   const touchedOwners = new Set<string>();
@@ -164,7 +200,10 @@ async function planChunk(
       taken.push('stale');
       continue;
     }
-    const added = itemsOf(step.before, step.after, event.next.id, [...step.owners.keys()]);
+    const added = [
+      ...itemsOf(step.before, step.after, event.next.id, [...step.owners.keys()]),
+      ...step.holders.map((h) => `holders|${h.ip}`),
+    ];
     const grown = new Set([...items, ...added]);
     if (grown.size > COALESCED_ITEM_BUDGET && taken.includes('applied')) break;
     for (const k of added) items.add(k);
@@ -173,6 +212,13 @@ async function planChunk(
     for (const [k, owner] of step.owners) {
       ov.owners.set(k, owner);
       touchedOwners.add(k);
+    }
+    for (const h of step.holders) {
+      const set = ov.holders.get(h.ip) ?? new Set<string>();
+      if (h.holds) set.add(h.portId);
+      else set.delete(h.portId);
+      ov.holders.set(h.ip, set);
+      holderWrites.set(`${h.ip}|${h.portId}`, h);
     }
     taken.push('applied');
   }
@@ -208,6 +254,7 @@ async function planChunk(
         }),
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
+        pairHolders: [...holderWrites.values()],
       },
       planned: [planned],
       result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },

@@ -1,7 +1,10 @@
 import type { AddressedCommand } from '../core/commands.js';
+import type { DigestWrite } from '../core/digest-record.js';
 import type { RecordedNetwork } from '../core/engine.js';
 import type { PortRecord } from '../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port, RouterView } from '../core/types.js';
+import type { VipRecord } from '../core/vip-view.js';
+import type { PairHolderWrite } from './aap-index.js';
 
 /**
  * The per-network record: what the engine plans from (`RecordedNetwork`, src/core/engine.ts: the
@@ -69,6 +72,8 @@ export interface NetworkWrite extends Guarded<NetworkState> {
 export type FactCheck =
   | { readonly kind: 'agent'; readonly host: string; readonly revision: number | null }
   | { readonly kind: 'router'; readonly id: string; readonly version: number | null }
+  /** The router's port set (`RouterRead.portsSeq`) is unchanged: no port depending on it was written. */
+  | { readonly kind: 'routerPorts'; readonly id: string; readonly seq: number }
   | { readonly kind: 'flags'; readonly revision: number };
 
 /** Everything one batch writes, atomically. */
@@ -83,6 +88,18 @@ export interface Commit {
   readonly outbox: readonly OutboxRecord[];
   /** Facts read but not written; a store must fail the commit with `conflict` if one changed. */
   readonly checks?: readonly FactCheck[];
+  /** VIP records (docs/vip.md), guarded on their `version`; absent: none written. */
+  readonly vips?: readonly Guarded<VipRecord>[];
+  /** The drift-audit sum records of the networks written (docs/drift-audit.md), updated without a read. */
+  readonly digests?: readonly NetworkDigestWrites[];
+  /** Changes of the pair-holder index (src/app/aap-index.ts), unguarded: the network's `seq` orders them. */
+  readonly pairHolders?: readonly PairHolderWrite[];
+}
+
+/** One network's drift-audit sum writes in a commit (`computeDigestWrites`). */
+export interface NetworkDigestWrites {
+  readonly networkId: string;
+  readonly writes: readonly DigestWrite[];
 }
 
 export type CommitResult = 'committed' | 'conflict';
@@ -93,6 +110,12 @@ export interface ReadRequest {
   /** Ports under the network the event names (a port found elsewhere is followed, as `getPort` does). */
   readonly ports?: readonly { readonly id: string; readonly networkId: string }[];
   readonly macs?: readonly { readonly networkId: string; readonly mac: string }[];
+  /** VIP records, by network and address. */
+  readonly vips?: readonly { readonly networkId: string; readonly ip: string }[];
+  /** The flags too (a VIP claim resolves its strategy from them). */
+  readonly flags?: boolean;
+  /** Pair holders of addresses (src/app/aap-index.ts), by network and address. */
+  readonly pairHolders?: readonly { readonly networkId: string; readonly ip: string }[];
 }
 
 /** A network state as read, and whether an outbox record of the network may still be unpublished. */
@@ -108,9 +131,29 @@ export interface ReadResult {
   readonly ports: ReadonlyMap<string, PortRecord | undefined>;
   /** Keyed by `macReadKey(networkId, mac)`. */
   readonly macs: ReadonlyMap<string, string | undefined>;
+  /** Keyed by `vipReadKey(networkId, ip)`; present when asked for. */
+  readonly vips?: ReadonlyMap<string, VipRecord | undefined>;
+  /** Present when asked for. */
+  readonly flags?: VersionedFlags;
+  /** Keyed by `macReadKey(networkId, ip)`, the ports sorted; present when asked for. */
+  readonly pairHolders?: ReadonlyMap<string, readonly string[]>;
 }
 
+export const vipReadKey = (networkId: string, ip: string): string => `${networkId}|${ip}`;
+
 export const macReadKey = (networkId: string, mac: string): string => `${networkId}|${mac}`;
+
+/** A router fact and the live ports that depend on it, read together (`FactStore.readRouter`). */
+export interface RouterRead {
+  readonly router: HaRouter | undefined;
+  readonly ports: readonly Port[];
+  /**
+   * Bumped by every commit that writes a port depending on the router (or one that stops
+   * depending on it); 0 before the first. A `routerPorts` check on it makes a commit planned from
+   * `ports` fail if the set or one of its ports changed since.
+   */
+  readonly portsSeq: number;
+}
 
 /** Storage of facts and network state (DynamoDB in the cloud, a Map in tests and replay). */
 export interface FactStore {
@@ -128,8 +171,14 @@ export interface FactStore {
   getFlags(): Promise<VersionedFlags>;
   /** Full read of a network: allowed only for snapshots, resyncs and flag or agent changes. */
   listNetworkPorts(networkId: string): Promise<Port[]>;
+  /** Every VIP record of the network (few): read with `listNetworkPorts` for snapshots and recomputes. */
+  listNetworkVips(networkId: string): Promise<VipRecord[]>;
+  /** Networks that hold a VIP record (what a flag change can affect besides HA networks). */
+  listVipNetworks(): Promise<string[]>;
   /** Live ports whose device id is the router (its interfaces and gateway): network-owned ports. */
   listRouterPorts(routerId: string): Promise<Port[]>;
+  /** The router, its ports (`listRouterPorts`) and their write counter, in one strongly consistent round. */
+  readRouter(routerId: string): Promise<RouterRead>;
   /** Networks in which the host has a presence count. */
   listHostNetworks(host: string): Promise<string[]>;
   /** Networks that hold a port of some HA router (what a flag change can affect). */

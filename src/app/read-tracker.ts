@@ -23,6 +23,8 @@ export function trackReads(inner: FactStore): ReadTracker {
     getPort: (id, networkId) => inner.getPort(id, networkId),
     getMacOwner: (networkId, mac) => inner.getMacOwner(networkId, mac),
     listNetworkPorts: (id) => inner.listNetworkPorts(id),
+    listNetworkVips: (id) => inner.listNetworkVips(id),
+    listVipNetworks: () => inner.listVipNetworks(),
     listRouterPorts: (id) => inner.listRouterPorts(id),
     listHostNetworks: (host) => inner.listHostNetworks(host),
     listHaNetworks: () => inner.listHaNetworks(),
@@ -38,6 +40,11 @@ export function trackReads(inner: FactStore): ReadTracker {
       const router = await inner.getRouter(id);
       if (!routers.has(id)) routers.set(id, router ? router.version : null);
       return router;
+    },
+    async readRouter(id) {
+      const read = await inner.readRouter(id);
+      if (!routers.has(id)) routers.set(id, read.router ? read.router.version : null);
+      return read;
     },
     async getFlags() {
       const value = await inner.getFlags();

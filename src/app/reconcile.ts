@@ -1,6 +1,10 @@
+import type { AuditResult } from '../core/audit-decision.js';
+import { computeDigestWrites } from '../core/digest-record.js';
 import { routerDependedOn } from '../core/owners.js';
 import { isTombstone, type PortRecord } from '../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../core/types.js';
+import type { VipConfig } from '../core/vip.js';
+import type { AuditDeps } from './audit-ports.js';
 import type { PlannedNetwork } from './network-planner.js';
 import { flushOutbox, publishAll } from './outbox.js';
 import {
@@ -9,6 +13,7 @@ import {
   type Commit,
   type FactStore,
   macReadKey,
+  type NetworkDigestWrites,
   type NetworkState,
   type NetworkWrite,
   type OutboxRecord,
@@ -24,6 +29,12 @@ export interface Deps {
   readonly maxAttempts?: number;
   /** Where `agent.applied` reports are kept; without it they are acknowledged and dropped (replay). */
   readonly applied?: AppliedVersions;
+  /** The drift audit (`agent.audit`); without it audits are acknowledged without effect (replay). */
+  readonly audits?: AuditDeps;
+  /** The VIP claim rules (N moves in T, hold time...); default `DEFAULT_VIP_CONFIG`. */
+  readonly vip?: VipConfig;
+  /** The controller's clock (ms), for the claims' future bound; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** What one event did; the runtime turns it into log lines and metrics. */
@@ -38,6 +49,32 @@ export interface EventResult {
   readonly splitBrain: readonly string[];
   /** Strategies that applied to the HA routers involved. */
   readonly strategies: Readonly<Record<string, string>>;
+  /** `agent.audit`: what each audited network concluded (docs/drift-audit.md). */
+  readonly audits?: readonly AuditOutcome[];
+  /** A `vip.claim` or a release: what it did to the VIP (logged; frozen and split brain raise metrics). */
+  readonly vip?: VipOutcomeSummary;
+}
+
+/** One audited (host, network): the result, and whether a repair snapshot was sent. */
+export interface AuditOutcome {
+  readonly host: string;
+  readonly networkId: string;
+  readonly result: AuditResult;
+  readonly repaired: boolean;
+}
+
+export interface VipOutcomeSummary {
+  readonly networkId: string;
+  readonly ip: string;
+  /** The owner after the event. */
+  readonly owner: { readonly host: string; readonly portId: string; readonly mac: string };
+  readonly strategy: string;
+  readonly moved: boolean;
+  readonly froze: boolean;
+  readonly frozen: boolean;
+  readonly suppressed: boolean;
+  readonly released: boolean;
+  readonly splitBrain: boolean;
 }
 
 /** A conflict the store kept reporting: transient, so SQS retries the message. */
@@ -134,6 +171,7 @@ export async function runWithRetry(
     const commit: Commit = {
       ...planned,
       checks: [...(draft.commit.checks ?? []), ...tracker.checksFor(planned)],
+      digests: digestWritesOf(draft.planned, planned.networks),
     };
     if ((await deps.store.commit(commit)) === 'conflict') continue;
     await publishAll(deps.store, deps.publisher, commit.outbox);
@@ -148,6 +186,21 @@ export async function runWithRetry(
     };
   }
   throw new ConcurrencyError(`gave up after ${attempts} conflicting attempts`);
+}
+
+/** The drift-audit sum writes of the planned networks, with the state writes they go with. */
+function digestWritesOf(
+  planned: readonly PlannedNetwork[],
+  networks: readonly NetworkWrite[],
+): NetworkDigestWrites[] {
+  const out: NetworkDigestWrites[] = [];
+  for (const p of planned) {
+    const id = p.state.network.id;
+    const w = networks.find((n) => n.value.network.id === id);
+    if (!p.digest || !w) continue;
+    out.push({ networkId: id, writes: computeDigestWrites(p.digest, p.state.version, w.expected === null) });
+  }
+  return out;
 }
 
 /** The guarded write of a network state: bumps `seq`, expects the one read (null: must not exist). */

@@ -1,6 +1,7 @@
 import { sameRouterView, viewOfRouter } from '../core/ha.js';
 import { routerDependedOn } from '../core/owners.js';
 import type { HaRouter, Port, RouterView } from '../core/types.js';
+import { type VipView, viewOfVip } from '../core/vip-view.js';
 import {
   extendStrategies,
   type NetworkReader,
@@ -55,15 +56,24 @@ export async function catchUpRouters(
   return { moved, viewsAfter, ports };
 }
 
-/** The reader of one network for the engine: tracked agent reads, ports with `replaced` applied. */
+/**
+ * The reader of one network for the engine: tracked agent reads, ports with `replaced` applied,
+ * VIPs with `vipsAfter` applied (the views a VIP change writes).
+ */
 export function networkReader(
   store: FactStore,
   networkId: string,
   replaced: readonly { id: string; after: Port | undefined }[],
   ports?: readonly Port[],
+  vipsAfter: readonly VipView[] = [],
 ): NetworkReader {
   return {
     networkPorts: async () => ports ?? loadPortsWith(store, networkId, replaced),
+    networkVips: async () => {
+      const ips = new Set(vipsAfter.map((v) => v.ip));
+      const stored = (await store.listNetworkVips(networkId)).map(viewOfVip).filter((v) => !ips.has(v.ip));
+      return [...stored, ...vipsAfter].sort((a, b) => (a.ip < b.ip ? -1 : 1));
+    },
     agents: (hosts) => loadAgents(store, hosts),
   };
 }

@@ -38,6 +38,8 @@ interface SetOptions extends TargetOptions {
   readonly router?: Override[];
   readonly unsetNetwork?: string[];
   readonly unsetRouter?: string[];
+  readonly port?: Override[];
+  readonly unsetPort?: string[];
   readonly wait: boolean;
   readonly timeout: number;
 }
@@ -50,6 +52,7 @@ function describeFlags(f: FlagSettings, revision: number): string {
   );
   for (const [id, s] of Object.entries(f.networks)) lines.push(`network ${id}  ${s}`);
   for (const [id, s] of Object.entries(f.routers)) lines.push(`router ${id}  ${s}`);
+  for (const [id, s] of Object.entries(f.ports ?? {})) lines.push(`port ${id} (its VIPs)  ${s}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -179,6 +182,13 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
         new Option('--unset-router <id>', 'drop a per-router override (repeatable)').argParser(collect),
       )
       .addOption(
+        new Option(
+          '--port <id=strategy>',
+          'per-port override of the VIPs the port owns (repeatable; docs/vip.md)',
+        ).argParser(parseOverride),
+      )
+      .addOption(new Option('--unset-port <id>', 'drop a per-port override (repeatable)').argParser(collect))
+      .addOption(
         new Option('--timeout <seconds>', 'how long to wait for the record and the agents')
           .argParser(parseNonNegativeInt)
           .default(120),
@@ -195,6 +205,8 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
       o.router,
       o.unsetNetwork,
       o.unsetRouter,
+      o.port,
+      o.unsetPort,
     ];
     if (changes.every((c) => c === undefined))
       throw new UsageError('nothing to set: give --default, --rollout, --network, --router or --unset-*');
@@ -206,6 +218,9 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
       const routers = { ...f.routers, ...Object.fromEntries(o.router ?? []) };
       for (const id of o.unsetNetwork ?? []) delete networks[id];
       for (const id of o.unsetRouter ?? []) delete routers[id];
+      // per-port VIP overrides are kept unless changed: a flags.set replaces the whole settings
+      const ports: Record<string, Strategy> = { ...f.ports, ...Object.fromEntries(o.port ?? []) };
+      for (const id of o.unsetPort ?? []) delete ports[id];
       const percent = o.rollout ?? f.rollout?.percent ?? 0;
       const rolloutStrategy = o.rolloutStrategy ?? f.rollout?.strategy ?? 'master-binding';
       const next: FlagSettings = {
@@ -213,6 +228,7 @@ export function addFlagsCommands(program: Command, io: CliIo): void {
         rollout: percent > 0 ? { percent, strategy: rolloutStrategy } : null,
         networks,
         routers,
+        ...(Object.keys(ports).length > 0 ? { ports } : {}),
       };
       const claim = { client: target.clients.doc, tableName: target.tableName };
       const revision = await claimFlagsRevision(claim, current.revision, operatorName()).catch(

@@ -6,6 +6,7 @@ import { addFdbCommand } from './fdb-command.js';
 import { addFlagsCommands } from './flags-command.js';
 import { addRedriveCommand } from './redrive-command.js';
 import { addStatusCommand } from './status-command.js';
+import { addVipCommands } from './vip-command.js';
 
 export { EXIT } from './cli-support.js';
 
@@ -30,6 +31,7 @@ export const OPERATOR_COMMANDS: readonly AddCommands[] = [
   addFlagsCommands,
   addStatusCommand,
   addRedriveCommand,
+  addVipCommands,
 ];
 
 /** The program with `commands`, in that order; `--help` on every command lists its options. */

@@ -1,9 +1,11 @@
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
+import { createDynamoAuditStore } from '../adapters/aws/dynamo-audit-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { INBOUND_QUEUES, type InboundQueueId, queueDepth } from '../adapters/aws/inbound-queues.js';
 import type { NetworkState } from '../app/ports.js';
 import { resolveStrategy } from '../core/flags.js';
 import type { FlagSettings } from '../core/types.js';
+import { type AgentAuditStatus, summarizeAudit } from './audit-status.js';
 import type { StackTarget } from './stack-target.js';
 
 /** One network of one agent: what the controller last sent it against what it reports holding. */
@@ -22,6 +24,8 @@ export interface AgentStatus {
   readonly networks: readonly AgentNetworkStatus[];
   /** Age in ms of the agent's last reported apply; null: it never reported one. */
   readonly lastApplyAgeMs: number | null;
+  /** Its last drift audit in its current boot (docs/drift-audit.md); null: none yet. */
+  readonly audit: AgentAuditStatus | null;
   readonly converged: boolean;
 }
 
@@ -74,6 +78,7 @@ export async function readStackStatus(
 ): Promise<StackStatus> {
   const store = target.store();
   const applied = createDynamoAppliedStore({ client: target.clients.doc, tableName: target.tableName });
+  const audits = createDynamoAuditStore({ client: target.clients.doc, tableName: target.tableName });
   const { flags, revision } = await store.getFlags();
   const states = new Map<string, NetworkState | undefined>();
   const stateOf = async (id: string) => {
@@ -99,7 +104,9 @@ export async function readStackStatus(
     const networks: AgentNetworkStatus[] = [];
     for (const networkId of (await store.listHostNetworks(host)).sort()) {
       if (only && !only.has(networkId)) continue;
-      const current = (await stateOf(networkId))?.sent[host] ?? 0;
+      const state = await stateOf(networkId);
+      // every member is sent every version (docs/data-model.md, "Constant write capacity in hosts")
+      const current = state?.index.members[host] ? state.version : 0;
       const h = held.get(networkId)?.version ?? 0;
       networks.push({ networkId, current, held: h, converged: h >= current });
     }
@@ -109,6 +116,7 @@ export async function readStackStatus(
       bootId: agent?.bootId ?? null,
       networks,
       lastApplyAgeMs: last > 0 ? Math.max(0, now - last) : null,
+      audit: summarizeAudit(await audits.get(host), agent?.bootId ?? null, now, only),
       converged: networks.every((n) => n.converged),
     });
   }

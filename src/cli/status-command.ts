@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { hostSchema, idSchema } from '../contracts/primitives.js';
+import type { AuditResult } from '../core/audit-decision.js';
+import type { AgentAuditStatus } from './audit-status.js';
 import { type CliIo, CommandFailedError, paint, UsageError } from './cli-support.js';
 import { readStackStatus, type StackStatus } from './stack-status.js';
 import { addTargetOptions, resolveTarget, type TargetOptions } from './stack-target.js';
@@ -20,16 +22,37 @@ function age(ms: number | null): string {
   return `${Math.round(ms / 60_000)} min ago`;
 }
 
+/** Results that need an operator's eye in red, the ones still settling in yellow. */
+function paintAudit(io: CliIo, result: AuditResult): string {
+  if (result === 'match') return paint(io, 32, result);
+  return paint(io, result === 'drift' || result === 'repair-failing' ? 31 : 33, result);
+}
+const repairs = (n: number) => (n > 0 ? ` (${n} repair${n === 1 ? '' : 's'})` : '');
+
+/** The agent's last drift audit: its worst network's result and the newest comparison's age. */
+function auditText(a: AgentAuditStatus | null, io: CliIo): string {
+  if (a === null) return 'never';
+  return `${paintAudit(io, a.result)} ${age(a.ageMs)}`;
+}
+
 /** The status as text: agents (lagging networks marked), routers, rejected records, DLQs. */
 export function renderStatus(s: StackStatus, io: CliIo): string {
   const lines = [`stack ${s.stackName}, flags revision ${s.flagsRevision}`, '', 'agents:'];
   for (const a of s.agents) {
     const mark = a.converged ? paint(io, 32, 'ok     ') : paint(io, 31, 'BEHIND ');
-    lines.push(`  ${mark}${a.host.padEnd(20)} last apply ${age(a.lastApplyAgeMs)}`);
-    for (const n of a.networks)
+    lines.push(
+      `  ${mark}${a.host.padEnd(20)} last apply ${age(a.lastApplyAgeMs).padEnd(12)} audit ${auditText(a.audit, io)}`,
+    );
+    for (const n of a.networks) {
+      const audit = a.audit?.networks[n.networkId];
+      const drift =
+        audit && audit.result !== 'match'
+          ? `  audit ${paintAudit(io, audit.result)}${repairs(audit.repairs)}`
+          : '';
       lines.push(
-        `    ${n.converged ? ' ' : paint(io, 31, '!')} ${n.networkId.padEnd(20)} holds ${n.held} of ${n.current}`,
+        `    ${n.converged ? ' ' : paint(io, 31, '!')} ${n.networkId.padEnd(20)} holds ${n.held} of ${n.current}${drift}`,
       );
+    }
   }
   if (s.agents.length === 0) lines.push('  none');
   lines.push('', 'HA routers:');
@@ -64,8 +87,8 @@ export function addStatusCommand(program: Command, io: CliIo): void {
     program
       .command('status')
       .description(
-        'Per agent: the network versions it holds against the ones the controller sent, and the age of its last ' +
-          'apply; the HA routers and their masters; rejected records; dead-letter depth ' +
+        'Per agent: the network versions it holds against the ones the controller sent, the age of its last ' +
+          'apply and its last drift audit (result and age); the HA routers and their masters; rejected records; dead-letter depth ' +
           '(exit 1 while some agent or HA network has not converged)',
       )
       .option('--network <id>', 'only the agents of this network', parseId)

@@ -190,6 +190,8 @@ export const flagSettingsSchema = z.object({
   rollout: z.object({ percent: z.number().int().min(0).max(100), strategy: z.enum(STRATEGIES) }).nullable(),
   networks: z.record(idSchema, z.enum(STRATEGIES)),
   routers: z.record(idSchema, z.enum(STRATEGIES)),
+  /** Per-port overrides of the strategy of the VIPs a port owns (docs/vip.md); absent: none. */
+  ports: z.record(idSchema, z.enum(STRATEGIES)).optional(),
 });
 
 /** The operator changed the strategy flags; every affected network reconciles to the new views. */

@@ -41,12 +41,6 @@ export interface AddressedCommand {
  */
 export const SNAPSHOT_ENTRIES_PER_PART = 3000;
 
-export interface CommandPlan {
-  readonly commands: readonly AddressedCommand[];
-  /** Host -> the version of the last command it was sent for this network. */
-  readonly sent: Readonly<Record<string, number>>;
-}
-
 function splitTable(table: AgentTable): AgentTable[] {
   const parts: Record<string, Entry[]>[] = [{}];
   let used = 0;
@@ -80,44 +74,30 @@ export function planSnapshot(network: Network, version: number, table: AgentTabl
 }
 
 /**
- * Commands for one committed version of a network: a delta to every agent whose table changed
- * (with `base` = the version it was last sent), snapshots to new or restarted agents, `leave` to
- * agents no longer present. Agents whose table did not change get nothing (guarantee 2, docs/architecture.md).
+ * Commands for one committed version of a network: a delta to every agent present before and
+ * after (`base` = the previous version; empty when its table did not change), snapshots to new or
+ * restarted agents, `leave` to agents no longer present. Every present agent hears of every
+ * version, so no per-agent "last version sent" is kept: that map was O(hosts) and rewritten by
+ * every event (docs/data-model.md, "Constant write capacity in hosts").
  */
 export function planCommands(
   network: Network,
   version: number,
   plan: NetworkPlan,
-  sent: Readonly<Record<string, number>>,
   snapshotOf: (host: string) => AgentTable,
-): CommandPlan {
+): readonly AddressedCommand[] {
   const commands: AddressedCommand[] = [];
-  const nextSent: Record<string, number> = { ...sent };
   const segment = { networkType: network.networkType, segmentId: network.segmentId };
   for (const [host, { delta, touched }] of [...plan.deltas].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (isEmptyDelta(delta)) continue;
-    const payloads = planNeutronPayloads(network, touched, delta);
+    const payloads = isEmptyDelta(delta) ? [] : planNeutronPayloads(network, touched, delta);
     commands.push({
       host,
-      command: {
-        v: 1,
-        kind: 'delta',
-        networkId: network.id,
-        version,
-        base: sent[host] ?? 0,
-        segment,
-        payloads,
-      },
+      command: { v: 1, kind: 'delta', networkId: network.id, version, base: version - 1, segment, payloads },
     });
-    nextSent[host] = version;
   }
-  for (const host of plan.snapshots) {
+  for (const host of plan.snapshots)
     for (const command of planSnapshot(network, version, snapshotOf(host))) commands.push({ host, command });
-    nextSent[host] = version;
-  }
-  for (const host of plan.left) {
+  for (const host of plan.left)
     commands.push({ host, command: { v: 1, kind: 'leave', networkId: network.id, version } });
-    delete nextSent[host];
-  }
-  return { commands, sent: nextSent };
+  return commands;
 }

@@ -93,10 +93,13 @@ function unicast(port: Port, host: string, audience: Audience): EntryContributio
  * Neutron's per-owner rules (docs/neutron-l2pop.md §1.4) plus the HA strategies (guarantee 1, docs/architecture.md):
  * - ordinary ACTIVE bound port: presence of its host, unicast `[mac, ip]` per fixed IP;
  * - DVR interface: presence of every host with an ACTIVE distributed binding, no unicast;
- * - HA interface of an ACTIVE port: `tunnel` makes every scheduled host present and sends no
- *   unicast; `master-binding` binds it to the newest active claim; `auto` does both, with the
- *   unicast entry visible only to agents that get the master-binding view (`computeRouterView`:
- *   agents that cannot learn it, and every agent when a node hosting the router runs an ARP proxy);
+ * - HA interface of an ACTIVE port: every scheduled host of the router is present under every
+ *   strategy (its flooding entries and tables exist before a failover to it, so a failover moves
+ *   only the interface's unicast entry; deviation D17 for `master-binding`, docs/deviations.md).
+ *   `tunnel` sends no unicast; `master-binding` binds it to the newest active claim; `auto` does
+ *   both, with the unicast entry visible only to agents that get the master-binding view
+ *   (`computeRouterView`: agents that cannot learn it, and every agent when a node hosting the
+ *   router runs an ARP proxy);
  * - gateway port of an HA router: ordinary, but located on the master (Neutron rebinds it).
  */
 export function computePortContribution(port: Port, ctx: ContributionContext): PortContribution {
@@ -113,12 +116,8 @@ export function computePortContribution(port: Port, ctx: ContributionContext): P
   if (!router) return EMPTY_CONTRIBUTION;
   const strategy = ctx.strategyOf(port.deviceId);
   const { master } = router;
-  if (strategy === 'tunnel') return { presence: [...router.hosts], entries: [] };
-  if (strategy === 'master-binding') {
-    return master ? { presence: [master], entries: unicast(port, master, ALL) } : EMPTY_CONTRIBUTION;
-  }
-  return {
-    presence: [...router.hosts],
-    entries: master ? unicast(port, master, { kind: 'master-binding-view', hosting: router.hosts }) : [],
-  };
+  const presence = [...router.hosts];
+  if (strategy === 'tunnel' || !master) return { presence, entries: [] };
+  if (strategy === 'master-binding') return { presence, entries: unicast(port, master, ALL) };
+  return { presence, entries: unicast(port, master, { kind: 'master-binding-view', hosting: router.hosts }) };
 }

@@ -8,10 +8,28 @@ import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './
 import { computeMaster } from './ha.js';
 import { computeMember, type Member } from './membership.js';
 import type { AgentTable, NetworkFacts } from './types.js';
+import { computeVipContribution } from './vip-view.js';
+
+/**
+ * A present host's count that the store did not read: it is at least 1, and the planners add to
+ * it like to any count, so `UNKNOWN_COUNT + d` says "moved by d" and never crosses zero. A store
+ * that keeps counts in per-host items (DynamoDB, docs/data-model.md "Constant write capacity in
+ * hosts") records such a move as an atomic ADD whose condition checks the host stays present; when
+ * it would not, the commit conflicts and the retry reads that host's exact count.
+ */
+export const UNKNOWN_COUNT = 2 ** 40;
+
+/** Whether a recorded count is `UNKNOWN_COUNT` moved by some changes (never an exact count). */
+export function isUnknownCount(n: number): boolean {
+  return n >= UNKNOWN_COUNT / 2;
+}
 
 /** Presence counts per host and the present members: the O(hosts) summary kept per network. */
 export interface NetworkIndex {
-  /** Host -> number of port contributions that make it present (participating or not). */
+  /**
+   * Host -> number of port contributions that make it present (participating or not), or
+   * `UNKNOWN_COUNT` (moved) for a present host whose count was not read.
+   */
   readonly counts: Readonly<Record<string, number>>;
   /** Present, participating hosts. */
   readonly members: Readonly<Record<string, Member>>;
@@ -27,7 +45,10 @@ export interface DesiredNetwork {
 
 export function computeContributions(facts: NetworkFacts): PortContribution[] {
   const ctx = contextFromFacts(facts.routers, facts.flags, facts.network.id);
-  return facts.ports.map((p) => computePortContribution(p, ctx));
+  return [
+    ...facts.ports.map((p) => computePortContribution(p, ctx)),
+    ...(facts.vips ?? []).map(computeVipContribution),
+  ];
 }
 
 /** Host -> how many contributions make it present: the `counts` of an index. */

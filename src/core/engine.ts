@@ -5,10 +5,13 @@ import {
   EMPTY_CONTRIBUTION,
   type PortContribution,
 } from './contribution.js';
-import { isEmptyDelta } from './delta.js';
+import { EMPTY_DELTA, isEmptyDelta } from './delta.js';
 import { computeTable, countPresence, type NetworkIndex } from './desired.js';
+import type { NetworkDigestChange } from './digest-change.js';
+import { planDigestChange } from './engine-digest.js';
 import { computeMember, type Member } from './membership.js';
 import {
+  type AgentDelta,
   checkCounts,
   type NetworkPlan,
   PlannerPreconditionError,
@@ -17,6 +20,7 @@ import {
   sortedRecord,
 } from './plan.js';
 import type { Agent, AgentTable, Network, Port, RouterView, Strategy } from './types.js';
+import { computeVipContribution, type VipView } from './vip-view.js';
 
 /**
  * What a network records about itself: the only "before" the planners read. The index, the
@@ -27,10 +31,11 @@ export interface RecordedNetwork {
   readonly network: Network;
   /** Grows by one per committed batch that changed some agent's table. */
   readonly version: number;
-  /** Presence counts and members: the O(hosts) summary. */
+  /**
+   * Presence counts and members: the O(hosts) summary. Every member is sent every version, so the
+   * next delta's `base` is always `version - 1` and no per-host "last version sent" is recorded.
+   */
   readonly index: NetworkIndex;
-  /** Host -> version of the last command sent for this network (the next delta's `base`). */
-  readonly sent: Readonly<Record<string, number>>;
   /** HA router -> the strategy this network's tables currently reflect. */
   readonly strategies: Readonly<Record<string, Strategy>>;
   /**
@@ -72,21 +77,39 @@ export interface MemberChangeInput {
 export interface SnapshotInput {
   readonly kind: 'snapshot';
   readonly host: string;
+  /**
+   * A drift repair (docs/drift-audit.md): the agent believes it holds the current version, so a
+   * snapshot of it would be stale to the agent; it takes the next version instead (no other agent
+   * is sent anything: their next delta's base is still the version they were last sent).
+   */
+  readonly bump?: boolean;
 }
 
-export type NetworkChange = SourceChangeInput | MemberChangeInput | SnapshotInput;
+/**
+ * VIP changes (an accepted claim, an operator release): each VIP's view as the network's tables
+ * reflect it (its stored record before) and after (null: none). Docs/vip.md, "Recording".
+ */
+export interface VipChangeInput {
+  readonly kind: 'vips';
+  readonly vips: readonly { readonly before: VipView | null; readonly after: VipView | null }[];
+}
+
+export type NetworkChange = SourceChangeInput | MemberChangeInput | SnapshotInput | VipChangeInput;
 export type ChangeKind = NetworkChange['kind'];
 
 /** What the app has read for the engine so far. */
 export interface EngineReads {
   /** Every live port of the network, after the change. */
   readonly networkPorts?: readonly Port[];
+  /** Every VIP of the network, after the change; read with `networkPorts` (absent: none). */
+  readonly networkVips?: readonly VipView[];
   /** Agents by host, each host the engine asked for (null: no agent). */
   readonly agents?: ReadonlyMap<string, Agent | null>;
 }
 
 /** What the engine must read before it can go on; the app reads it and calls `planChange` again. */
 export interface EngineNeed {
+  /** Every port and every VIP of the network (`networkPorts`, `networkVips`). */
   readonly networkPorts?: true;
   readonly agents?: readonly string[];
 }
@@ -145,8 +168,26 @@ function contextAfter(recorded: RecordedNetwork, change: NetworkChange): Contrib
   return recordedContext(routersAfter(recorded, change), strategiesAfter(recorded, change));
 }
 
-function contributionsOf(ports: readonly Port[], ctx: ContributionContext): PortContribution[] {
-  return ports.map((p) => computePortContribution(p, ctx));
+function contributionsOf(
+  ports: readonly Port[],
+  ctx: ContributionContext,
+  vips: readonly VipView[] = [],
+): PortContribution[] {
+  return [...ports.map((p) => computePortContribution(p, ctx)), ...vips.map(computeVipContribution)];
+}
+
+/** Every contribution of the network from a full read: its ports and its VIPs. */
+function readContributions(reads: EngineReads, ctx: ContributionContext): PortContribution[] {
+  return contributionsOf(reads.networkPorts ?? [], ctx, reads.networkVips);
+}
+
+/** The joining hosts' members, from the agents read so far; `asked` collects the hosts still to read. */
+function memberReader(recorded: RecordedNetwork, reads: EngineReads, asked: string[]) {
+  return (host: string) => {
+    const agent = reads.agents?.get(host);
+    if (agent === undefined) asked.push(host);
+    return computeMember(agent ?? undefined, recorded.network);
+  };
 }
 
 /** `planSourceChanges` over the contributions before (as recorded) and after; asks for joining agents. */
@@ -158,20 +199,24 @@ const planSources: Planner<SourceChangeInput> = (recorded, change, reads) => {
     after: c.after ? computePortContribution(c.after, after) : EMPTY_CONTRIBUTION,
   }));
   const asked: string[] = [];
-  const plan = planSourceChanges(recorded.index, changes, (host) => {
-    const agent = reads.agents?.get(host);
-    if (agent === undefined) asked.push(host);
-    return computeMember(agent ?? undefined, recorded.network);
-  });
+  const plan = planSourceChanges(recorded.index, changes, memberReader(recorded, reads, asked));
+  return asked.length > 0 ? { agents: asked.sort() } : plan;
+};
+
+/** `planSourceChanges` over the VIPs' contributions before (their stored records) and after. */
+const planVips: Planner<VipChangeInput> = (recorded, change, reads) => {
+  const changes = change.vips.map((v) => ({
+    before: computeVipContribution(v.before),
+    after: computeVipContribution(v.after),
+  }));
+  const asked: string[] = [];
+  const plan = planSourceChanges(recorded.index, changes, memberReader(recorded, reads, asked));
   return asked.length > 0 ? { agents: asked.sort() } : plan;
 };
 
 /** `planMemberChanges`: the recorded index, with the changed hosts' members recomputed. */
 const planMembers: Planner<MemberChangeInput> = (recorded, change, reads) => {
-  const contributions = contributionsOf(
-    reads.networkPorts ?? [],
-    recordedContext(recorded.routers, recorded.strategies),
-  );
+  const contributions = readContributions(reads, recordedContext(recorded.routers, recorded.strategies));
   const members: Record<string, Member> = { ...recorded.index.members };
   for (const [host, agent] of change.agents) {
     if (!recorded.index.counts[host]) continue;
@@ -185,10 +230,7 @@ const planMembers: Planner<MemberChangeInput> = (recorded, change, reads) => {
 
 /** One host's snapshot; reading every port anyway, it checks the recorded counts too. */
 const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
-  const contributions = contributionsOf(
-    reads.networkPorts ?? [],
-    recordedContext(recorded.routers, recorded.strategies),
-  );
+  const contributions = readContributions(reads, recordedContext(recorded.routers, recorded.strategies));
   checkCounts(recorded.index, contributions);
   const snapshots = recorded.index.members[change.host] ? [change.host] : [];
   return { index: recorded.index, deltas: new Map(), snapshots, left: [] };
@@ -196,7 +238,9 @@ const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
 
 /**
  * Which change runs which incremental planner and what it must read, as OVN's
- * `inc-proc-northd.c` wires inputs to handlers. Later rows (VIP claims, audits) go here.
+ * `inc-proc-northd.c` wires inputs to handlers. An allowed-address-pair change is a
+ * `ports` change: the pairs themselves move no entry (a VIP's entries come from its claims, the
+ * `vips` row; docs/vip.md).
  * When a planner's precondition fails (`PlannerPreconditionError`), `planChange` runs
  * `FULL_RECOMPUTE` instead and reports `fallback: <kind>/<reason>`.
  */
@@ -229,6 +273,14 @@ export const CHANGE_TABLE: { readonly [K in ChangeKind]: ChangeRow<Extract<Netwo
     readsWhen: [],
     plan: planMembers,
   },
+  vips: {
+    planner: 'planSourceChanges',
+    carries:
+      'the changed VIPs’ views: as stored before (the tables reflect them) and after the claim or release',
+    reads: [],
+    readsWhen: ['agents-joining', 'network-ports'],
+    plan: planVips,
+  },
   snapshot: {
     planner: 'computeTable',
     carries: 'the host to resync',
@@ -257,7 +309,7 @@ export function recomputeNetwork(
   reads: EngineReads,
 ): NetworkPlan | EngineNeed {
   if (!reads.networkPorts) return { networkPorts: true };
-  const counts = countPresence(contributionsOf(reads.networkPorts, contextAfter(recorded, change)));
+  const counts = countPresence(readContributions(reads, contextAfter(recorded, change)));
   const hosts = Object.keys(counts).sort();
   const changed = change.kind === 'members' ? change.agents : new Map<string, Agent | null>();
   const unrecorded = hosts.filter((h) => !recorded.index.members[h] && !changed.has(h));
@@ -319,6 +371,8 @@ export interface EngineOutcome<T extends RecordedNetwork> {
   readonly bumped: boolean;
   /** `<kind>/<reason>` when the full recompute ran because a precondition failed. */
   readonly fallback: string | null;
+  /** What the change does to the drift-audit sums (`planDigestChange`), written with the state. */
+  readonly digest: NetworkDigestChange;
 }
 
 export type EngineStep<T extends RecordedNetwork> =
@@ -354,18 +408,54 @@ export function planChange<T extends RecordedNetwork>(
   if (isNeed(planned)) return { kind: 'need', need: planned };
   const routers = routersAfter(recorded, change);
   const strategies = strategiesAfter(recorded, change);
+  const digest = planDigestChange({
+    kind: change.kind,
+    fallback: fallback !== null,
+    ports: 'ports' in change ? change.ports : [],
+    vips: change.kind === 'vips' ? change.vips : [],
+    networkPorts: reads.networkPorts,
+    networkVips: reads.networkPorts ? (reads.networkVips ?? []) : undefined,
+    before: {
+      index: recorded.index,
+      context: recordedContext(recorded.routers, recorded.strategies),
+      routers: recorded.routers,
+      strategies: recorded.strategies,
+    },
+    after: { index: planned.index, context: recordedContext(routers, strategies), routers, strategies },
+  });
   const tableOf = (plan: NetworkPlan) => {
-    const contributions = contributionsOf(reads.networkPorts ?? [], recordedContext(routers, strategies));
+    const contributions = readContributions(reads, recordedContext(routers, strategies));
     return (host: string) => computeTable(host, plan.index, contributions);
   };
   if (change.kind === 'snapshot' && fallback === null) {
-    const version = Math.max(recorded.version, 1);
-    const commands = planned.snapshots.flatMap((host) =>
+    const version = change.bump ? recorded.version + 1 : Math.max(recorded.version, 1);
+    const snapshots = planned.snapshots.flatMap((host) =>
       planSnapshot(recorded.network, version, tableOf(planned)(host)).map((command) => ({ host, command })),
     );
-    const sent = { ...recorded.sent, ...Object.fromEntries(planned.snapshots.map((h) => [h, version])) };
-    const state = commands.length > 0 ? { ...recorded, version, sent } : recorded;
-    return { kind: 'done', outcome: { state, plan: planned, commands, bumped: false, fallback } };
+    // A repair moves the network to the next version; every member hears of every version
+    // (docs/data-model.md, "Constant write capacity in hosts"), so the others get the version step.
+    const steps =
+      change.bump && snapshots.length > 0
+        ? planCommands(
+            recorded.network,
+            version,
+            {
+              index: planned.index,
+              deltas: new Map(
+                Object.keys(planned.index.members)
+                  .filter((host) => !planned.snapshots.includes(host))
+                  .map((host): [string, AgentDelta] => [host, { delta: EMPTY_DELTA, touched: {} }]),
+              ),
+              snapshots: [],
+              left: [],
+            },
+            tableOf(planned),
+          )
+        : [];
+    const commands = [...snapshots, ...steps];
+    const state = commands.length > 0 ? { ...recorded, version } : recorded;
+    const bumped = commands.length > 0 && change.bump === true;
+    return { kind: 'done', outcome: { state, plan: planned, commands, bumped, fallback, digest } };
   }
   const next = { ...recorded, index: planned.index, strategies, routers };
   const sendable = withOversizedDeltasAsSnapshots(planned);
@@ -381,22 +471,44 @@ export function planChange<T extends RecordedNetwork>(
           commands: sending.commands,
           bumped: true,
           fallback,
+          digest,
         }
-      : { state: next, plan: planned, commands: [], bumped: false, fallback },
+      : { state: next, plan: planned, commands: [], bumped: false, fallback, digest },
   };
 }
 
 /**
- * The commands of a plan at the next version, with the record's new `version` and `sent`; null
- * when no agent must hear of it (the version stays). Deltas too large for one message become
- * snapshots. `snapshotOf` gives a host's whole table after the change.
+ * The snapshots of `hosts` from every live port of the network as `recorded` holds it: what an
+ * outbox record that stored only "snapshot of these hosts" is regenerated to when it is read back,
+ * with the network's VIPs
+ * (docs/data-model.md, "Constant write capacity in hosts"). Labelled with the recorded version:
+ * the caller checks that no commit moved the network between that version and its read.
+ */
+export function regenerateSnapshots(
+  recorded: RecordedNetwork,
+  ports: readonly Port[],
+  hosts: readonly string[],
+  vips: readonly VipView[] = [],
+): AddressedCommand[] {
+  const contributions = contributionsOf(ports, recordedContext(recorded.routers, recorded.strategies), vips);
+  return hosts.flatMap((host) =>
+    planSnapshot(recorded.network, recorded.version, computeTable(host, recorded.index, contributions)).map(
+      (command) => ({ host, command }),
+    ),
+  );
+}
+
+/**
+ * The commands of a plan at the next version, with the record's new `version`; null when no
+ * agent's table changes (the version stays). Deltas too large for one message become snapshots.
+ * `snapshotOf` gives a host's whole table after the change.
  */
 export function commandsForPlan(
-  recorded: Pick<RecordedNetwork, 'network' | 'version' | 'sent'>,
+  recorded: Pick<RecordedNetwork, 'network' | 'version'>,
   plan: NetworkPlan,
   snapshotOf: (host: string) => AgentTable,
 ): {
-  readonly record: Pick<RecordedNetwork, 'version' | 'sent'>;
+  readonly record: Pick<RecordedNetwork, 'version'>;
   readonly commands: readonly AddressedCommand[];
 } | null {
   const anyCommand =
@@ -406,6 +518,5 @@ export function commandsForPlan(
   if (!anyCommand) return null;
   const version = recorded.version + 1;
   const sendable = withOversizedDeltasAsSnapshots(plan);
-  const { commands, sent } = planCommands(recorded.network, version, sendable, recorded.sent, snapshotOf);
-  return { record: { version, sent }, commands };
+  return { record: { version }, commands: planCommands(recorded.network, version, sendable, snapshotOf) };
 }

@@ -19,7 +19,13 @@ export const REJECTION_CODES = [
   'limit_exceeded',
   'invalid_aap',
   'aap_overlaps_fixed_ip',
-  'vip_claims_not_enabled',
+  'vip_unknown_port',
+  'vip_network_mismatch',
+  'vip_port_not_on_host',
+  'vip_no_matching_aap',
+  'vip_mac_mismatch',
+  'vip_claim_from_the_future',
+  'vip_own_fixed_ip',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

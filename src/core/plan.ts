@@ -1,6 +1,6 @@
 import { addVisibleEntries, type PortContribution } from './contribution.js';
 import { computeTableDelta, type TableDelta } from './delta.js';
-import { countPresence, type DesiredNetwork, type NetworkIndex } from './desired.js';
+import { countPresence, type DesiredNetwork, isUnknownCount, type NetworkIndex } from './desired.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
 import type { Member } from './membership.js';
 import type { AgentTable } from './types.js';
@@ -131,12 +131,15 @@ export function planSourceChanges(
 export function checkCounts(index: NetworkIndex, contributions: readonly PortContribution[]): void {
   const counts = countPresence(contributions);
   const hosts = new Set([...Object.keys(counts), ...Object.keys(index.counts)]);
-  for (const h of hosts)
-    if ((counts[h] ?? 0) !== (index.counts[h] ?? 0))
-      throw new PlannerPreconditionError(
-        'index-mismatch',
-        `presence count of ${h} is ${index.counts[h] ?? 0} in the recorded index, ${counts[h] ?? 0} from the ports`,
-      );
+  for (const h of hosts) {
+    const recorded = index.counts[h] ?? 0;
+    // a count the store did not read only says the host is present
+    if (isUnknownCount(recorded) ? (counts[h] ?? 0) > 0 : (counts[h] ?? 0) === recorded) continue;
+    throw new PlannerPreconditionError(
+      'index-mismatch',
+      `presence count of ${h} is ${isUnknownCount(recorded) ? 'present' : recorded} in the recorded index, ${counts[h] ?? 0} from the ports`,
+    );
+  }
 }
 
 function sameMember(a: Member | undefined, b: Member | undefined): boolean {

@@ -1,3 +1,5 @@
+import type { VipView } from './vip-view.js';
+
 /**
  * Domain types of the L2 population core. These are plain data; the zod schemas in
  * `src/contracts/` parse untrusted input into them. Nothing here performs I/O.
@@ -134,6 +136,8 @@ export interface FlagSettings {
   readonly rollout: RolloutSetting | null;
   readonly networks: Readonly<Record<string, Strategy>>;
   readonly routers: Readonly<Record<string, Strategy>>;
+  /** Per-port overrides for the VIPs the port owns (`resolveVipStrategy`); absent: none. */
+  readonly ports?: Readonly<Record<string, Strategy>> | undefined;
 }
 
 /** `[mac, ip]`; the flooding entry is `['00:00:00:00:00:00', '0.0.0.0']`. */
@@ -149,4 +153,6 @@ export interface NetworkFacts {
   readonly ports: readonly Port[];
   readonly routers: ReadonlyMap<string, HaRouter>;
   readonly flags: FlagSettings;
+  /** The network's VIPs as recorded (`viewOfVip`); absent: none. */
+  readonly vips?: readonly VipView[];
 }

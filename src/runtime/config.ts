@@ -1,4 +1,6 @@
+import type { AuditLimits } from '../core/audit-decision.js';
 import { type FlagSettings, STRATEGIES, type Strategy } from '../core/types.js';
+import { DEFAULT_VIP_CONFIG, type VipConfig } from '../core/vip.js';
 
 /** A setting is missing or malformed: thrown at cold start, naming the variable. */
 export class ConfigError extends Error {
@@ -46,6 +48,14 @@ export interface RuntimeConfig {
    * repeats its agent.applied every hour, `--heartbeat-ms`).
    */
   readonly agentGoneAfterSeconds: number;
+  /**
+   * The drift audit (docs/drift-audit.md): `L2POP_AUDIT_LAG_AUDITS`, default 3: audits in a row an
+   * agent may report one older version with a mismatching digest (commands in flight) before it
+   * counts as drift; `L2POP_AUDIT_MAX_REPAIRS`, default 3: repairs in a row without a match before
+   * the controller alarms (`DriftRepairFailing`) and stops repairing that host and network. The
+   * audit period itself is the agents' (`--audit-ms`).
+   */
+  readonly audit: AuditLimits;
   /** `L2POP_LOG_LEVEL`, default `INFO`. */
   readonly logLevel: LogLevel;
   /** `L2POP_METRICS_NAMESPACE`, default `L2Pop`. */
@@ -56,6 +66,12 @@ export interface RuntimeConfig {
    * local stack sets `false` (no X-Ray daemon there).
    */
   readonly tracingEnabled: boolean;
+  /**
+   * VIP claim rules (docs/vip.md, "Flapping"): `L2POP_VIP_MAX_MOVES` (N, default 5),
+   * `L2POP_VIP_WINDOW_SECONDS` (T, default 180), `L2POP_VIP_HOLD_SECONDS` (release after, default
+   * 180), `L2POP_VIP_SPLIT_BRAIN_MS` (default 1000), `L2POP_VIP_MAX_FUTURE_MS` (default 10000).
+   */
+  readonly vip: VipConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -110,8 +126,19 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     rejectedTtlDays: int(env, 'L2POP_REJECTED_TTL_DAYS', 30, 1, 3650),
     sweepMinAgeSeconds: int(env, 'L2POP_SWEEP_MIN_AGE_SECONDS', 180, 0, 14 * 24 * 3600),
     agentGoneAfterSeconds: int(env, 'L2POP_AGENT_GONE_AFTER_SECONDS', 86_400, 1, 366 * 24 * 3600),
+    audit: {
+      lagAudits: int(env, 'L2POP_AUDIT_LAG_AUDITS', 3, 1, 100),
+      maxRepairs: int(env, 'L2POP_AUDIT_MAX_REPAIRS', 3, 1, 100),
+    },
     logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
     metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
+    vip: {
+      maxMoves: int(env, 'L2POP_VIP_MAX_MOVES', DEFAULT_VIP_CONFIG.maxMoves, 1, 1000),
+      windowMs: 1000 * int(env, 'L2POP_VIP_WINDOW_SECONDS', DEFAULT_VIP_CONFIG.windowMs / 1000, 1, 86_400),
+      holdMs: 1000 * int(env, 'L2POP_VIP_HOLD_SECONDS', DEFAULT_VIP_CONFIG.holdMs / 1000, 1, 86_400),
+      splitBrainMs: int(env, 'L2POP_VIP_SPLIT_BRAIN_MS', DEFAULT_VIP_CONFIG.splitBrainMs, 0, 60_000),
+      maxFutureMs: int(env, 'L2POP_VIP_MAX_FUTURE_MS', DEFAULT_VIP_CONFIG.maxFutureMs, 0, 3_600_000),
+    },
     tracingEnabled:
       oneOf(
         env,

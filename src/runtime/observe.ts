@@ -1,16 +1,17 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import type { DynamoUsage } from '../adapters/aws/dynamo-meter.js';
 import type { EventResult } from '../app/reconcile.js';
 import type { AgentAppliedEvent } from '../contracts/events.js';
 import type { InvalidInputError } from '../core/errors.js';
 import type { Runtime } from './runtime.js';
+import type { DynamoUsage } from './seams.js';
 import { strategyLabel } from './strategy-label.js';
 
 export { strategyLabel };
 
 export interface RecordUsage {
-  readonly dynamo: DynamoUsage;
+  /** Only when a seam meters the function's DynamoDB client (the local stack, the tests). */
+  readonly dynamo?: DynamoUsage;
   readonly sqs: { readonly calls: number; readonly messages: number };
 }
 
@@ -83,7 +84,7 @@ export function observeResult(
     strategy,
     strategies: result.strategies,
     networks: result.networks,
-    dynamo: usage.dynamo,
+    ...(usage.dynamo ? { dynamo: usage.dynamo } : {}),
     sqs: usage.sqs,
   });
   emitMetrics(
@@ -93,11 +94,11 @@ export function observeResult(
       Events: 1,
       CommandsPlanned: commands,
       AgentMessages: usage.sqs.messages,
-      DynamoReadUnits: usage.dynamo.readUnits,
-      DynamoWriteUnits: usage.dynamo.writeUnits,
     },
   );
   observeFallbacks(rt, base(record), eventType, result);
+  observeAudits(rt, base(record), result);
+  observeVip(rt, base(record), result);
   if (result.splitBrain.length > 0) {
     rt.logger.error('split brain: more than one active claim, the newest wins', {
       ...base(record),
@@ -105,6 +106,80 @@ export function observeResult(
       strategy,
     });
     emitMetrics(rt.eventMetrics, { strategy }, { SplitBrain: result.splitBrain.length });
+  }
+}
+
+/**
+ * The drift audit's outcomes (docs/drift-audit.md): an ERROR line naming the host and network and
+ * a `DriftDetected` count for each repair sent, an ERROR line and a `DriftRepairFailing` count for
+ * each pair whose repairs keep failing (the alarm). Dimensions name no host or network.
+ */
+export function observeAudits(
+  rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
+  context: Record<string, unknown>,
+  result: EventResult,
+): void {
+  for (const a of result.audits ?? []) {
+    if (a.result === 'drift') {
+      rt.logger.error(`drift: ${a.host} does not hold its desired view of ${a.networkId}; snapshot sent`, {
+        ...context,
+        host: a.host,
+        networkId: a.networkId,
+        repaired: a.repaired,
+        strategy: 'none',
+      });
+      emitMetrics(rt.eventMetrics, { eventType: 'agent.audit', strategy: 'none' }, { DriftDetected: 1 });
+    } else if (a.result === 'repair-failing') {
+      rt.logger.error(
+        `drift repairs keep failing: ${a.host} / ${a.networkId}; not repairing until it matches`,
+        {
+          ...context,
+          host: a.host,
+          networkId: a.networkId,
+          strategy: 'none',
+        },
+      );
+      emitMetrics(rt.eventMetrics, { eventType: 'agent.audit', strategy: 'none' }, { DriftRepairFailing: 1 });
+    }
+  }
+}
+
+/**
+ * What a `vip.claim` (or a release) did to its VIP: a freeze is an ERROR line naming the VIP, its
+ * network and its owner, and `VipFrozen` (the `VipFrozenAlarm`); two hosts announcing within the
+ * split-brain window, `VipSplitBrain`; a release after the hold time, `VipReleased`.
+ */
+export function observeVip(
+  rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
+  context: Record<string, unknown>,
+  result: EventResult,
+): void {
+  const vip = result.vip;
+  if (!vip) return;
+  const fields = {
+    ...context,
+    vip: vip.ip,
+    networkId: vip.networkId,
+    owner: vip.owner,
+    strategy: vip.strategy,
+  };
+  if (vip.froze) {
+    rt.logger.error(
+      `VIP frozen: ${vip.ip} in network ${vip.networkId} moved too often; it stays on ${vip.owner.host} (port ${vip.owner.portId}, ${vip.owner.mac}) until the hold time passes or an operator releases it`,
+      fields,
+    );
+    emitMetrics(rt.eventMetrics, { strategy: vip.strategy }, { VipFrozen: 1 });
+  }
+  if (vip.splitBrain) {
+    rt.logger.warn(
+      `VIP split brain: two hosts announced ${vip.ip} within the window; the newest claim wins`,
+      fields,
+    );
+    emitMetrics(rt.eventMetrics, { strategy: vip.strategy }, { VipSplitBrain: 1 });
+  }
+  if (vip.released) {
+    rt.logger.info(`VIP released: ${vip.ip} in network ${vip.networkId} after the hold time`, fields);
+    emitMetrics(rt.eventMetrics, { strategy: vip.strategy }, { VipReleased: 1 });
   }
 }
 

@@ -6,6 +6,7 @@ import { createAgentQueueList, createAgentQueues } from '../adapters/aws/agent-q
 import { createAwsClients } from '../adapters/aws/aws-clients.js';
 import { createDynamoAgentSeen } from '../adapters/aws/dynamo-agent-seen.js';
 import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.js';
+import { createDynamoAuditStore } from '../adapters/aws/dynamo-audit-store.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
 import { createDynamoFailoverConvergence } from '../adapters/aws/dynamo-failover-convergence.js';
 import { createReceiptStore } from '../adapters/aws/dynamo-receipt-store.js';
@@ -34,6 +35,9 @@ export function createRuntime(
     dynamoEndpoint: config.dynamoEndpoint,
     sqsEndpoint: config.sqsEndpoint,
   });
+  // Only the local stack and the tests meter (src/runtime/seams.ts); deployed, operators read the
+  // table's own AWS/DynamoDB capacity metrics.
+  const meter = seams.meterDynamo ? seams.meterDynamo(clients.dynamo) : null;
   // X-Ray: the handler (middy, src/runtime/sqs-handler.ts) and every DynamoDB and SQS call.
   const tracer = new Tracer({ serviceName: functionName, enabled: config.tracingEnabled });
   if (config.tracingEnabled) {
@@ -81,7 +85,18 @@ export function createRuntime(
       emitMetrics(eventMetrics, { strategy: record.origin?.strategy ?? 'none' }, { FailoverSuperseded: 1 });
     }),
   );
-  const deps: Deps = { store, publisher: tracked, maxAttempts: config.maxAttempts, applied };
+  const audits = {
+    store: createDynamoAuditStore({ client: clients.doc, tableName: config.tableName }),
+    limits: config.audit,
+  };
+  const deps: Deps = {
+    store,
+    publisher: tracked,
+    maxAttempts: config.maxAttempts,
+    applied,
+    audits,
+    vip: config.vip,
+  };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({
     client: clients.doc,
@@ -98,6 +113,8 @@ export function createRuntime(
     functionName,
     config,
     clients,
+    /** The DynamoDB meter a seam attached, or null (deployed). */
+    meter,
     deps,
     /** The pending-outbox index (gsi1), for the sweeper. */
     pending: factStore as PendingOutboxes,

@@ -4,7 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { loadConfig } from './config.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import type { RuntimeSeams } from './seams.js';
 
 /** A scheduled function's handler as the runtime (and the local stack) invokes it. */
 export type ScheduledLambdaHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
@@ -34,4 +36,12 @@ export function createScheduledHandler<R>(spec: ScheduledFunctionSpec<R>, runtim
     .use(captureLambdaHandler(rt.tracer, { captureResponse: false }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(logMetrics(rt.metrics, { captureColdStartMetric: true }));
+}
+
+/**
+ * The `withSeams` export of a scheduled function's bundle, as `sqsHandlerWithSeams`: only the local
+ * stack calls it (to meter the sweeper's DynamoDB client); Lambda invokes `handler`.
+ */
+export function scheduledHandlerWithSeams<R>(spec: ScheduledFunctionSpec<R>) {
+  return (seams: RuntimeSeams) => createScheduledHandler(spec, createRuntime(spec.name, loadConfig(), seams));
 }

@@ -15,7 +15,7 @@ import { loadConfig } from './config.js';
 import { withEventContext } from './correlation.js';
 import { observeApplied, observeRejected, observeResult, observeTransient } from './observe.js';
 import { createRuntime, type Runtime } from './runtime.js';
-import type { RuntimeSeams } from './seams.js';
+import type { DynamoUsage, RuntimeSeams } from './seams.js';
 
 export interface SqsFunctionSpec<E extends InboundEvent> {
   /** The function name: logger service, metric service, rejected-record source. */
@@ -47,7 +47,7 @@ type CoalescedLookup = (record: SQSRecord) => Promise<PortEventOutcome | null> |
 /**
  * Groups the batch's parsed records by message group and key, in order, and runs each group once,
  * when its first record is handled (inside that record's correlation context, so the group's
- * outbox record carries the first event's correlation id and its metering counts there). A record
+ * outbox record carries the first event's correlation id, and a meter, if attached, counts it there). A record
  * that does not parse is left to the record handler, which rejects it on its own.
  */
 function coalesceBatch<E extends InboundEvent>(
@@ -147,6 +147,20 @@ async function receipt(
   await rt.receipts.record({ ...r, messageId: record.messageId, correlationId: correlationIdOf(record) });
 }
 
+/** What a metered DynamoDB client was asked between two readings of its meter. */
+function usageSince(before: DynamoUsage, after: DynamoUsage): DynamoUsage {
+  const requests: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after.requests)) {
+    const delta = n - (before.requests[op] ?? 0);
+    if (delta > 0) requests[op] = delta;
+  }
+  return {
+    requests,
+    readUnits: after.readUnits - before.readUnits,
+    writeUnits: after.writeUnits - before.writeUnits,
+  };
+}
+
 /**
  * One record: parse, run its use-case, observe. A terminal error (InvalidInputError) is logged,
  * counted, stored as a rejected record and acknowledged, so it never blocks its FIFO group; any
@@ -165,7 +179,7 @@ export function createRecordHandler<E extends InboundEvent>(
   };
   const handle = async (record: SQSRecord): Promise<void> => {
     let eventType = 'unparsed';
-    const dynamoBefore = rt.clients.meter.usage();
+    const dynamoBefore = rt.meter?.usage();
     const sqsBefore = { ...rt.publisher.usage };
     rt.seams.beforeRecord?.();
     try {
@@ -175,18 +189,9 @@ export function createRecordHandler<E extends InboundEvent>(
       const result = await run(record, event);
       await receipt(rt, record, { outcome: result.outcome, eventType });
       if (event.type === 'agent.applied') await observeApplied(rt, event);
-      const d = rt.clients.meter.usage();
-      const requests: Record<string, number> = {};
-      for (const [op, n] of Object.entries(d.requests)) {
-        const delta = n - (dynamoBefore.requests[op] ?? 0);
-        if (delta > 0) requests[op] = delta;
-      }
+      const dynamo = dynamoBefore && rt.meter ? usageSince(dynamoBefore, rt.meter.usage()) : null;
       observeResult(rt, record, eventType, result, {
-        dynamo: {
-          requests,
-          readUnits: d.readUnits - dynamoBefore.readUnits,
-          writeUnits: d.writeUnits - dynamoBefore.writeUnits,
-        },
+        ...(dynamo ? { dynamo } : {}),
         sqs: {
           calls: rt.publisher.usage.calls - sqsBefore.calls,
           messages: rt.publisher.usage.messages - sqsBefore.messages,

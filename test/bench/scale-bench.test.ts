@@ -17,10 +17,10 @@ describe('scale bench (npm run bench:scale)', () => {
       concurrency: 4,
       log: () => {},
     });
-    // Per network: its state, 10 agent items, 10 presence items, 3 items per port.
+    // Per network: its state and hosts items, 10 agent items, 10 presence items, 3 items per port.
     expect(fleets.map((f) => [f.networks, f.agents, f.ports, f.itemsWritten])).toEqual([
-      [10, 10, 1000, 3210],
-      [30, 30, 3000, 9630],
+      [10, 10, 1000, 3220],
+      [30, 30, 3000, 9660],
     ]);
     const events = [...new Set(rows.map((r) => r.event))];
     expect(events).toHaveLength(4);

@@ -27,7 +27,7 @@ describe('help', () => {
   it('lists every command and the exit codes', async () => {
     const r = await run('--help');
     expect(r.code).toBe(EXIT.ok);
-    for (const c of ['local', 'ab', 'stack', 'send', 'fdb', 'flags', 'replay', 'status', 'redrive'])
+    for (const c of ['local', 'ab', 'stack', 'send', 'fdb', 'flags', 'replay', 'status', 'redrive', 'vip'])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.out).toContain('Exit codes: 0 success, 1 failure');
   });
@@ -42,6 +42,8 @@ describe('help', () => {
     ['flags', 'set'],
     ['replay'],
     ['redrive'],
+    ['vip', 'list'],
+    ['vip', 'release'],
   ])('%s %s --help exits 0 and documents its options and exit codes', async (...cmd) => {
     const r = await run(...cmd.filter(Boolean), '--help');
     expect(r.code).toBe(EXIT.ok);
@@ -182,7 +184,13 @@ describe('bad input: a clear message and exit code 2', () => {
 describe('which commands ship', () => {
   const io = { out: () => {}, err: () => {}, color: false, invocation: 'l2pop' };
   it('src/cli registers the operator commands only; the bin adds the tooling around them', () => {
-    expect(buildProgram(io).commands.map((c) => c.name())).toEqual(['fdb', 'flags', 'status', 'redrive']);
+    expect(buildProgram(io).commands.map((c) => c.name())).toEqual([
+      'fdb',
+      'flags',
+      'status',
+      'redrive',
+      'vip',
+    ]);
     expect(buildProgram(io, ALL_COMMANDS).commands.map((c) => c.name())).toEqual([
       'local',
       'ab',
@@ -192,6 +200,7 @@ describe('which commands ship', () => {
       'flags',
       'status',
       'redrive',
+      'vip',
       'replay',
     ]);
   });

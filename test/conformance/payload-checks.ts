@@ -18,7 +18,10 @@ export function shapeErrors(host: string, commands: readonly PlannedCommand[]): 
     if (c.kind === 'snapshot')
       lists.push(...Object.values(c.fdb_entries).flatMap((b) => Object.values(b.ports)));
     if (c.kind === 'delta') {
-      if (c.payloads.length === 0) errors.push(`${host}: delta without payloads`);
+      // a delta without payloads is the version step every member gets when its own table did
+      // not change (docs/data-model.md, "Constant write capacity in hosts"); it must be one
+      if (c.payloads.length === 0 && c.base !== c.version - 1)
+        errors.push(`${host}: delta without payloads that is not a version step`);
       for (const p of c.payloads) {
         if (p.method === 'update_fdb_entries') {
           for (const perVtep of Object.values(p.fdb_entries.chg_ip))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { onAgentAudit } from '../../src/app/on-agent-audit.js';
 import { parseAgentEvent, parseInboundEvent } from '../../src/contracts/parse.js';
 import { LIMITS } from '../../src/contracts/primitives.js';
@@ -75,10 +76,11 @@ describe('agent.audit contract', () => {
     expect(parseAgentEvent(JSON.stringify(largest)).type).toBe('agent.audit');
   });
 
-  it('is acknowledged without effect until the comparison lands (issue 17)', async () => {
+  it('is acknowledged without effect where the controller keeps no audit store (replay)', async () => {
     const event = parseAgentEvent(JSON.stringify(AUDIT));
     if (event.type !== 'agent.audit') throw new Error(`parsed as ${event.type}`);
-    expect(await onAgentAudit(event)).toEqual({
+    const deps = { store: createMemoryStore(), publisher: { publish: async () => {} } };
+    expect(await onAgentAudit(deps, event)).toEqual({
       outcome: 'unchanged',
       networks: [],
       splitBrain: [],

@@ -45,12 +45,12 @@ describe('vip.claim v1', () => {
     expect(codeOf(body)).toBe(code);
   });
 
-  it('is refused, terminally and by name, until the engine records VIPs (issue 16)', async () => {
+  it('is refused, terminally and by name, when its port is unknown (test/app/vip-claim.test.ts has the rest)', async () => {
     const event = parseInboundEvent(JSON.stringify(CLAIM));
     const store = createMemoryStore({ now: () => 0 });
     const published: unknown[] = [];
     const deps = { store, publisher: { publish: async (r: unknown) => void published.push(r) } };
-    await expect(dispatchEvent(deps, event)).rejects.toMatchObject({ code: 'vip_claims_not_enabled' });
+    await expect(dispatchEvent(deps, event)).rejects.toMatchObject({ code: 'vip_unknown_port' });
     expect(published).toEqual([]);
   });
 });

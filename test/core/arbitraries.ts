@@ -9,6 +9,14 @@ import type {
   Port,
   Strategy,
 } from '../../src/core/types.js';
+import { checkVipClaim, recordVipClaim } from '../../src/core/vip.js';
+import {
+  newVipRecord,
+  releaseVipRecord,
+  resolveVipStrategy,
+  type VipRecord,
+  viewOfVip,
+} from '../../src/core/vip-view.js';
 
 export const NETWORK: Network = { id: 'net1', name: 'net1', networkType: 'vxlan', segmentId: 100 };
 export const HOSTS = ['c1', 'c2', 'c3', 'c4', 'n1', 'n2'] as const;
@@ -35,6 +43,12 @@ export type Step =
   | { kind: 'schedule'; hosts: string[] }
   | { kind: 'ha-state'; host: string; state: 'active' | 'standby' | 'fault'; term: number }
   | { kind: 'flags'; flags: FlagSettings }
+  /** A host saw port `p<slot>` announce VIP `VIPS[vip]`, stamped `back` ms before the step's time. */
+  | { kind: 'claim'; slot: number; vip: number; virtualMac: boolean; back: number }
+  /** The VIPs move to the strategies the flags resolve to (what `flags.set` does after the routers). */
+  | { kind: 'vip-resolve' }
+  /** The operator releases a frozen VIP. */
+  | { kind: 'vip-release'; vip: number }
   | {
       kind: 'agent';
       host: string;
@@ -52,7 +66,30 @@ const flags: fc.Arbitrary<FlagSettings> = fc.record({
   rollout: fc.option(fc.record({ percent: fc.integer({ min: 0, max: 100 }), strategy })),
   networks: fc.dictionary(fc.constant('net1'), strategy, { maxKeys: 1 }),
   routers: fc.dictionary(fc.constant('r1'), strategy, { maxKeys: 1 }),
+  ports: fc.option(fc.dictionary(fc.constantFrom('p0', 'p1'), strategy, { maxKeys: 2 }), { nil: undefined }),
 });
+
+/** The VIPs of the histories: ports p0-p3 carry both as allowed-address pairs (the first with a virtual MAC). */
+export const VIPS = ['10.0.9.100', '10.0.9.200'] as const;
+export const VIRTUAL_MAC = '00:00:5e:00:01:01';
+
+/** VIP claims (some late, some with a MAC the pair does not allow), flag flips and releases. */
+export const vipStepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('claim' as const),
+      slot: fc.integer({ min: 0, max: 4 }),
+      vip: fc.integer({ min: 0, max: 1 }),
+      virtualMac: fc.boolean(),
+      back: fc.constantFrom(0, 0, 0, 500, 2500),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('vip-release' as const), vip: fc.integer({ min: 0, max: 1 }) }),
+  },
+);
 
 /** Capabilities an agent reports: Open vSwitch, kernel VXLAN with or without learning and ARP proxy. */
 const capabilities = fc.constantFrom(
@@ -169,6 +206,8 @@ export interface World {
   agents: Map<string, Agent>;
   flags: FlagSettings;
   seq: number;
+  /** VIP address -> its record, as the controller would hold it. */
+  vips: Map<string, VipRecord>;
 }
 
 export function emptyWorld(): World {
@@ -178,6 +217,7 @@ export function emptyWorld(): World {
     agents: new Map(HOSTS.map((h) => [h, agentFor(h)])),
     flags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
     seq: 0,
+    vips: new Map(),
   };
 }
 
@@ -188,6 +228,7 @@ export function factsOf(w: World): NetworkFacts {
     ports: [...w.ports.values()],
     routers: w.routers,
     flags: w.flags,
+    vips: [...w.vips.values()].map(viewOfVip),
   };
 }
 
@@ -223,6 +264,7 @@ export function clone(w: World): World {
     agents: new Map(w.agents),
     flags: w.flags,
     seq: w.seq,
+    vips: new Map(w.vips),
   };
 }
 
@@ -242,6 +284,14 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
         status: step.active ? 'ACTIVE' : 'DOWN',
         dvrHosts: step.dvr ? [step.host] : [],
         revision: rev,
+        ...(step.slot < 4
+          ? {
+              allowedAddressPairs: [
+                { ipAddress: VIPS[0], macAddress: VIRTUAL_MAC },
+                { ipAddress: '10.0.9.192/27', macAddress: macOf(step.slot) },
+              ],
+            }
+          : {}),
       };
       w.ports.set(port.id, port);
       return { written: [port.id], restarted: null };
@@ -271,6 +321,50 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
     case 'flags':
       w.flags = step.flags;
       return { written: null, restarted: null };
+    case 'claim': {
+      const port = w.ports.get(`p${step.slot}`);
+      const ip = VIPS[step.vip] as string;
+      const claim = {
+        networkId: NETWORK.id,
+        ip,
+        host: port?.host ?? 'c1',
+        portId: `p${step.slot}`,
+        mac: step.virtualMac ? VIRTUAL_MAC : macOf(step.slot),
+        kind: 'garp' as const,
+        at: rev * 1000 - step.back,
+        seq: rev,
+      };
+      if (checkVipClaim(port, claim, Number.MAX_SAFE_INTEGER)) return { written: null, restarted: null };
+      const before = w.vips.get(ip);
+      const outcome = recordVipClaim(before?.state, claim);
+      if (outcome.kind === 'stale') return { written: null, restarted: null };
+      const strategy = resolveVipStrategy(w.flags, NETWORK.id, ip, outcome.state.owner.portId).strategy;
+      w.vips.set(
+        ip,
+        before
+          ? {
+              ...before,
+              state: outcome.state,
+              strategy,
+              holders: { ...before.holders, [claim.portId]: claim.host },
+              version: before.version + 1,
+            }
+          : newVipRecord(claim, outcome.state, strategy),
+      );
+      return { written: null, restarted: null };
+    }
+    case 'vip-resolve':
+      for (const [ip, r] of w.vips) {
+        const strategy = resolveVipStrategy(w.flags, NETWORK.id, ip, r.state.owner.portId).strategy;
+        if (strategy !== r.strategy) w.vips.set(ip, { ...r, strategy, version: r.version + 1 });
+      }
+      return { written: null, restarted: null };
+    case 'vip-release': {
+      const r = w.vips.get(VIPS[step.vip] as string);
+      const released = r ? releaseVipRecord(r, w.flags) : null;
+      if (released) w.vips.set(released.ip, released);
+      return { written: null, restarted: null };
+    }
     case 'agent': {
       const idx = HOSTS.indexOf(step.host as (typeof HOSTS)[number]);
       const old = w.agents.get(step.host) ?? agentFor(step.host);

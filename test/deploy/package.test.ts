@@ -362,7 +362,7 @@ describe('serverless package (osls, offline, no credentials)', () => {
     expect(sweeperAlarm(overridden).Threshold).toBe('2');
   });
 
-  it('alarms on every DLQ, the oldest message of every inbound queue, rejects, split brain and sweeper errors', () => {
+  it('alarms on every DLQ, the oldest message of every inbound queue, rejects, split brain, failing drift repairs and sweeper errors', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const sqsAlarm = (metric: string, queueId: string) =>
       alarms.filter(
@@ -379,7 +379,13 @@ describe('serverless package (osls, offline, no credentials)', () => {
       expect(sqsAlarm('ApproximateAgeOfOldestMessage', queueId)).toHaveLength(1);
     }
     const namespace = renderValue(envOf(lambda('port-events')[1]).L2POP_METRICS_NAMESPACE);
-    for (const metric of ['SUM(Rejected)', 'SUM(SplitBrain)', 'MAX(OldestOutboxAgeSeconds)']) {
+    for (const metric of [
+      'SUM(Rejected)',
+      'SUM(SplitBrain)',
+      'SUM(VipFrozen)',
+      'MAX(OldestOutboxAgeSeconds)',
+      'SUM(DriftRepairFailing)',
+    ]) {
       const queries = alarms.flatMap((a) => asList(a.Metrics) as { Expression?: unknown }[]);
       expect(queries.map((q) => q.Expression && renderValue(q.Expression))).toContain(
         `SELECT ${metric} FROM "${namespace}"`,
@@ -441,6 +447,7 @@ describe('serverless package (osls, offline, no credentials)', () => {
       'Transient failures',
       'Dead-letter queue depth',
       'Outbox age',
+      'DynamoDB consumed capacity',
     ])
       expect(titles).toContain(t);
     const text = JSON.stringify(body);
@@ -468,6 +475,16 @@ describe('serverless package (osls, offline, no credentials)', () => {
     expect(custom).toContain('OldestOutboxAgeSeconds');
     expect(custom).not.toContain('ApplyLatencyMs');
     for (const metric of custom) expect(sources, metric).toMatch(new RegExp(`\\b${metric}\\b`));
+    // DynamoDB capacity is the state table's own metrics (the functions ship without a meter)
+    expect(custom).not.toContain('DynamoWriteUnits');
+    const table = (stat: string) =>
+      body.widgets
+        .flatMap((w) => w.properties.metrics)
+        .filter((m) => m[0] === 'AWS/DynamoDB' && m[1] === stat)
+        .map((m) => [m[2], m[3]]);
+    for (const stat of ['ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits'])
+      expect(table(stat), stat).toEqual([['TableName', renderValue({ Ref: 'StateTable' })]]);
+    expect(resources('AWS::DynamoDB::Table').map(([id]) => id)).toContain('StateTable');
   });
 
   it('lets the deployer policy create every kind of resource the template holds', async () => {

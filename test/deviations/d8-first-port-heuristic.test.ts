@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { prefix, replay, TRACES } from './traces.js';
 
 describe('D8 first-port-heuristic: an agent gets a snapshot exactly when it joins a network', () => {
-  it("host1's second ACTIVE port sends host1 nothing (Neutron counts 1 or 2 ports as first and casts it the full FDB again)", async () => {
+  it("host1's second ACTIVE port sends host1 no entry, only the version step (Neutron counts 1 or 2 ports as first and casts it the full FDB again)", async () => {
     const before = await replay(prefix(TRACES.D8, TRACES.D8.steps.length - 1));
     const r = await replay(TRACES.D8);
     const fresh = r.agents.log.slice(before.agents.log.length);
-    expect(fresh.map((c) => `${c.host} ${c.command.kind}`)).toEqual(['host2 delta']);
+    const payloads = (c: (typeof fresh)[number]) =>
+      c.command.kind === 'delta' ? c.command.payloads.length : -1;
+    // every member hears of every version (docs/data-model.md, "Constant write capacity in hosts")
+    expect(fresh.map((c) => `${c.host} ${c.command.kind} ${payloads(c)}`)).toEqual([
+      'host1 delta 0',
+      'host2 delta 1',
+    ]);
   });
 
   it('a lone first port gets an empty snapshot: it carries the version the next delta builds on', async () => {

@@ -17,6 +17,9 @@ export const DEVIATIONS = {
   D11: 'mac-normalised',
   D12: 'device-names',
   D13: 'no-l3-agent-liveness',
+  D15: 'vip-master-binding',
+  D16: 'vip-auto',
+  D17: 'ha-standby-present',
 } as const;
 
 export type DeviationId = keyof typeof DEVIATIONS;

@@ -3,7 +3,7 @@ import { type OracleResult, oracleUnavailableReason } from '../neutron/oracle.js
 import { createOraclePool, type OraclePool } from '../neutron/oracle-worker.js';
 import { runDifferential } from '../neutron/run-trace.js';
 import { DEVIATIONS, type DeviationId } from './ids.js';
-import { type DeviationTrace, MULTICAST_MAC_TRACE, TRACES } from './traces.js';
+import { type DeviationTrace, MULTICAST_MAC_TRACE, TRACES, VIP, VRRP_MAC } from './traces.js';
 
 /**
  * Neutron's side of each deviation: the same traces through the real Neutron 21 l2pop code (the
@@ -86,6 +86,18 @@ describe.skipIf(unavailable !== null)(
       expect(upper.fdb.host2?.net1?.['192.0.2.1']).toContainEqual(['FA:16:3E:00:00:0A', '10.0.0.11']);
       const multicast = await oracle('D11-multicast', MULTICAST_MAC_TRACE);
       expect(multicast.fdb.host1?.net1?.['192.0.2.2']).toContainEqual(['ff:16:3e:00:00:0b', '10.0.0.12']);
+    }, 120_000);
+
+    it('D15 and D16: Neutron sends nothing for the VIP or its virtual MAC, and our tunnel equals it exactly', async () => {
+      for (const id of ['D15', 'D16'] as const) {
+        const r = await oracle(id, TRACES[id]);
+        const entries = Object.values(r.fdb).flatMap((nets) =>
+          Object.values(nets).flatMap((vteps) => Object.values(vteps).flat()),
+        );
+        expect(entries.length).toBeGreaterThan(0);
+        expect(entries.filter(([mac, ip]) => ip === VIP || mac === VRRP_MAC)).toEqual([]);
+        expect((await runDifferential(TRACES[id], { name: id, oracle: r })).verdict).toBe('equal');
+      }
     }, 120_000);
   },
 );

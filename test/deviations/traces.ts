@@ -25,6 +25,8 @@ const net1 = {
   subnets: [{ cidr: '10.0.0.0/24', gateway_ip: '10.0.0.1' }],
 };
 export const NET1 = net1.id;
+export const VIP = '10.0.0.100';
+export const VRRP_MAC = '00:00:5e:00:01:07';
 
 function agent(host: string, ip: string, extra: Record<string, unknown> = {}) {
   return { host, tunnel_ip: ip, ...extra };
@@ -248,7 +250,47 @@ export const TRACES = {
       ...vm('b', 'host2', 'fa:16:3e:00:00:0b', '10.0.0.12'),
     ],
   },
+  /**
+   * A keepalived pair: vm1 (host1) and vm2 (host2) carry VIP 10.0.0.100 as an allowed-address pair
+   * with the VRRP virtual MAC; vm3 on host3 is a client. vm1 announces the VIP, then vm2 takes it.
+   */
+  D15: vipPair([agent('host1', '192.0.2.1'), agent('host2', '192.0.2.2'), agent('host3', '192.0.2.3')]),
+  /** The same pair, host3's agent learns nothing (kernel VXLAN with an ARP proxy), host4's learns. */
+  D16: vipPair([
+    agent('host1', '192.0.2.1'),
+    agent('host2', '192.0.2.2'),
+    agent('host3', '192.0.2.3', { capabilities: { learning: false, arp: 'proxy' } }),
+    agent('host4', '192.0.2.4'),
+  ]),
+  /** Under master-binding: r1's interface wired on its master netnode1, then a failover to netnode2. */
+  D17: {
+    agents: haAgents,
+    networks: [net1],
+    steps: [
+      ...haWiredOnMaster,
+      { op: 'ha_state', router: 'r1', host: 'netnode1', state: 'standby' },
+      { op: 'ha_state', router: 'r1', host: 'netnode2', state: 'active' },
+    ],
+  },
 } satisfies Partial<Record<DeviationId, DeviationTrace>>;
+
+function vipPair(agents: Record<string, unknown>[]): DeviationTrace {
+  const pair = { allowed_address_pairs: [{ ip_address: VIP, mac_address: VRRP_MAC }] };
+  return {
+    agents,
+    networks: [net1],
+    steps: [
+      ...vm('vm1', 'host1', 'fa:16:3e:00:00:01', '10.0.0.11'),
+      ...vm('vm2', 'host2', 'fa:16:3e:00:00:02', '10.0.0.12'),
+      ...vm('vm3', 'host3', 'fa:16:3e:00:00:03', '10.0.0.13'),
+      ...(agents.length > 3 ? vm('vm4', 'host4', 'fa:16:3e:00:00:04', '10.0.0.14') : []),
+      { op: 'update_port', port: 'vm1', body: pair },
+      { op: 'update_port', port: 'vm2', body: pair },
+      { op: 'vip_claim', port: 'vm1', ip: VIP, mac: VRRP_MAC },
+      { op: 'vip_claim', port: 'vm2', ip: VIP, mac: VRRP_MAC },
+    ],
+  };
+}
 
 /** A multicast MAC, which Neutron's API accepts (it refuses only all-zero and broadcast). */
 export const MULTICAST_MAC_TRACE: DeviationTrace = {

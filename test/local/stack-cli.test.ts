@@ -205,13 +205,14 @@ describe('the deployed-stack code path (CloudFormation outputs, default credenti
     expect(cfn.authorizations.at(-1)).toMatch(/Credential=AKIAOPSTEST\/\d{8}\/us-east-1\/cloudformation\//);
   });
 
-  it('shows every agent converged in status, with the HA routers, their masters and the DLQs', async () => {
-    const r = await until('status to show every agent converged', async () => {
+  it('shows every agent converged in status, with its last drift audit, the HA routers, their masters and the DLQs', async () => {
+    // the agents of `stack up` audit every 5 s: compute2's last audit matches what it was sent
+    const r = await until('status to show every agent converged and compute2 audited', async () => {
       const s = await run(['status']);
-      return s.code === 0 ? s : undefined;
+      return s.code === 0 && /compute2 .* audit match/.test(s.stdout) ? s : undefined;
     });
     expect(r.stdout).toMatch(
-      /^ {2}ok {5}compute2 +last apply \d+ (ms|s) ago\n {6}net-a +holds (\d+) of \2\n/m,
+      /^ {2}ok {5}compute2 +last apply \d+ (ms|s) ago +audit match \d+ (ms|s) ago\n {6}net-a +holds (\d+) of \3\n/m,
     );
     expect(r.stdout).toMatch(/^ {2}r1 +master net1 {2}hosts net1, net2$/m);
     expect(r.stdout).toContain('dead-letter queues: PortEvents 0, HaEvents 0, AgentEvents 0');

@@ -15,6 +15,7 @@ export const ORACLE_OPS = [
   'router_interface_remove',
   'ha_state',
   'l3_sync',
+  'vip_claim',
 ] as const;
 
 /** The HA situations the issue asks about, first; then finer ones. */
@@ -52,6 +53,8 @@ export const PORT_SITUATIONS = [
   'tunnel-ip-change',
   'vlan-network',
   'present-host-without-l2pop',
+  'allowed-address-pairs',
+  'vip-claim-virtual-mac',
 ] as const;
 
 export interface Coverage {
@@ -114,6 +117,11 @@ export function computeCoverage(input: unknown): Coverage {
         break;
       case 'update_port':
         if (step.body.admin_state_up === false) mark('admin-state-down');
+        if (Array.isArray(step.body.allowed_address_pairs) && step.body.allowed_address_pairs.length > 0)
+          mark('allowed-address-pairs');
+        break;
+      case 'vip_claim':
+        if (port && step.mac !== undefined && step.mac !== port.mac) mark('vip-claim-virtual-mac');
         break;
       case 'delete_port':
         if (port) mark(port.status === 'ACTIVE' ? 'delete-active-port' : 'delete-down-port');

@@ -119,6 +119,14 @@ describe.skipIf(unavailable !== null)(
       ]);
     });
 
+    it('matches Neutron exactly on allowed-address pairs and VIP claims under tunnel: nothing for the VIP on either side', () => {
+      const o = outcomes.get('regression vip-allowed-address-pairs.json');
+      expect(o?.verdict).toBe('equal');
+      expect(o?.coverage.ops.vip_claim).toBe(3);
+      expect(o?.coverage.situations['allowed-address-pairs']).toBeGreaterThan(0);
+      expect(o?.coverage.situations['vip-claim-virtual-mac']).toBeGreaterThan(0);
+    });
+
     for (const c of cases) {
       it(`${c.name}: our end state equals Neutron's, up to deliberate deviations`, () => {
         const o = outcomes.get(c.name);

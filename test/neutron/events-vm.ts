@@ -1,3 +1,4 @@
+import type { TraceStep } from '../../tools/replay/trace.js';
 import type { TraceBuilder } from './trace-builder.js';
 
 /** VM-side events of the generator: Nova and the operator acting on VM ports. */
@@ -85,4 +86,51 @@ export function restartAgent(b: TraceBuilder): void {
   const host = b.rng.pick(b.agents.map((a) => a.host));
   if (b.rng.chance(0.25)) b.emit({ op: 'agent_restart', host, tunnel_ip: b.nextTunnelIp() });
   else b.emit({ op: 'agent_restart', host });
+}
+
+/** The VIP of a network: outside the generator's fixed IPs (.10-.250), as a keepalived VIP is. */
+const vipOf = (b: TraceBuilder, network: string): string =>
+  `${(b.sim.networks.get(network)?.cidr ?? '10.0.0.0/24').split('.').slice(0, 3).join('.')}.251`;
+
+/** The allowed-address pairs the trace last gave a port (none: []). */
+function pairsOf(b: TraceBuilder, port: string): { ip_address: string; mac_address?: string }[] {
+  for (let i = b.steps.length - 1; i >= 0; i--) {
+    const s = b.steps[i] as TraceStep;
+    if (s.op === 'update_port' && s.port === port && Array.isArray(s.body.allowed_address_pairs))
+      return s.body.allowed_address_pairs as { ip_address: string; mac_address?: string }[];
+  }
+  return [];
+}
+
+/**
+ * The operator gives a VM port the network's VIP as an allowed-address pair (plain, with a
+ * VRRP virtual MAC, or as a prefix), or takes it away (docs/vip.md). Neutron's l2pop sends nothing
+ * for pairs; neither does the controller under `tunnel`.
+ */
+export function setAllowedAddressPairs(b: TraceBuilder): void {
+  const ps = b.vmPorts();
+  if (ps.length === 0) return;
+  const p = b.rng.pick(ps);
+  const vip = vipOf(b, p.network);
+  const pairs = b.rng.weighted<{ ip_address: string; mac_address?: string }[]>([
+    [[{ ip_address: vip }], 2],
+    [[{ ip_address: vip, mac_address: '00:00:5e:00:01:0a' }], 2],
+    [[{ ip_address: `${vip.slice(0, vip.lastIndexOf('.'))}.248/29` }], 1],
+    [[], 1],
+  ]);
+  b.emit({ op: 'update_port', port: p.name, body: { allowed_address_pairs: pairs } });
+}
+
+/** A bound port holding the VIP announces it (keepalived's GARP), with its pair's MAC or its own. */
+export function claimVip(b: TraceBuilder): void {
+  const ps = b.vmPorts((p) => p.host !== '' && pairsOf(b, p.name).length > 0);
+  if (ps.length === 0) return;
+  const p = b.rng.pick(ps);
+  const pair = b.rng.pick(pairsOf(b, p.name));
+  b.emit({
+    op: 'vip_claim',
+    port: p.name,
+    ip: vipOf(b, p.network),
+    ...(pair.mac_address ? { mac: pair.mac_address } : {}),
+  });
 }

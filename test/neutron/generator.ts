@@ -54,6 +54,8 @@ function event(b: TraceBuilder): void {
     [ha.masterLost, routers > 0 ? 0.35 : 0],
     [ha.flapInterface, ifaces > 0 ? 0.25 : 0],
     [ha.l3Sync, routers > 0 ? 0.2 : 0],
+    [vm.setAllowedAddressPairs, vms > 0 ? 0.5 : 0],
+    [vm.claimVip, vms > 0 ? 0.6 : 0],
   ]);
   action(b);
 }

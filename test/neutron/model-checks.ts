@@ -142,5 +142,9 @@ export function checkStep(sim: NeutronSim, step: TraceStep): string | null {
         if (synced && ambiguousBinding(sim, r.name, false)) return 'binding with two active hosts is random';
       }
       return null;
+    case 'vip_claim':
+      return sim.ports.get(step.port) && !sim.ports.get(step.port)?.deleted
+        ? null
+        : `unknown port ${step.port}`;
   }
 }

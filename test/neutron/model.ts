@@ -385,6 +385,9 @@ export class NeutronSim {
             this.bindUnboundToActive(r.name);
         }
         return;
+      case 'vip_claim':
+        // a VM's announcement: Neutron's state does not move
+        return;
     }
   }
 }

@@ -62,7 +62,7 @@ type Wrap = (store: FactStore, hold: () => Promise<void>) => FactStore;
 
 /** Holds a racer at the first call of a store method (after it returns, or before a commit). */
 const holdAfter =
-  (method: 'listHostNetworks' | 'listRouterPorts' | 'listHaNetworks', nth = 1): Wrap =>
+  (method: 'listHostNetworks' | 'listRouterPorts' | 'listHaNetworks' | 'readRouter', nth = 1): Wrap =>
   (store, hold) => {
     let calls = 0;
     const wrapped = async (...args: unknown[]) => {
@@ -212,6 +212,9 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       ev({ type: 'ha.state', routerId: 'dr', host: 'dh1', state: 'active', seq: 1 }),
       port('dvm', 3001, 'dh3', 'fa:16:3e:20:00:01'),
       port('dif1', 3001, 'dh1', 'fa:16:3e:20:00:04', 1, 'network:ha_router_replicated_interface', 'dr'),
+      // a second network of the router: the fact is recorded alone, then each network moves
+      port('dvm3', 3002, 'dh3', 'fa:16:3e:20:00:05'),
+      port('dif3', 3002, 'dh1', 'fa:16:3e:20:00:06', 1, 'network:ha_router_replicated_interface', 'dr'),
     ];
     const failover = [ev({ type: 'ha.state', routerId: 'dr', host: 'dh2', state: 'active', seq: 2 })];
     const iface = port(
@@ -226,6 +229,33 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
     // Commit 1 records the router fact; commit 2 would move network 3001 to the new master. The
     // interface's event meanwhile finds the network behind the router and moves it itself.
     const r = await race('d', setup, failover, holdBeforeCommit(2), [iface]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('an HA failover of a router with one network is held before its one commit while an interface joins the router there: it conflicts and re-plans', async () => {
+    const setup = [
+      agent('kh1', '198.18.4.1', 1, true),
+      agent('kh2', '198.18.4.2', 1, true),
+      agent('kh3', '198.18.4.3', 1, true),
+      mb(200),
+      ev({ type: 'ha.schedule', routerId: 'kr', hosts: ['kh1', 'kh2'], revision: 1 }),
+      ev({ type: 'ha.state', routerId: 'kr', host: 'kh1', state: 'active', seq: 1 }),
+      port('kvm', 3005, 'kh3', 'fa:16:3e:20:01:01'),
+      port('kif1', 3005, 'kh1', 'fa:16:3e:20:01:04', 1, 'network:ha_router_replicated_interface', 'kr'),
+    ];
+    const failover = [ev({ type: 'ha.state', routerId: 'kr', host: 'kh2', state: 'active', seq: 2 })];
+    const iface = port(
+      'kif2',
+      3005,
+      'kh1',
+      'fa:16:3e:20:01:02',
+      1,
+      'network:ha_router_replicated_interface',
+      'kr',
+    );
+    // One transaction records the fact and moves network 3005; the interface commits first.
+    const r = await race('k', setup, failover, holdBeforeCommit(1), [iface]);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
   });
@@ -257,7 +287,7 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
     expect(r.conflicts).toBeGreaterThan(0);
   });
 
-  it('an HA event is held after listing the router ports while the router gets its first interface: the interface event records the router in its network', async () => {
+  it('an HA event is held after listing the router ports while the router gets its first interface: the HA event conflicts on the port counter, the interface is moved', async () => {
     const setup = [
       agent('fh1', '198.18.2.1', 1),
       agent('fh2', '198.18.2.2', 1),
@@ -274,7 +304,36 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
       'network:ha_router_replicated_interface',
       'fr',
     );
-    const r = await race('f', setup, schedule, holdAfter('listRouterPorts'), [iface]);
+    const r = await race('f', setup, schedule, holdAfter('readRouter'), [iface]);
     expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('a master-binding failover of a router with one network is held after listing its ports while it gets an interface in a second network: both networks end on the new master', async () => {
+    const setup = [
+      mb(300),
+      agent('gh1', '198.18.3.1', 1, true),
+      agent('gh2', '198.18.3.2', 1, true),
+      agent('gh3', '198.18.3.3', 1, true),
+      agent('gh4', '198.18.3.4', 1, true),
+      port('gvm', 4003, 'gh3', 'fa:16:3e:32:00:01'),
+      port('gvm2', 4004, 'gh4', 'fa:16:3e:32:00:03'),
+      ev({ type: 'ha.schedule', routerId: 'gr', hosts: ['gh1', 'gh2'], revision: 1 }),
+      ev({ type: 'ha.state', routerId: 'gr', host: 'gh1', state: 'active', seq: 1 }),
+      port('gif', 4003, 'gh1', 'fa:16:3e:32:00:02', 1, 'network:ha_router_replicated_interface', 'gr'),
+    ];
+    const failover = [ev({ type: 'ha.state', routerId: 'gr', host: 'gh2', state: 'active', seq: 2 })];
+    const second = port(
+      'gif2',
+      4004,
+      'gh1',
+      'fa:16:3e:32:00:04',
+      1,
+      'network:ha_router_replicated_interface',
+      'gr',
+    );
+    const r = await race('g', setup, failover, holdAfter('readRouter'), [second]);
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
   });
 });

@@ -90,22 +90,20 @@ describe('DynamoDB item and transaction limits', () => {
     expect((err as InvalidInputError).message).toMatch(/101 items.*100 items/);
   });
 
-  it('rejects a network state item over 400 KB with limit_exceeded', async () => {
+  it('rejects a network hosts item (present hosts and members) over 400 KB with limit_exceeded', async () => {
     const counts: Record<string, number> = {};
     const members: Record<string, { tunnelIp: string; haView: 'tunnel' }> = {};
-    const sent: Record<string, number> = {};
     const noise = noisyEntries(30_000, 3);
     noise.forEach(([mac, ip], i) => {
       const h = `host-${mac}-${i}`;
       counts[h] = 1;
       members[h] = { tunnelIp: ip, haView: 'tunnel' };
-      sent[h] = i;
     });
-    const state = aState({ network: { ...NETWORK, id: 'too-big' }, index: { counts: {}, members }, sent });
+    const state = aState({ network: { ...NETWORK, id: 'too-big' }, index: { counts, members } });
     const err = await store()
       .commit(commitOf({ networks: [{ value: state, expected: null }] }))
       .catch((e: unknown) => e);
     expect((err as InvalidInputError).code).toBe('limit_exceeded');
-    expect((err as InvalidInputError).message).toMatch(/NET#too-big\/STATE would be \d+ bytes/);
+    expect((err as InvalidInputError).message).toMatch(/NET#too-big\/HOSTS would be \d+ bytes/);
   });
 });

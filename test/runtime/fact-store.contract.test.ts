@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import type { FactStore, PendingOutboxes } from '../../src/app/ports.js';
+import type { FactStore, NetworkState, PendingOutboxes } from '../../src/app/ports.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { anAgent, anOutbox, aPort, aRouter, aState, commitOf, NETWORK } from '../support/fact-fixtures.js';
@@ -20,6 +20,17 @@ beforeAll(async () => {
 afterAll(() => stack?.destroy());
 
 type Clock = () => number;
+/**
+ * A state with its counts reduced to presence: a store may read a present host's count back as
+ * unread (`UNKNOWN_COUNT`, src/core/desired.ts; DynamoDB keeps counts in the presence items and
+ * does not read them in the steady state).
+ */
+function presenceOnly(s: NetworkState | undefined) {
+  if (!s) return s;
+  const counts = Object.fromEntries(Object.keys(s.index.counts).map((h) => [h, true]));
+  return { ...s, index: { ...s.index, counts } };
+}
+
 const factories: [string, (now?: Clock) => FactStore & PendingOutboxes][] = [
   ['memory', (now) => createMemoryStore(now ? { now } : {})],
   // One table; every store instance gets its own id space through a distinct network/host prefix.
@@ -255,7 +266,7 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     const m = { tunnelIp: '192.0.2.1', haView: 'tunnel' as const };
     const s1 = aState({ network: net, seq: 1, index: { counts: { [h1]: 1 }, members: { [h1]: m } } });
     expect(await store.commit(commitOf({ networks: [{ value: s1, expected: null }] }))).toBe('committed');
-    expect(await store.getNetworkState(net.id)).toEqual(s1);
+    expect(presenceOnly(await store.getNetworkState(net.id))).toEqual(presenceOnly(s1));
     expect(await store.listHostNetworks(h1)).toEqual([net.id]);
     const s2 = {
       ...s1,

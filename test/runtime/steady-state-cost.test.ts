@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
-import type { DynamoUsage } from '../../src/adapters/aws/dynamo-meter.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
+import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 

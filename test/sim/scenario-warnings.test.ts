@@ -170,3 +170,40 @@ describe('scenario warnings: what the controller will not act on', () => {
     expect(warn(events, false)).toEqual([expect.stringMatching(/^host c1: its agent does not l2pop vxlan/)]);
   });
 });
+
+describe('vip.claim warnings', () => {
+  const claim = (portId: string, host: string, mac: string): InboundEvent => ({
+    type: 'vip.claim',
+    v: 1,
+    host,
+    networkId: NET.id,
+    portId,
+    ip: '10.0.0.100',
+    mac,
+    kind: 'garp',
+    at: 1,
+    seq: 1,
+  });
+  const pair = { allowedAddressPairs: [{ ipAddress: '10.0.0.100', macAddress: '00:00:5e:00:01:01' }] };
+
+  it('names every claim the controller refuses, and none it accepts', () => {
+    const events = [
+      report('h1', '192.0.2.1'),
+      port('p01', 'h1', pair),
+      port('p02', 'h1', { ips: ['10.0.0.6'] }),
+      claim('p01', 'h1', '00:00:5e:00:01:01'),
+      claim('p01', 'h1', 'fa:16:3e:00:00:01'),
+      claim('p01', 'h2', '00:00:5e:00:01:01'),
+      claim('p02', 'h1', 'fa:16:3e:00:00:02'),
+      claim('p01', 'h1', 'fa:16:3e:00:00:99'),
+      claim('p09', 'h1', '00:00:5e:00:01:01'),
+    ];
+    const w = computeScenarioWarnings({ events, complete: true }).filter((x) => x.includes('vip.claim'));
+    expect(w).toEqual([
+      expect.stringMatching(/^event 6 .*bound to h1/),
+      expect.stringMatching(/^event 7 .*no allowed-address pair of port p02 covers 10.0.0.100/),
+      expect.stringMatching(/^event 8 .*neither the pair's MAC nor the port's/),
+      expect.stringMatching(/^event 9 .*unknown or deleted/),
+    ]);
+  });
+});

@@ -42,7 +42,6 @@ export function aState(over: Partial<NetworkState> = {}): NetworkState {
     network: NETWORK,
     version: 1,
     index: { counts: {}, members: {} },
-    sent: {},
     strategies: {},
     routers: {},
     seq: 1,

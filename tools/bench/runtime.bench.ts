@@ -7,6 +7,7 @@ import { measureCoalescing } from './runtime/measure-coalescing.js';
 import { type EventCost, measureEventCosts } from './runtime/measure-event-costs.js';
 import { measureThroughput } from './runtime/measure-throughput.js';
 import { measureWideFailover } from './runtime/measure-wide-failover.js';
+import { measureReport, reportMarkdown } from './runtime/report.js';
 
 /**
  * `npm run bench:runtime`: on DynamoDB Local and fauxqs, in one run,
@@ -18,12 +19,18 @@ import { measureWideFailover } from './runtime/measure-wide-failover.js';
  *    each) against one event per commit, side by side, with events per commit and messages per
  *    event. `--coalesce` measures this alone, into runtime.coalesce.json.
  * Writes tools/bench/results/runtime.json and prints the Markdown table docs/data-model.md carries.
+ *
+ * `--report`: instead, what issue 15's "Done when" lists, in one run of about 15 minutes
+ * (tools/bench/runtime/report.ts): requests, rounds and WCU per event at 10 and 500 hosts,
+ * events/s at 10, 50, 200 and 500 hosts with one event per commit and with batches of 10 (the
+ * coalescing ratio), and the rounds of a master-binding `ha.state`; into runtime.report.json.
  */
 const quick = process.argv.includes('--quick');
 /** `--size 500x50000`: the event costs of that one network size alone, into runtime.<size>.json. */
 const sizeArg = process.argv[process.argv.indexOf('--size') + 1];
 const only = process.argv.includes('--size') ? parseSize(sizeArg) : null;
 const coalesceOnly = process.argv.includes('--coalesce');
+const report = process.argv.includes('--report');
 const log = (s: string) => console.log(s);
 
 function parseSize(arg: string | undefined): [number, number] {
@@ -51,7 +58,27 @@ const sizes: [number, number][] = coalesceOnly
 const built = await buildFunctions();
 const servers = await startBenchServers();
 const costs: EventCost[] = [];
-try {
+
+async function runReport() {
+  const t0 = Date.now();
+  const loadavgAtStart = os.loadavg().map((x) => Math.round(x * 10) / 10);
+  const measured = await measureReport(servers, log);
+  const minutes = Math.round((Date.now() - t0) / 6000) / 10;
+  const file = path.join(ROOT, 'tools/bench/results/runtime.report.json');
+  await mkdir(path.dirname(file), { recursive: true });
+  const machine = {
+    cpus: os.cpus().length,
+    loadavgAtStart,
+    loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 10) / 10),
+    node: process.version,
+    note: 'client, DynamoDB Local and fauxqs share the machine',
+  };
+  const result = { date: new Date().toISOString(), minutes, machine, ...measured };
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`\n${reportMarkdown(measured)}\n\n${minutes} minutes; written to ${path.relative(ROOT, file)}`);
+}
+
+async function runDefault() {
   for (const [hosts, ports] of sizes) {
     log(`network of ${hosts} hosts and ${ports} ports`);
     costs.push(...(await measureEventCosts(servers, hosts, ports, log)));
@@ -121,6 +148,10 @@ try {
     log(
       `\ncoalescing at ${c.hosts} hosts: batches of 10 ${c.coalesced.eventsPerSecond.toFixed(1)} events/s (${c.coalesced.eventsPerCommit.toFixed(1)} events/commit, ${c.coalesced.messagesPerEvent.toFixed(1)} messages/event); one event per commit ${c.single.eventsPerSecond.toFixed(1)} events/s (${c.single.messagesPerEvent.toFixed(1)} messages/event); ${c.speedup.toFixed(1)}x`,
     );
+}
+
+try {
+  await (report ? runReport() : runDefault());
 } finally {
   await servers.stop();
 }

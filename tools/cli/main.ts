@@ -3,6 +3,7 @@ import { addFlagsCommands } from '../../src/cli/flags-command.js';
 import { type AddCommands, main as runCli } from '../../src/cli/main.js';
 import { addRedriveCommand } from '../../src/cli/redrive-command.js';
 import { addStatusCommand } from '../../src/cli/status-command.js';
+import { addVipCommands } from '../../src/cli/vip-command.js';
 import { addAbCommands } from './local-command.js';
 import { addReplayCommand } from './replay-command.js';
 import { addSendCommand } from './send-command.js';
@@ -22,6 +23,7 @@ export const ALL_COMMANDS: readonly AddCommands[] = [
   addFlagsCommands,
   addStatusCommand,
   addRedriveCommand,
+  addVipCommands,
   addReplayCommand,
 ];
 

@@ -111,6 +111,8 @@ async function stackUp(io: CliIo, o: StackUpOptions): Promise<void> {
         stateDir: agentStateDir,
         // what `l2pop status` and `flags set` read of a deployed stack's agents
         reportAppliedMs: 300,
+        // each agent's drift audit, which `l2pop status` shows (docs/drift-audit.md)
+        auditMs: 5000,
         ...(o.logLevel === 'DEBUG' || o.logLevel === 'INFO'
           ? { log: (line: Readonly<Record<string, unknown>>) => io.out(`${JSON.stringify(line)}\n`) }
           : {}),

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { AwsClients } from '../../src/adapters/aws/aws-clients.js';
 import type { ScheduledLambdaHandler } from '../../src/runtime/scheduled-handler.js';
+import { meterSeams } from '../support/dynamo-meter.js';
+import { combineSeams } from './combine-seams.js';
 import { createFaultInjector, faultsFromEnv } from './faults.js';
 import { loadBundledHandler } from './load-function.js';
 import type { LocalResources } from './local-resources.js';
@@ -70,8 +72,12 @@ export async function startLocalStack(options: LocalStackOptions) {
     const queue = options.resources.queues[queueId];
     if (!queue) throw new Error(`no queue ${queueId} in the local resources`);
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      // each instance has its own injector, as each cold start drew from its own seeded generator
-      const seams = faults ? createFaultInjector(faults.probabilities, faults.seed) : undefined;
+      // Every function is metered (its log lines carry `dynamo`, and a metering proxy reads the
+      // consumed capacity the meter asks for); each instance has its own fault injector, as each
+      // cold start drew from its own seeded generator.
+      const seams = faults
+        ? combineSeams(meterSeams, createFaultInjector(faults.probabilities, faults.seed))
+        : meterSeams;
       const handler = await loadBundledHandler(path.join(options.functionsDir, `${fn}.mjs`), env, seams);
       pollers.push(
         createPoller({
@@ -99,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions) {
           handler: await loadBundledHandler<ScheduledLambdaHandler>(
             path.join(options.functionsDir, 'outbox-sweeper.mjs'),
             env,
+            meterSeams,
           ),
           functionName: `${options.resources.stackName}-outbox-sweeper`,
           intervalMs: options.sweepIntervalMs,

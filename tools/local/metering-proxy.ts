@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 export interface WireUsage {
   /** Requests per API operation (`GetItem`, `TransactWriteItems`, `SendMessageBatch`, ...). */
   readonly requests: Record<string, number>;
-  /** DynamoDB capacity units the responses report (the functions ask for `TOTAL` on every call). */
+  /**
+   * DynamoDB capacity units the responses report: the local stack meters the functions
+   * (`meterSeams`, tools/support/dynamo-meter.ts), so they ask for `TOTAL` on every call.
+   */
   readonly readUnits: number;
   readonly writeUnits: number;
   /** SQS messages sent (SendMessage and SendMessageBatch entries) and the bytes of their bodies. */

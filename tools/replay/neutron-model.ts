@@ -18,6 +18,8 @@ export interface ModelPort {
   dvrHosts: string[];
   revision: number;
   deleted: boolean;
+  /** Neutron's `allowed_address_pairs`, as the API body gave them (absent: none). */
+  allowedAddressPairs?: { ipAddress: string; macAddress?: string }[];
 }
 
 export interface ModelNetwork {
@@ -52,6 +54,8 @@ export interface NeutronModel {
   plugged: Map<string, string[]>;
   macCounter: number;
   haSeq: number;
+  /** `vip_claim` steps so far: their `at` and `seq`. */
+  claimSeq: number;
 }
 
 export function createModel(trace: Trace): NeutronModel {
@@ -77,6 +81,7 @@ export function createModel(trace: Trace): NeutronModel {
     plugged: new Map(),
     macCounter: 0,
     haSeq: 0,
+    claimSeq: 0,
   };
 }
 
@@ -129,6 +134,7 @@ export function portEvent(model: NeutronModel, p: ModelPort): InboundEvent {
       status: p.status,
       dvrHosts: p.dvrHosts,
       revision: p.revision,
+      ...(p.allowedAddressPairs ? { allowedAddressPairs: p.allowedAddressPairs } : {}),
     },
   };
 }

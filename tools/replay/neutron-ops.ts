@@ -178,6 +178,14 @@ async function applyBody(ctx: ReplayContext, p: ModelPort, body: Record<string, 
     p.ips = body.fixed_ips.map((f) => String((f as { ip_address?: unknown }).ip_address));
   if (typeof body.device_owner === 'string') p.owner = body.device_owner;
   if (typeof body.device_id === 'string') p.deviceId = body.device_id;
+  if (Array.isArray(body.allowed_address_pairs))
+    p.allowedAddressPairs = body.allowed_address_pairs.map((a) => {
+      const { ip_address, mac_address } = a as { ip_address?: unknown; mac_address?: unknown };
+      return {
+        ipAddress: String(ip_address),
+        ...(typeof mac_address === 'string' ? { macAddress: mac_address } : {}),
+      };
+    });
   const host = body['binding:host_id'];
   if (typeof host === 'string' && host !== p.host) {
     unplug(ctx.model, p.name, p.host);

@@ -39,6 +39,9 @@ export interface ReplayResult {
   readonly agents: TableAgents;
 }
 
+/** The replay's claim times: a fixed past instant, so `claim_from_the_future` never applies. */
+const CLAIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 async function runStep(ctx: ReplayContext, step: TraceStep): Promise<void> {
   const { model } = ctx;
   switch (step.op) {
@@ -116,6 +119,23 @@ async function runStep(ctx: ReplayContext, step: TraceStep): Promise<void> {
       });
       if (step.state === 'active') await rebindRouterPorts(ctx, r.id, step.host, false);
       return;
+    }
+    case 'vip_claim': {
+      const p = portOf(model, step.port);
+      model.claimSeq++;
+      return emit(ctx, {
+        type: 'vip.claim',
+        v: 1,
+        host: p.host,
+        networkId: model.networks.get(p.network)?.id ?? p.network,
+        portId: p.id,
+        ip: step.ip,
+        mac: step.mac ?? p.mac,
+        kind: step.ip.includes(':') ? 'unsolicited_na' : 'garp',
+        // claims are stamped in trace order, a second apart, before the replay's clock
+        at: CLAIM_EPOCH_MS + model.claimSeq * 1000,
+        seq: model.claimSeq,
+      });
     }
     case 'l3_sync':
       for (const r of model.routers.values()) {

@@ -94,6 +94,18 @@ export const stepSchema = z.discriminatedUnion('op', [
     ...base,
   }),
   z.object({ op: z.literal('l3_sync'), host: z.string(), router: z.string().optional(), ...base }),
+  /**
+   * Project extension (docs/vip.md): the port's host saw it announce `ip` (a GARP, or an
+   * unsolicited NA for IPv6) with `mac` (default the port's own). Neutron has no such input: the
+   * oracle does nothing; the replay sends a `vip.claim`.
+   */
+  z.object({
+    op: z.literal('vip_claim'),
+    port: z.string(),
+    ip: z.string(),
+    mac: z.string().optional(),
+    ...base,
+  }),
 ]);
 
 export const traceSchema = z.object({

@@ -81,6 +81,26 @@ function vm(id: string, net: number, host: string, octet: number): PortSpec {
   return { id, networkId, mac, ips, host, deviceOwner: 'compute:nova', deviceId: `instance-${id}`, ...DOWN };
 }
 
+/** The keepalived pair of net-a: its VIP and VRRP virtual MAC, on vm-a2 (compute2, Open vSwitch) and vm-a4 (compute4, kernel ARP proxy). */
+export const DEFAULT_VIP = { networkId: 'net-a', ip: '10.1.0.100', mac: '00:00:5e:00:01:0a' } as const;
+/** Claim times: a fixed past instant, so a run never meets the future bound and stays reproducible. */
+const CLAIM_AT = Date.UTC(2026, 0, 1);
+
+function vipClaim(port: PortSpec, at: number): InboundEvent {
+  return {
+    type: 'vip.claim',
+    v: 1,
+    host: port.host,
+    networkId: port.networkId,
+    portId: port.id,
+    ip: DEFAULT_VIP.ip,
+    mac: DEFAULT_VIP.mac,
+    kind: 'garp',
+    at,
+    seq: at - CLAIM_AT,
+  };
+}
+
 /** Nova boots a VM: the port is bound (DOWN), then its agent reports the device up (ACTIVE). */
 const boot = (p: PortSpec): InboundEvent[] => [
   upsert(p),
@@ -96,7 +116,9 @@ const boot = (p: PortSpec): InboundEvent[] => [
  * - `r2`, with an interface in net-c, on net1 and net3 (both Open vSwitch): a learning agent can
  *   take the tunnel view and fail over without the controller, the others need master-binding.
  * Then boots, a migration, an IP change, an agent restart, r1's graceful failover to net2, the
- * loss of net2's node, its return, r2's graceful failover to net3, and a per-router flag flip.
+ * loss of net2's node, its return, r2's graceful failover to net3, a keepalived VIP pair in net-a
+ * (vm-a2 on compute2, vm-a4 on compute4 behind a kernel ARP proxy; virtual MAC) announced by
+ * vm-a2 and taken over by vm-a4, and a per-router flag flip.
  */
 export function buildDefaultScenario(strategy: Strategy): Scenario {
   const flipTo: Strategy = strategy === 'master-binding' ? 'tunnel' : 'master-binding';
@@ -116,6 +138,13 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
   const get = (id: string) => vms.get(id) as PortSpec;
   const moved = { ...get('vm-a1'), host: 'compute3', revision: 3 };
   const renumbered = { ...get('vm-b2'), ips: ['10.2.0.22'], status: 'ACTIVE' as const, revision: 3 };
+  const withVip = (id: string): PortSpec => ({
+    ...get(id),
+    status: 'ACTIVE',
+    revision: 3,
+    allowedAddressPairs: [{ ipAddress: DEFAULT_VIP.ip, macAddress: DEFAULT_VIP.mac }],
+  });
+  const [vipA, vipB] = [withVip('vm-a2'), withVip('vm-a4')];
   const phases: Phase[] = [
     { name: 'agents start', events: DEFAULT_AGENTS.map((a) => report(a.host, 1)) },
     {
@@ -146,6 +175,12 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
       ],
     },
     { name: 'r2 graceful failover', events: [], failover: failover('r2', 'net1', 'net3', 'graceful') },
+    // a keepalived VIP with a virtual MAC on vm-a2 and vm-a4: vm-a2 announces it, then vm-a4 takes over
+    // (the claims travel on the agent events queue, the ports on the port events queue: a claim
+    // sent with its port's pair could be processed first and refused, so they are phases apart)
+    { name: 'VIP pair', events: [upsert(vipA), upsert(vipB)] },
+    { name: 'VIP claim', events: [vipClaim(vipA, CLAIM_AT + 1000)] },
+    { name: 'VIP failover', events: [vipClaim(vipB, CLAIM_AT + 2000)] },
     {
       name: 'flag flip',
       events: [

@@ -5,18 +5,37 @@ import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import { compareOrder } from '../../src/core/ha.js';
 import { UNSCHEDULED_REVISION } from '../../src/core/transitions.js';
 import type { Agent, AgentTable, FlagSettings, HaRouter, Network, Port } from '../../src/core/types.js';
+import {
+  checkVipClaim,
+  DEFAULT_VIP_CONFIG,
+  recordVipClaim,
+  type VipConfig,
+  type VipState,
+} from '../../src/core/vip.js';
+import { resolveVipStrategy, type VipView } from '../../src/core/vip-view.js';
 
 /**
  * An independent fold of the valid inbound events into the final facts (newest revision or
  * (term, seq) wins, whatever the delivery order), and the desired tables the core computes from
  * them. The runtime tests and the local A/B run compare every simulated agent against it.
  */
-export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
+export function createFactOracle(
+  defaultFlags: FlagSettings = DEFAULT_FLAGS,
+  vipConfig: VipConfig = DEFAULT_VIP_CONFIG,
+) {
   const networks = new Map<string, Network>();
   const ports = new Map<string, { revision: number; port: Port | null; networkId: string }>();
   const agents = new Map<string, Agent>();
   const routers = new Map<string, HaRouter>();
   let flags = { flags: defaultFlags, revision: 0 };
+  /**
+   * VIP claims, folded in the order given: accepted against the port as folded so far (so claims
+   * belong after the ports they name), ordered by (at, host, seq) as the controller orders them.
+   */
+  const vips = new Map<
+    string,
+    { networkId: string; ip: string; state: VipState; holders: Record<string, string> }
+  >();
   const router = (id: string): HaRouter =>
     routers.get(id) ?? { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 
@@ -61,6 +80,23 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
       case 'flags.set':
         if (e.revision > flags.revision) flags = { flags: e.flags, revision: e.revision };
         return;
+      case 'vip.claim': {
+        const { type: _t, v: _v, ...claim } = e;
+        const port = ports.get(claim.portId)?.port ?? undefined;
+        if (checkVipClaim(port, claim, Number.MAX_SAFE_INTEGER, vipConfig) || port?.ips.includes(claim.ip))
+          return;
+        const key = `${claim.networkId}|${claim.ip}`;
+        const cur = vips.get(key);
+        const outcome = recordVipClaim(cur?.state, claim, vipConfig);
+        if (outcome.kind === 'stale') return;
+        vips.set(key, {
+          networkId: claim.networkId,
+          ip: claim.ip,
+          state: outcome.state,
+          holders: { ...cur?.holders, [claim.portId]: claim.host },
+        });
+        return;
+      }
       case 'agent.resync':
         return;
     }
@@ -71,11 +107,33 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
       .filter((p) => p.port && (networkId === undefined || p.networkId === networkId))
       .map((p) => p.port as Port);
 
+  /** The network's VIPs as the controller should reflect them, the strategy from the flags now. */
+  function vipViews(networkId: string): VipView[] {
+    return [...vips.values()]
+      .filter((v) => v.networkId === networkId)
+      .map((v) => ({
+        ip: v.ip,
+        host: v.state.owner.host,
+        portId: v.state.owner.portId,
+        mac: v.state.owner.mac,
+        strategy: resolveVipStrategy(flags.flags, networkId, v.ip, v.state.owner.portId).strategy,
+        hosting: [...new Set(Object.values(v.holders))].sort(),
+      }))
+      .sort((a, b) => (a.ip < b.ip ? -1 : 1));
+  }
+
   /** Network id -> host -> desired table, for every network seen. */
   function desired(): Map<string, Map<string, AgentTable>> {
     const out = new Map<string, Map<string, AgentTable>>();
     for (const network of networks.values()) {
-      const facts = { network, agents, ports: livePorts(network.id), routers, flags: flags.flags };
+      const facts = {
+        network,
+        agents,
+        ports: livePorts(network.id),
+        routers,
+        flags: flags.flags,
+        vips: vipViews(network.id),
+      };
       out.set(network.id, new Map(computeDesiredNetwork(facts).views));
     }
     return out;
@@ -91,6 +149,7 @@ export function createFactOracle(defaultFlags: FlagSettings = DEFAULT_FLAGS) {
     agent: (host: string) => agents.get(host),
     router: (id: string) => routers.get(id),
     flags: () => flags,
+    vips: vipViews,
   };
 }
 

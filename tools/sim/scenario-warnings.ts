@@ -1,5 +1,6 @@
 import type { InboundEvent, PortUpsertEvent } from '../../src/contracts/events.js';
 import { toNetwork } from '../../src/contracts/parse.js';
+import { pairCovers } from '../../src/core/aap.js';
 import { compareOrder } from '../../src/core/ha.js';
 import { computeMember } from '../../src/core/membership.js';
 import { isKnownDeviceOwner, OWNER } from '../../src/core/owners.js';
@@ -230,6 +231,28 @@ export function computeScenarioWarnings(input: ScenarioInput): string[] {
           return;
         }
         agents.set(e.host, { ...e, networkTypes: [...e.networkTypes] });
+        return;
+      }
+      case 'vip.claim': {
+        // what `checkVipClaim` refuses, against the ports as the input has them so far
+        const port = ports.get(e.portId)?.live;
+        const pairs = (port?.allowedAddressPairs ?? []).map((a) => ({
+          ipAddress: a.ipAddress,
+          macAddress: a.macAddress ?? port?.mac ?? '',
+        }));
+        const covering = pairs.filter((a) => pairCovers(a, e.ip));
+        const why = !port
+          ? 'its port is unknown or deleted'
+          : port.networkId !== e.networkId
+            ? `its port is in network ${port.networkId}`
+            : port.host !== e.host
+              ? `its port is bound to ${port.host || 'no host'}`
+              : covering.length === 0
+                ? `no allowed-address pair of port ${port.id} covers ${e.ip}`
+                : !covering.some((a) => a.macAddress === e.mac) && port.mac !== e.mac
+                  ? `${e.mac} is neither the pair's MAC nor the port's`
+                  : null;
+        if (why) out.push(`${at}: the controller refuses this claim (docs/vip.md): ${why}`);
         return;
       }
       case 'agent.resync':

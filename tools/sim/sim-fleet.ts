@@ -39,6 +39,11 @@ export interface FleetOptions {
   readonly reportAppliedMs?: number;
   /** One structured line per applied command, with the correlation id the controller sent. */
   readonly log?: (line: Readonly<Record<string, unknown>>) => void;
+  /**
+   * Every live agent sends its drift audit (`agent.audit`, docs/drift-audit.md) this often, as the
+   * reference agent's `--audit-ms`; unset: only when `audit(host)` is called.
+   */
+  readonly auditMs?: number;
 }
 
 /** An agent's table for one network changed (or it restarted and lost everything: `reset`). */
@@ -195,6 +200,8 @@ export function createSimFleet(options: FleetOptions) {
         version: command.version,
         kind: command.kind,
         correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
+        // the inbound event type that caused it (`agent.audit`: a drift repair)
+        originEventType: parseOrigin(m.MessageAttributes?.[ORIGIN_ATTRIBUTE]?.StringValue)?.eventType,
       });
       if (action === 'applied') {
         a.lastApplyAt = Date.now();
@@ -278,6 +285,21 @@ export function createSimFleet(options: FleetOptions) {
     a.running = undefined;
   };
 
+  const audit = async (host: string) => {
+    const a = agents.get(host);
+    if (!a || a.down) return [];
+    const events = computeSimAuditEvents(tables, a.report, Date.now());
+    for (const e of events) await sendEvent(host, e);
+    return events;
+  };
+  const auditTimer =
+    options.auditMs === undefined
+      ? undefined
+      : setInterval(() => {
+          for (const host of agents.keys())
+            audit(host).catch((err) => errors.push(`${host}: agent.audit: ${(err as Error).message}`));
+        }, options.auditMs);
+
   return {
     tables,
     applies,
@@ -344,14 +366,9 @@ export function createSimFleet(options: FleetOptions) {
     queueUrlOf: (host: string) => agents.get(host)?.url,
     table: (host: string, networkId: string) => tables.table(host, networkId),
     /** The agent sends its drift audit now (`agent.audit`, docs/drift-audit.md); returns what it sent. */
-    async audit(host: string) {
-      const a = agents.get(host);
-      if (!a || a.down) return [];
-      const events = computeSimAuditEvents(tables, a.report, Date.now());
-      for (const e of events) await sendEvent(host, e);
-      return events;
-    },
+    audit,
     async stop(): Promise<void> {
+      if (auditTimer) clearInterval(auditTimer);
       await Promise.all([...agents.values()].map(stopAgent));
     },
   };

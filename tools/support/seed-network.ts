@@ -2,6 +2,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import {
   type Item,
   toAgentItem,
+  toHostsItem,
   toPortItem,
   toRouterPortItem,
   toStateItem,
@@ -67,12 +68,10 @@ export function buildNetwork(spec: SeedSpec): Omit<Seeded, 'items'> {
   };
   // The index only: materialising every view would be O(hosts x ports).
   const index = computeIndex(facts, computeContributions(facts));
-  const sent = Object.fromEntries(Object.keys(index.members).map((h) => [h, 1]));
   const state: NetworkState = {
     network: spec.network,
     version: 1,
     index,
-    sent,
     strategies: {},
     routers: {},
     seq: 1,
@@ -108,10 +107,10 @@ export async function seedNetwork(
   const built = buildNetwork(spec);
   const id = spec.network.id;
   // outboxSeq 0: no outbox record was ever written, so none is pending (docs/data-model.md).
-  const items: Item[] = [{ ...toStateItem(built.state), outboxSeq: 0 }];
+  const items: Item[] = [{ ...toStateItem(built.state), outboxSeq: 0 }, toHostsItem(built.state)];
   for (const a of built.agents) items.push(toAgentItem(a));
-  for (const h of Object.keys(built.state.index.counts))
-    items.push({ ...KEYS.presence(h, id), networkId: id });
+  for (const [h, count] of Object.entries(built.state.index.counts))
+    items.push({ ...KEYS.presence(h, id), networkId: id, count });
   for (const p of built.ports) {
     items.push(
       toPortItem(p, null),

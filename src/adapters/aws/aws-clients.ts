@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoMeter } from './dynamo-meter.js';
 
 export interface AwsClientOptions {
   /** Undefined: the SDK's own resolution (AWS_REGION, the profile's region). */
@@ -31,7 +30,6 @@ export function createAwsClients(options: AwsClientOptions) {
     ...region,
     ...(options.dynamoEndpoint ? { endpoint: options.dynamoEndpoint, ...local } : {}),
   });
-  const meter = createDynamoMeter(dynamo);
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({
     ...region,
@@ -41,7 +39,6 @@ export function createAwsClients(options: AwsClientOptions) {
     dynamo,
     doc,
     sqs,
-    meter,
     destroy(): void {
       dynamo.destroy();
       sqs.destroy();

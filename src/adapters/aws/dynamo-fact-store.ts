@@ -18,21 +18,41 @@ import {
   type PendingOutboxes,
   type ReadRequest,
   type ReadResult,
+  type RouterRead,
   type VersionedFlags,
+  vipReadKey,
 } from '../../app/ports.js';
+import type { AddressedCommand } from '../../core/commands.js';
+import { isUnknownCount } from '../../core/desired.js';
+import { regenerateSnapshots } from '../../core/engine.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
+import type { VipRecord } from '../../core/vip-view.js';
+import { viewOfVip } from '../../core/vip-view.js';
 import {
   fromOutboxItems,
   fromPortItem,
   fromStateItem,
   type Item,
+  membersOf,
   objectField,
   outboxPendingOf,
+  type StoredOutbox,
+  sortCommands,
 } from './dynamo-items.js';
-import { GSI1, type ItemKey, idAfter, KEYS, keyString, OUTBOX_SHARDS, PREFIX } from './dynamo-keys.js';
+import {
+  GSI1,
+  HOLDER_PREFIX,
+  type ItemKey,
+  idAfter,
+  KEYS,
+  keyString,
+  OUTBOX_SHARDS,
+  PREFIX,
+} from './dynamo-keys.js';
 import { planTransaction } from './dynamo-transaction.js';
+import { fromVipItem } from './dynamo-vip-items.js';
 
 export interface DynamoFactStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -94,9 +114,58 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     return item ? fromPortItem(item) : undefined;
   };
 
+  const flagsOf = (item: Item | undefined): VersionedFlags =>
+    item ? { flags: objectField<FlagSettings>(item, 'flags'), revision: Number(item.revision) } : defaults;
+  /**
+   * Hosts whose presence count a commit moved without reading it and that then conflicted: the
+   * next read of the network reads their exact counts (docs/data-model.md, "Constant write
+   * capacity in hosts"), so a retry can plan the host leaving.
+   */
+  const readCountsOf = new Map<string, Set<string>>();
+  const countKeys = (networkId: string) =>
+    [...(readCountsOf.get(networkId) ?? [])].map((h) => KEYS.presence(h, networkId));
+  /** The state from the items of one BatchGetItem that asked for `stateKeys(networkId)`. */
+  const stateKeys = (networkId: string) => [
+    KEYS.networkState(networkId),
+    KEYS.networkHosts(networkId),
+    ...countKeys(networkId),
+  ];
+  const stateFrom = (networkId: string, at: (k: ItemKey) => Item | undefined) => {
+    const item = at(KEYS.networkState(networkId));
+    if (!item) return undefined;
+    const counts = new Map<string, number>();
+    for (const k of countKeys(networkId)) {
+      const c = at(k)?.count;
+      if (typeof c === 'number') counts.set(idAfter(PREFIX.host, k.pk), c);
+    }
+    readCountsOf.delete(networkId);
+    return fromStateItem(item, at(KEYS.networkHosts(networkId)), counts);
+  };
+
   const getNetworkState = async (networkId: string) => {
-    const item = await get(KEYS.networkState(networkId));
-    return item ? fromStateItem(item) : undefined;
+    const items = await batchGet(stateKeys(networkId));
+    return stateFrom(networkId, (k) => items.get(keyString(k)));
+  };
+
+  /**
+   * Exact counts for the hosts a write moves from an unread count to an exact one (the full
+   * recompute): only the counts that really differ are written, not one item per present host.
+   */
+  const withExactCounts = async (before: NetworkState, after: NetworkState): Promise<NetworkState> => {
+    const hosts = Object.keys(before.index.counts).filter((h) => {
+      const prev = before.index.counts[h] as number;
+      const next = after.index.counts[h];
+      return isUnknownCount(prev) && (next === undefined || !isUnknownCount(next));
+    });
+    if (hosts.length === 0) return before;
+    const id = before.network.id;
+    const items = await batchGet(hosts.map((h) => KEYS.presence(h, id)));
+    const counts = { ...before.index.counts };
+    for (const h of hosts) {
+      const c = items.get(keyString(KEYS.presence(h, id)))?.count;
+      if (typeof c === 'number') counts[h] = c;
+    }
+    return { ...before, index: { ...before.index, counts } };
   };
 
   type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Item } };
@@ -150,8 +219,13 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       const networks = request.networks ?? [];
       const ports = request.ports ?? [];
       const macs = request.macs ?? [];
+      const vips = request.vips ?? [];
+      const holders = request.pairHolders ?? [];
       const items = await batchGet([
-        ...networks.flatMap((n) => [KEYS.networkState(n), KEYS.published(n)]),
+        ...holders.map((h) => KEYS.pairHolders(h.networkId, h.ip)),
+        ...vips.map((v) => KEYS.vip(v.networkId, v.ip)),
+        ...(request.flags ? [KEYS.flags()] : []),
+        ...networks.flatMap((n) => [...stateKeys(n), KEYS.published(n)]),
         ...ports.flatMap((p) => [KEYS.port(p.networkId, p.id), KEYS.portPointer(p.id)]),
         ...macs.map((m) => KEYS.mac(m.networkId, m.mac)),
       ]);
@@ -162,10 +236,9 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         macs: new Map<string, string | undefined>(),
       };
       for (const n of networks) {
-        const state = at(KEYS.networkState(n));
         read.networks.set(n, {
-          state: state ? fromStateItem(state) : undefined,
-          outboxPending: outboxPendingOf(state, at(KEYS.published(n))),
+          state: stateFrom(n, at),
+          outboxPending: outboxPendingOf(at(KEYS.networkState(n)), at(KEYS.published(n))),
         });
       }
       for (const p of ports) {
@@ -184,7 +257,23 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         const owner = at(KEYS.mac(m.networkId, m.mac))?.owner;
         read.macs.set(macReadKey(m.networkId, m.mac), typeof owner === 'string' ? owner : undefined);
       }
-      return read;
+      const readVips = new Map<string, VipRecord | undefined>();
+      for (const v of vips) {
+        const item = at(KEYS.vip(v.networkId, v.ip));
+        readVips.set(vipReadKey(v.networkId, v.ip), item ? fromVipItem(item) : undefined);
+      }
+      const readHolders = new Map<string, readonly string[]>();
+      for (const h of holders) {
+        const item = at(KEYS.pairHolders(h.networkId, h.ip)) ?? {};
+        const ids = Object.keys(item).filter((k) => k.startsWith(HOLDER_PREFIX));
+        readHolders.set(macReadKey(h.networkId, h.ip), ids.map((k) => k.slice(HOLDER_PREFIX.length)).sort());
+      }
+      return {
+        ...read,
+        ...(request.vips ? { vips: readVips } : {}),
+        ...(request.flags ? { flags: flagsOf(at(KEYS.flags())) } : {}),
+        ...(request.pairHolders ? { pairHolders: readHolders } : {}),
+      };
     },
     /** One read in the steady state: the port lives under the network the event names. */
     async getPort(portId: string, networkId?: string): Promise<PortRecord | undefined> {
@@ -209,9 +298,7 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       return item ? objectField<Agent>(item, 'agent') : undefined;
     },
     async getFlags(): Promise<VersionedFlags> {
-      const item = await get(KEYS.flags());
-      if (!item) return defaults;
-      return { flags: objectField<FlagSettings>(item, 'flags'), revision: Number(item.revision) };
+      return flagsOf(await get(KEYS.flags()));
     },
     async listNetworkPorts(networkId: string): Promise<Port[]> {
       const items = await range(`NET#${networkId}`, PREFIX.port, {
@@ -220,8 +307,34 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       });
       return items.map((i) => fromPortItem(i) as Port);
     },
+    async listNetworkVips(networkId: string): Promise<VipRecord[]> {
+      return (await range(`NET#${networkId}`, PREFIX.vip)).map(fromVipItem);
+    },
+    async listVipNetworks(): Promise<string[]> {
+      const items = await range('VIPNET', PREFIX.network, { ProjectionExpression: 'sk' });
+      return items.map((i) => idAfter(PREFIX.network, String(i.sk)));
+    },
     async listRouterPorts(routerId: string): Promise<Port[]> {
       return (await range(`ROUTER#${routerId}`, PREFIX.port)).map((i) => objectField<Port>(i, 'port'));
+    },
+    /**
+     * One Query of the `ROUTER#<id>` partition: the port counter (`PORT`), the port index
+     * (`PORT#…`) and the router (`ROUTER`), read in that order, so a port read here is at least
+     * as new as the counter checked at commit.
+     */
+    async readRouter(routerId: string): Promise<RouterRead> {
+      const items = await query({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': KEYS.router(routerId).pk },
+      });
+      const at = (sk: string) => items.find((i) => i.sk === sk);
+      const router = at(KEYS.router(routerId).sk);
+      const ports = items.filter((i) => String(i.sk).startsWith(PREFIX.port));
+      return {
+        router: router ? objectField<HaRouter>(router, 'router') : undefined,
+        ports: ports.map((i) => objectField<Port>(i, 'port')),
+        portsSeq: Number(at(KEYS.routerPortsSeq(routerId).sk)?.seq ?? 0),
+      };
     },
     async listHostNetworks(host: string): Promise<string[]> {
       const items = await range(`HOST#${host}`, PREFIX.network, { ProjectionExpression: 'sk' });
@@ -237,16 +350,22 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         if (w.previous === undefined && w.expected !== null)
           ports.set(w.value.id, await getPortAt(w.value.networkId, w.value.id));
       const networks = new Map<string, NetworkState | undefined>();
-      for (const w of commit.networks)
-        if (w.previous === undefined && w.expected !== null)
-          networks.set(w.value.network.id, await getNetworkState(w.value.network.id));
-      const input = planTransaction(commit, {
-        tableName: TableName,
-        tombstoneExpiry: Math.floor(now() / 1000) + tombstoneTtl,
-        writtenAt: new Date(now()).toISOString(),
-        previousPort: (r) => ports.get(r.id),
-        previousNetwork: (s) => networks.get(s.network.id),
-      });
+      for (const w of commit.networks) {
+        const before =
+          w.previous ?? (w.expected === null ? undefined : await getNetworkState(w.value.network.id));
+        networks.set(w.value.network.id, before && (await withExactCounts(before, w.value)));
+      }
+      const writes = commit.networks.map((w) => ({ ...w, previous: networks.get(w.value.network.id) }));
+      const { input, optimistic } = planTransaction(
+        { ...commit, networks: writes },
+        {
+          tableName: TableName,
+          tombstoneExpiry: Math.floor(now() / 1000) + tombstoneTtl,
+          writtenAt: new Date(now()).toISOString(),
+          previousPort: (r) => ports.get(r.id),
+          previousNetwork: (s) => networks.get(s.network.id),
+        },
+      );
       try {
         await client.send(new TransactWriteCommand(input));
         for (const record of commit.outbox) {
@@ -262,8 +381,12 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         }
         return 'committed';
       } catch (err) {
-        if (isConflict(err)) return 'conflict';
-        throw err;
+        if (!isConflict(err)) throw err;
+        for (const { networkId, host } of optimistic) {
+          const hosts = readCountsOf.get(networkId) ?? new Set<string>();
+          readCountsOf.set(networkId, hosts.add(host));
+        }
+        return 'conflict';
       }
     },
     /**
@@ -292,10 +415,21 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       return [...oldest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([networkId, at]) => ({ networkId, at }));
     },
     async listOutbox(networkId: string): Promise<OutboxRecord[]> {
-      const { records, orphans } = fromOutboxItems(networkId, await range(`NET#${networkId}`, PREFIX.outbox));
+      const items = await range(`NET#${networkId}`, PREFIX.outbox);
+      // a compact record is expanded over the members (docs/data-model.md, "Constant write capacity in hosts")
+      const hosts = items.some((i) => typeof i.key === 'string')
+        ? membersOf(await get(KEYS.networkHosts(networkId)))
+        : undefined;
+      const { records, orphans } = fromOutboxItems(networkId, items, hosts);
       if (orphans.length > 0) await deleteKeys(orphans.map((sk) => ({ pk: `NET#${networkId}`, sk })));
       for (const r of records) outboxMeta.set(`${networkId}|${r.record.key}`, { parts: r.parts, seq: r.seq });
-      return records.map((r) => r.record);
+      const snapshots = records.some((r) => r.snapshots.length > 0)
+        ? await snapshotsAtCurrentVersion(networkId, records)
+        : new Map<string, AddressedCommand[]>();
+      return records.map((r) => ({
+        ...r.record,
+        commands: sortCommands([...r.record.commands, ...(snapshots.get(r.record.key) ?? [])]),
+      }));
     },
     /**
      * The head first, with the PUBLISHED item in the same BatchWriteItem (the record was published
@@ -315,6 +449,37 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       outboxMeta.delete(id);
     },
   } satisfies FactStore & PendingOutboxes;
+
+  /**
+   * The snapshots a stored record names, regenerated from the facts (docs/data-model.md,
+   * "Constant write capacity in hosts"): only for a record of the network's current version. A
+   * record of an older version was published before the commit that moved the version (every
+   * commit first publishes what is pending), so its snapshots went out already. The ports are read
+   * between two reads of the state; if a commit came in between, the read is repeated, so the
+   * snapshot is exactly the table at the version it is labelled with.
+   */
+  async function snapshotsAtCurrentVersion(
+    networkId: string,
+    records: readonly StoredOutbox[],
+  ): Promise<Map<string, AddressedCommand[]>> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = await getNetworkState(networkId);
+      if (!before) break;
+      const current = records.filter((r) => r.snapshots.length > 0 && r.record.version === before.version);
+      if (current.length === 0) break;
+      const [ports, vips] = await Promise.all([
+        store.listNetworkPorts(networkId),
+        store.listNetworkVips(networkId),
+      ]);
+      const after = await getNetworkState(networkId);
+      if (after?.seq !== before.seq) continue;
+      const views = vips.map(viewOfVip);
+      return new Map(
+        current.map((r) => [r.record.key, regenerateSnapshots(before, ports, r.snapshots, views)]),
+      );
+    }
+    return new Map();
+  }
 
   async function readOutboxMeta(networkId: string, key: string) {
     const head = await get(KEYS.outboxHead(networkId, key));

@@ -6,7 +6,8 @@ import type {
   VersionedFlags,
 } from '../../app/ports.js';
 import type { AddressedCommand } from '../../core/commands.js';
-import type { NetworkIndex } from '../../core/desired.js';
+import { type NetworkIndex, UNKNOWN_COUNT } from '../../core/desired.js';
+import type { Member } from '../../core/membership.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, HaRouter, Network, Port, Strategy } from '../../core/types.js';
 import { chunkBlob, decodeBlob, encodeBlob } from './dynamo-codec.js';
@@ -28,9 +29,11 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 const isNumber = (v: unknown) => typeof v === 'number';
 const isBytes = (v: unknown) => v instanceof Uint8Array;
 
+/**
+ * The state item's body: constant in hosts. The index lives in the `HOSTS` item (present hosts and
+ * members) and the presence items (`count`), docs/data-model.md "Constant write capacity in hosts".
+ */
 interface StateBody {
-  readonly index: NetworkIndex;
-  readonly sent: Readonly<Record<string, number>>;
   readonly strategies: Readonly<Record<string, Strategy>>;
   /** Absent in items written before HA changes were split per network: no router recorded. */
   readonly routers?: Readonly<Record<string, RouterView>>;
@@ -38,8 +41,6 @@ interface StateBody {
 
 export function toStateItem(state: NetworkState): Item {
   const body: StateBody = {
-    index: state.index,
-    sent: state.sent,
     strategies: state.strategies,
     routers: state.routers,
   };
@@ -66,14 +67,56 @@ export function outboxPendingOf(state: Item | undefined, published: Item | undef
   return state.outboxSeq !== done;
 }
 
-export function fromStateItem(item: Item): NetworkState {
+/** The `HOSTS` item's body: every present host, with its member (null: present, not a member). */
+interface HostsBody {
+  readonly hosts: Readonly<Record<string, Member | null>>;
+}
+
+/** The present hosts and members of a state, as the `HOSTS` item holds them. */
+export function toHostsItem(state: NetworkState): Item {
+  const hosts: Record<string, Member | null> = {};
+  for (const h of Object.keys(state.index.counts).sort()) hosts[h] = state.index.members[h] ?? null;
+  const body: HostsBody = { hosts };
+  return { ...KEYS.networkHosts(state.network.id), seq: state.seq ?? 0, body: encodeBlob(body) };
+}
+
+/** Whether two states have the same present hosts and members: the `HOSTS` item stays. */
+export function sameHosts(a: NetworkIndex, b: NetworkIndex): boolean {
+  const ha = Object.keys(a.counts);
+  const hb = Object.keys(b.counts);
+  if (ha.length !== hb.length || ha.some((h) => b.counts[h] === undefined)) return false;
+  const ma = Object.keys(a.members);
+  if (ma.length !== Object.keys(b.members).length) return false;
+  return ma.every((h) => JSON.stringify(a.members[h]) === JSON.stringify(b.members[h]));
+}
+
+/**
+ * A state from its `STATE` and `HOSTS` items. A present host's count is exact when its presence
+ * item was read (`counts`), else `UNKNOWN_COUNT` (src/core/desired.ts): the steady state reads
+ * no count, and a commit that moves one adds to it atomically.
+ */
+export function fromStateItem(
+  item: Item,
+  hostsItem: Item | undefined,
+  counts: ReadonlyMap<string, number> = new Map(),
+): NetworkState {
   const body = decodeBlob(field<Uint8Array>(item, 'body', isBytes)) as StateBody;
+  const hosts = hostsItem
+    ? (decodeBlob(field<Uint8Array>(hostsItem, 'body', isBytes)) as HostsBody).hosts
+    : {};
+  const index: { counts: Record<string, number>; members: Record<string, Member> } = {
+    counts: {},
+    members: {},
+  };
+  for (const [h, m] of Object.entries(hosts)) {
+    index.counts[h] = counts.get(h) ?? UNKNOWN_COUNT;
+    if (m) index.members[h] = m;
+  }
   return {
     network: field<Network>(item, 'network', isObject),
     version: field<number>(item, 'version', isNumber),
     seq: field<number>(item, 'seq', isNumber),
-    index: body.index,
-    sent: body.sent,
+    index,
     strategies: body.strategies,
     routers: body.routers ?? {},
   };
@@ -113,11 +156,123 @@ export function objectField<T>(item: Item, name: string): T {
 }
 
 /**
+ * Commands as an outbox record stores them, O(1) in hosts and ports for a port event, a join and a
+ * resync: one command `all` that every member of the network gets at this version except `except`
+ * (the members are those the same commit wrote to `HOSTS`), the other non-snapshot commands with
+ * their hosts, and only the hosts of the snapshots, which are regenerated from the facts when the
+ * record is read back (`regenerateSnapshots`, src/core/engine.ts). A port event sends the same
+ * delta to every other agent and an empty one to its own host; a join sends one snapshot.
+ */
+interface StoredCommands {
+  readonly all?: AddressedCommand['command'];
+  readonly except?: readonly string[];
+  readonly others: readonly AddressedCommand[];
+  readonly snapshots: readonly string[];
+}
+
+/** Below this many agents sharing a command, the commands are listed one per agent. */
+const COMPACT_MIN_HOSTS = 8;
+
+/** The commands as stored (`StoredCommands`). */
+export function compactCommands(
+  commands: readonly AddressedCommand[],
+  members: readonly string[],
+): StoredCommands {
+  const snapshots = [...new Set(commands.filter((c) => c.command.kind === 'snapshot').map((c) => c.host))];
+  const rest = commands.filter((c) => c.command.kind !== 'snapshot');
+  const groups = new Map<string, string[]>();
+  for (const c of rest) {
+    const k = JSON.stringify(c.command);
+    groups.set(k, [...(groups.get(k) ?? []), c.host]);
+  }
+  const largest = [...groups].reduce<[string, string[]] | undefined>(
+    (a, b) => (a === undefined || b[1].length > a[1].length ? b : a),
+    undefined,
+  );
+  const memberSet = new Set(members);
+  const once = new Set(rest.map((c) => c.host)).size === rest.length;
+  if (
+    !largest ||
+    !once ||
+    largest[1].length < COMPACT_MIN_HOSTS ||
+    !largest[1].every((h) => memberSet.has(h))
+  )
+    return { others: rest, snapshots };
+  const sharing = new Set(largest[1]);
+  return {
+    all: JSON.parse(largest[0]) as AddressedCommand['command'],
+    except: members.filter((h) => !sharing.has(h)),
+    others: rest.filter((c) => !sharing.has(c.host)),
+    snapshots,
+  };
+}
+
+/** The rank `planCommands` (src/core/commands.ts) orders commands by: deltas, snapshots, leaves. */
+const KIND_RANK = { delta: 0, snapshot: 1, leave: 2 } as const;
+
+/** Commands in the order `planCommands` gives them (snapshot parts stay in part order). */
+export function sortCommands(commands: readonly AddressedCommand[]): AddressedCommand[] {
+  return [...commands].sort(
+    (a, b) =>
+      KIND_RANK[a.command.kind] - KIND_RANK[b.command.kind] ||
+      (a.host < b.host ? -1 : a.host > b.host ? 1 : 0) ||
+      (a.command.kind === 'snapshot' && b.command.kind === 'snapshot'
+        ? a.command.part.index - b.command.part.index
+        : 0),
+  );
+}
+
+/**
+ * The non-snapshot commands of a stored record, and the hosts whose snapshot must be regenerated.
+ * `all` is expanded over the network's members as the `HOSTS` item holds them, provided no later
+ * commit rewrote it (`hosts.seq` <= the record's `seq`): a later commit that changed the members
+ * first published this record, so its shared command went out already (agents ignore a version
+ * they hold). A list (records written before this form) is returned as it is.
+ */
+export function expandCommands(
+  stored: unknown,
+  hosts: { readonly members: readonly string[]; readonly seq: number } | undefined,
+  recordSeq: number | undefined,
+): { commands: AddressedCommand[]; snapshots: string[] } {
+  if (Array.isArray(stored)) return { commands: stored as AddressedCommand[], snapshots: [] };
+  const c = stored as StoredCommands;
+  if (!isObject(c) || !Array.isArray(c.others) || !Array.isArray(c.snapshots))
+    throw new Error('outbox commands are neither a list nor stored commands');
+  const current = hosts !== undefined && recordSeq !== undefined && hosts.seq <= recordSeq;
+  const except = new Set(c.except ?? []);
+  const all = c.all;
+  const shared: AddressedCommand[] =
+    all && current ? hosts.members.filter((h) => !except.has(h)).map((host) => ({ host, command: all })) : [];
+  const others: readonly AddressedCommand[] = c.others;
+  const snapshots: readonly string[] = c.snapshots;
+  return { commands: [...shared, ...others], snapshots: [...snapshots] };
+}
+
+/** The members and `seq` of a `HOSTS` item, for `expandCommands`. */
+export function membersOf(hostsItem: Item | undefined): { members: string[]; seq: number } | undefined {
+  if (!hostsItem) return undefined;
+  const { hosts } = decodeBlob(field<Uint8Array>(hostsItem, 'body', isBytes)) as HostsBody;
+  return {
+    members: Object.keys(hosts)
+      .filter((h) => hosts[h])
+      .sort(),
+    seq: field<number>(hostsItem, 'seq', isNumber),
+  };
+}
+
+/**
  * An outbox record as a head item (first chunk inline) plus part items for the rest. The head is
  * in the sparse gsi1 (`OUTBOX#<shard>`) with `at`, the ISO time of its commit: the sweeper's index.
+ * `members` are the network's members after the commit that writes it (compact storage).
  */
-export function toOutboxItems(record: OutboxRecord, at: string, seq?: number): Item[] {
-  const chunks = chunkBlob(encodeBlob(record.commands));
+export function toOutboxItems(
+  record: OutboxRecord,
+  at: string,
+  seq?: number,
+  members?: readonly string[],
+): Item[] {
+  const stored = members && seq !== undefined ? compactCommands(record.commands, members) : record.commands;
+  const chunks = chunkBlob(encodeBlob(stored));
   const head: Item = {
     ...KEYS.outboxHead(record.networkId, record.key),
     gsi1pk: outboxShard(record.networkId),
@@ -142,7 +297,10 @@ export function toOutboxItems(record: OutboxRecord, at: string, seq?: number): I
 
 /** An outbox record as stored: how many items it spans. */
 export interface StoredOutbox {
+  /** Without the snapshots of `snapshots`, which the store regenerates. */
   readonly record: OutboxRecord;
+  /** Hosts that get a snapshot of the record's version, regenerated from the facts. */
+  readonly snapshots: readonly string[];
   readonly parts: number;
   /** The `seq` of the network state written by the same commit (absent: none, or an older item). */
   readonly seq: number | undefined;
@@ -155,6 +313,7 @@ export interface StoredOutbox {
 export function fromOutboxItems(
   networkId: string,
   items: readonly Item[],
+  hosts?: { readonly members: readonly string[]; readonly seq: number },
 ): { records: StoredOutbox[]; orphans: string[] } {
   const parts = new Map<string, Map<number, Uint8Array>>();
   const partKeys = new Map<string, string[]>();
@@ -176,20 +335,21 @@ export function fromOutboxItems(
     }
     if (chunks.length !== count)
       throw new Error(`outbox ${networkId}/${it.key}: ${chunks.length} of ${count} parts`);
-    const commands = decodeBlob(chunks);
-    if (!Array.isArray(commands)) throw new Error(`outbox ${networkId}/${it.key}: commands are not a list`);
+    const seq = typeof it.seq === 'number' ? it.seq : undefined;
+    const { commands, snapshots } = expandCommands(decodeBlob(chunks), hosts, seq);
     const version = field<number>(it, 'version', isNumber);
     records.push({
       record: {
         networkId,
         key: it.key,
         version,
-        commands: commands as AddressedCommand[],
+        commands,
         ...(typeof it.correlationId === 'string' ? { correlationId: it.correlationId } : {}),
         ...(isObject(it.origin) ? { origin: it.origin as unknown as OutboxOrigin } : {}),
       },
+      snapshots,
       parts: count,
-      seq: typeof it.seq === 'number' ? it.seq : undefined,
+      seq,
     });
     partKeys.delete(it.key);
   }

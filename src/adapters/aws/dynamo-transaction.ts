@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Commit, FactCheck, NetworkState } from '../../app/ports.js';
 import { routerOfPort } from '../../app/router-ports.js';
+import { isUnknownCount } from '../../core/desired.js';
 import { isTombstone, type PortRecord } from '../../core/transitions.js';
 import type { Port } from '../../core/types.js';
 import {
@@ -10,17 +11,21 @@ import {
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_ITEMS,
 } from './dynamo-codec.js';
+import { digestTransactionItems } from './dynamo-digest-items.js';
 import {
   type Item,
+  sameHosts,
   toAgentItem,
   toFlagsItem,
+  toHostsItem,
   toOutboxItems,
   toPortItem,
   toRouterItem,
   toRouterPortItem,
   toStateItem,
 } from './dynamo-items.js';
-import { type ItemKey, KEYS, keyString } from './dynamo-keys.js';
+import { HOLDER_PREFIX, type ItemKey, KEYS, keyString } from './dynamo-keys.js';
+import { toVipItem } from './dynamo-vip-items.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -52,7 +57,13 @@ function versionGuard(attr: string, expected: number | null, absentIsZero = fals
  * becomes a condition expression, and the host, router-port and HA-network indexes move with the
  * records they index. Throws `limit_exceeded` when the commit cannot fit DynamoDB's limits.
  */
-export function planTransaction(commit: Commit, ctx: TransactionContext): TransactWriteCommandInput {
+export interface PlannedTransaction {
+  readonly input: TransactWriteCommandInput;
+  /** Hosts whose count the commit moved without reading it: read them if the commit conflicts. */
+  readonly optimistic: readonly { readonly networkId: string; readonly host: string }[];
+}
+
+export function planTransaction(commit: Commit, ctx: TransactionContext): PlannedTransaction {
   const items: TxItem[] = [];
   const keys = new Set<string>();
   let bytes = 0;
@@ -78,6 +89,7 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     );
   const del = (k: ItemKey) => push(k, { Delete: { TableName, Key: k } }, 100);
 
+  const routersWithPorts = new Set<string>();
   for (const w of commit.ports) {
     const record = w.value;
     const tombstone = isTombstone(record);
@@ -91,6 +103,12 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
     if (routerOfPort(record) !== null) put(toRouterPortItem(record as Port));
     if (routerBefore !== null && routerBefore !== routerOfPort(record))
       del(KEYS.routerPort(routerBefore, record.id));
+    for (const r of [routerBefore, routerOfPort(record)]) if (r !== null) routersWithPorts.add(r);
+  }
+  for (const r of [...routersWithPorts].sort()) {
+    const k = KEYS.routerPortsSeq(r);
+    const bump = { UpdateExpression: 'ADD #s :one', ExpressionAttributeNames: { '#s': 'seq' } };
+    push(k, { Update: { TableName, Key: k, ...bump, ExpressionAttributeValues: { ':one': 1 } } }, 100);
   }
   for (const m of commit.macs) {
     const k = KEYS.mac(m.networkId, m.mac);
@@ -105,11 +123,41 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
         },
       );
   }
+  const holderChanges = new Map<string, { key: ItemKey; set: string[]; remove: string[] }>();
+  for (const h of commit.pairHolders ?? []) {
+    const k = KEYS.pairHolders(h.networkId, h.ip);
+    const entry = holderChanges.get(keyString(k)) ?? { key: k, set: [], remove: [] };
+    (h.holds ? entry.set : entry.remove).push(`${HOLDER_PREFIX}${h.portId}`);
+    holderChanges.set(keyString(k), entry);
+  }
+  for (const { key: k, set, remove } of holderChanges.values()) {
+    // Unguarded: every commit that changes a holder writes the network state, guarded on its seq.
+    const names = Object.fromEntries([...set, ...remove].map((a, i) => [`#h${i}`, a]));
+    const clauses = [
+      ...(set.length ? [`SET ${set.map((_, i) => `#h${i} = :t`).join(', ')}`] : []),
+      ...(remove.length ? [`REMOVE ${remove.map((_, i) => `#h${set.length + i}`).join(', ')}`] : []),
+    ];
+    const values = set.length ? { ExpressionAttributeValues: { ':t': true } } : {};
+    const update = {
+      TableName,
+      Key: k,
+      UpdateExpression: clauses.join(' '),
+      ExpressionAttributeNames: names,
+    };
+    push(k, { Update: { ...update, ...values } }, 100 + 64 * set.length);
+  }
   for (const w of commit.routers) put(toRouterItem(w.value), versionGuard('version', w.expected));
+  for (const w of commit.vips ?? []) put(toVipItem(w.value), versionGuard('version', w.expected));
+  for (const id of new Set(
+    (commit.vips ?? []).filter((w) => w.expected === null).map((w) => w.value.networkId),
+  ))
+    put({ ...KEYS.vipNetwork(id), networkId: id });
   for (const w of commit.agents) put(toAgentItem(w.value), versionGuard('revision', w.expected));
   if (commit.flags)
     put(toFlagsItem(commit.flags.value), versionGuard('revision', commit.flags.expected, true));
   const outboxSeq = new Map<string, number>();
+  const membersAfter = new Map<string, string[]>();
+  const optimistic: { networkId: string; host: string }[] = [];
   for (const w of commit.networks) {
     const state = w.value;
     const id = state.network.id;
@@ -118,6 +166,7 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
       throw new Error(`commit writes ${records} outbox records for network ${id}; one at most`);
     const item = toStateItem(state);
     if (records === 1) outboxSeq.set(id, Number(item.seq));
+    membersAfter.set(id, Object.keys(state.index.members).sort());
     const key = KEYS.networkState(id);
     push(
       key,
@@ -125,29 +174,134 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Transa
       estimateItemBytes(item),
     );
     const before = w.previous ?? (w.expected === null ? undefined : ctx.previousNetwork(state));
-    const hostsBefore = new Set(Object.keys(before?.index.counts ?? {}));
-    const hostsAfter = new Set(Object.keys(state.index.counts));
-    for (const h of [...hostsAfter].sort())
-      if (!hostsBefore.has(h)) put({ ...KEYS.presence(h, id), networkId: id });
-    for (const h of [...hostsBefore].sort()) if (!hostsAfter.has(h)) del(KEYS.presence(h, id));
+    if (!before || !sameHosts(before.index, state.index)) put(toHostsItem(state));
+    for (const c of countWrites(TableName, id, before?.index.counts ?? {}, state.index.counts)) {
+      if (c.optimistic) optimistic.push({ networkId: id, host: c.host });
+      push(c.key, c.item, 100);
+    }
     const haBefore = Object.keys(before?.strategies ?? {}).length > 0;
     const haAfter = Object.keys(state.strategies).length > 0;
     if (haAfter && !haBefore) put({ ...KEYS.haNetwork(id), networkId: id });
     if (haBefore && !haAfter) del(KEYS.haNetwork(id));
   }
   for (const record of commit.outbox)
-    for (const item of toOutboxItems(record, ctx.writtenAt, outboxSeq.get(record.networkId))) put(item);
+    for (const item of toOutboxItems(
+      record,
+      ctx.writtenAt,
+      outboxSeq.get(record.networkId),
+      membersAfter.get(record.networkId),
+    ))
+      put(item);
   for (const check of commit.checks ?? []) {
     const { key, guard } = checkOf(check);
     if (!keys.has(keyString(key))) push(key, { ConditionCheck: { TableName, Key: key, ...guard } }, 100);
   }
+  // the drift-audit sums last: they give way when the commit fills the transaction
+  for (const d of digestTransactionItems(
+    commit.digests ?? [],
+    TableName,
+    MAX_TRANSACTION_ITEMS - items.length,
+  ))
+    push(d.key, d.item, d.size);
   if (items.length > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
     throw limitError(
       `commit needs ${items.length} items / ${bytes} bytes; a DynamoDB transaction holds ${MAX_TRANSACTION_ITEMS} items / ${MAX_TRANSACTION_BYTES} bytes`,
       { items: items.length, bytes },
     );
   }
-  return { TransactItems: items, ReturnConsumedCapacity: 'TOTAL' };
+  return { input: { TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }, optimistic };
+}
+
+/** A presence item write, and whether it assumed a count it did not read (`UNKNOWN_COUNT`). */
+interface CountWrite {
+  readonly host: string;
+  readonly key: ItemKey;
+  readonly item: TxItem;
+  readonly optimistic: boolean;
+}
+
+/**
+ * The presence items (`HOST#<host>` / `NET#<network>`, with `count`) a network write moves: only
+ * hosts whose count changed, so a port event writes at most the hosts of its port, whatever the
+ * network's size. A host joins with a Put of its exact count and leaves with a Delete; a count
+ * not read (`UNKNOWN_COUNT` + d) moves by an atomic ADD whose condition is that the host stays
+ * present. If it would not, the commit conflicts and the store reads that host's count before the
+ * retry plans again (`createDynamoFactStore`). An exact count replacing an unread one (the full
+ * recompute) is SET. The network's `seq` guard serialises every write of these items.
+ */
+export function countWrites(
+  TableName: string,
+  networkId: string,
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+): CountWrite[] {
+  const out: CountWrite[] = [];
+  const hosts = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  for (const host of hosts) {
+    const prev = before[host];
+    const next = after[host];
+    if (prev === next) continue;
+    const Key = KEYS.presence(host, networkId);
+    const write = (item: TxItem, optimistic = false) => out.push({ host, key: Key, item, optimistic });
+    if (next === undefined) {
+      write({
+        Delete: {
+          TableName,
+          Key,
+          ...(prev !== undefined && !isUnknownCount(prev)
+            ? {
+                ConditionExpression: '#c = :c',
+                ExpressionAttributeNames: { '#c': 'count' },
+                ExpressionAttributeValues: { ':c': prev },
+              }
+            : {}),
+        },
+      });
+      continue;
+    }
+    if (isUnknownCount(next) && (prev === undefined || !isUnknownCount(prev)))
+      throw new Error(`presence count of ${host} in ${networkId} moved from ${prev} to an unread count`);
+    if (prev === undefined) {
+      write({
+        Put: {
+          TableName,
+          Item: { ...Key, networkId, count: next },
+          ConditionExpression: NOT_EXISTS,
+        },
+      });
+    } else if (isUnknownCount(prev) && isUnknownCount(next)) {
+      const d = next - prev;
+      write(
+        {
+          Update: {
+            TableName,
+            Key,
+            UpdateExpression: 'ADD #c :d',
+            ExpressionAttributeNames: { '#c': 'count' },
+            ExpressionAttributeValues: { ':d': d, ...(d < 0 ? { ':min': 1 - d } : {}) },
+            ...(d < 0 ? { ConditionExpression: '#c >= :min' } : {}),
+          },
+        },
+        d < 0,
+      );
+    } else {
+      write({
+        Update: {
+          TableName,
+          Key,
+          UpdateExpression: 'SET #c = :n, #nid = :nid',
+          ExpressionAttributeNames: { '#c': 'count', '#nid': 'networkId' },
+          ExpressionAttributeValues: {
+            ':n': next,
+            ':nid': networkId,
+            ...(isUnknownCount(prev) ? {} : { ':c': prev }),
+          },
+          ...(isUnknownCount(prev) ? {} : { ConditionExpression: '#c = :c' }),
+        },
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -184,5 +338,7 @@ function checkOf(check: FactCheck): { key: ItemKey; guard: ReturnType<typeof ver
     return { key: KEYS.agent(check.host), guard: versionGuard('revision', check.revision) };
   if (check.kind === 'router')
     return { key: KEYS.router(check.id), guard: versionGuard('version', check.version) };
+  if (check.kind === 'routerPorts')
+    return { key: KEYS.routerPortsSeq(check.id), guard: versionGuard('seq', check.seq, true) };
   return { key: KEYS.flags(), guard: versionGuard('revision', check.revision, true) };
 }

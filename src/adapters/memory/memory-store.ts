@@ -11,11 +11,14 @@ import {
   type ReadRequest,
   type ReadResult,
   type VersionedFlags,
+  vipReadKey,
 } from '../../app/ports.js';
-import { isRouterPort } from '../../app/router-ports.js';
+import { isRouterPort, routerOfPort } from '../../app/router-ports.js';
+import { applyDigestWrite, type DigestRecord } from '../../core/digest-record.js';
 import { DEFAULT_FLAGS } from '../../core/flags.js';
 import { isTombstone, type PortRecord } from '../../core/transitions.js';
 import type { Agent, HaRouter, Port } from '../../core/types.js';
+import type { VipRecord } from '../../core/vip-view.js';
 
 /**
  * An in-memory FactStore: the replay command's store and the use-case tests' fake. It keeps the
@@ -28,8 +31,16 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
   const macs = new Map<string, string>();
   const routers = new Map<string, HaRouter>();
   const agents = new Map<string, Agent>();
+  const vips = new Map<string, VipRecord>();
+  /** The pair-holder index (src/app/aap-index.ts): `macReadKey(network, ip)` -> port ids. */
+  const pairHolders = new Map<string, Set<string>>();
+  /** `RouterRead.portsSeq` per router: bumped by each commit that writes one of its ports. */
+  const routerPortsSeq = new Map<string, number>();
   const outbox = new Map<string, Map<string, OutboxRecord & { at: string }>>();
   let flags: VersionedFlags = { flags: DEFAULT_FLAGS, revision: 0 };
+  /** Drift-audit sum records by `network|host` (`network|` for the network's own). */
+  const digests = new Map<string, DigestRecord>();
+  const digestKey = (networkId: string, host: string | null) => `${networkId}|${host ?? ''}`;
   /** Counts reads and writes, so tests can check the O(1) cost of the incremental path. */
   const stats = { reads: 0, fullReads: 0, commits: 0, conflicts: 0 };
 
@@ -40,12 +51,18 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
       ? (agents.get(k.host)?.revision ?? null) === k.revision
       : k.kind === 'router'
         ? (routers.get(k.id)?.version ?? null) === k.version
-        : flags.revision === k.revision;
+        : k.kind === 'routerPorts'
+          ? (routerPortsSeq.get(k.id) ?? 0) === k.seq
+          : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
   const macKey = macReadKey;
 
   const store = {
     stats,
+    /** A drift-audit sum record as a commit left it (`null`: the network's own). */
+    digestRecord(networkId: string, host: string | null): DigestRecord | undefined {
+      return digests.get(digestKey(networkId, host));
+    },
     async getNetworkState(id) {
       stats.reads++;
       return networks.get(id);
@@ -64,7 +81,23 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
       for (const p of request.ports ?? []) read.ports.set(p.id, await store.getPort(p.id, p.networkId));
       for (const m of request.macs ?? [])
         read.macs.set(macReadKey(m.networkId, m.mac), await store.getMacOwner(m.networkId, m.mac));
-      return read;
+      const readVips = new Map<string, VipRecord | undefined>();
+      for (const v of request.vips ?? []) {
+        stats.reads++;
+        readVips.set(vipReadKey(v.networkId, v.ip), vips.get(vipReadKey(v.networkId, v.ip)));
+      }
+      const readHolders = new Map<string, readonly string[]>();
+      for (const h of request.pairHolders ?? []) {
+        stats.reads++;
+        const k = macKey(h.networkId, h.ip);
+        readHolders.set(k, [...(pairHolders.get(k) ?? [])].sort());
+      }
+      return {
+        ...read,
+        ...(request.vips ? { vips: readVips } : {}),
+        ...(request.flags ? { flags: await store.getFlags() } : {}),
+        ...(request.pairHolders ? { pairHolders: readHolders } : {}),
+      };
     },
     async getPort(id: string, _networkId?: string) {
       stats.reads++;
@@ -90,6 +123,14 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
       stats.fullReads++;
       return livePorts().filter((p) => p.networkId === networkId);
     },
+    async listNetworkVips(networkId: string) {
+      stats.fullReads++;
+      return [...vips.values()].filter((v) => v.networkId === networkId);
+    },
+    async listVipNetworks() {
+      stats.reads++;
+      return [...new Set([...vips.values()].map((v) => v.networkId))].sort();
+    },
     async listRouterPorts(routerId) {
       stats.reads++;
       return livePorts().filter((p) => isRouterPort(p, routerId));
@@ -97,6 +138,15 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
     async listHostNetworks(host) {
       stats.reads++;
       return [...networks.values()].filter((n) => (n.index.counts[host] ?? 0) > 0).map((n) => n.network.id);
+    },
+    async readRouter(id: string) {
+      stats.reads++;
+      const router = routers.get(id);
+      return {
+        router,
+        ports: livePorts().filter((p) => isRouterPort(p, id)),
+        portsSeq: routerPortsSeq.get(id) ?? 0,
+      };
     },
     async listHaNetworks() {
       stats.reads++;
@@ -123,6 +173,9 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         (c.flags === null || flags.revision === c.flags.expected) &&
         c.networks.every((g) => seqOf(networks.get(g.value.network.id)) === g.expected) &&
         (c.checks ?? []).every((k) => checkHolds(k)) &&
+        (c.vips ?? []).every(
+          (g) => (vips.get(vipReadKey(g.value.networkId, g.value.ip))?.version ?? null) === g.expected,
+        ) &&
         c.macs.every(
           (m) => m.owner === null || (macs.get(macKey(m.networkId, m.mac)) ?? m.owner) === m.owner,
         );
@@ -130,16 +183,35 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         stats.conflicts++;
         return 'conflict';
       }
+      const bumped = new Set<string>();
+      for (const g of c.ports)
+        for (const r of [routerOfPort(ports.get(g.value.id)), routerOfPort(g.value)])
+          if (r !== null) bumped.add(r);
+      for (const r of bumped) routerPortsSeq.set(r, (routerPortsSeq.get(r) ?? 0) + 1);
       for (const g of c.ports) ports.set(g.value.id, g.value);
       for (const m of c.macs) {
         const k = macKey(m.networkId, m.mac);
         if (m.owner === null) macs.delete(k);
         else macs.set(k, m.owner);
       }
+      for (const h of c.pairHolders ?? []) {
+        const k = macKey(h.networkId, h.ip);
+        const set = pairHolders.get(k) ?? new Set<string>();
+        if (h.holds) set.add(h.portId);
+        else set.delete(h.portId);
+        if (set.size > 0) pairHolders.set(k, set);
+        else pairHolders.delete(k);
+      }
       for (const g of c.routers) routers.set(g.value.id, g.value);
       for (const g of c.agents) agents.set(g.value.host, g.value);
+      for (const g of c.vips ?? []) vips.set(vipReadKey(g.value.networkId, g.value.ip), g.value);
       if (c.flags) flags = c.flags.value;
       for (const g of c.networks) networks.set(g.value.network.id, g.value);
+      for (const d of c.digests ?? [])
+        for (const w of d.writes) {
+          const k = digestKey(d.networkId, w.host);
+          digests.set(k, applyDigestWrite(digests.get(k), w));
+        }
       for (const o of c.outbox) {
         let m = outbox.get(o.networkId);
         if (!m) {
@@ -162,7 +234,7 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
     async deleteOutbox(networkId, key) {
       outbox.get(networkId)?.delete(key);
     },
-  } satisfies FactStore & PendingOutboxes & { stats: typeof stats };
+  } satisfies FactStore & PendingOutboxes & { stats: typeof stats; digestRecord: unknown };
   return store;
 }
 

@@ -14,6 +14,15 @@ export interface AgentSpec {
   readonly arp: 'off' | 'proxy';
 }
 
+/** An agent of another bed than the router one: its own host names, tunnel IPs and extra options. */
+export interface PlacedAgentSpec {
+  readonly host: string;
+  readonly learning: boolean;
+  readonly arp: 'off' | 'proxy';
+  readonly tunnelIp: string;
+  readonly extraArgs?: readonly string[];
+}
+
 /** Where the agents find the controller: its queues, reached through the management socket. */
 export interface AgentLink {
   readonly endpoint: string;
@@ -45,15 +54,31 @@ export class AgentFleet {
   readonly logs: AgentLogLine[] = [];
   readonly #members = new Map<string, Member>();
 
-  constructor(record: RunRecord, topology: Topology, specs: readonly AgentSpec[], link: AgentLink) {
+  constructor(
+    record: RunRecord,
+    topology: Topology | { readonly ns: Readonly<Record<string, string>> },
+    specs: readonly (AgentSpec | PlacedAgentSpec)[],
+    link: AgentLink,
+  ) {
+    const namespaces: Readonly<Record<string, string>> = topology.ns;
     for (const spec of specs) {
+      const tunnelIp = 'tunnelIp' in spec ? spec.tunnelIp : HOSTS[spec.host].underlayIp;
       const args = [
-        ...['netns', 'exec', topology.ns[spec.host], process.execPath, '--import', 'tsx', AGENT_MAIN],
-        ...['--host', spec.host, '--tunnel-ip', HOSTS[spec.host].underlayIp],
+        ...[
+          'netns',
+          'exec',
+          namespaces[spec.host] as string,
+          process.execPath,
+          '--import',
+          'tsx',
+          AGENT_MAIN,
+        ],
+        ...['--host', spec.host, '--tunnel-ip', tunnelIp],
         ...['--learning', spec.learning ? 'on' : 'off', '--arp', spec.arp, '--bridge-prefix', 'br-'],
         ...['--transport', 'sqs', '--command-queue-name', link.agentQueueName(spec.host)],
         ...['--event-queue-url', link.agentEventsUrl, '--sqs-endpoint', link.endpoint],
         ...['--sqs-socket', link.socketPath],
+        ...('extraArgs' in spec ? (spec.extraArgs ?? []) : []),
       ];
       const child = spawn('ip', args, { cwd: REPO, env: HARNESS_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
       record.addProcess(child.pid, `agent ${spec.host}`, AGENT_MAIN);

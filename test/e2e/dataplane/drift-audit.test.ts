@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/create-agent.js';
 import { createMemoryLogger } from '../../../agent/create-logger.js';
 import { createExecFileExecutor } from '../../../agent/kernel-executor.js';
 import { computeTableDigest, type ViewDigest } from '../../../src/core/digest.js';
-import { agentConfig, FLOOD, LOCAL, NET, NODE1, NODE2, ROUTER, snapshot } from '../../agent/fixtures.js';
+import { agentConfig, FLOOD, NET, NODE1, NODE2, ROUTER, snapshot } from '../../agent/fixtures.js';
+import { createDriftNamespaces, driftBedMissing } from './drift-namespaces.js';
 
 /**
  * Drift audit, the agent half (issue 17, docs/drift-audit.md), on the real kernel: the reference
@@ -15,34 +14,10 @@ import { agentConfig, FLOOD, LOCAL, NET, NODE1, NODE2, ROUTER, snapshot } from '
  * count. Two throwaway namespaces joined by a veth underlay: A runs the agent (VTEP LOCAL), B is
  * a remote VTEP (NODE1) whose own vxlan device sends A real encapsulated frames to learn from.
  */
-function runs(program: string, args: string[]): boolean {
-  try {
-    execFileSync(program, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const missing = [
-  process.getuid?.() === 0 ? null : 'not root (network namespaces need root)',
-  runs('ip', ['-V']) ? null : 'iproute2 missing',
-  runs('ping', ['-V']) ? null : 'ping missing (apt-get install iputils-ping)',
-].filter((m): m is string => m !== null);
+const missing = driftBedMissing();
 const canRun = missing.length === 0;
-const tag = `${process.pid % 10_000}${randomBytes(2).toString('hex')}`;
-const A = `l2da-${tag}`;
-const B = `l2db-${tag}`;
-const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
-const inNs = (ns: string, program: string, ...args: string[]) =>
-  execFileSync('ip', ['netns', 'exec', ns, program, ...args], { encoding: 'utf8' });
-const fdbRows = () =>
-  JSON.parse(inNs(A, 'bridge', '-j', 'fdb', 'show', 'dev', 'vx-100')) as {
-    mac: string;
-    dst?: string;
-    master?: string;
-    flags: string[];
-    state?: string;
-  }[];
+const bed = createDriftNamespaces('l2d');
+const { A, inNs, fdbRows } = bed;
 
 const VM = ['fa:16:3e:00:00:02', '192.0.2.2'] as const;
 const VIEW = { [NODE1]: [FLOOD, ROUTER], [NODE2]: [FLOOD, VM] };
@@ -50,25 +25,8 @@ const VIEW = { [NODE1]: [FLOOD, ROUTER], [NODE2]: [FLOOD, VM] };
 describe.skipIf(!canRun)(
   `drift audit on the real kernel${canRun ? '' : `: SKIPPED, ${missing.join(', ')}`}`,
   () => {
-    beforeAll(() => {
-      for (const ns of [A, B]) {
-        ip('netns', 'add', ns);
-        ip('-n', ns, 'link', 'set', 'lo', 'up');
-      }
-      ip('-n', A, 'link', 'add', 'ul', 'type', 'veth', 'peer', 'name', 'ul', 'netns', B);
-      ip('-n', A, 'addr', 'add', `${LOCAL}/24`, 'dev', 'ul');
-      ip('-n', B, 'addr', 'add', `${NODE1}/24`, 'dev', 'ul');
-      for (const ns of [A, B]) ip('-n', ns, 'link', 'set', 'ul', 'up');
-    });
-    afterAll(() => {
-      for (const ns of [A, B]) {
-        try {
-          ip('netns', 'del', ns);
-        } catch {
-          // already gone
-        }
-      }
-    });
+    beforeAll(() => bed.create());
+    afterAll(() => bed.destroy());
 
     // Learning on, so the device really learns from the frames B sends; proxy on, so ARP entries count.
     const agent = createAgent({
@@ -98,36 +56,7 @@ describe.skipIf(!canRun)(
     });
 
     it('entries learned from real VXLAN traffic and the bridge’s own entries do not count', async () => {
-      ip(
-        '-n',
-        B,
-        'link',
-        'add',
-        'vx-100',
-        'type',
-        'vxlan',
-        'id',
-        '100',
-        'local',
-        NODE1,
-        'remote',
-        LOCAL,
-        'dstport',
-        '4789',
-      );
-      ip('-n', B, 'addr', 'add', '10.99.0.2/24', 'dev', 'vx-100');
-      ip('-n', B, 'link', 'set', 'vx-100', 'up');
-      const remoteMac = (
-        JSON.parse(ip('-j', '-n', B, 'link', 'show', 'dev', 'vx-100')) as { address: string }[]
-      )[0]?.address;
-      // ARP requests for an absent host: broadcast frames from B's device, encapsulated to LOCAL.
-      for (let i = 0; i < 20 && !fdbRows().some((r) => r.mac === remoteMac && r.master); i++) {
-        try {
-          inNs(B, 'ping', '-c', '1', '-W', '0.2', '10.99.0.1');
-        } catch {
-          // nobody answers: only the frames matter
-        }
-      }
+      const remoteMac = bed.learnFromRemote();
       const rows = fdbRows();
       // What the kernel holds besides the agent's entries, as iproute2 prints it:
       expect(rows).toContainEqual(

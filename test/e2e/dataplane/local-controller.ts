@@ -3,6 +3,7 @@ import path from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { OUT_DIR } from '../../../scripts/build.mjs';
 import { agentQueueName } from '../../../src/adapters/aws/agent-queues.js';
+import { createDynamoAuditStore } from '../../../src/adapters/aws/dynamo-audit-store.js';
 import { parseInboundEvent } from '../../../src/contracts/parse.js';
 import { bootLocalController, type LocalController } from '../../../tools/local/boot.js';
 import { type FunctionName, type LocalStack, startLocalStack } from '../../../tools/local/local-stack.js';
@@ -143,6 +144,12 @@ export async function startDataplaneController(record: RunRecord, options: { bui
         onInvoke,
       });
       paused = false;
+    },
+    /** The controller's drift-audit record of `host` (docs/drift-audit.md), as `l2pop status` reads it. */
+    auditRecord(host: string) {
+      const tableName = controller.resources.tables.StateTable;
+      if (!tableName) throw new Error('no StateTable in the local resources');
+      return createDynamoAuditStore({ client: controller.clients.doc, tableName }).get(host);
     },
     /** The first invocation of `fn` settled after `t`. */
     invocationAfter(fn: FunctionName, t: number): Invocation | undefined {

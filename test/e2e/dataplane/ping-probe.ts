@@ -4,7 +4,7 @@ import type { Reply } from './measure-outage.js';
 import { HARNESS_ENV } from './run-command.js';
 import type { RunRecord } from './run-record.js';
 
-const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [\d.]+: icmp_seq=(\d+) ttl=\d+ time=[\d.]+ ms( \(DUP!\))?/;
+const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [\d.a-f:]+: icmp_seq=(\d+) ttl=\d+ time=[\d.]+ ms( \(DUP!\))?/;
 const STATS = /(\d+) packets transmitted, (\d+) received/;
 
 /**

@@ -211,6 +211,10 @@ class ScenarioDriver(object):
         port = self.port(s['port'])
         self.bed.core.update_port(self.ctx, port['id'], {'port': dict(s['body'])})
 
+    def op_vip_claim(self, s):
+        """A VM announced a VIP (docs/vip.md): Neutron has no such input, so nothing happens."""
+        self.port(s['port'])
+
     def op_delete_port(self, s):
         port = self.port(s['port'])
         self.bed.core.delete_port(self.ctx, port['id'])

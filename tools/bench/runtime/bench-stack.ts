@@ -2,21 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createAgentQueues } from '../../../src/adapters/aws/agent-queues.js';
 import { type AwsClients, createAwsClients } from '../../../src/adapters/aws/aws-clients.js';
+import { createDynamoAuditStore } from '../../../src/adapters/aws/dynamo-audit-store.js';
 import { createDynamoFactStore } from '../../../src/adapters/aws/dynamo-fact-store.js';
 import { createSqsCommandPublisher } from '../../../src/adapters/aws/sqs-command-publisher.js';
 import type { Deps } from '../../../src/app/reconcile.js';
 import { createLocalResources, type LocalResources } from '../../local/local-resources.js';
 import { type LocalServer, startDynamoLocal, startSqsLocal } from '../../local/local-servers.js';
+import { createDynamoMeter } from '../../support/dynamo-meter.js';
 
 /** DynamoDB Local and fauxqs for one bench run, and a fresh table + queues per scenario. */
 export async function startBenchServers() {
   const [dynamo, sqs]: LocalServer[] = await Promise.all([startDynamoLocal(), startSqsLocal()]);
   const endpoints = { dynamo: (dynamo as LocalServer).endpoint, sqs: (sqs as LocalServer).endpoint };
-  const clients: AwsClients = createAwsClients({
+  const aws: AwsClients = createAwsClients({
     region: 'us-east-1',
     dynamoEndpoint: endpoints.dynamo,
     sqsEndpoint: endpoints.sqs,
   });
+  // The bench meters its own client (the functions ship without a meter, src/runtime/seams.ts).
+  const clients = { ...aws, meter: createDynamoMeter(aws.dynamo) };
   return {
     endpoints,
     clients,
@@ -33,6 +37,7 @@ export async function startBenchServers() {
       const deps = (): Deps => ({
         store: createDynamoFactStore({ client: clients.doc, tableName }),
         publisher,
+        audits: { store: createDynamoAuditStore({ client: clients.doc, tableName }) },
       });
       return {
         stackName,

@@ -46,7 +46,14 @@ export interface CoalescingResult {
  */
 export async function measureCoalescing(
   servers: BenchServers,
-  o: { hosts: number; ports: number; singleEvents: number; coalescedEvents: number },
+  o: {
+    hosts: number;
+    ports: number;
+    singleEvents: number;
+    coalescedEvents: number;
+    /** Slices the two modes alternate in (default 1: all single events, then all batches). */
+    rounds?: number;
+  },
   log: (s: string) => void,
 ): Promise<CoalescingResult> {
   const sc = await servers.scenario('coalesce');
@@ -72,7 +79,6 @@ export async function measureCoalescing(
       POWERTOOLS_TRACE_ENABLED: 'false',
     },
   );
-  const context = lambdaContext('port-events', 'us-east-1', 300_000);
   const record = (i: number): SQSRecord => {
     const p = seeded.ports[i % o.ports] as Port;
     const body = JSON.stringify({
@@ -105,25 +111,46 @@ export async function measureCoalescing(
     (await Promise.all(urls.map((u) => queueDepth(servers.clients.sqs, u)))).reduce((a, b) => a + b, 0);
   const version = async () => (await sc.deps().store.getNetworkState(network.id))?.version ?? 0;
   let next = 0;
-  const run = async (batchSize: number, events: number): Promise<CoalescingMode> => {
+  interface Timed {
+    readonly events: number;
+    readonly seconds: number;
+    readonly commits: number;
+    readonly messages: number;
+  }
+  const timed = async (batchSize: number, events: number): Promise<Timed> => {
     const [v0, m0] = [await version(), await messagesQueued()];
     const t0 = Date.now();
     for (let done = 0; done < events; done += batchSize) {
       const records = Array.from({ length: batchSize }, () => record(next++));
+      // a fresh context per invocation, as Lambda gives: its deadline is this invocation's own
+      const context = lambdaContext('port-events', 'us-east-1', 300_000);
       const response = await handler({ Records: records }, context);
       if (response.batchItemFailures.length > 0)
         throw new Error(`batch failed: ${JSON.stringify(response.batchItemFailures)}`);
     }
     const seconds = (Date.now() - t0) / 1000;
-    const [commits, messages] = [(await version()) - v0, (await messagesQueued()) - m0];
+    return { events, seconds, commits: (await version()) - v0, messages: (await messagesQueued()) - m0 };
+  };
+  /** One commit of `batchSize` events, in process on the bench's metered client. */
+  const commitCost = async (batchSize: number) => {
     servers.clients.meter.reset();
     const group = Array.from({ length: batchSize }, () => parsePortEvent(record(next++).body));
     await dispatchPortEvents(sc.deps(), network.id, group);
     const usage = servers.clients.meter.usage();
-    const commit = {
+    return {
       dynamoRequests: Object.values(usage.requests).reduce((a, b) => a + b, 0),
       writeUnits: usage.writeUnits,
     };
+  };
+  const mode = async (batchSize: number, parts: readonly Timed[]): Promise<CoalescingMode> => {
+    const sum = (k: keyof Timed) => parts.reduce((n, p) => n + p[k], 0);
+    const [events, seconds, commits, messages] = [
+      sum('events'),
+      sum('seconds'),
+      sum('commits'),
+      sum('messages'),
+    ];
+    const commit = await commitCost(batchSize);
     log(
       `  batches of ${batchSize}: ${events} events in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(1)}/s), ${commits} commits, ${messages} messages; a commit: ${commit.dynamoRequests} DynamoDB requests, ${commit.writeUnits} WCU`,
     );
@@ -140,9 +167,16 @@ export async function measureCoalescing(
     };
   };
   // Warm the bundle (cold start, connections) outside the measurement.
-  await run(1, 1);
-  const single = await run(1, o.singleEvents);
-  const coalesced = await run(10, o.coalescedEvents);
+  await timed(1, 1);
+  // The two modes alternate in `rounds` slices, so a change of the machine's load weighs on both.
+  const rounds = Math.max(1, o.rounds ?? 1);
+  const [singles, batches]: [Timed[], Timed[]] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    singles.push(await timed(1, Math.ceil(o.singleEvents / rounds)));
+    batches.push(await timed(10, Math.ceil(o.coalescedEvents / rounds / 10) * 10));
+  }
+  const single = await mode(1, singles);
+  const coalesced = await mode(10, batches);
   await sc.drop();
   return {
     hosts: o.hosts,

@@ -11,6 +11,8 @@ export interface EventCost {
   readonly ports: number;
   readonly dynamoRequests: Record<string, number>;
   readonly dynamoRequestsTotal: number;
+  /** Sequential DynamoDB rounds: requests started with none in flight (the meter's `rounds`). */
+  readonly rounds: number;
   readonly readUnits: number;
   readonly writeUnits: number;
   readonly sqsCalls: number;
@@ -122,7 +124,7 @@ export async function measureEventCosts(
   for (const [name, e] of cases) {
     const cost = await measureEvent(servers, sc, { event: name, hosts, ports }, () => run(e));
     log(
-      `  ${name}: ${cost.dynamoRequestsTotal} req, ${cost.readUnits} RCU, ${cost.writeUnits} WCU, ${cost.sqsCalls} SQS calls, ${cost.sqsMessages} msgs, ${cost.ms} ms`,
+      `  ${name}: ${cost.dynamoRequestsTotal} req in ${cost.rounds} rounds, ${cost.readUnits} RCU, ${cost.writeUnits} WCU, ${cost.sqsCalls} SQS calls, ${cost.sqsMessages} msgs, ${cost.ms} ms`,
     );
     out.push(cost);
   }
@@ -169,6 +171,7 @@ export async function measureEvent(
     ...label,
     dynamoRequests: u.requests,
     dynamoRequestsTotal: Object.values(u.requests).reduce((a, b) => a + b, 0),
+    rounds: u.rounds ?? 0,
     readUnits: u.readUnits,
     writeUnits: u.writeUnits,
     sqsCalls: sc.publisher.usage.calls - sqs0.calls,

@@ -1,4 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoUsage, MeteredDynamo, RuntimeSeams } from '../../src/runtime/seams.js';
+
+export type { DynamoUsage };
 
 const READS = new Set([
   'GetItemCommand',
@@ -15,18 +18,6 @@ const WRITES = new Set([
   'TransactWriteItemsCommand',
 ]);
 
-export interface DynamoUsage {
-  /** Requests per operation (GetItem, Query, TransactWriteItems, ...), failed ones included. */
-  readonly requests: Record<string, number>;
-  readonly readUnits: number;
-  readonly writeUnits: number;
-  /**
-   * Sequential depth: requests started while no other request of the client was in flight. A
-   * chain of awaited calls counts each; requests issued together (Promise.all) count once.
-   */
-  readonly rounds?: number;
-}
-
 interface Capacity {
   CapacityUnits?: number;
 }
@@ -38,10 +29,12 @@ function unitsOf(consumed: Capacity | Capacity[] | undefined): number {
 
 /**
  * Counts requests and consumed capacity of every data-plane call made through a client: it asks
- * for `ReturnConsumedCapacity: TOTAL` on each call that supports it. The bench and the cost tests
- * read it; the functions log it per event.
+ * for `ReturnConsumedCapacity: TOTAL` on each call that supports it. A test seam, never shipped
+ * (test/layout/bundle.test.ts): the cost tests and the benches attach it to their clients, and the
+ * local stack to the functions' client through `meterSeams` (the functions then log it per event).
+ * The deployed functions do not meter: operators read the table's own `AWS/DynamoDB` metrics.
  */
-export function createDynamoMeter(client: DynamoDBClient) {
+export function createDynamoMeter(client: DynamoDBClient): MeteredDynamo & { reset(): void } {
   let requests: Record<string, number> = {};
   let readUnits = 0;
   let writeUnits = 0;
@@ -86,3 +79,6 @@ export function createDynamoMeter(client: DynamoDBClient) {
 }
 
 export type DynamoMeter = ReturnType<typeof createDynamoMeter>;
+
+/** The seam that meters a function's DynamoDB client (src/runtime/seams.ts, `meterDynamo`). */
+export const meterSeams: RuntimeSeams = { meterDynamo: createDynamoMeter };
