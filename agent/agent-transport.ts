@@ -37,6 +37,11 @@ export interface AgentTransport {
   receive(signal: AbortSignal): Promise<readonly ReceivedCommand[]>;
   ack(message: ReceivedCommand): Promise<void>;
   send(event: AgentOutboundEvent): Promise<void>;
+  /**
+   * Sends several events in one request, in order (SQS: one SendMessageBatch, at most 10), so
+   * they are in the queue together; absent: the caller sends them one by one.
+   */
+  sendBatch?(events: readonly AgentOutboundEvent[]): Promise<void>;
 }
 
 export interface MemoryTransport extends AgentTransport {

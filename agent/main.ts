@@ -12,7 +12,7 @@ import { createExecFileExecutor } from './kernel-executor.js';
 import { AGENT_USAGE, type AgentCliOptions, parseAgentConfig } from './parse-agent-config.js';
 import { runAgent } from './run-agent.js';
 import { createStdioTransport } from './stdio-transport.js';
-import { createClaimWatcher, spawnTcpdump } from './vip-claim-watcher.js';
+import { CLAIM_GATHER_MS, createClaimWatcher, spawnTcpdump } from './vip-claim-watcher.js';
 
 async function createTransport(options: AgentCliOptions, onClose: () => void): Promise<AgentTransport> {
   const t = options.transport;
@@ -59,6 +59,12 @@ async function main(): Promise<number> {
           host: config.host,
           ports: options.vipPorts,
           send: (e) => transport.send(e),
+          ...(transport.sendBatch
+            ? {
+                sendBatch: (es) => (transport.sendBatch as NonNullable<typeof transport.sendBatch>)(es),
+                gatherMs: CLAIM_GATHER_MS,
+              }
+            : {}),
           log,
           now: () => performance.timeOrigin + performance.now(),
           capture: (dev) => spawnTcpdump(dev, netns),

@@ -158,6 +158,14 @@ export interface ClaimWatcherDeps {
   readonly restartMs?: number;
   /** The burst window: repeats of a claim within it are not sent (default `CLAIM_BURST_WINDOW_MS`). */
   readonly burstWindowMs?: number;
+  /** Sends claims in one request (`AgentTransport.sendBatch`); needed for `gatherMs`. */
+  readonly sendBatch?: (events: readonly VipClaimEvent[]) => Promise<void>;
+  /**
+   * Claims decoded within this many ms of the first are sent together (`sendBatch`), so they
+   * reach the controller's batch together (default 0: each at once; `CLAIM_GATHER_MS` in the
+   * agent).
+   */
+  readonly gatherMs?: number;
 }
 
 export interface ClaimWatcher {
@@ -185,6 +193,15 @@ export const MAX_DROP_LINES = 20;
  */
 export const CLAIM_BURST_WINDOW_MS = 1000;
 
+/**
+ * A keepalived failover announces every address of its instances back to back (four claims
+ * 1-32 ms apart on the kernel bed). The event-source poller wakes on the first message, so a
+ * claim sent alone is a batch and a commit of its own, and the next claims wait for it (~300 ms
+ * a commit on the loaded bed, docs/vip.md "Proof on the kernel"); gathered for 10 ms and sent in
+ * one SendMessageBatch, they are one batch, one commit. The price: 10 ms on a claim.
+ */
+export const CLAIM_GATHER_MS = 10;
+
 /** The burst windows kept at most; past it the expired ones are swept (a VM announcing many addresses). */
 const MAX_WINDOWS = 4096;
 
@@ -206,6 +223,25 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
   let repeats = 0;
   let stopping = false;
   const windowMs = deps.burstWindowMs ?? CLAIM_BURST_WINDOW_MS;
+  const gatherMs = deps.gatherMs ?? 0;
+  /** Claims waiting for the gather window to close, with what a failed send does to each. */
+  let gathered: { event: VipClaimEvent; failed: (err: unknown) => void }[] = [];
+  let gatherTimer: NodeJS.Timeout | null = null;
+  /** Sends what was gathered in one request; a failure reopens every claim's burst window. */
+  const flushGathered = () => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = null;
+    const batch = gathered;
+    gathered = [];
+    if (batch.length === 0) return;
+    const send =
+      batch.length > 1 && deps.sendBatch
+        ? deps.sendBatch(batch.map((b) => b.event))
+        : deps.send((batch[0] as (typeof batch)[number]).event);
+    send.catch((err: unknown) => {
+      for (const b of batch) b.failed(err);
+    });
+  };
   /** (dev, ip, mac) -> when its last claim was sent. */
   const lastSent = new Map<string, number>();
   const openWindow = (key: string, at: number) => {
@@ -273,10 +309,16 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
       seq: claim.data.seq,
       networkId: port.networkId,
     });
-    deps.send(claim.data).catch((err: unknown) => {
+    const failed = (err: unknown) => {
       if (lastSent.get(key) === at) lastSent.delete(key);
       deps.log.warn('vip_claim_send_failed', { portId: port.portId, ip: a.ip, error: String(err) });
-    });
+    };
+    if (gatherMs > 0 && deps.sendBatch) {
+      gathered.push({ event: claim.data, failed });
+      gatherTimer ??= setTimeout(flushGathered, gatherMs);
+      return;
+    }
+    deps.send(claim.data).catch(failed);
   };
 
   const feed = (dev: string, chunk: Uint8Array) => {
@@ -321,6 +363,7 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
     feed,
     async stop() {
       stopping = true;
+      flushGathered();
       for (const c of captures.values()) c.stop();
       await Promise.all([...captures.values()].map((c) => c.exited));
     },

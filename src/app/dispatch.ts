@@ -1,4 +1,4 @@
-import type { InboundEvent, PortEvent } from '../contracts/events.js';
+import type { AgentEvent, InboundEvent, PortEvent, VipClaimEvent } from '../contracts/events.js';
 import { toAgent, toNetwork, toPort } from '../contracts/parse.js';
 import { onAgentApplied } from './on-agent-applied.js';
 import { onAgentAudit } from './on-agent-audit.js';
@@ -7,7 +7,7 @@ import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
 import { onPortChange } from './on-port-change.js';
 import { onPortChanges, type PortChangeEvent, type PortEventOutcome } from './on-port-changes.js';
-import { onVipClaim } from './on-vip-claim.js';
+import { onVipClaim, onVipClaims, type VipClaimOutcome } from './on-vip-claims.js';
 import type { Deps, EventResult } from './reconcile.js';
 
 /** Routes one parsed inbound event to its use-case. Every handler and the replay go through here. */
@@ -69,4 +69,22 @@ export function dispatchPortEvents(
   events: readonly PortEvent[],
 ): Promise<PortEventOutcome[]> {
   return onPortChanges(deps, networkId, events.map(portChangeOf));
+}
+
+/**
+ * The network an agent event is coalesced under: a batch's `vip.claim`s of one network commit
+ * together (`onVipClaims`); any other agent event runs on its own (null).
+ */
+export const networkOfVipClaim = (event: AgentEvent): string | null =>
+  event.type === 'vip.claim' ? event.networkId : null;
+
+/** `vip.claim`s of one network, in queue order, as one commit (`onVipClaims`). */
+export function dispatchVipClaims(
+  deps: Deps,
+  networkId: string,
+  events: readonly AgentEvent[],
+): Promise<VipClaimOutcome[]> {
+  const claims = events.filter((e): e is VipClaimEvent => e.type === 'vip.claim');
+  if (claims.length !== events.length) throw new Error('only vip.claim events are coalesced');
+  return onVipClaims(deps, networkId, claims);
 }

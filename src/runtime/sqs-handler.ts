@@ -31,10 +31,12 @@ export interface SqsFunctionSpec<E extends InboundEvent> {
 /**
  * How a function coalesces its batch: `keyOf` names the events committed together (within one
  * message group, in queue order), `run` commits them and returns one outcome per event. It throws
- * only for a transient failure, which fails every record of the group.
+ * only for a transient failure, which fails every record of the group. An event whose key is null
+ * runs on its own, and the events of its message group after it are coalesced apart from those
+ * before it, so no event is committed ahead of an uncoalesced one queued before it.
  */
 export interface Coalescing<E extends InboundEvent> {
-  readonly keyOf: (event: E) => string;
+  readonly keyOf: (event: E) => string | null;
   readonly run: (deps: Deps, key: string, events: readonly E[]) => Promise<readonly PortEventOutcome[]>;
 }
 
@@ -58,6 +60,8 @@ function coalesceBatch<E extends InboundEvent>(
   const coalesce = spec.coalesce;
   if (!coalesce) return () => undefined;
   const groups = new Map<string, { key: string; events: E[]; ids: string[] }>();
+  /** Message group -> the uncoalesced events seen in it so far: the run its next events join. */
+  const runs = new Map<string, number>();
   for (const record of records) {
     let event: E;
     try {
@@ -66,7 +70,13 @@ function coalesceBatch<E extends InboundEvent>(
       continue;
     }
     const key = coalesce.keyOf(event);
-    const id = `${record.attributes.MessageGroupId ?? ''}\u0000${key}`;
+    const messageGroup = record.attributes.MessageGroupId ?? '';
+    const run = runs.get(messageGroup) ?? 0;
+    if (key === null) {
+      runs.set(messageGroup, run + 1);
+      continue;
+    }
+    const id = `${messageGroup}\u0000${run}\u0000${key}`;
     const group = groups.get(id) ?? { key, events: [], ids: [] };
     group.events.push(event);
     group.ids.push(record.messageId);

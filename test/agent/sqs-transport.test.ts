@@ -86,18 +86,26 @@ describe('createSqsTransport (fauxqs)', () => {
 
     await transport.send({ type: 'agent.resync', v: 1, host: 'compute1', networkId: NET, reason: 'gap' });
     await transport.send({ type: 'agent.resync', v: 1, host: 'compute1', networkId: NET, reason: 'gap' });
+    // One SendMessageBatch: both in the queue at once, in order, after the two above.
+    await transport.sendBatch?.([
+      { type: 'agent.resync', v: 1, host: 'compute1', networkId: `${NET}-b1`, reason: 'gap' },
+      { type: 'agent.resync', v: 1, host: 'compute1', networkId: `${NET}-b2`, reason: 'gap' },
+    ]);
     const types: string[] = [];
-    for (let i = 0; i < 4 && types.length < 2; i++) {
+    const networks: string[] = [];
+    for (let i = 0; i < 8 && types.length < 4; i++) {
       const got = await client.send(
         new ReceiveMessageCommand({ QueueUrl: events, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
       for (const m of got.Messages ?? []) {
         types.push(JSON.parse(m.Body ?? '{}').type);
+        networks.push(JSON.parse(m.Body ?? '{}').networkId);
         await client.send(new DeleteMessageCommand({ QueueUrl: events, ReceiptHandle: m.ReceiptHandle }));
       }
     }
     // Both arrive: a fresh deduplication id per send, so FIFO deduplication does not eat the repeat.
-    expect(types).toEqual(['agent.resync', 'agent.resync']);
+    expect(types).toEqual(Array(4).fill('agent.resync'));
+    expect(networks).toEqual([NET, NET, `${NET}-b1`, `${NET}-b2`]);
   });
 
   it('resolves an empty batch when the agent stops during a long poll', async () => {

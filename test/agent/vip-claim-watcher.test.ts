@@ -35,9 +35,16 @@ function quietLog(lines: { msg: string; fields?: Record<string, unknown> | undef
 /** A watcher whose captures are in-memory streams the test writes pcap bytes into. */
 function harness(
   ports: WatchedPort[],
-  options: { now?: () => number; send?: (e: VipClaimEvent) => Promise<void> } = {},
+  options: {
+    now?: () => number;
+    send?: (e: VipClaimEvent) => Promise<void>;
+    /** Gathers claims for this many ms and records each SendMessageBatch in `batches`. */
+    gatherMs?: number;
+    sendBatch?: (es: readonly VipClaimEvent[]) => Promise<void>;
+  } = {},
 ) {
   const sent: VipClaimEvent[] = [];
+  const batches: VipClaimEvent[][] = [];
   const logs: { msg: string; fields?: Record<string, unknown> | undefined }[] = [];
   const streams = new Map<string, PassThrough[]>();
   let clock = 1_700_000_000_000;
@@ -58,8 +65,17 @@ function harness(
     now: options.now ?? (() => clock++),
     capture,
     restartMs: 1,
+    ...(options.gatherMs === undefined
+      ? {}
+      : {
+          gatherMs: options.gatherMs,
+          sendBatch: async (es: readonly VipClaimEvent[]) => {
+            batches.push([...es]);
+            await options.sendBatch?.(es);
+          },
+        }),
   });
-  return { watcher, sent, logs, streams };
+  return { watcher, sent, batches, logs, streams };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -188,6 +204,44 @@ describe('createClaimWatcher', () => {
     expect(sent.map((c) => c.seq)).toEqual([0, 1]);
     expect(watcher.repeats).toBe(1);
     await watcher.stop();
+  });
+
+  it('gathers the claims of a burst into one batch, in order; a failed batch reopens every window', async () => {
+    let fail = true;
+    const { watcher, sent, batches, streams } = harness([port(WITH_AAP)], {
+      gatherMs: 5,
+      sendBatch: async () => {
+        if (fail) {
+          fail = false;
+          throw new Error('queue unreachable');
+        }
+      },
+    });
+    const s = (streams.get('tap-vm') ?? [])[0] as PassThrough;
+    s.write(pcap([garp('192.0.2.100', MAC), unsolicitedNa('2001:db8::100', VMAC)]));
+    await flush();
+    s.write(records([unsolicitedNa('2001:db8::200', VMAC)]));
+    await flush();
+    expect(batches).toEqual([]); // the window is still open
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches.map((b) => b.map((c) => [c.ip, c.seq]))).toEqual([
+      [
+        ['192.0.2.100', 0],
+        ['2001:db8::100', 1],
+        ['2001:db8::200', 2],
+      ],
+    ]);
+    // That batch failed: the repeats are sent (gathered again), not counted.
+    s.write(records([garp('192.0.2.100', MAC), unsolicitedNa('2001:db8::100', VMAC)]));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches[1]?.map((c) => c.ip)).toEqual(['192.0.2.100', '2001:db8::100']);
+    expect(watcher.repeats).toBe(0);
+    // A lone claim goes out on its own; stop sends what is still gathered.
+    s.write(records([unsolicitedNa('2001:db8::300', VMAC)]));
+    await flush();
+    await watcher.stop();
+    expect(sent.map((c) => c.ip)).toEqual(['2001:db8::300']);
+    expect(batches).toHaveLength(2);
   });
 
   it('restarts a capture whose stream is corrupt, and reads the new one', async () => {

