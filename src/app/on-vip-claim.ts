@@ -45,7 +45,7 @@ export function claimOf(event: VipClaimEvent): VipClaim {
 }
 
 function summary(record: VipRecord, outcome: Extract<VipOutcome, { kind: 'applied' }>): VipOutcomeSummary {
-  const { owner } = record.state;
+  const { owner } = outcome.state;
   return {
     networkId: record.networkId,
     ip: record.ip,
@@ -82,7 +82,7 @@ export async function commitVipRecord(
   const planned = await planNetwork(
     state,
     { kind: 'vips', vips: [{ before: viewBefore, after: viewAfter }] },
-    networkReader(store, state.network.id, [], undefined, [viewAfter]),
+    networkReader(store, state.network.id, [], undefined, [after]),
   );
   return {
     commit: { vips, checks, networks: [guardNetwork(state, planned.state)] },
@@ -157,7 +157,7 @@ export async function onVipClaim(deps: Deps, event: VipClaimEvent): Promise<Even
       vip: {
         networkId: staleRecord.networkId,
         ip: staleRecord.ip,
-        owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
+        owner: owner ? { host: owner.host, portId: owner.portId, mac: owner.mac } : null,
         strategy: staleRecord.strategy,
         moved: false,
         froze: false,
