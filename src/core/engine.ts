@@ -265,7 +265,8 @@ const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
 export const CHANGE_TABLE: { readonly [K in ChangeKind]: ChangeRow<Extract<NetworkChange, { kind: K }>> } = {
   ports: {
     planner: 'planSourceChanges',
-    carries: 'the changed ports (before, after), routers caught up with them, strategies of new HA routers',
+    carries:
+      'the changed ports (before, after), routers caught up with them, strategies of new HA routers, the views of the VIPs they unbind',
     reads: [],
     readsWhen: ['agents-joining', 'network-ports'],
     plan: planSources,
