@@ -73,9 +73,10 @@ export function vipRightLost(before: Port | undefined, after: Port | undefined, 
 
 /**
  * The VIPs a port change may unbind, so the port events read or check only those
- * (src/app/vip-unbinding.ts): the bare-address pairs of `before` whose right is lost (their
- * records are keyed by that address), and whether a wider pair of `before` may lose one, whose
- * VIPs can only be found by listing the network's.
+ * (src/app/vip-unbinding.ts): the addresses whose right is lost among the bare-address pairs of
+ * `before` and its new fixed IPs that a pair covered (their records are keyed by the address),
+ * and whether a wider pair of `before` may lose one elsewhere (the port deleted, moved, its MAC or
+ * pairs changed), whose VIPs can only be found by listing the network's.
  */
 export function vipsAtRisk(
   before: Port | undefined,
@@ -84,13 +85,12 @@ export function vipsAtRisk(
   const pairs = before ? pairsOf(before) : [];
   const bare = [...new Set(pairs.map((p) => p.ipAddress).filter((ip) => !ip.includes('/')))].sort();
   const wide = pairs.filter((p) => p.ipAddress.includes('/'));
-  const same = (a: Port, b: Port) =>
-    a.host === b.host &&
-    a.mac === b.mac &&
-    a.ips.join() === b.ips.join() &&
-    JSON.stringify(pairsOf(a)) === JSON.stringify(pairsOf(b));
+  const newFixed = (after?.ips ?? []).filter((ip) => !before?.ips.includes(ip));
+  const candidates = [...new Set([...bare, ...newFixed])].sort();
+  const sameRights = (a: Port, b: Port) =>
+    a.host === b.host && a.mac === b.mac && JSON.stringify(pairsOf(a)) === JSON.stringify(pairsOf(b));
   return {
-    addresses: bare.filter((ip) => vipRightLost(before, after, ip)),
-    prefixes: wide.length > 0 && !(before && after && same(before, after)),
+    addresses: candidates.filter((ip) => vipRightLost(before, after, ip)),
+    prefixes: wide.length > 0 && !(before && after && sameRights(before, after)),
   };
 }
