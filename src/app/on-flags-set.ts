@@ -54,6 +54,8 @@ function moveNetworkVips(deps: Deps, networkId: string): Promise<EventResult> {
     if (!state) return null;
     const records = await store.listNetworkVips(networkId);
     const moved = records.flatMap((r) => {
+      // a VIP without an owner binds nothing; its strategy is resolved again when a claim takes it
+      if (!r.state.owner) return [];
       const strategy = resolveVipStrategy(flags, networkId, r.ip, r.state.owner.portId).strategy;
       return strategy === r.strategy
         ? []
@@ -67,7 +69,13 @@ function moveNetworkVips(deps: Deps, networkId: string): Promise<EventResult> {
         kind: 'vips',
         vips: moved.map((m, i) => ({ before: viewOfVip(m.before), after: afterViews[i] ?? null })),
       },
-      networkReader(store, networkId, [], undefined, afterViews),
+      networkReader(
+        store,
+        networkId,
+        [],
+        undefined,
+        moved.map((m) => m.after),
+      ),
     );
     return {
       commit: {

@@ -13,6 +13,7 @@ import {
   runWithRetry,
 } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
+import { planVipUnbinding } from './vip-unbinding.js';
 
 /**
  * The owner index of MACs doubles as the owner index of fixed IPs, under the key `ip:<address>`
@@ -66,6 +67,8 @@ export async function onPortChange(
   network: Network | null,
   next: Port | { id: string; networkId: string; revision: number; deleted: true },
 ): Promise<EventResult> {
+  // VIP addresses a cancelled attempt showed the port holds: read from the next attempt on.
+  const known = new Set<string>();
   return runWithRetry(deps, async (store) => {
     // One round for everything the event names (the network state, the port, the MAC and
     // fixed-IP owners it claims); the single reads below are served from it.
@@ -76,6 +79,7 @@ export async function onPortChange(
       ports: [{ id: next.id, networkId: next.networkId }],
       macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
       pairHolders: index.holders.map((ip) => ({ networkId: next.networkId, ip })),
+      ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId: next.networkId, ip })) } : {}),
     });
     const stateBefore = await store.getNetworkState(next.networkId);
     checkEventNetwork(stateBefore, network, next.networkId);
@@ -112,15 +116,30 @@ export async function onPortChange(
         (p) => p.networkId === state.network.id && p.id !== next.id,
       ),
     );
-    const planned = await planNetworkChanges(store, state, [{ before, after }], catchUp, [
-      { id: next.id, after },
-    ]);
+    // A VIP the port owns or holds and may no longer announce leaves it in this commit.
+    const vips = await planVipUnbinding(
+      store,
+      next.networkId,
+      [{ id: next.id, states: [before, after] }],
+      read.vips,
+      known,
+    );
+    const planned = await planNetworkChanges(
+      store,
+      state,
+      [{ before, after }],
+      catchUp,
+      [{ id: next.id, after }],
+      vips,
+    );
     return {
       commit: {
         ports: [{ value: recorded.value, expected: current ? current.revision : null, previous: current }],
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
         pairHolders: indexWrites.holders,
+        vips: vips.writes,
+        checks: vips.checks,
       },
       planned: [planned],
       result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },

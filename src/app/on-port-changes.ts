@@ -8,6 +8,7 @@ import {
   recordPortDelete,
 } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
+import { vipsAtRisk } from '../core/vip-binding.js';
 import {
   checkPairIndex,
   heldIps,
@@ -30,6 +31,7 @@ import {
   STALE_RESULT,
 } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
+import { planVipUnbinding } from './vip-unbinding.js';
 
 /** A `port.upsert` (with its network) or a `port.delete` of one network, as `dispatchEvent` passes it. */
 export interface PortChangeEvent {
@@ -141,11 +143,15 @@ interface Chunk {
   readonly draft: Draft | null;
 }
 
-/** Plans the longest prefix of `events` that fits one commit. */
+/**
+ * Plans the longest prefix of `events` that fits one commit. `known`: VIP addresses a cancelled
+ * attempt showed a port of the group holds (src/app/vip-unbinding.ts), read from then on.
+ */
 async function planChunk(
   store: FactStore,
   networkId: string,
   events: readonly PortChangeEvent[],
+  known: Set<string>,
 ): Promise<Chunk> {
   const claims = events.flatMap(({ next }) =>
     'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey), ...pairIndexReads(next).held],
@@ -158,6 +164,7 @@ async function planChunk(
     ports: [...new Set(events.map((e) => e.next.id))].map((id) => ({ id, networkId })),
     macs: [...new Set(claims)].map((mac) => ({ networkId, mac })),
     pairHolders: holderIps.map((ip) => ({ networkId, ip })),
+    ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId, ip })) } : {}),
   });
   const stateBefore = await store.getNetworkState(networkId);
   const original = new Map<string, PortRecord | undefined>();
@@ -184,6 +191,9 @@ async function planChunk(
     holders,
   };
   const taken: ('applied' | 'stale' | InvalidInputError)[] = [];
+  // Each port's values through the chunk: a VIP is unbound by any event that takes the right, as
+  // on the single path, even when a later event of the chunk gives it back.
+  const histories = new Map<string, (Port | undefined)[]>();
   const items = new Set<string>();
   const touchedOwners = new Set<string>();
   for (const event of events) {
@@ -203,12 +213,15 @@ async function planChunk(
     const added = [
       ...itemsOf(step.before, step.after, event.next.id, [...step.owners.keys()]),
       ...step.holders.map((h) => `holders|${h.ip}`),
+      ...vipsAtRisk(step.before, step.after).addresses.map((ip) => `vip|${ip}`),
     ];
     const grown = new Set([...items, ...added]);
     if (grown.size > COALESCED_ITEM_BUDGET && taken.includes('applied')) break;
     for (const k of added) items.add(k);
     ov.state = step.state;
     ov.ports.set(event.next.id, step.value);
+    const history = histories.get(event.next.id) ?? [step.before];
+    histories.set(event.next.id, [...history, step.after]);
     for (const [k, owner] of step.owners) {
       ov.owners.set(k, owner);
       touchedOwners.add(k);
@@ -235,7 +248,14 @@ async function planChunk(
     (await store.listRouterPorts(routerId)).filter((p) => p.networkId === networkId && !changedIds.has(p.id)),
   );
   const replaced = changed.map(([id, value]) => ({ id, after: livePort(value) }));
-  const planned = await planNetworkChanges(store, state, changes, catchUp, replaced);
+  const vips = await planVipUnbinding(
+    store,
+    networkId,
+    [...histories].map(([id, states]) => ({ id, states })),
+    read.vips,
+    known,
+  );
+  const planned = await planNetworkChanges(store, state, changes, catchUp, replaced, vips);
   const macs: Commit['macs'][number][] = [...touchedOwners]
     .filter((k) => ov.owners.get(k) !== stored.get(k) || ov.owners.get(k) !== undefined)
     .sort()
@@ -255,6 +275,8 @@ async function planChunk(
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
         pairHolders: [...holderWrites.values()],
+        vips: vips.writes,
+        checks: vips.checks,
       },
       planned: [planned],
       result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },
@@ -279,10 +301,11 @@ export async function onPortChanges(
   events: readonly PortChangeEvent[],
 ): Promise<PortEventOutcome[]> {
   const out: PortEventOutcome[] = [];
+  const known = new Set<string>();
   while (out.length < events.length) {
     let taken: Chunk['taken'] = [];
     const result = await runWithRetry(deps, async (store) => {
-      const chunk = await planChunk(store, networkId, events.slice(out.length));
+      const chunk = await planChunk(store, networkId, events.slice(out.length), known);
       taken = chunk.taken;
       return chunk.draft;
     });

@@ -28,7 +28,7 @@ export function vipSummary(
   record: VipRecord,
   outcome: Extract<VipOutcome, { kind: 'applied' }>,
 ): VipOutcomeSummary {
-  const { owner } = record.state;
+  const { owner } = outcome.state;
   return {
     networkId: record.networkId,
     ip: record.ip,
@@ -43,18 +43,20 @@ export function vipSummary(
   };
 }
 
-/** A stale claim's VIP as recorded: nothing moved; the split-brain signal is the claim's own. */
+/** A stale claim's VIP as recorded (its owner may be none): nothing moved; the split-brain signal is the claim's own. */
 export function staleVipSummary(record: VipRecord, splitBrain: boolean): VipOutcomeSummary {
+  const { owner } = record.state;
   return {
-    ...vipSummary(record, {
-      kind: 'applied',
-      state: record.state,
-      moved: false,
-      froze: false,
-      suppressed: false,
-      released: false,
-      splitBrain,
-    }),
+    networkId: record.networkId,
+    ip: record.ip,
+    owner: owner ? { host: owner.host, portId: owner.portId, mac: owner.mac } : null,
+    strategy: record.strategy,
+    moved: false,
+    froze: false,
+    frozen: record.state.frozen !== null,
+    suppressed: false,
+    released: false,
+    splitBrain,
   };
 }
 
@@ -83,18 +85,21 @@ export async function commitVipRecords(
     expected: before ? before.version : null,
   }));
   const moved = writes
-    .map(({ before, after }) => ({ before: before ? viewOfVip(before) : null, after: viewOfVip(after) }))
-    .filter((v) => !sameVipView(v.before, v.after));
+    .map(({ before, after }) => ({
+      record: after,
+      view: { before: before ? viewOfVip(before) : null, after: viewOfVip(after) },
+    }))
+    .filter(({ view }) => !sameVipView(view.before, view.after));
   if (moved.length === 0) return { commit: { vips, checks, networks: [] }, planned: [], result };
   const planned = await planNetwork(
     state,
-    { kind: 'vips', vips: moved },
+    { kind: 'vips', vips: moved.map((m) => m.view) },
     networkReader(
       store,
       state.network.id,
       [],
       undefined,
-      moved.map((v) => v.after),
+      moved.map((m) => m.record),
     ),
   );
   return {

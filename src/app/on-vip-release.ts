@@ -45,7 +45,7 @@ export async function releaseFrozenVip(
         ip,
         owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
         strategy: after.strategy,
-        moved: owner.portId !== before.state.owner.portId || owner.host !== before.state.owner.host,
+        moved: owner.portId !== before.state.owner?.portId || owner.host !== before.state.owner?.host,
         froze: false,
         frozen: false,
         suppressed: false,

@@ -74,7 +74,13 @@ export type FactCheck =
   | { readonly kind: 'router'; readonly id: string; readonly version: number | null }
   /** The router's port set (`RouterRead.portsSeq`) is unchanged: no port depending on it was written. */
   | { readonly kind: 'routerPorts'; readonly id: string; readonly seq: number }
-  | { readonly kind: 'flags'; readonly revision: number };
+  | { readonly kind: 'flags'; readonly revision: number }
+  /**
+   * The VIP record of `ip` does not exist or does not name `portId` among its holders (its owner
+   * included): a port event that took a right away from the port without reading the record
+   * (src/app/vip-unbinding.ts). When it fails, the retry reads the record.
+   */
+  | { readonly kind: 'vipNotHeld'; readonly networkId: string; readonly ip: string; readonly portId: string };
 
 /** Everything one batch writes, atomically. */
 export interface Commit {

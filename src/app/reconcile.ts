@@ -66,8 +66,8 @@ export interface AuditOutcome {
 export interface VipOutcomeSummary {
   readonly networkId: string;
   readonly ip: string;
-  /** The owner after the event. */
-  readonly owner: { readonly host: string; readonly portId: string; readonly mac: string };
+  /** The owner after the event; null: none (its port lost it, and no claim took it since). */
+  readonly owner: { readonly host: string; readonly portId: string; readonly mac: string } | null;
   readonly strategy: string;
   readonly moved: boolean;
   readonly froze: boolean;

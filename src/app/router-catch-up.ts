@@ -1,7 +1,8 @@
+import type { VipViewChange } from '../core/engine.js';
 import { sameRouterView, viewOfRouter } from '../core/ha.js';
 import { routerDependedOn } from '../core/owners.js';
 import type { HaRouter, Port, RouterView } from '../core/types.js';
-import { type VipView, viewOfVip } from '../core/vip-view.js';
+import { type VipRecord, viewsOfVips } from '../core/vip-view.js';
 import {
   extendStrategies,
   type NetworkReader,
@@ -58,21 +59,21 @@ export async function catchUpRouters(
 
 /**
  * The reader of one network for the engine: tracked agent reads, ports with `replaced` applied,
- * VIPs with `vipsAfter` applied (the views a VIP change writes).
+ * VIPs with `vipsAfter` applied (the records a change writes; one without an owner binds nothing).
  */
 export function networkReader(
   store: FactStore,
   networkId: string,
   replaced: readonly { id: string; after: Port | undefined }[],
   ports?: readonly Port[],
-  vipsAfter: readonly VipView[] = [],
+  vipsAfter: readonly VipRecord[] = [],
 ): NetworkReader {
   return {
     networkPorts: async () => ports ?? loadPortsWith(store, networkId, replaced),
     networkVips: async () => {
       const ips = new Set(vipsAfter.map((v) => v.ip));
-      const stored = (await store.listNetworkVips(networkId)).map(viewOfVip).filter((v) => !ips.has(v.ip));
-      return [...stored, ...vipsAfter].sort((a, b) => (a.ip < b.ip ? -1 : 1));
+      const stored = (await store.listNetworkVips(networkId)).filter((v) => !ips.has(v.ip));
+      return viewsOfVips([...stored, ...vipsAfter]).sort((a, b) => (a.ip < b.ip ? -1 : 1));
     },
     agents: (hosts) => loadAgents(store, hosts),
   };
@@ -81,7 +82,8 @@ export function networkReader(
 /**
  * Plans one network for port changes plus a router catch-up: one engine change, so the index
  * moves from the recorded routers to the current ones and from the old ports to the new at once.
- * `replaced` names the ports whose stored value the changes supersede (for a snapshot's full read).
+ * `replaced` names the ports whose stored value the changes supersede (for a snapshot's full read);
+ * `vips` the VIPs the changes unbind (src/app/vip-unbinding.ts), planned with them.
  */
 export async function planNetworkChanges(
   store: FactStore,
@@ -89,6 +91,10 @@ export async function planNetworkChanges(
   changes: readonly PortChange[],
   catchUp: RouterCatchUp,
   replaced: readonly { id: string; after: Port | undefined }[],
+  vips: { readonly views: readonly VipViewChange[]; readonly after: readonly VipRecord[] } = {
+    views: [],
+    after: [],
+  },
 ): Promise<PlannedNetwork> {
   const all = [...changes, ...catchUp.ports.map((p) => ({ before: p, after: p }))];
   const live = all.flatMap((c) => [c.before, c.after]).filter((p): p is Port => p !== undefined);
@@ -97,7 +103,13 @@ export async function planNetworkChanges(
   const strategies = extendStrategies(state.strategies, live, catchUp.viewsAfter, flags, state.network.id);
   return planNetwork(
     state,
-    { kind: changes.length > 0 ? 'ports' : 'routers', ports: all, routers: catchUp.moved, strategies },
-    networkReader(store, state.network.id, replaced),
+    {
+      kind: changes.length > 0 ? 'ports' : 'routers',
+      ports: all,
+      routers: catchUp.moved,
+      strategies,
+      ...(vips.views.length > 0 ? { vips: vips.views } : {}),
+    },
+    networkReader(store, state.network.id, replaced, undefined, vips.after),
   );
 }

@@ -2,7 +2,7 @@ import type { FactStore } from '../app/ports.js';
 import { computeAgentTable } from '../core/desired.js';
 import { entryKey } from '../core/entries.js';
 import type { Agent, AgentTable, Entry, HaRouter } from '../core/types.js';
-import { viewOfVip } from '../core/vip-view.js';
+import { viewsOfVips } from '../core/vip-view.js';
 
 /** What the controller intends one agent to hold for one network, from its stored facts. */
 export interface IntendedNetwork {
@@ -46,7 +46,7 @@ export async function intendedTables(
       const r = id ? await store.getRouter(id) : undefined;
       if (r) routers.set(id, r);
     }
-    const vips = (await store.listNetworkVips(networkId)).map(viewOfVip);
+    const vips = viewsOfVips(await store.listNetworkVips(networkId));
     const table = computeAgentTable({ network: state.network, agents, ports, routers, flags, vips }, host);
     networks.push({ networkId, sentVersion: state.index.members[host] ? state.version : 0, table });
   }

@@ -11,7 +11,8 @@ import { addTargetOptions, resolveTarget, type TargetOptions } from './stack-tar
 export interface VipRow {
   readonly networkId: string;
   readonly ip: string;
-  readonly owner: { readonly host: string; readonly portId: string; readonly mac: string };
+  /** Null: no port owns it (its owner's port lost it; the next claim takes it). */
+  readonly owner: { readonly host: string; readonly portId: string; readonly mac: string } | null;
   readonly strategy: string;
   /** Claim time (ms) of the move that froze it; null: not frozen. */
   readonly frozenAt: number | null;
@@ -22,14 +23,15 @@ export interface VipRow {
 
 export function vipRow(r: VipRecord): VipRow {
   const { owner, newest, frozen } = r.state;
-  const same = newest.host === owner.host && newest.portId === owner.portId && newest.at === owner.at;
+  const same =
+    owner !== null && newest.host === owner.host && newest.portId === owner.portId && newest.at === owner.at;
   return {
     networkId: r.networkId,
     ip: r.ip,
-    owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
+    owner: owner ? { host: owner.host, portId: owner.portId, mac: owner.mac } : null,
     strategy: r.strategy,
     frozenAt: frozen ? frozen.at : null,
-    newest: same ? null : { host: newest.host, portId: newest.portId, at: newest.at },
+    newest: same || owner === null ? null : { host: newest.host, portId: newest.portId, at: newest.at },
     holders: r.holders,
   };
 }
@@ -50,7 +52,10 @@ export function renderVipRows(rows: readonly VipRow[]): string {
   return rows
     .map(
       (r) =>
-        `${r.networkId} ${r.ip} owner ${r.owner.host} port ${r.owner.portId} mac ${r.owner.mac} strategy ${r.strategy}` +
+        `${r.networkId} ${r.ip} ` +
+        (r.owner
+          ? `owner ${r.owner.host} port ${r.owner.portId} mac ${r.owner.mac} strategy ${r.strategy}`
+          : 'no owner (its port lost it; the next claim takes it)') +
         (r.frozenAt === null ? '' : ` FROZEN since ${new Date(r.frozenAt).toISOString()}`) +
         (r.newest ? ` (newest claim: ${r.newest.host} port ${r.newest.portId})` : '') +
         '\n',

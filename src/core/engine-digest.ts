@@ -142,7 +142,24 @@ export function planDigestChange(input: DigestPlanInput): NetworkDigestChange {
     }
     vipGroupsBefore = vipGroupsOf(allVips, before.index.members);
     Object.assign(out.vipGroups, vipGroupsOf(allVips, after.index.members));
-  } else if (input.kind === 'vips') {
+  } else {
+    for (const c of input.ports) {
+      if (c.before)
+        moves.push({
+          group: c.before.deviceId,
+          contribution: computePortContribution(c.before, before.context),
+          sign: -1,
+          members: before.index.members,
+        });
+      if (c.after)
+        moves.push({
+          group: c.after.deviceId,
+          contribution: computePortContribution(c.after, after.context),
+          sign: 1,
+          members: after.index.members,
+        });
+    }
+    // a VIP change, or VIPs a port change unbinds (docs/vip.md, "A binding is tied to its port")
     for (const v of input.vips) {
       const key = vipGroupKey((v.after ?? v.before)?.ip ?? '');
       if (v.before)
@@ -161,23 +178,6 @@ export function planDigestChange(input: DigestPlanInput): NetworkDigestChange {
         });
       vipGroupsBefore[key] = computeVipGroup(v.before, before.index.members);
       out.vipGroups[key] = computeVipGroup(v.after, after.index.members);
-    }
-  } else {
-    for (const c of input.ports) {
-      if (c.before)
-        moves.push({
-          group: c.before.deviceId,
-          contribution: computePortContribution(c.before, before.context),
-          sign: -1,
-          members: before.index.members,
-        });
-      if (c.after)
-        moves.push({
-          group: c.after.deviceId,
-          contribution: computePortContribution(c.after, after.context),
-          sign: 1,
-          members: after.index.members,
-        });
     }
   }
   for (const m of moves) addContributionDigest(out, m.group, m.contribution, m.members, m.sign);

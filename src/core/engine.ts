@@ -63,6 +63,17 @@ export interface SourceChangeInput {
   readonly routers?: Readonly<Record<string, RouterView | null>>;
   /** Every strategy the network records after the change; absent: unchanged. */
   readonly strategies?: Readonly<Record<string, Strategy>>;
+  /**
+   * VIPs whose view moves with the ports: a port event that takes a VIP from its owner's port
+   * (docs/vip.md, "A binding is tied to its port") moves it in the same plan.
+   */
+  readonly vips?: readonly VipViewChange[];
+}
+
+/** A VIP's view as the network's tables reflect it (its stored record) and after (null: none). */
+export interface VipViewChange {
+  readonly before: VipView | null;
+  readonly after: VipView | null;
 }
 
 /** Agent changes: the current fact of each host whose agent changed (null: no agent). */
@@ -91,7 +102,7 @@ export interface SnapshotInput {
  */
 export interface VipChangeInput {
   readonly kind: 'vips';
-  readonly vips: readonly { readonly before: VipView | null; readonly after: VipView | null }[];
+  readonly vips: readonly VipViewChange[];
 }
 
 export type NetworkChange = SourceChangeInput | MemberChangeInput | SnapshotInput | VipChangeInput;
@@ -194,21 +205,28 @@ function memberReader(recorded: RecordedNetwork, reads: EngineReads, asked: stri
 const planSources: Planner<SourceChangeInput> = (recorded, change, reads) => {
   const before = recordedContext(recorded.routers, recorded.strategies);
   const after = contextAfter(recorded, change);
-  const changes = change.ports.map((c) => ({
-    before: c.before ? computePortContribution(c.before, before) : EMPTY_CONTRIBUTION,
-    after: c.after ? computePortContribution(c.after, after) : EMPTY_CONTRIBUTION,
-  }));
+  const changes = [
+    ...change.ports.map((c) => ({
+      before: c.before ? computePortContribution(c.before, before) : EMPTY_CONTRIBUTION,
+      after: c.after ? computePortContribution(c.after, after) : EMPTY_CONTRIBUTION,
+    })),
+    ...vipContributionChanges(change.vips ?? []),
+  ];
   const asked: string[] = [];
   const plan = planSourceChanges(recorded.index, changes, memberReader(recorded, reads, asked));
   return asked.length > 0 ? { agents: asked.sort() } : plan;
 };
 
-/** `planSourceChanges` over the VIPs' contributions before (their stored records) and after. */
-const planVips: Planner<VipChangeInput> = (recorded, change, reads) => {
-  const changes = change.vips.map((v) => ({
+function vipContributionChanges(vips: readonly VipViewChange[]) {
+  return vips.map((v) => ({
     before: computeVipContribution(v.before),
     after: computeVipContribution(v.after),
   }));
+}
+
+/** `planSourceChanges` over the VIPs' contributions before (their stored records) and after. */
+const planVips: Planner<VipChangeInput> = (recorded, change, reads) => {
+  const changes = vipContributionChanges(change.vips);
   const asked: string[] = [];
   const plan = planSourceChanges(recorded.index, changes, memberReader(recorded, reads, asked));
   return asked.length > 0 ? { agents: asked.sort() } : plan;
@@ -247,7 +265,8 @@ const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
 export const CHANGE_TABLE: { readonly [K in ChangeKind]: ChangeRow<Extract<NetworkChange, { kind: K }>> } = {
   ports: {
     planner: 'planSourceChanges',
-    carries: 'the changed ports (before, after), routers caught up with them, strategies of new HA routers',
+    carries:
+      'the changed ports (before, after), routers caught up with them, strategies of new HA routers, the views of the VIPs they unbind',
     reads: [],
     readsWhen: ['agents-joining', 'network-ports'],
     plan: planSources,
@@ -412,7 +431,7 @@ export function planChange<T extends RecordedNetwork>(
     kind: change.kind,
     fallback: fallback !== null,
     ports: 'ports' in change ? change.ports : [],
-    vips: change.kind === 'vips' ? change.vips : [],
+    vips: change.kind === 'vips' || 'ports' in change ? (change.vips ?? []) : [],
     networkPorts: reads.networkPorts,
     networkVips: reads.networkPorts ? (reads.networkVips ?? []) : undefined,
     before: {

@@ -8,6 +8,15 @@ export const OWNER = {
   routerGateway: 'network:router_gateway',
 } as const;
 
+/**
+ * Octavia's VIP port (`OCTAVIA_OWNER` in octavia/common/constants.py): a reservation of the load
+ * balancer's VIP, left unbound, that the amphorae's ports carry as an allowed-address pair
+ * (docs/vip.md, "The Octavia VIP port"). Neutron's l2pop has no rule for it (no mention in
+ * neutron/plugins/ml2/drivers/l2pop/ or neutron_lib/constants.py): it is an ordinary port, so
+ * unbound it contributes nothing, and bound it would be an ordinary port of its host.
+ */
+export const OCTAVIA_OWNER = 'Octavia';
+
 /** Neutron owners this controller accepts besides `compute:*` and the empty owner. */
 const KNOWN_NETWORK_OWNERS: ReadonlySet<string> = new Set([
   'network:dhcp',
@@ -21,6 +30,7 @@ const KNOWN_NETWORK_OWNERS: ReadonlySet<string> = new Set([
   'network:floatingip_agent_gateway',
   'network:local_ip',
   'network:distributed',
+  OCTAVIA_OWNER,
 ]);
 
 export function isKnownDeviceOwner(owner: string): boolean {

@@ -2,7 +2,7 @@ import type { EntryContribution, PortContribution } from './contribution.js';
 import { EMPTY_CONTRIBUTION } from './contribution.js';
 import { computeRolloutBucket, type StrategySource } from './flags.js';
 import type { FlagSettings, Strategy } from './types.js';
-import { releaseVip, type VipClaim, type VipState } from './vip.js';
+import { type HeldVipState, releaseVip, type VipClaim, type VipState } from './vip.js';
 
 /**
  * What the controller records about one VIP of one network (docs/vip.md, "Recording"): the claim
@@ -23,6 +23,9 @@ export interface VipRecord {
   readonly version: number;
 }
 
+/** A record whose VIP has an owner. */
+export type HeldVipRecord = VipRecord & { readonly state: HeldVipState };
+
 /** What of a VIP the desired tables depend on: where its owner announced it, with which MAC, how. */
 export interface VipView {
   readonly ip: string;
@@ -34,8 +37,10 @@ export interface VipView {
   readonly hosting: readonly string[];
 }
 
-export function viewOfVip(record: VipRecord): VipView {
+/** The view of a VIP record; null when no port owns it (its owner's port lost it): no binding. */
+export function viewOfVip(record: VipRecord): VipView | null {
   const { owner } = record.state;
+  if (!owner) return null;
   return {
     ip: record.ip,
     host: owner.host,
@@ -125,8 +130,13 @@ export function newVipRecord(claim: VipClaim, state: VipState, strategy: Strateg
   };
 }
 
+/** The views of VIP records, those without an owner left out (they bind nothing). */
+export function viewsOfVips(records: readonly VipRecord[]): VipView[] {
+  return records.map(viewOfVip).filter((v): v is VipView => v !== null);
+}
+
 /** The operator's release (`releaseVip`) as a record write; null when the VIP is not frozen. */
-export function releaseVipRecord(record: VipRecord, flags: FlagSettings): VipRecord | null {
+export function releaseVipRecord(record: VipRecord, flags: FlagSettings): HeldVipRecord | null {
   if (!record.state.frozen) return null;
   const state = releaseVip(record.state);
   return {

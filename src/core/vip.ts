@@ -72,8 +72,12 @@ export interface VipFreeze {
 }
 
 export interface VipState {
-  /** The claim that holds the VIP (its holder's latest). */
-  readonly owner: VipClaim;
+  /**
+   * The claim that holds the VIP (its holder's latest); null: none does, because the owner's port
+   * lost the right to it (deleted, unbound, moved, or no longer covering it: `unbindVip`,
+   * src/core/vip-binding.ts). The next accepted claim newer than `newest` takes it.
+   */
+  readonly owner: VipClaim | null;
   /** The newest claim recorded: every claim not newer is stale. Differs from `owner` only while frozen. */
   readonly newest: VipClaim;
   /** Claim times of the moves inside the window, oldest first (at most `maxMoves + 1`). */
@@ -104,17 +108,23 @@ export function checkVipClaim(
   if (claim.at > now + config.maxFutureMs) return 'claim_from_the_future';
   if (!port) return 'unknown_port';
   if (port.networkId !== claim.networkId) return 'network_mismatch';
-  if (port.host !== claim.host) return 'port_not_on_host';
+  // an unbound port is on no host, whatever a claim says
+  if (port.host === '' || port.host !== claim.host) return 'port_not_on_host';
   const covering = pairsOf(port).filter((p) => pairCovers(p, claim.ip));
   if (covering.length === 0) return 'no_matching_aap';
   return covering.some((p) => p.macAddress === claim.mac) || port.mac === claim.mac ? null : 'mac_mismatch';
+}
+
+/** A state with an owner: what every applied claim leaves. */
+export interface HeldVipState extends VipState {
+  readonly owner: VipClaim;
 }
 
 export type VipOutcome =
   | { readonly kind: 'stale'; readonly splitBrain: boolean }
   | {
       readonly kind: 'applied';
-      readonly state: VipState;
+      readonly state: HeldVipState;
       /** The holder changed (the first claim included). */
       readonly moved: boolean;
       /** This move froze the VIP (the flapping signal). */
@@ -127,7 +137,10 @@ export type VipOutcome =
       readonly splitBrain: boolean;
     };
 
-const applied = (state: VipState, flags: Partial<Omit<Extract<VipOutcome, { kind: 'applied' }>, 'kind'>>) =>
+const applied = (
+  state: HeldVipState,
+  flags: Partial<Omit<Extract<VipOutcome, { kind: 'applied' }>, 'kind'>>,
+) =>
   ({
     kind: 'applied',
     state,
@@ -145,7 +158,8 @@ const applied = (state: VipState, flags: Partial<Omit<Extract<VipOutcome, { kind
  * back. A newer claim from the holder refreshes it; from another holder it moves the VIP, unless
  * the VIP is frozen. The move that makes more than `maxMoves` inside `windowMs` freezes the VIP on
  * that (latest) holder; a frozen VIP is released by the first claim at least `holdMs` after the
- * last refused move, or by `releaseVip`.
+ * last refused move, or by `releaseVip`. A VIP without an owner (its owner's port lost it) is
+ * taken by the next claim that is not stale, as by a first claim.
  */
 export function recordVipClaim(
   state: VipState | undefined,
@@ -153,11 +167,15 @@ export function recordVipClaim(
   config: VipConfig = DEFAULT_VIP_CONFIG,
 ): VipOutcome {
   if (!state) return applied({ owner: claim, newest: claim, moves: [], frozen: null }, { moved: true });
-  const near = (other: VipClaim) =>
-    !sameHolder(claim, other) && Math.abs(claim.at - other.at) < config.splitBrainMs;
+  const near = (other: VipClaim | null) =>
+    other !== null && !sameHolder(claim, other) && Math.abs(claim.at - other.at) < config.splitBrainMs;
   if (compareClaims(claim, state.newest) <= 0) return { kind: 'stale', splitBrain: near(state.owner) };
+  if (state.owner === null)
+    return applied({ owner: claim, newest: claim, moves: [], frozen: null }, { moved: true });
   const released = state.frozen !== null && claim.at - state.frozen.lastAttempt >= config.holdMs;
-  const s: VipState = released ? { ...state, moves: [], frozen: null } : state;
+  const s: HeldVipState = released
+    ? { ...state, owner: state.owner, moves: [], frozen: null }
+    : { ...state, owner: state.owner };
   if (sameHolder(claim, s.owner)) return applied({ ...s, owner: claim, newest: claim }, { released });
   const splitBrain = near(s.owner);
   if (s.frozen) {
@@ -177,6 +195,6 @@ export function recordVipClaim(
  * The operator's release of a frozen VIP: it moves to the newest claim recorded (the best
  * knowledge of who announced last) and counts moves afresh.
  */
-export function releaseVip(state: VipState): VipState {
+export function releaseVip(state: VipState): HeldVipState {
   return { owner: state.newest, newest: state.newest, moves: [], frozen: null };
 }

@@ -165,7 +165,7 @@ export function observeVip(
   };
   if (vip.froze) {
     rt.logger.error(
-      `VIP frozen: ${vip.ip} in network ${vip.networkId} moved too often; it stays on ${vip.owner.host} (port ${vip.owner.portId}, ${vip.owner.mac}) until the hold time passes or an operator releases it`,
+      `VIP frozen: ${vip.ip} in network ${vip.networkId} moved too often; it stays on ${vip.owner?.host} (port ${vip.owner?.portId}, ${vip.owner?.mac}) until the hold time passes or an operator releases it`,
       fields,
     );
     emitMetrics(rt.eventMetrics, { strategy: vip.strategy }, { VipFrozen: 1 });

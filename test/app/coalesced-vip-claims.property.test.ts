@@ -13,7 +13,7 @@ import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import type { Agent, Strategy } from '../../src/core/types.js';
 import { recordVipClaim, type VipConfig, type VipState } from '../../src/core/vip.js';
-import { viewOfVip } from '../../src/core/vip-view.js';
+import { viewsOfVips } from '../../src/core/vip-view.js';
 
 /**
  * A batch of `vip.claim`s of one network coalesced (`onVipClaims`: one fold, one commit) against
@@ -180,7 +180,7 @@ function bed() {
       ports: await store.listNetworkPorts(NETWORK.id),
       routers: new Map(),
       flags: (await store.getFlags()).flags,
-      vips: (await store.listNetworkVips(NETWORK.id)).map(viewOfVip),
+      vips: viewsOfVips(await store.listNetworkVips(NETWORK.id)),
     });
     for (const h of HOSTS) expect(held.get(h)?.table ?? {}, h).toEqual(desired.views.get(h) ?? {});
   };

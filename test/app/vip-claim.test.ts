@@ -132,7 +132,7 @@ describe('vip.claim under master-binding', () => {
     });
     expect(w.published.length).toBe(before);
     expect(holds(w.table('h3'), TUNNEL.h1 as string, VMAC)).toBe(true);
-    expect((await w.store.listNetworkVips(NET.id))[0]?.state.owner.portId).toBe('pa');
+    expect((await w.store.listNetworkVips(NET.id))[0]?.state.owner?.portId).toBe('pa');
   });
 
   it('refuses a claim stamped too far in the future', async () => {
@@ -156,7 +156,7 @@ describe('vip.claim under tunnel', () => {
     // every host with a port holding the pair is flooded to: present through its own port
     expect(w.table('h3')[TUNNEL.h1 as string]).toContainEqual(['00:00:00:00:00:00', '0.0.0.0']);
     expect(w.table('h3')[TUNNEL.h2 as string]).toContainEqual(['00:00:00:00:00:00', '0.0.0.0']);
-    expect((await w.store.listNetworkVips(NET.id)).map((v) => v.state.owner.host)).toEqual(['h1']);
+    expect((await w.store.listNetworkVips(NET.id)).map((v) => v.state.owner?.host)).toEqual(['h1']);
   });
 });
 

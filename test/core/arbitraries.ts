@@ -10,12 +10,13 @@ import type {
   Strategy,
 } from '../../src/core/types.js';
 import { checkVipClaim, recordVipClaim } from '../../src/core/vip.js';
+import { unbindVip } from '../../src/core/vip-binding.js';
 import {
   newVipRecord,
   releaseVipRecord,
   resolveVipStrategy,
   type VipRecord,
-  viewOfVip,
+  viewsOfVips,
 } from '../../src/core/vip-view.js';
 
 export const NETWORK: Network = { id: 'net1', name: 'net1', networkType: 'vxlan', segmentId: 100 };
@@ -37,7 +38,26 @@ export function agentFor(host: string, opts: Partial<Agent> = {}): Agent {
 
 /** A history step: one fact change of a network; each is applied with both planners. */
 export type Step =
-  | { kind: 'port'; slot: number; host: string; active: boolean; ips: number[]; dvr: boolean }
+  /** Port `p<slot>`; `host` '' is unbound; slots 0-3 carry the VIPs as pairs unless `pairs` is false. */
+  | {
+      kind: 'port';
+      slot: number;
+      host: string;
+      active: boolean;
+      ips: number[];
+      dvr: boolean;
+      pairs?: boolean;
+    }
+  /**
+   * The port owning VIP `VIPS[vip]` (if any) is deleted, unbound, moved to `host`, loses its pairs,
+   * or its pair's virtual MAC changes (docs/vip.md, "A binding is tied to its port").
+   */
+  | {
+      kind: 'owner-port';
+      vip: number;
+      how: 'delete' | 'unbind' | 'move' | 'drop-pair' | 'new-mac';
+      host: string;
+    }
   | { kind: 'delete'; slot: number }
   | { kind: 'ha-port'; active: boolean; ips: number[]; owner: 'ha' | 'snat' | 'gateway' }
   | { kind: 'schedule'; hosts: string[] }
@@ -90,6 +110,20 @@ export const vipStepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('vip-release' as const), vip: fc.integer({ min: 0, max: 1 }) }),
   },
 );
+
+/** A VIP owner's port loses the right to the VIP: the binding must go with it. */
+export const ownerPortArb: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constant('owner-port' as const),
+  vip: fc.integer({ min: 0, max: 1 }),
+  how: fc.constantFrom(
+    'delete' as const,
+    'unbind' as const,
+    'move' as const,
+    'drop-pair' as const,
+    'new-mac' as const,
+  ),
+  host: fc.constantFrom(...HOSTS),
+});
 
 /** Capabilities an agent reports: Open vSwitch, kernel VXLAN with or without learning and ARP proxy. */
 const capabilities = fc.constantFrom(
@@ -149,10 +183,13 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('port' as const),
       slot: fc.integer({ min: 0, max: 7 }),
-      host,
+      // now and then unbound (a VIP owner's port moved off its host)
+      host: fc.oneof({ weight: 6, arbitrary: host }, { weight: 1, arbitrary: fc.constant('') }),
       active: fc.boolean(),
       ips: fc.uniqueArray(fc.integer({ min: 2, max: 9 }), { maxLength: 3 }),
       dvr: fc.constantFrom(false, false, false, true),
+      // now and then without its pairs (a VIP owner's port lost them)
+      pairs: fc.constantFrom(true, true, true, true, false),
     }),
   },
   {
@@ -228,7 +265,7 @@ export function factsOf(w: World): NetworkFacts {
     ports: [...w.ports.values()],
     routers: w.routers,
     flags: w.flags,
-    vips: [...w.vips.values()].map(viewOfVip),
+    vips: viewsOfVips([...w.vips.values()]),
   };
 }
 
@@ -268,6 +305,17 @@ export function clone(w: World): World {
   };
 }
 
+/**
+ * What a port's new fact does to the VIPs (docs/vip.md, "A binding is tied to its port"), applied
+ * here to every VIP record, not only to those the port events read or check.
+ */
+function unbindAll(w: World, portId: string): void {
+  for (const [ip, r] of w.vips) {
+    const next = unbindVip(r, portId, w.ports.get(portId));
+    if (next) w.vips.set(ip, next);
+  }
+}
+
 /** Applies a fact step; returns the ports it wrote (null: not a port step) and the host whose agent restarted. */
 export function applyStep(w: World, step: Step): { written: string[] | null; restarted: string | null } {
   const rev = ++w.seq;
@@ -282,9 +330,9 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
         deviceId: `vm${step.slot}`,
         host: step.host,
         status: step.active ? 'ACTIVE' : 'DOWN',
-        dvrHosts: step.dvr ? [step.host] : [],
+        dvrHosts: step.dvr && step.host ? [step.host] : [],
         revision: rev,
-        ...(step.slot < 4
+        ...(step.slot < 4 && step.pairs !== false
           ? {
               allowedAddressPairs: [
                 { ipAddress: VIPS[0], macAddress: VIRTUAL_MAC },
@@ -294,11 +342,38 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
           : {}),
       };
       w.ports.set(port.id, port);
+      unbindAll(w, port.id);
       return { written: [port.id], restarted: null };
     }
     case 'delete':
       w.ports.delete(`p${step.slot}`);
+      unbindAll(w, `p${step.slot}`);
       return { written: [`p${step.slot}`], restarted: null };
+    case 'owner-port': {
+      const id = w.vips.get(VIPS[step.vip] as string)?.state.owner?.portId;
+      const port = id === undefined ? undefined : w.ports.get(id);
+      if (!port) return { written: null, restarted: null };
+      if (step.how === 'delete') w.ports.delete(port.id);
+      else {
+        const pairs = port.allowedAddressPairs ?? [];
+        const changed: Port =
+          step.how === 'unbind'
+            ? { ...port, host: '', dvrHosts: [] }
+            : step.how === 'move'
+              ? { ...port, host: step.host, dvrHosts: port.dvrHosts.length > 0 ? [step.host] : [] }
+              : step.how === 'drop-pair'
+                ? { ...port, allowedAddressPairs: [] }
+                : {
+                    ...port,
+                    allowedAddressPairs: pairs.map((p) =>
+                      p.macAddress === VIRTUAL_MAC ? { ...p, macAddress: '00:00:5e:00:01:02' } : p,
+                    ),
+                  };
+        w.ports.set(port.id, { ...changed, revision: rev });
+      }
+      unbindAll(w, port.id);
+      return { written: [port.id], restarted: null };
+    }
     case 'ha-port': {
       const p = haPort(step, rev);
       w.ports.set(p.id, p);
@@ -355,6 +430,7 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
     }
     case 'vip-resolve':
       for (const [ip, r] of w.vips) {
+        if (!r.state.owner) continue;
         const strategy = resolveVipStrategy(w.flags, NETWORK.id, ip, r.state.owner.portId).strategy;
         if (strategy !== r.strategy) w.vips.set(ip, { ...r, strategy, version: r.version + 1 });
       }

@@ -5,11 +5,11 @@ import {
   checkVipClaim,
   compareClaims,
   DEFAULT_VIP_CONFIG,
+  type HeldVipState,
   recordVipClaim,
   releaseVip,
   type VipClaim,
   type VipConfig,
-  type VipState,
 } from '../../src/core/vip.js';
 
 const VIP = '10.0.0.100';
@@ -31,7 +31,7 @@ function claim(host: string, at: number, seq = 0, over: Partial<VipClaim> = {}):
 
 /** Folds claims in delivery order; returns the state and every outcome. */
 function run(claims: readonly VipClaim[], config: VipConfig = DEFAULT_VIP_CONFIG) {
-  let state: VipState | undefined;
+  let state: HeldVipState | undefined;
   const outcomes = claims.map((c) => {
     const o = recordVipClaim(state, c, config);
     if (o.kind === 'applied') state = o.state;
@@ -101,7 +101,7 @@ describe('claim ordering per VIP: (at, host, seq)', () => {
       fc.property(
         claimsArb.chain((claims) => deliveryArb(claims)),
         (delivery) => {
-          let state: VipState | undefined;
+          let state: HeldVipState | undefined;
           let newest: VipClaim | undefined;
           for (const c of delivery) {
             const o = recordVipClaim(state, c);

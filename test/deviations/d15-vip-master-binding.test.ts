@@ -18,6 +18,29 @@ describe('D15 vip-master-binding: a VIP claim binds the VIP on every agent, wher
     expect(tableOf(r, 'host1')['192.0.2.2']).toContainEqual([VRRP_MAC, VIP]);
   });
 
+  it('withdraws the binding from every agent when the owner’s port is deleted or moves host, until a claim takes it again', async () => {
+    const withStep = (...steps: Record<string, unknown>[]) => ({
+      ...TRACES.D15,
+      steps: [...TRACES.D15.steps, ...steps],
+    });
+    const bound = (r: Awaited<ReturnType<typeof replay>>, host: string) =>
+      Object.values(tableOf(r, host)).some((es) => es.some(([mac, ip]) => mac === VRRP_MAC || ip === VIP));
+    // vm2 owns the VIP at the end of the trace
+    const deleted = await replay(withStep({ op: 'delete_port', port: 'vm2' }), 'master-binding');
+    for (const host of ['host1', 'host3']) expect(bound(deleted, host), host).toBe(false);
+    const moved = await replay(
+      withStep({ op: 'migrate_port', port: 'vm2', host: 'host3' }),
+      'master-binding',
+    );
+    expect(bound(moved, 'host1')).toBe(false);
+    // vm1, still holding the pair on host1, announces: bound behind host1 again
+    const taken = await replay(
+      withStep({ op: 'delete_port', port: 'vm2' }, { op: 'vip_claim', port: 'vm1', ip: VIP, mac: VRRP_MAC }),
+      'master-binding',
+    );
+    expect(tableOf(taken, 'host3')['192.0.2.1']).toContainEqual([VRRP_MAC, VIP]);
+  });
+
   it('under tunnel, as Neutron: no agent has an entry for the VIP or the virtual MAC', async () => {
     const r = await replay(TRACES.D15, 'tunnel');
     for (const host of ['host1', 'host2', 'host3'])

@@ -176,7 +176,7 @@ describe('cost of a batch of vip.claims of one network (a keepalived failover) o
       }
       const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
       const records = await store.listNetworkVips(network.id);
-      expect(records.map((r) => [r.ip, r.state.owner.host, r.version]).sort()).toEqual(
+      expect(records.map((r) => [r.ip, r.state.owner?.host, r.version]).sort()).toEqual(
         vips.map((ip) => [ip, b.host, 2]).sort(),
       );
     },

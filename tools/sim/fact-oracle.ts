@@ -12,6 +12,7 @@ import {
   type VipConfig,
   type VipState,
 } from '../../src/core/vip.js';
+import { vipClaimStands } from '../../src/core/vip-binding.js';
 import { resolveVipStrategy, type VipView } from '../../src/core/vip-view.js';
 
 /**
@@ -36,6 +37,30 @@ export function createFactOracle(
     string,
     { networkId: string; ip: string; state: VipState; holders: Record<string, string> }
   >();
+  /**
+   * A port's new fact takes from it the VIPs it may no longer announce (docs/vip.md, "A binding is
+   * tied to its port"), checked here against every VIP of its network, not only the ones the
+   * controller reads: the owner's binding if its claim no longer stands, the port's holder entry
+   * if it may no longer announce the VIP from the host it claimed from.
+   */
+  function unbind(portId: string, networkId: string, port: Port | undefined): void {
+    for (const [key, v] of vips) {
+      if (v.networkId !== networkId) continue;
+      const host = v.holders[portId];
+      const holders = { ...v.holders };
+      if (
+        host !== undefined &&
+        !vipClaimStands(port, { networkId, ip: v.ip, host, portId, mac: port?.mac ?? '' })
+      )
+        delete holders[portId];
+      const owner = v.state.owner;
+      const state =
+        owner && owner.portId === portId && !vipClaimStands(port, owner)
+          ? { ...v.state, owner: null, moves: [], frozen: null }
+          : v.state;
+      vips.set(key, { ...v, state, holders });
+    }
+  }
   const router = (id: string): HaRouter =>
     routers.get(id) ?? { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 
@@ -44,18 +69,19 @@ export function createFactOracle(
       case 'port.upsert': {
         if (!networks.has(e.network.id)) networks.set(e.network.id, toNetwork(e.network));
         const cur = ports.get(e.port.id);
-        if (!cur || e.port.revision > cur.revision)
-          ports.set(e.port.id, {
-            revision: e.port.revision,
-            port: toPort(e),
-            networkId: e.port.networkId,
-          });
+        if (!cur || e.port.revision > cur.revision) {
+          const port = toPort(e);
+          ports.set(e.port.id, { revision: e.port.revision, port, networkId: e.port.networkId });
+          unbind(port.id, port.networkId, port);
+        }
         return;
       }
       case 'port.delete': {
         const cur = ports.get(e.portId);
-        if (!cur || e.revision > cur.revision)
+        if (!cur || e.revision > cur.revision) {
           ports.set(e.portId, { revision: e.revision, port: null, networkId: e.networkId });
+          unbind(e.portId, e.networkId, undefined);
+        }
         return;
       }
       case 'agent.report': {
@@ -110,15 +136,20 @@ export function createFactOracle(
   /** The network's VIPs as the controller should reflect them, the strategy from the flags now. */
   function vipViews(networkId: string): VipView[] {
     return [...vips.values()]
-      .filter((v) => v.networkId === networkId)
-      .map((v) => ({
-        ip: v.ip,
-        host: v.state.owner.host,
-        portId: v.state.owner.portId,
-        mac: v.state.owner.mac,
-        strategy: resolveVipStrategy(flags.flags, networkId, v.ip, v.state.owner.portId).strategy,
-        hosting: [...new Set(Object.values(v.holders))].sort(),
-      }))
+      .flatMap((v) => {
+        const owner = v.state.owner;
+        if (v.networkId !== networkId || !owner) return [];
+        return [
+          {
+            ip: v.ip,
+            host: owner.host,
+            portId: owner.portId,
+            mac: owner.mac,
+            strategy: resolveVipStrategy(flags.flags, networkId, v.ip, owner.portId).strategy,
+            hosting: [...new Set(Object.values(v.holders))].sort(),
+          },
+        ];
+      })
       .sort((a, b) => (a.ip < b.ip ? -1 : 1));
   }
 

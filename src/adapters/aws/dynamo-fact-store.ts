@@ -29,7 +29,7 @@ import { DEFAULT_FLAGS } from '../../core/flags.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
 import type { VipRecord } from '../../core/vip-view.js';
-import { viewOfVip } from '../../core/vip-view.js';
+import { viewsOfVips } from '../../core/vip-view.js';
 import {
   fromOutboxItems,
   fromPortItem,
@@ -473,7 +473,7 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       ]);
       const after = await getNetworkState(networkId);
       if (after?.seq !== before.seq) continue;
-      const views = vips.map(viewOfVip);
+      const views = viewsOfVips(vips);
       return new Map(
         current.map((r) => [r.record.key, regenerateSnapshots(before, ports, r.snapshots, views)]),
       );

@@ -333,12 +333,27 @@ function stateUpdate(item: Item, expected: number | null, withOutbox: boolean) {
   };
 }
 
-function checkOf(check: FactCheck): { key: ItemKey; guard: ReturnType<typeof versionGuard> } {
+interface CheckGuard {
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+function checkOf(check: FactCheck): { key: ItemKey; guard: CheckGuard } {
   if (check.kind === 'agent')
     return { key: KEYS.agent(check.host), guard: versionGuard('revision', check.revision) };
   if (check.kind === 'router')
     return { key: KEYS.router(check.id), guard: versionGuard('version', check.version) };
   if (check.kind === 'routerPorts')
     return { key: KEYS.routerPortsSeq(check.id), guard: versionGuard('seq', check.seq, true) };
+  if (check.kind === 'vipNotHeld')
+    return {
+      key: KEYS.vip(check.networkId, check.ip),
+      // true too when the item does not exist (toVipItem keeps the whole record under `record`)
+      guard: {
+        ConditionExpression: 'attribute_not_exists(#r.#h.#p)',
+        ExpressionAttributeNames: { '#r': 'record', '#h': 'holders', '#p': check.portId },
+      },
+    };
   return { key: KEYS.flags(), guard: versionGuard('revision', check.revision, true) };
 }

@@ -53,7 +53,9 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         ? (routers.get(k.id)?.version ?? null) === k.version
         : k.kind === 'routerPorts'
           ? (routerPortsSeq.get(k.id) ?? 0) === k.seq
-          : flags.revision === k.revision;
+          : k.kind === 'vipNotHeld'
+            ? vips.get(vipReadKey(k.networkId, k.ip))?.holders[k.portId] === undefined
+            : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
   const macKey = macReadKey;
 

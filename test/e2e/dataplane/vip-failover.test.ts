@@ -4,7 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildFunctions } from '../../../scripts/build.mjs';
-import { compareClaims, recordVipClaim, type VipClaim, type VipState } from '../../../src/core/vip.js';
+import { compareClaims, type HeldVipState, recordVipClaim, type VipClaim } from '../../../src/core/vip.js';
 import { HARNESS_ENV } from './run-command.js';
 import { cleanStaleRuns } from './run-record.js';
 import {
@@ -245,7 +245,7 @@ describe('VIP failover on the real kernel data plane', () => {
       // The signal: the core's fold of these very claims, in either delivery order. The runtime logs and
       // counts it (VipSplitBrain), but the bed runs the functions silent, so it is checked here.
       for (const order of [claims, [...claims].reverse()]) {
-        let state: VipState | undefined;
+        let state: HeldVipState | undefined;
         let raised = false;
         for (const c of order) {
           const out = recordVipClaim(state, c);

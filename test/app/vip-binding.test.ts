@@ -1,0 +1,346 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
+import { dispatchEvent } from '../../src/app/dispatch.js';
+import { onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
+import type { OutboxRecord } from '../../src/app/ports.js';
+import type { Deps } from '../../src/app/reconcile.js';
+import { listVips } from '../../src/cli/vip-command.js';
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { parseInboundEvent, toNetwork, toPort } from '../../src/contracts/parse.js';
+import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
+import type { AgentTable } from '../../src/core/types.js';
+import { viewsOfVips } from '../../src/core/vip-view.js';
+import { createFactOracle } from '../support/fact-oracle.js';
+
+/**
+ * A binding is tied to its port (docs/vip.md): a port event that takes the owner's right to its
+ * VIP (delete, unbind, move, pair dropped, pair MAC changed, the VIP made a fixed IP) releases the
+ * VIP in the same commit, on the single path (`onPortChange`, through the dispatcher) and the
+ * coalesced one (`onPortChanges`); a port that holds the pair but does not own the VIP changes
+ * only the holders; a later valid claim takes the VIP again. In-memory store.
+ */
+const NET = { id: 'net-b', networkType: 'vxlan', segmentId: 710 };
+const VIP = '10.0.0.100';
+const VMAC = '00:00:5e:00:01:07';
+const TUNNEL: Record<string, string> = { h1: '192.0.2.1', h2: '192.0.2.2', h3: '192.0.2.3' };
+const MAC: Record<string, string> = {
+  pa: 'fa:16:3e:00:00:0a',
+  pb: 'fa:16:3e:00:00:0b',
+  pc: 'fa:16:3e:00:00:0c',
+};
+const IP: Record<string, string> = { pa: '10.0.0.11', pb: '10.0.0.12', pc: '10.0.0.13' };
+const HOST: Record<string, string> = { pa: 'h1', pb: 'h2', pc: 'h3' };
+
+interface PortSpec {
+  readonly host?: string;
+  readonly pairs?: readonly { ipAddress: string; macAddress?: string }[];
+  readonly ips?: readonly string[];
+}
+
+const portEvent = (id: string, revision: number, spec: PortSpec): InboundEvent =>
+  parseInboundEvent(
+    JSON.stringify({
+      type: 'port.upsert',
+      v: 1,
+      network: NET,
+      port: {
+        id,
+        networkId: NET.id,
+        mac: MAC[id],
+        ips: spec.ips ?? [IP[id]],
+        deviceOwner: 'compute:nova',
+        deviceId: `vm-${id}`,
+        host: spec.host ?? HOST[id],
+        status: 'ACTIVE',
+        dvrHosts: [],
+        revision,
+        allowedAddressPairs: spec.pairs ?? [{ ipAddress: VIP, macAddress: VMAC }],
+      },
+    }),
+  );
+const deleteEvent = (id: string, revision: number): InboundEvent =>
+  parseInboundEvent(JSON.stringify({ type: 'port.delete', v: 1, portId: id, networkId: NET.id, revision }));
+
+function toPortEvent(e: InboundEvent): PortChangeEvent {
+  if (e.type === 'port.upsert') return { network: toNetwork(e.network), next: toPort(e) };
+  if (e.type === 'port.delete')
+    return {
+      network: null,
+      next: { id: e.portId, networkId: e.networkId, revision: e.revision, deleted: true },
+    };
+  throw new Error(`not a port event: ${e.type}`);
+}
+
+function world() {
+  const now = 1_000_000;
+  const store = createMemoryStore({ now: () => now });
+  const published: OutboxRecord[] = [];
+  const held = new Map<string, HeldNetwork | undefined>();
+  const oracle = createFactOracle();
+  const deps: Deps = {
+    store,
+    publisher: {
+      publish: async (r) => {
+        published.push(r);
+        for (const { host, command } of r.commands) {
+          const applied = applyAgentCommand(held.get(host), command);
+          expect(['applied', 'partial']).toContain(applied.action);
+          held.set(host, applied.state);
+        }
+      },
+    },
+    now: () => now,
+  };
+  let seq = 0;
+  const send = async (e: InboundEvent) => {
+    oracle.apply(e);
+    return dispatchEvent(deps, e);
+  };
+  /** A group of port events of the network through the coalesced path. */
+  const sendGroup = async (events: readonly InboundEvent[]) => {
+    for (const e of events) oracle.apply(e);
+    return onPortChanges(deps, NET.id, events.map(toPortEvent));
+  };
+  const claim = (portId: string, host: string, mac: string) => {
+    seq++;
+    const e = parseInboundEvent(
+      JSON.stringify({
+        type: 'vip.claim',
+        v: 1,
+        host,
+        networkId: NET.id,
+        portId,
+        ip: VIP,
+        mac,
+        kind: 'garp',
+        at: 990_000 + seq,
+        seq,
+      }),
+    );
+    oracle.apply(e);
+    return dispatchEvent(deps, e).catch((err: unknown) => err);
+  };
+  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
+  const setup = async () => {
+    await send(
+      parseInboundEvent(
+        JSON.stringify({
+          type: 'flags.set',
+          v: 1,
+          flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
+          revision: 1,
+        }),
+      ),
+    );
+    for (const [host, tunnelIp] of Object.entries(TUNNEL))
+      await send(
+        parseInboundEvent(
+          JSON.stringify({
+            type: 'agent.report',
+            v: 1,
+            host,
+            tunnelIp,
+            agentType: 'Open vSwitch agent',
+            networkTypes: ['vxlan'],
+            capabilities: { learning: false, arp: 'responder' },
+            bootId: 'b1',
+            revision: 1,
+          }),
+        ),
+      );
+    await send(portEvent('pa', 1, {}));
+    await send(portEvent('pb', 1, { pairs: [{ ipAddress: '10.0.0.96/28' }] }));
+    // an observer on h3, without pairs
+    await send(portEvent('pc', 1, { pairs: [] }));
+  };
+  const record = async () => (await store.listNetworkVips(NET.id))[0];
+  /** Every agent's table equals the fact oracle's, which unbinds against every VIP on each port fact. */
+  const expectOracle = () => {
+    const desired = oracle.desired().get(NET.id) ?? new Map<string, AgentTable>();
+    for (const host of Object.keys(TUNNEL)) expect(table(host), host).toEqual(desired.get(host) ?? {});
+  };
+  return { store, deps, published, send, sendGroup, claim, table, setup, record, oracle, expectOracle };
+}
+
+/**
+ * Whether an agent's table holds the VIP's binding: an ARP entry for it or the virtual MAC's
+ * unicast entry (a fixed IP's own entry, `[port MAC, VIP]`, is the port's, not the binding's).
+ */
+const anyVip = (t: AgentTable) =>
+  Object.values(t).some((es) => es.some(([m, ip]) => m === VMAC || (ip === VIP && m !== MAC.pa)));
+const holdsBehind = (t: AgentTable, tunnelIp: string, mac: string) =>
+  (t[tunnelIp] ?? []).some(([m, ip]) => m === mac && ip === VIP);
+
+const LOSSES: [string, (rev: number) => InboundEvent][] = [
+  ['deleted', (rev) => deleteEvent('pa', rev)],
+  ['unbound (host cleared)', (rev) => portEvent('pa', rev, { host: '' })],
+  ['rebound to another host', (rev) => portEvent('pa', rev, { host: 'h3' })],
+  ['left without the pair', (rev) => portEvent('pa', rev, { pairs: [] })],
+  ['left with a pair of another MAC', (rev) => portEvent('pa', rev, { pairs: [{ ipAddress: VIP }] })],
+  [
+    'given the VIP as a fixed IP',
+    (rev) => portEvent('pa', rev, { ips: ['10.0.0.11', VIP], pairs: [{ ipAddress: VIP, macAddress: VMAC }] }),
+  ],
+];
+
+describe('a port event withdraws the binding of the VIP its port owns (master-binding)', () => {
+  it.each(LOSSES)('when the owner port is %s, on the single path', async (_how, loss) => {
+    const w = world();
+    await w.setup();
+    await w.claim('pa', 'h1', VMAC);
+    for (const h of ['h2', 'h3']) expect(holdsBehind(w.table(h), TUNNEL.h1 as string, VMAC), h).toBe(true);
+    const result = await w.send(loss(2));
+    expect(result.outcome).toBe('applied');
+    // withdrawn everywhere in the same commit, the record kept without an owner
+    for (const h of ['h1', 'h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
+    const r = await w.record();
+    expect(r?.state.owner).toBeNull();
+    expect(r?.state.frozen).toBeNull();
+    expect(viewsOfVips(r ? [r] : [])).toEqual([]);
+    expect((await listVips(w.store, [NET.id]))[0]?.owner).toBeNull();
+    w.expectOracle();
+    // a later valid claim takes it again: pb, through its prefix pair, with its own MAC
+    const taken = await w.claim('pb', 'h2', MAC.pb as string);
+    expect(taken).toMatchObject({ outcome: 'applied', vip: { moved: true, owner: { portId: 'pb' } } });
+    expect(holdsBehind(w.table('h3'), TUNNEL.h2 as string, MAC.pb as string)).toBe(true);
+    w.expectOracle();
+  });
+
+  it.each(LOSSES)('when the owner port is %s, on the coalesced path', async (_how, loss) => {
+    const w = world();
+    await w.setup();
+    await w.claim('pa', 'h1', VMAC);
+    // the loss, grouped with another port's event of the network
+    const outcomes = await w.sendGroup([
+      portEvent('pb', 2, { pairs: [{ ipAddress: '10.0.0.96/28' }] }),
+      loss(2),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['result', 'result']);
+    for (const h of ['h1', 'h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
+    expect((await w.record())?.state.owner).toBeNull();
+    w.expectOracle();
+  });
+
+  it('a group that moves the owner port away and back releases it too, as one event at a time would', async () => {
+    const w = world();
+    await w.setup();
+    await w.claim('pa', 'h1', VMAC);
+    await w.sendGroup([portEvent('pa', 2, { host: 'h3' }), portEvent('pa', 3, { host: 'h1' })]);
+    expect((await w.record())?.state.owner).toBeNull();
+    for (const h of ['h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
+    w.expectOracle();
+    // its own next announcement takes it back
+    await w.claim('pa', 'h1', VMAC);
+    for (const h of ['h2', 'h3']) expect(holdsBehind(w.table(h), TUNNEL.h1 as string, VMAC), h).toBe(true);
+  });
+
+  it('a port that holds the pair but does not own the VIP changes only the holders', async () => {
+    const w = world();
+    await w.setup();
+    await w.claim('pb', 'h2', MAC.pb as string);
+    await w.claim('pa', 'h1', VMAC);
+    expect((await w.record())?.holders).toEqual({ pa: 'h1', pb: 'h2' });
+    const n = w.published.length;
+    await w.send(deleteEvent('pb', 2));
+    const r = await w.record();
+    expect(r?.state.owner).toMatchObject({ portId: 'pa', host: 'h1', mac: VMAC });
+    expect(r?.holders).toEqual({ pa: 'h1' });
+    // the port's own delete is published (h2 leaves); the VIP's entries stay where they were
+    expect(w.published.length).toBe(n + 1);
+    expect(holdsBehind(w.table('h3'), TUNNEL.h1 as string, VMAC)).toBe(true);
+    w.expectOracle();
+  });
+
+  it('a port change that keeps the right (a new fixed IP, status) changes nothing', async () => {
+    const w = world();
+    await w.setup();
+    await w.claim('pa', 'h1', VMAC);
+    const before = await w.record();
+    await w.send(portEvent('pa', 2, { ips: ['10.0.0.21'] }));
+    expect(await w.record()).toEqual(before);
+    for (const h of ['h2', 'h3']) expect(holdsBehind(w.table(h), TUNNEL.h1 as string, VMAC), h).toBe(true);
+  });
+
+  it('a port that never claimed the VIP loses nothing and writes no VIP record', async () => {
+    const w = world();
+    await w.setup();
+    await w.send(deleteEvent('pa', 2));
+    expect(await w.store.listNetworkVips(NET.id)).toEqual([]);
+  });
+});
+
+/** A random history step: a port event (single or grouped) or a claim. */
+const stepArb = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('port' as const),
+      id: fc.constantFrom('pa', 'pb'),
+      host: fc.constantFrom('h1', 'h2', 'h3', ''),
+      pairs: fc.constantFrom('vmac', 'own', 'prefix', 'none'),
+      delete: fc.constantFrom(false, false, false, true),
+      grouped: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('claim' as const),
+      id: fc.constantFrom('pa', 'pb'),
+      vmac: fc.boolean(),
+    }),
+  },
+);
+
+describe('the port events equal the fact oracle on random histories of VIP owners', () => {
+  it('single and coalesced paths: every VIP record and every agent table (200 runs)', async () => {
+    let withdrawn = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const w = world();
+        await w.setup();
+        const revision: Record<string, number> = { pa: 1, pb: 1 };
+        const current: Record<string, { host: string } | null> = { pa: { host: 'h1' }, pb: { host: 'h2' } };
+        let group: InboundEvent[] = [];
+        const flush = async () => {
+          if (group.length > 0) await w.sendGroup(group);
+          group = [];
+        };
+        for (const s of steps) {
+          if (s.kind === 'claim') {
+            await flush();
+            const host = current[s.id]?.host || 'h1';
+            await w.claim(s.id, host, s.vmac ? VMAC : (MAC[s.id] as string));
+            continue;
+          }
+          const rev = (revision[s.id] = (revision[s.id] ?? 1) + 1);
+          const pairs =
+            s.pairs === 'vmac'
+              ? [{ ipAddress: VIP, macAddress: VMAC }]
+              : s.pairs === 'own'
+                ? [{ ipAddress: VIP }]
+                : s.pairs === 'prefix'
+                  ? [{ ipAddress: '10.0.0.96/28' }]
+                  : [];
+          const e = s.delete ? deleteEvent(s.id, rev) : portEvent(s.id, rev, { host: s.host, pairs });
+          current[s.id] = s.delete ? null : { host: s.host };
+          const owned = (await w.record())?.state.owner?.portId === s.id;
+          if (s.grouped) group.push(e);
+          else {
+            await flush();
+            await w.send(e).catch(() => undefined);
+          }
+          if (owned && !s.grouped && (await w.record())?.state.owner === null) withdrawn++;
+        }
+        await flush();
+        // the records' views equal the oracle's, and so do the tables the agents applied
+        const stored = viewsOfVips(await w.store.listNetworkVips(NET.id));
+        expect(stored).toEqual(w.oracle.vips(NET.id));
+        w.expectOracle();
+      }),
+      { numRuns: 200 },
+    );
+    expect(withdrawn).toBeGreaterThan(20);
+  });
+});
