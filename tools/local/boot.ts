@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildFunctions, OUT_DIR } from '../../scripts/build.mjs';
 import { type AwsClients, createAwsClients } from '../../src/adapters/aws/aws-clients.js';
 import { createLocalResources, type LocalResources } from './local-resources.js';
-import { type LocalServer, startDynamoLocal, startSqsLocal } from './local-servers.js';
+import { type DynamoLocalJit, type LocalServer, startDynamoLocal, startSqsLocal } from './local-servers.js';
 import { type FunctionName, type LocalStack, startLocalStack } from './local-stack.js';
 import { type MeteringProxy, startMeteringProxy } from './metering-proxy.js';
 import type { InvocationOutcome } from './poller.js';
@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly build?: boolean;
   /** Put a metering proxy between the functions and the servers (`LocalServers.meters`). */
   readonly meter?: boolean;
+  /** DynamoDB Local's JIT (tools/local/local-servers.ts); default `quick-start`. */
+  readonly dynamoJit?: DynamoLocalJit;
 }
 
 export interface ControllerOptions {
@@ -59,6 +61,7 @@ export async function startLocalServers(options: ServerOptions = {}): Promise<Lo
     startDynamoLocal({
       ...(options.dynamoPort === undefined ? {} : { port: options.dynamoPort }),
       ...(dbPath ? { dbPath } : {}),
+      ...(options.dynamoJit ? { jit: options.dynamoJit } : {}),
     }),
     startSqsLocal(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
     options.build === false ? Promise.resolve([]) : buildFunctions({ logLevel: 'error' }),
