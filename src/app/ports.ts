@@ -276,7 +276,7 @@ export interface ConvergedFailover {
  * produced, with the hosts it was sent to and still waiting for (docs/data-model.md, `FAILOVER`).
  */
 export interface FailoverConvergence {
-  /** The record is about to be published: wait for its hosts (no-op unless it came from `ha.state`). */
+  /** The record is being published: wait for its hosts (no-op unless it came from `ha.state`). */
   open(record: OutboxRecord): Promise<{ readonly superseded: boolean }>;
   /**
    * The host holds `version` of the network since `at` (ms). Returns the failover when this host was

@@ -23,7 +23,7 @@ export async function runOutboxSweep(rt: Runtime): Promise<SweepResult> {
   // Each record it publishes is logged with the correlation id of the event that committed it.
   const publisher = {
     async publish(record: Parameters<Runtime['publisher']['publish']>[0]) {
-      // deps.publisher: an ha.state record opens its failover first (src/runtime/failover-tracking.ts).
+      // deps.publisher: an ha.state record opens its failover as it is sent (src/runtime/failover-tracking.ts).
       await rt.deps.publisher.publish(record);
       rt.logger.info('outbox sweep: published', {
         networkId: record.networkId,

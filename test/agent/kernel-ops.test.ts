@@ -49,11 +49,42 @@ describe('planDeltaOps', () => {
     { kind: 'add', entries: [{ vtep: '198.51.100.22', mac: 'fa:16:3e:00:00:01', ip: '192.0.2.1' }] },
   ]);
 
-  it('repoints a moved MAC with one replace per table, never leaving it unknown', () => {
+  it('repoints a moved MAC with one FDB replace, never leaving it unknown, and leaves its unchanged ARP entry alone', () => {
     expect(moved.map(argv)).toEqual([
       'bridge fdb replace fa:16:3e:00:00:01 dev vx-100 dst 198.51.100.22 self permanent',
-      'ip neigh replace 192.0.2.1 lladdr fa:16:3e:00:00:01 dev vx-100 nud permanent',
     ]);
+  });
+
+  it('rewrites the ARP entry of a moved MAC whose IP changes hands, and removes one that goes', () => {
+    const entry = (vtep: string, mac: string, ip: string) => ({ vtep, mac, ip });
+    const handedOver = planDeltaOps('vx-100', true, [
+      { kind: 'remove', entries: [entry('198.51.100.21', 'fa:16:3e:00:00:01', '192.0.2.1')] },
+      { kind: 'add', entries: [entry('198.51.100.22', 'fa:16:3e:00:00:02', '192.0.2.1')] },
+    ]);
+    expect(handedOver.map(argv)).toContain(
+      'ip neigh replace 192.0.2.1 lladdr fa:16:3e:00:00:02 dev vx-100 nud permanent',
+    );
+    const gone = planDeltaOps('vx-100', true, [
+      { kind: 'remove', entries: [entry('198.51.100.21', 'fa:16:3e:00:00:01', '192.0.2.1')] },
+    ]);
+    expect(gone.map(argv)).toContain('ip neigh del 192.0.2.1 lladdr fa:16:3e:00:00:01 dev vx-100');
+    const added = planDeltaOps('vx-100', true, [
+      { kind: 'add', entries: [entry('198.51.100.22', 'fa:16:3e:00:00:01', '192.0.2.1')] },
+    ]);
+    expect(added.map(argv)).toContain(
+      'ip neigh replace 192.0.2.1 lladdr fa:16:3e:00:00:01 dev vx-100 nud permanent',
+    );
+    // chg_ip in between moves the IP to another MAC and back: the entry ends as it began
+    const roundTrip = planDeltaOps('vx-100', true, [
+      { kind: 'remove', entries: [entry('198.51.100.21', 'fa:16:3e:00:00:01', '192.0.2.1')] },
+      {
+        kind: 'chg_ip',
+        before: [],
+        after: [entry('198.51.100.23', 'fa:16:3e:00:00:03', '192.0.2.1')],
+      },
+      { kind: 'add', entries: [entry('198.51.100.22', 'fa:16:3e:00:00:01', '192.0.2.1')] },
+    ]);
+    expect(roundTrip.filter((o) => o.op.startsWith('neigh'))).toEqual([]);
   });
 
   it('on a bridged device, forgets what the bridge learned about a removed MAC, but not about a moved one', () => {
@@ -73,7 +104,7 @@ describe('planDeltaOps', () => {
       ],
       true,
     );
-    expect(movedBridged.map((o) => o.op)).toEqual(['fdb-replace', 'neigh-replace']);
+    expect(movedBridged.map((o) => o.op)).toEqual(['fdb-replace']);
   });
 
   it('writes no ARP entries when the device does not proxy ARP', () => {

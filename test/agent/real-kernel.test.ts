@@ -78,6 +78,9 @@ describe.skipIf(!canRun)(
       const s = kernelState();
       expect([...s.flood]).toEqual([NODE2]);
       expect([...(s.unicast.get('fa:16:3e:00:00:01') ?? [])]).toEqual([NODE2]);
+      // the ARP entry (router IP -> the same MAC) is left as it was, not rewritten, and still there
+      expect(s.neigh.get('192.0.2.1')).toBe('fa:16:3e:00:00:01');
+      expect(s.neigh.size).toBe(1);
     });
 
     it('forgets what the bridge learned about a MAC whose entry is removed', async () => {

