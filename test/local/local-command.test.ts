@@ -65,7 +65,8 @@ describe('npx l2pop local', () => {
     expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
     expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
     expect(run.stdout).not.toContain('"_aws"');
-    expect(run.stderr).toMatch(/\[tunnel 7\/11\] r1 graceful failover: .* ok/);
+    // 14 phases: the 11 of the router scenario and the VIP pair, claim and failover
+    expect(run.stderr).toMatch(/\[tunnel 7\/14\] r1 graceful failover: .* ok/);
     expect(run.stderr).not.toContain('NodeVersionSupportWarning');
   });
 
