@@ -231,7 +231,7 @@ const CORRUPT_BELOW: Readonly<Record<ChangeKind, number>> = {
   strategies: 4,
   members: 4,
   snapshot: 4,
-  vips: 4,
+  vips: 7,
 };
 
 /** Runs the engine to completion, answering its reads from the facts after the step. */
@@ -274,7 +274,8 @@ const restartArb: fc.Arbitrary<Step> = fc.constantFrom(...HOSTS).map((host) => (
 
 /**
  * Steps, each with a die: below 2 (one in five) the record is corrupted before planning, below 4
- * (two in five) for the rarer change kinds (`CORRUPT_BELOW`).
+ * (two in five) for the rarer change kinds, below 7 for VIP changes, whose corruption the planner
+ * can notice least often (`CORRUPT_BELOW`), so every kind falls back many times on every run.
  */
 const historyArb = fc
   .array(
@@ -283,7 +284,7 @@ const historyArb = fc
         { weight: 8, arbitrary: stepArb },
         { weight: 1, arbitrary: restartArb },
         { weight: 3, arbitrary: vipStepArb },
-        { weight: 1, arbitrary: ownerPortArb },
+        { weight: 2, arbitrary: ownerPortArb },
       ),
       fc.nat({ max: 9 }),
     ),
@@ -563,7 +564,7 @@ describe('the engine equals the full recompute', () => {
     expect(failoversWithoutJoin, 'failovers planned').toBeGreaterThan(20);
     // a port event withdraws its VIPs' bindings, each way, many times
     console.info(`VIP bindings withdrawn by a port event: ${JSON.stringify(unbound)}`);
-    // (seen at 7 to 45 each over 600 runs; a new MAC unbinds only a claim made with the old one)
+    // (each seen at 7 to 45 over 600 runs; new-mac drawn 3x as often, as it unbinds only a claim made with the old MAC)
     for (const how of ['delete', 'unbind', 'move', 'drop-pair', 'new-mac', 'port'])
       expect(unbound[how] ?? 0, how).toBeGreaterThan(2);
     expect(Object.values(unbound).reduce((a, b) => a + b, 0)).toBeGreaterThan(60);
