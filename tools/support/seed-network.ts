@@ -107,7 +107,9 @@ export async function seedNetwork(
   const built = buildNetwork(spec);
   const id = spec.network.id;
   // outboxSeq 0: no outbox record was ever written, so none is pending (docs/data-model.md).
-  const items: Item[] = [{ ...toStateItem(built.state), outboxSeq: 0 }, toHostsItem(built.state)];
+  // hostsSeq: the HOSTS item beside it is this state's (a torn read is told by it, isTornRead).
+  const stateItem = toStateItem(built.state);
+  const items: Item[] = [{ ...stateItem, outboxSeq: 0, hostsSeq: stateItem.seq }, toHostsItem(built.state)];
   for (const a of built.agents) items.push(toAgentItem(a));
   for (const [h, count] of Object.entries(built.state.index.counts))
     items.push({ ...KEYS.presence(h, id), networkId: id, count });

@@ -35,6 +35,7 @@ import {
   fromPortItem,
   fromStateItem,
   type Item,
+  isTornRead,
   membersOf,
   objectField,
   outboxPendingOf,
@@ -65,6 +66,8 @@ export interface DynamoFactStoreOptions {
 }
 
 /** Conflict reasons: a guard failed, or another transaction held an item; both mean re-read and retry. */
+/** Torn reads of one network's state in a row before a read gives up (each waits 5 ms x 2^n). */
+const MAX_TORN_READS = 8;
 const CONFLICT_CODES = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
 
 function isConflict(err: unknown): boolean {
@@ -130,9 +133,11 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     KEYS.networkHosts(networkId),
     ...countKeys(networkId),
   ];
+  /** Undefined: no network; `torn`: its items come from two commits (`isTornRead`), read again. */
   const stateFrom = (networkId: string, at: (k: ItemKey) => Item | undefined) => {
     const item = at(KEYS.networkState(networkId));
     if (!item) return undefined;
+    if (isTornRead(item, at(KEYS.networkHosts(networkId)))) return 'torn' as const;
     const counts = new Map<string, number>();
     for (const k of countKeys(networkId)) {
       const c = at(k)?.count;
@@ -142,10 +147,30 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     return fromStateItem(item, at(KEYS.networkHosts(networkId)), counts);
   };
 
-  const getNetworkState = async (networkId: string) => {
-    const items = await batchGet(stateKeys(networkId));
-    return stateFrom(networkId, (k) => items.get(keyString(k)));
+  /**
+   * The network's state (and, with `published`, whether its outbox may be pending) from one
+   * BatchGetItem, read again while it is torn: the commit that tore it has landed by the time the
+   * read returns, so a second read is whole unless yet another commit races it.
+   */
+  const readNetwork = async (networkId: string, published: boolean): Promise<NetworkRead> => {
+    for (let attempt = 0; ; attempt++) {
+      const items = await batchGet([
+        ...stateKeys(networkId),
+        ...(published ? [KEYS.published(networkId)] : []),
+      ]);
+      const at = (k: ItemKey) => items.get(keyString(k));
+      const state = stateFrom(networkId, at);
+      if (state !== 'torn')
+        return {
+          state,
+          outboxPending: outboxPendingOf(at(KEYS.networkState(networkId)), at(KEYS.published(networkId))),
+        };
+      if (attempt >= MAX_TORN_READS)
+        throw new Error(`network ${networkId}: ${MAX_TORN_READS + 1} torn reads of its state in a row`);
+      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
+    }
   };
+  const getNetworkState = async (networkId: string) => (await readNetwork(networkId, false)).state;
 
   /**
    * Exact counts for the hosts a write moves from an unread count to an exact one (the full
@@ -236,10 +261,13 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         macs: new Map<string, string | undefined>(),
       };
       for (const n of networks) {
-        read.networks.set(n, {
-          state: stateFrom(n, at),
-          outboxPending: outboxPendingOf(at(KEYS.networkState(n)), at(KEYS.published(n))),
-        });
+        const state = stateFrom(n, at);
+        read.networks.set(
+          n,
+          state === 'torn'
+            ? await readNetwork(n, true)
+            : { state, outboxPending: outboxPendingOf(at(KEYS.networkState(n)), at(KEYS.published(n))) },
+        );
       }
       for (const p of ports) {
         const found = at(KEYS.port(p.networkId, p.id));

@@ -91,7 +91,22 @@ export function sameHosts(a: NetworkIndex, b: NetworkIndex): boolean {
 }
 
 /**
- * A state from its `STATE` and `HOSTS` items. A present host's count is exact when its presence
+ * Whether the `STATE` and `HOSTS` items of one read belong to different commits. A BatchGetItem is
+ * not a snapshot: DynamoDB reads each item with read-committed isolation and the batch as a whole
+ * is not serializable with a transaction (DynamoDB Local tears one read in three under contention,
+ * `test/adapters/torn-network-read.test.ts`). The `STATE` item is the one every commit guards, so
+ * it names the `HOSTS` item it goes with: `hostsSeq`, the `seq` of the commit that last wrote
+ * `HOSTS`. A state item written before `hostsSeq` existed only rules out a `HOSTS` item newer than
+ * itself.
+ */
+export function isTornRead(item: Item, hostsItem: Item | undefined): boolean {
+  const hostsSeq = typeof hostsItem?.seq === 'number' ? hostsItem.seq : undefined;
+  if (typeof item.hostsSeq === 'number') return hostsSeq !== item.hostsSeq;
+  return hostsSeq !== undefined && typeof item.seq === 'number' && hostsSeq > item.seq;
+}
+
+/**
+ * A state from its `STATE` and `HOSTS` items (of one commit: `isTornRead`). A present host's count is exact when its presence
  * item was read (`counts`), else `UNKNOWN_COUNT` (src/core/desired.ts): the steady state reads
  * no count, and a commit that moves one adds to it atomically.
  */

@@ -168,13 +168,16 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Planne
     if (records === 1) outboxSeq.set(id, Number(item.seq));
     membersAfter.set(id, Object.keys(state.index.members).sort());
     const key = KEYS.networkState(id);
+    const before = w.previous ?? (w.expected === null ? undefined : ctx.previousNetwork(state));
+    const hostsMoved = !before || !sameHosts(before.index, state.index);
+    // the state names the HOSTS item it goes with, so a torn read of the two is seen (isTornRead)
+    const stateItem = hostsMoved ? { ...item, hostsSeq: item.seq } : item;
     push(
       key,
-      { Update: { TableName, Key: key, ...stateUpdate(item, w.expected, records === 1) } },
-      estimateItemBytes(item),
+      { Update: { TableName, Key: key, ...stateUpdate(stateItem, w.expected, records === 1) } },
+      estimateItemBytes(stateItem),
     );
-    const before = w.previous ?? (w.expected === null ? undefined : ctx.previousNetwork(state));
-    if (!before || !sameHosts(before.index, state.index)) put(toHostsItem(state));
+    if (hostsMoved) put(toHostsItem(state));
     for (const c of countWrites(TableName, id, before?.index.counts ?? {}, state.index.counts)) {
       if (c.optimistic) optimistic.push({ networkId: id, host: c.host });
       push(c.key, c.item, 100);
