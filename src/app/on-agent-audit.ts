@@ -61,9 +61,11 @@ async function decide(audits: AuditDeps, event: AgentAuditEvent): Promise<Decide
     const netRecord = read.networks.get(n.networkId);
     const net = netRecord ? parseNetworkDigestRecord(netRecord) : undefined;
     const hostRecord = read.hosts.get(n.networkId);
-    const desired = net
-      ? computeStoredDesiredDigest(net, hostRecord ? parseHostDigestRecord(hostRecord) : undefined, holdsArp)
-      : null;
+    const host = hostRecord ? parseHostDigestRecord(hostRecord) : undefined;
+    // One BatchGetItem is not a snapshot: a host record newer than its network record was read
+    // across a commit, and the sum of the two is no desired view. Read again.
+    if (net && host && host.version > net.version) return 'conflict';
+    const desired = net ? computeStoredDesiredDigest(net, host, holdsArp) : null;
     const d = decideAudit(
       pairs[n.networkId],
       {

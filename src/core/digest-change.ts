@@ -320,6 +320,11 @@ export interface StoredNetworkDigest {
 
 /** One host's sum item for a network as read. */
 export interface StoredHostDigest {
+  /**
+   * The network version of the commit that last wrote the record (0: written before records
+   * carried it). Newer than the network record's: the two were read across a commit (a torn read).
+   */
+  readonly version: number;
   readonly present: boolean;
   readonly haView: HaView | null;
   readonly own: SplitSums;

@@ -19,7 +19,8 @@ import type { HaView } from './types.js';
  * recompute). Attribute names: `all_<field>`, `own_<field>`, `r_<router>_<field>` (slot fields
  * `SLOT_FIELDS`), `v` (version), `cv` (version of the last change of some view), `c` (complete), `groups`
  * (the `auto` routers'), `g_vip:<ip>` (an `auto` VIP's group; null: none), `vd` (the network holds a
- * VIP with entries: not comparable), `present`, `haView`.
+ * VIP with entries: not comparable), `present`, `haView`; a host record's `v` is the version of
+ * the commit that last wrote it, so an audit sees a read torn across two commits.
  */
 export type DigestRecord = Readonly<Record<string, unknown>>;
 
@@ -82,11 +83,17 @@ export function computeDigestWrites(
     slotAttrs('own', h.own, add, put);
     for (const [id, s] of h.routers) slotAttrs(routerPrefix(id), s, add, false);
     if (!put && Object.keys(add).length === 0 && !h.member) continue;
-    const set = h.member ? { present: h.member.present, haView: h.member.haView } : {};
+    const set = { v: version, ...(h.member ? { present: h.member.present, haView: h.member.haView } : {}) };
     writes.push({ host, mode, add, set, setIfAbsent: {} });
   }
   for (const host of change.cleared)
-    writes.push({ host, mode: 'put', add: {}, set: { present: false, haView: null }, setIfAbsent: {} });
+    writes.push({
+      host,
+      mode: 'put',
+      add: {},
+      set: { v: version, present: false, haView: null },
+      setIfAbsent: {},
+    });
   if (put && writes.length - 1 > MAX_RESET_HOST_WRITES) {
     // too many hosts to rewrite in the commit's transaction: the network's sums stop being
     // comparable (its audits report `unverifiable`) rather than the commit failing
@@ -153,6 +160,7 @@ export function parseNetworkDigestRecord(r: DigestRecord): StoredNetworkDigest {
 
 export function parseHostDigestRecord(r: DigestRecord): StoredHostDigest {
   return {
+    version: typeof r.v === 'number' ? r.v : 0,
     present: r.present === true,
     haView: (r.haView ?? null) as HaView | null,
     own: slotOfRecord(r, 'own'),

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoAuditStore } from '../../src/adapters/aws/dynamo-audit-store.js';
+import type { AuditStore } from '../../src/app/audit-ports.js';
+import { onAgentAudit } from '../../src/app/on-agent-audit.js';
+import type { CommandPublisher, FactStore } from '../../src/app/ports.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
+import { computeHoldsArp, digestsEqual } from '../../src/core/digest.js';
+import { computeStoredDesiredDigest } from '../../src/core/digest-change.js';
+import { parseHostDigestRecord, parseNetworkDigestRecord } from '../../src/core/digest-record.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
 import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
 import { agentReport, message, portUpsert } from '../support/messages.js';
@@ -208,5 +214,52 @@ describe('the drift audit through the bundled handlers', () => {
     await audit(HOSTS);
     await settle();
     for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
+  });
+
+  it('reads an audit again when the host record is newer than the network record (a torn read)', async () => {
+    // One BatchGetItem is not a snapshot (test/runtime/torn-network-read.test.ts): the host's sum
+    // record may come from a commit the network record does not include yet. The tear is injected
+    // into the real store's first read: the host record as a later commit would leave it.
+    const real = records();
+    let reads = 0;
+    let tampered:
+      | { net: ReturnType<typeof parseNetworkDigestRecord>; host: ReturnType<typeof parseHostDigestRecord> }
+      | undefined;
+    const tearing: AuditStore = {
+      ...real,
+      async read(host, networkIds) {
+        const r = await real.read(host, networkIds);
+        if (reads++ > 0) return r;
+        const net = r.networks.get(NET);
+        const mine = r.hosts.get(NET);
+        if (!net || !mine) throw new Error('no sum records to tear');
+        const later = { ...mine, v: Number(net.v) + 1, own_nf: Number(mine.own_nf ?? 0) + 1 };
+        tampered = { net: parseNetworkDigestRecord(net), host: parseHostDigestRecord(later) };
+        return { ...r, hosts: new Map([...r.hosts, [NET, later]]) };
+      },
+    };
+    const unused = new Proxy(
+      {},
+      { get: () => () => Promise.reject(new Error('an audit that matches writes no fact')) },
+    );
+    const [event] = computeSimAuditEvents(h.agents.agents, reportOf('a1'), tick());
+    if (event?.type !== 'agent.audit') throw new Error('no audit event');
+    const result = await onAgentAudit(
+      { store: unused as FactStore, publisher: unused as CommandPublisher, audits: { store: tearing } },
+      event,
+    );
+    // the torn pair alone would have been a drift: its desired digest is not what a1 holds
+    const reported = event.networks.find((n) => n.networkId === NET);
+    if (!tampered || !reported) throw new Error('the tear was not injected');
+    const tornDesired = computeStoredDesiredDigest(
+      tampered.net,
+      tampered.host,
+      computeHoldsArp(reportOf('a1').capabilities),
+    );
+    expect(tornDesired && digestsEqual(tornDesired, { sum: reported.sum, counts: reported.counts })).toBe(
+      false,
+    );
+    expect(reads).toBe(2);
+    expect(result.audits).toEqual([{ host: 'a1', networkId: NET, result: 'match', repaired: false }]);
   });
 });
