@@ -201,6 +201,8 @@ export async function runAuditSoak(o: AuditSoakOptions): Promise<AuditSoakResult
   ) as unknown as QueueUrls;
   let repairCommands = 0;
   let commandsApplied = 0;
+  /** The last commands each agent received per network, printed with a mismatch it is part of. */
+  const history = new Map<string, string[]>();
   const fleet = createSimFleet({
     sqs: servers.clients.sqs,
     prefix: controller.stack.agentQueuePrefix,
@@ -208,6 +210,12 @@ export async function runAuditSoak(o: AuditSoakOptions): Promise<AuditSoakResult
     log: (line) => {
       if (line.originEventType === 'agent.audit') repairCommands++;
       if (line.message === 'command applied') commandsApplied++;
+      const key = `${line.host}/${line.networkId}`;
+      const seen = history.get(key) ?? [];
+      seen.push(
+        `${line.kind} v${line.version} ${String(line.message).replace('command ', '')} (${line.originEventType})`,
+      );
+      history.set(key, seen.slice(-12));
     },
   });
   const store = createDynamoFactStore({
@@ -280,7 +288,18 @@ export async function runAuditSoak(o: AuditSoakOptions): Promise<AuditSoakResult
       timeoutMs: 60_000,
       quietMs,
     });
-    if (!r.converged) mismatches.push(`${what}: not converged: ${r.mismatches.slice(0, 3).join('; ')}`);
+    if (r.converged) return;
+    const detail = await Promise.all(
+      r.mismatches.slice(0, 3).map(async (m) => {
+        const [host, networkId] = m.slice(0, m.indexOf(':')).split('/') as [string, string];
+        const state = await store.getNetworkState(networkId);
+        const recorded = state
+          ? `controller at v${state.version}, members ${Object.keys(state.index.members).sort().join(',')}, counts ${JSON.stringify(state.index.counts)}`
+          : 'no network state';
+        return `${m} [${recorded}; ${host} received: ${(history.get(`${host}/${networkId}`) ?? []).join(', ')}]`;
+      }),
+    );
+    mismatches.push(`${what}: not converged: ${detail.join('; ')}`);
   };
   const churn = createChurn(o.seed);
   const churnEvents: Record<string, number> = {};
