@@ -11,8 +11,8 @@ import type { Port } from '../../src/core/types.js';
 
 /**
  * The overlap rule (`aap_overlaps_fixed_ip`, src/core/aap.ts) enforced by the port events for
- * bare-address pairs (src/app/aap-index.ts): the app refuses exactly what the pure rule refuses
- * against the live ports, in either direction and any order, and a refusal changes nothing.
+ * bare-address and prefix pairs (src/app/aap-index.ts): the app refuses exactly what the pure rule
+ * refuses against the live ports, in either direction and any order, and a refusal changes nothing.
  */
 const NET = { id: 'n1', networkType: 'vxlan', segmentId: 100 };
 const IPS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
