@@ -1,26 +1,99 @@
 import { holdsFixedIps, pairsOf } from '../core/aap.js';
+import {
+  addressHex,
+  formatPrefix,
+  type Prefix,
+  parsePrefix,
+  prefixContains,
+  prefixHexRange,
+} from '../core/cidr.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Port } from '../core/types.js';
 
+/** The range read `storedHeldIn` needs (`FactStore.firstOwnerBetween`). */
+export interface OwnerRange {
+  firstOwnerBetween(
+    networkId: string,
+    from: string,
+    to: string,
+    excluding: readonly string[],
+  ): Promise<{ readonly key: string; readonly owner: string } | undefined>;
+}
+
 /**
- * The two per-network indexes that enforce the overlap rule (`aap_overlaps_fixed_ip`,
- * src/core/aap.ts) on the steady-state path, for **bare-address pairs** (a /32 or /128) only
- * (docs/vip.md, "Overlap with another port's fixed IP"):
+ * The per-network indexes that enforce the overlap rule (`aap_overlaps_fixed_ip`,
+ * src/core/aap.ts) on the port events (docs/vip.md, "Overlap with another port's fixed IP"):
  *
  * - `held:<ip>`: an owner item (like `ip:<ip>`) that exists while a *bound* port holds the fixed
  *   IP; unbound ports (the reservation pattern) write none. A bare pair `x` reads `held:x`.
+ * - `heldx:<4|6>:<hex>`: the same owner, under a key that sorts like the address (fixed-width
+ *   hex), so the held IPs inside a prefix pair are one key range (`FactStore.firstOwnerBetween`).
  * - the pair holders of `<ip>`: the ports whose bare pair is that address (several by design). A
  *   bound port's fixed IP `y` reads the holders of `y`.
+ * - the network's prefix pairs: every pair wider than one address, with the ports that carry it.
+ *   A bound port reads the list and checks its fixed IPs against each prefix.
  *
- * Both are read in the port event's one BatchGetItem and written in its commit; every port commit
- * of a network is guarded on the network's `seq`, so two events of one network cannot both pass
- * on the same stale read. Pairs wider than a host address are not indexed and not checked here.
+ * All but the range are read in the port event's one BatchGetItem; the range is queried only for
+ * a prefix pair the port did not carry before (nor inside one it did). All are written in the
+ * event's commit. Only port events of the network write them, and the network's FIFO group
+ * serialises those, so what one event reads is what the previous one committed; every port commit
+ * also writes the network state guarded on its `seq`, so two events of one network cannot both
+ * pass on the same read.
  */
 export const heldKey = (ip: string): string => `held:${ip}`;
+
+const HELD_RANGE = 'heldx:';
+
+/** The sortable held key of a canonical address; null for anything else. */
+export function heldRangeKey(ip: string): string | null {
+  const a = addressHex(ip);
+  return a ? `${HELD_RANGE}${a.family}:${a.hex}` : null;
+}
+
+/** The first and last sortable held key inside a canonical prefix. */
+export function heldRangeOf(cidr: string): { readonly from: string; readonly to: string } | null {
+  const p = parsePrefix(cidr);
+  if (!p) return null;
+  const { first, last } = prefixHexRange(p);
+  return { from: `${HELD_RANGE}${p.family}:${first}`, to: `${HELD_RANGE}${p.family}:${last}` };
+}
+
+/** Both owner keys a held fixed IP writes. */
+export function heldKeys(ip: string): string[] {
+  const ranged = heldRangeKey(ip);
+  return ranged === null ? [heldKey(ip)] : [heldKey(ip), ranged];
+}
 
 /** The bare-address pairs of a port (canonical: a /32 or /128 is written as the bare address). */
 export function barePairs(port: Port | undefined): string[] {
   return port ? [...new Set(pairsOf(port).map((p) => p.ipAddress))].filter((ip) => !ip.includes('/')) : [];
+}
+
+/** The prefix pairs of a port: wider than one address (canonical: only those carry a `/`). */
+export function prefixPairs(port: Port | undefined): string[] {
+  return port ? [...new Set(pairsOf(port).map((p) => p.ipAddress))].filter((ip) => ip.includes('/')) : [];
+}
+
+/** True when prefix `inner` lies inside prefix `outer` (same family, at least as long). */
+function prefixWithin(inner: string, outer: string): boolean {
+  const [a, b] = [parsePrefix(inner), parsePrefix(outer)];
+  if (!a || !b || a.family !== b.family || a.length < b.length) return false;
+  return prefixContains(b, formatFirst(a));
+}
+
+/** The prefix's network address, canonical. */
+function formatFirst(p: Prefix): string {
+  return formatPrefix({ family: p.family, base: p.base, length: p.family === 4 ? 32 : 128 });
+}
+
+/**
+ * The prefix pairs of `after` that are new: not carried by `before` and not inside one it
+ * carried. Only those need the range read: the index keeps a stored prefix pair clear of other
+ * ports' held IPs (docs/vip.md).
+ */
+export function newPrefixPairs(before: Port | undefined, after: Port | undefined): string[] {
+  const old = prefixPairs(before);
+  return prefixPairs(after).filter((cidr) => !old.some((o) => prefixWithin(cidr, o)));
 }
 
 /** The fixed IPs a port holds in the data plane: all of them when bound, none otherwise. */
@@ -28,31 +101,81 @@ export function heldIps(port: Port | undefined): string[] {
   return port && holdsFixedIps(port) ? [...new Set(port.ips)] : [];
 }
 
-/** The index keys an upsert of `next` must read: `held:` of its bare pairs, holders of its fixed IPs. */
-export function pairIndexReads(next: Port): { readonly held: string[]; readonly holders: string[] } {
-  return { held: barePairs(next).map(heldKey), holders: [...new Set(next.ips)] };
+/**
+ * The index keys an upsert of `next` must read: `held:` of its bare pairs, holders of its fixed
+ * IPs, and (`prefixes`) the network's prefix pairs when it is bound.
+ */
+export function pairIndexReads(next: Port): {
+  readonly held: string[];
+  readonly holders: string[];
+  readonly prefixes: boolean;
+} {
+  return {
+    held: barePairs(next).map(heldKey),
+    holders: [...new Set(next.ips)],
+    prefixes: holdsFixedIps(next),
+  };
 }
 
-/** Refuses `after` when a bare pair covers another bound port's fixed IP, or the reverse. */
-export function checkPairIndex(
-  after: Port,
-  heldOwner: (ip: string) => string | undefined,
-  holders: (ip: string) => readonly string[],
-): void {
-  const refuse = (aapPort: string, fixedPort: string, ip: string) => {
+/** A prefix pair of the network and one port that carries it. */
+export interface PrefixPair {
+  readonly cidr: string;
+  readonly portId: string;
+}
+
+/** A list of prefix pairs in the order the stores return it: by prefix, then port. */
+export function sortPrefixPairs(pairs: PrefixPair[]): PrefixPair[] {
+  const k = (p: PrefixPair) => `${p.cidr}\u0000${p.portId}`;
+  return pairs.sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
+}
+
+/** Another port's held fixed IP found inside a prefix. */
+export interface HeldIn {
+  readonly ip: string;
+  readonly owner: string;
+}
+
+/** What `checkPairIndex` looks up, from the store's read or a coalesced group's overlay. */
+export interface PairIndexView {
+  readonly heldOwner: (ip: string) => string | undefined;
+  readonly holders: (ip: string) => readonly string[];
+  /** The network's prefix pairs (read when the port is bound; empty otherwise). */
+  readonly prefixes: Iterable<PrefixPair>;
+  /** A fixed IP another bound port holds inside `cidr`, or undefined (none, or not looked up). */
+  readonly heldIn: (cidr: string) => HeldIn | undefined;
+}
+
+/**
+ * Refuses `after` when one of its pairs covers another bound port's fixed IP, or one of its held
+ * fixed IPs lies in another port's pair (bare or prefix).
+ */
+export function checkPairIndex(after: Port, view: PairIndexView): void {
+  const refuse = (aapPort: string, pair: string, fixedPort: string, ip: string) => {
     throw new InvalidInputError(
       'aap_overlaps_fixed_ip',
-      `allowed-address pair ${ip} of port ${aapPort} covers fixed IP ${ip} of port ${fixedPort} in network ${after.networkId}`,
+      `allowed-address pair ${pair} of port ${aapPort} covers fixed IP ${ip} of port ${fixedPort} in network ${after.networkId}`,
       { portId: after.id, aapPort, fixedPort, ip },
     );
   };
   for (const ip of barePairs(after)) {
-    const owner = heldOwner(ip);
-    if (owner !== undefined && owner !== after.id) refuse(after.id, owner, ip);
+    const owner = view.heldOwner(ip);
+    if (owner !== undefined && owner !== after.id) refuse(after.id, ip, owner, ip);
   }
-  for (const ip of heldIps(after)) {
-    const other = holders(ip).find((id) => id !== after.id);
-    if (other !== undefined) refuse(other, after.id, ip);
+  for (const cidr of prefixPairs(after)) {
+    const found = view.heldIn(cidr);
+    if (found && found.owner !== after.id) refuse(after.id, cidr, found.owner, found.ip);
+  }
+  const held = heldIps(after);
+  for (const ip of held) {
+    const other = view.holders(ip).find((id) => id !== after.id);
+    if (other !== undefined) refuse(other, ip, after.id, ip);
+  }
+  if (held.length === 0) return;
+  for (const { cidr, portId } of view.prefixes) {
+    const prefix = parsePrefix(cidr);
+    if (portId === after.id || !prefix) continue;
+    const ip = held.find((x) => prefixContains(prefix, x));
+    if (ip !== undefined) refuse(portId, cidr, after.id, ip);
   }
 }
 
@@ -64,24 +187,63 @@ export interface PairHolderWrite {
   readonly holds: boolean;
 }
 
-/** What a port's change writes to both indexes; only what changes, so a steady port writes nothing. */
+/** One change of the network's prefix-pair list: `portId` starts (`holds`) or stops carrying `cidr`. */
+export interface PrefixPairWrite {
+  readonly networkId: string;
+  readonly cidr: string;
+  readonly portId: string;
+  readonly holds: boolean;
+}
+
+/** What a port's change writes to the indexes; only what changes, so a steady port writes nothing. */
 export function pairIndexWrites(
   id: string,
   networkId: string,
   before: Port | undefined,
   after: Port | undefined,
-): { readonly held: { key: string; owner: string | null }[]; readonly holders: PairHolderWrite[] } {
+): {
+  readonly held: { key: string; owner: string | null }[];
+  readonly holders: PairHolderWrite[];
+  readonly prefixes: PrefixPairWrite[];
+} {
   const diff = (a: string[], b: string[]) => a.filter((x) => !b.includes(x));
   const [heldBefore, heldAfter] = [heldIps(before), heldIps(after)];
   const [pairsBefore, pairsAfter] = [barePairs(before), barePairs(after)];
+  const [prefixesBefore, prefixesAfter] = [prefixPairs(before), prefixPairs(after)];
   return {
     held: [
-      ...diff(heldAfter, heldBefore).map((ip) => ({ key: heldKey(ip), owner: id })),
-      ...diff(heldBefore, heldAfter).map((ip) => ({ key: heldKey(ip), owner: null })),
+      ...diff(heldAfter, heldBefore).flatMap((ip) => heldKeys(ip).map((key) => ({ key, owner: id }))),
+      ...diff(heldBefore, heldAfter).flatMap((ip) => heldKeys(ip).map((key) => ({ key, owner: null }))),
     ],
     holders: [
       ...diff(pairsAfter, pairsBefore).map((ip) => ({ networkId, ip, portId: id, holds: true })),
       ...diff(pairsBefore, pairsAfter).map((ip) => ({ networkId, ip, portId: id, holds: false })),
     ],
+    prefixes: [
+      ...diff(prefixesAfter, prefixesBefore).map((cidr) => ({ networkId, cidr, portId: id, holds: true })),
+      ...diff(prefixesBefore, prefixesAfter).map((cidr) => ({ networkId, cidr, portId: id, holds: false })),
+    ],
   };
+}
+
+/**
+ * The first fixed IP inside `cidr` that a bound port other than `excluding` holds, as the store
+ * records it: one range read of the `heldx:` keys (one Query on DynamoDB).
+ */
+export async function storedHeldIn(
+  store: OwnerRange,
+  networkId: string,
+  cidr: string,
+  excluding: readonly string[],
+): Promise<HeldIn | undefined> {
+  const range = heldRangeOf(cidr);
+  if (!range) return undefined;
+  const found = await store.firstOwnerBetween(networkId, range.from, range.to, excluding);
+  return found ? { ip: ipOfHeldRangeKey(found.key), owner: found.owner } : undefined;
+}
+
+/** The canonical address of a `heldx:` key. */
+function ipOfHeldRangeKey(key: string): string {
+  const [family, hex = ''] = key.slice(HELD_RANGE.length).split(':');
+  return formatFirst({ family: family === '4' ? 4 : 6, base: BigInt(`0x${hex}`), length: 0 });
 }

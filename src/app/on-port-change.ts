@@ -1,7 +1,15 @@
 import { InvalidInputError } from '../core/errors.js';
 import { checkIpUnique, checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
-import { checkPairIndex, heldKey, pairIndexReads, pairIndexWrites } from './aap-index.js';
+import {
+  checkPairIndex,
+  type HeldIn,
+  heldKey,
+  newPrefixPairs,
+  pairIndexReads,
+  pairIndexWrites,
+  storedHeldIn,
+} from './aap-index.js';
 import { emptyNetworkState } from './network-planner.js';
 import { type Commit, type FactStore, macReadKey, type NetworkState } from './ports.js';
 import {
@@ -72,13 +80,14 @@ export async function onPortChange(
   return runWithRetry(deps, async (store) => {
     // One round for everything the event names (the network state, the port, the MAC and
     // fixed-IP owners it claims); the single reads below are served from it.
-    const index = 'deleted' in next ? { held: [], holders: [] } : pairIndexReads(next);
+    const index = 'deleted' in next ? { held: [], holders: [], prefixes: false } : pairIndexReads(next);
     const claims = 'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey), ...index.held];
     const read = await store.readMany({
       networks: [next.networkId],
       ports: [{ id: next.id, networkId: next.networkId }],
       macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
       pairHolders: index.holders.map((ip) => ({ networkId: next.networkId, ip })),
+      ...(index.prefixes ? { prefixPairs: [next.networkId] } : {}),
       ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId: next.networkId, ip })) } : {}),
     });
     const stateBefore = await store.getNetworkState(next.networkId);
@@ -100,12 +109,18 @@ export async function onPortChange(
     if (before && before.mac !== after?.mac)
       macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
     macs.push(...(await claimFixedIps(store, before, after)));
-    if (after)
-      checkPairIndex(
-        after,
-        (ip) => read.macs.get(macReadKey(after.networkId, heldKey(ip))),
-        (ip) => read.pairHolders?.get(macReadKey(after.networkId, ip)) ?? [],
-      );
+    if (after) {
+      // A prefix pair the port did not carry: one range read of the held IPs (the rare extra request).
+      const heldIn = new Map<string, HeldIn | undefined>();
+      for (const cidr of newPrefixPairs(before, after))
+        heldIn.set(cidr, await storedHeldIn(store, after.networkId, cidr, [after.id]));
+      checkPairIndex(after, {
+        heldOwner: (ip) => read.macs.get(macReadKey(after.networkId, heldKey(ip))),
+        holders: (ip) => read.pairHolders?.get(macReadKey(after.networkId, ip)) ?? [],
+        prefixes: read.prefixPairs?.get(after.networkId) ?? [],
+        heldIn: (cidr) => heldIn.get(cidr),
+      });
+    }
     const indexWrites = pairIndexWrites(next.id, next.networkId, before, after);
     macs.push(...indexWrites.held.map((h) => ({ networkId: next.networkId, mac: h.key, owner: h.owner })));
     const routerIds = routerIdsOf([before, after].filter((p): p is Port => !!p));
@@ -138,6 +153,7 @@ export async function onPortChange(
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
         pairHolders: indexWrites.holders,
+        prefixPairs: indexWrites.prefixes,
         vips: vips.writes,
         checks: vips.checks,
       },

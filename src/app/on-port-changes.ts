@@ -1,3 +1,4 @@
+import { parsePrefix, prefixContains } from '../core/cidr.js';
 import { InvalidInputError, isInvalidInputError } from '../core/errors.js';
 import { routerDependedOn } from '../core/owners.js';
 import {
@@ -11,11 +12,16 @@ import type { Network, Port } from '../core/types.js';
 import { vipsAtRisk } from '../core/vip-binding.js';
 import {
   checkPairIndex,
+  type HeldIn,
   heldIps,
   heldKey,
+  heldKeys,
+  newPrefixPairs,
   type PairHolderWrite,
+  type PrefixPairWrite,
   pairIndexReads,
   pairIndexWrites,
+  storedHeldIn,
 } from './aap-index.js';
 import { emptyNetworkState, type PortChange } from './network-planner.js';
 import { checkEventNetwork, ipOwnerKey } from './on-port-change.js';
@@ -73,6 +79,26 @@ interface Overlay {
   readonly stored: ReadonlyMap<string, string | undefined>;
   /** The pair holders per address (src/app/aap-index.ts), as the earlier events leave them. */
   readonly holders: Map<string, Set<string>>;
+  /** The network's prefix pairs, `cidr|port` -> the pair, as the earlier events leave them. */
+  readonly prefixes: Map<string, { readonly cidr: string; readonly portId: string }>;
+  /**
+   * Per prefix some event of the group adds: a fixed IP inside it held by a port *outside* the
+   * group, as the store records it (`storedHeldIn`); the group's own ports are checked on `ports`.
+   */
+  readonly heldOutside: ReadonlyMap<string, HeldIn | undefined>;
+}
+
+/** A fixed IP inside `cidr` that a bound port of the group other than `self` holds, as the overlay has it. */
+function heldInGroup(ov: Overlay, networkId: string, self: string, cidr: string): HeldIn | undefined {
+  const prefix = parsePrefix(cidr);
+  if (!prefix) return undefined;
+  for (const [id, record] of ov.ports) {
+    const port = livePort(record);
+    if (id === self || !port || port.networkId !== networkId) continue;
+    const ip = heldIps(port).find((x) => prefixContains(prefix, x));
+    if (ip !== undefined) return { ip, owner: id };
+  }
+  return undefined;
 }
 
 type Step =
@@ -86,6 +112,7 @@ type Step =
       after: Port | undefined;
       owners: Map<string, string | undefined>;
       holders: readonly PairHolderWrite[];
+      prefixes: readonly PrefixPairWrite[];
     };
 
 /**
@@ -115,11 +142,12 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
     }
   }
   if (after)
-    checkPairIndex(
-      after,
-      (ip) => ov.owners.get(heldKey(ip)),
-      (ip) => [...(ov.holders.get(ip) ?? [])],
-    );
+    checkPairIndex(after, {
+      heldOwner: (ip) => ov.owners.get(heldKey(ip)),
+      holders: (ip) => [...(ov.holders.get(ip) ?? [])],
+      prefixes: ov.prefixes.values(),
+      heldIn: (cidr) => heldInGroup(ov, after.networkId, after.id, cidr) ?? ov.heldOutside.get(cidr),
+    });
   const index = pairIndexWrites(next.id, next.networkId, before, after);
   for (const h of index.held) owners.set(h.key, h.owner ?? undefined);
   for (const [k, owner] of owners) {
@@ -134,6 +162,7 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
     after,
     owners,
     holders: index.holders,
+    prefixes: index.prefixes,
   };
 }
 
@@ -159,11 +188,14 @@ async function planChunk(
   const holderIps = [
     ...new Set(events.flatMap(({ next }) => ('deleted' in next ? [] : pairIndexReads(next).holders))),
   ];
+  const readPrefixes = events.some(({ next }) => !('deleted' in next) && pairIndexReads(next).prefixes);
+  const groupIds = [...new Set(events.map((e) => e.next.id))];
   const read = await store.readMany({
     networks: [networkId],
-    ports: [...new Set(events.map((e) => e.next.id))].map((id) => ({ id, networkId })),
+    ports: groupIds.map((id) => ({ id, networkId })),
     macs: [...new Set(claims)].map((mac) => ({ networkId, mac })),
     pairHolders: holderIps.map((ip) => ({ networkId, ip })),
+    ...(readPrefixes ? { prefixPairs: [networkId] } : {}),
     ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId, ip })) } : {}),
   });
   const stateBefore = await store.getNetworkState(networkId);
@@ -175,7 +207,7 @@ async function planChunk(
   for (const p of original.values()) {
     const live = livePort(p);
     if (live)
-      for (const k of [live.mac, ...live.ips.map(ipOwnerKey), ...heldIps(live).map(heldKey)])
+      for (const k of [live.mac, ...live.ips.map(ipOwnerKey), ...heldIps(live).flatMap(heldKeys)])
         if (!stored.has(k)) stored.set(k, live.id);
   }
   const holders = new Map<string, Set<string>>();
@@ -183,12 +215,24 @@ async function planChunk(
     holders.set(ip, new Set(read.pairHolders?.get(macReadKey(networkId, ip)) ?? []));
   // The last change per (address, port) is what the commit writes (the holder items are unguarded).
   const holderWrites = new Map<string, PairHolderWrite>();
+  const prefixWrites = new Map<string, PrefixPairWrite>();
+  // A prefix an event adds (not inside one its port carried): one range read, outside the group.
+  const heldOutside = new Map<string, HeldIn | undefined>();
+  for (const { next } of events) {
+    if ('deleted' in next) continue;
+    for (const cidr of newPrefixPairs(livePort(original.get(next.id)), next))
+      if (!heldOutside.has(cidr)) heldOutside.set(cidr, await storedHeldIn(store, networkId, cidr, groupIds));
+  }
   const ov: Overlay = {
     state: stateBefore,
     ports: new Map(original),
     owners: new Map(stored),
     stored,
     holders,
+    prefixes: new Map(
+      (read.prefixPairs?.get(networkId) ?? []).map((p) => [`${p.cidr}|${p.portId}`, p] as const),
+    ),
+    heldOutside,
   };
   const taken: ('applied' | 'stale' | InvalidInputError)[] = [];
   // Each port's values through the chunk: a VIP is unbound by any event that takes the right, as
@@ -213,6 +257,7 @@ async function planChunk(
     const added = [
       ...itemsOf(step.before, step.after, event.next.id, [...step.owners.keys()]),
       ...step.holders.map((h) => `holders|${h.ip}`),
+      ...(step.prefixes.length > 0 ? ['prefix-pairs'] : []),
       ...vipsAtRisk(step.before, step.after).addresses.map((ip) => `vip|${ip}`),
     ];
     const grown = new Set([...items, ...added]);
@@ -232,6 +277,12 @@ async function planChunk(
       else set.delete(h.portId);
       ov.holders.set(h.ip, set);
       holderWrites.set(`${h.ip}|${h.portId}`, h);
+    }
+    for (const w of step.prefixes) {
+      const k = `${w.cidr}|${w.portId}`;
+      if (w.holds) ov.prefixes.set(k, { cidr: w.cidr, portId: w.portId });
+      else ov.prefixes.delete(k);
+      prefixWrites.set(k, w);
     }
     taken.push('applied');
   }
@@ -275,6 +326,7 @@ async function planChunk(
         macs,
         networks: [guardNetwork(stateBefore, planned.state)],
         pairHolders: [...holderWrites.values()],
+        prefixPairs: [...prefixWrites.values()],
         vips: vips.writes,
         checks: vips.checks,
       },

@@ -4,7 +4,7 @@ import type { RecordedNetwork } from '../core/engine.js';
 import type { PortRecord } from '../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port, RouterView } from '../core/types.js';
 import type { VipRecord } from '../core/vip-view.js';
-import type { PairHolderWrite } from './aap-index.js';
+import type { OwnerRange, PairHolderWrite, PrefixPair, PrefixPairWrite } from './aap-index.js';
 
 /**
  * The per-network record: what the engine plans from (`RecordedNetwork`, src/core/engine.ts: the
@@ -100,6 +100,8 @@ export interface Commit {
   readonly digests?: readonly NetworkDigestWrites[];
   /** Changes of the pair-holder index (src/app/aap-index.ts), unguarded: the network's `seq` orders them. */
   readonly pairHolders?: readonly PairHolderWrite[];
+  /** Changes of the networks' prefix-pair lists (src/app/aap-index.ts), unguarded like the holders. */
+  readonly prefixPairs?: readonly PrefixPairWrite[];
 }
 
 /** One network's drift-audit sum writes in a commit (`computeDigestWrites`). */
@@ -122,6 +124,8 @@ export interface ReadRequest {
   readonly flags?: boolean;
   /** Pair holders of addresses (src/app/aap-index.ts), by network and address. */
   readonly pairHolders?: readonly { readonly networkId: string; readonly ip: string }[];
+  /** The prefix-pair list (src/app/aap-index.ts) of each of these networks. */
+  readonly prefixPairs?: readonly string[];
 }
 
 /** A network state as read, and whether an outbox record of the network may still be unpublished. */
@@ -143,6 +147,8 @@ export interface ReadResult {
   readonly flags?: VersionedFlags;
   /** Keyed by `macReadKey(networkId, ip)`, the ports sorted; present when asked for. */
   readonly pairHolders?: ReadonlyMap<string, readonly string[]>;
+  /** Keyed by network id, sorted by prefix then port; present when asked for. */
+  readonly prefixPairs?: ReadonlyMap<string, readonly PrefixPair[]>;
 }
 
 export const vipReadKey = (networkId: string, ip: string): string => `${networkId}|${ip}`;
@@ -172,6 +178,12 @@ export interface FactStore {
   /** `networkId` is a hint (the network the event names); a store may use it to save a request. */
   getPort(portId: string, networkId?: string): Promise<PortRecord | undefined>;
   getMacOwner(networkId: string, mac: string): Promise<string | undefined>;
+  /**
+   * The first owner item of the network whose key sorts between `from` and `to` (inclusive) and
+   * whose owner is none of `excluding` (the `heldx:` range of src/app/aap-index.ts), strongly
+   * consistent; undefined when there is none.
+   */
+  firstOwnerBetween: OwnerRange['firstOwnerBetween'];
   getRouter(routerId: string): Promise<HaRouter | undefined>;
   getAgent(host: string): Promise<Agent | undefined>;
   getFlags(): Promise<VersionedFlags>;

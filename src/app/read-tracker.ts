@@ -22,6 +22,8 @@ export function trackReads(inner: FactStore): ReadTracker {
     readMany: (request) => inner.readMany(request),
     getPort: (id, networkId) => inner.getPort(id, networkId),
     getMacOwner: (networkId, mac) => inner.getMacOwner(networkId, mac),
+    firstOwnerBetween: (networkId, from, to, excluding) =>
+      inner.firstOwnerBetween(networkId, from, to, excluding),
     listNetworkPorts: (id) => inner.listNetworkPorts(id),
     listNetworkVips: (id) => inner.listNetworkVips(id),
     listVipNetworks: () => inner.listVipNetworks(),

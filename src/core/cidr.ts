@@ -90,3 +90,23 @@ export function prefixContains(prefix: Prefix, ip: string): boolean {
 export function isSingleAddress(p: Prefix): boolean {
   return p.length === bits(p.family);
 }
+
+/** A value of the family as fixed-width lower-case hex (8 or 32 digits): sorts like the number. */
+function hexOf(family: 4 | 6, value: bigint): string {
+  return value.toString(16).padStart(bits(family) / 4, '0');
+}
+
+/**
+ * The first and last address of the prefix as fixed-width hex (`hexOf`), so that an address lies
+ * inside it exactly when its `addressHex` sorts between the two.
+ */
+export function prefixHexRange(p: Prefix): { readonly first: string; readonly last: string } {
+  const host = (1n << BigInt(bits(p.family) - p.length)) - 1n;
+  return { first: hexOf(p.family, p.base), last: hexOf(p.family, p.base | host) };
+}
+
+/** A canonical address as its family and fixed-width hex (`prefixHexRange`); null when not one address. */
+export function addressHex(ip: string): { readonly family: 4 | 6; readonly hex: string } | null {
+  const p = parsePrefix(ip);
+  return p && isSingleAddress(p) ? { family: p.family, hex: hexOf(p.family, p.base) } : null;
+}

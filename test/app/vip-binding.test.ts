@@ -178,11 +178,11 @@ const LOSSES: [string, (rev: number) => InboundEvent][] = [
   ['rebound to another host', (rev) => portEvent('pa', rev, { host: 'h3' })],
   ['left without the pair', (rev) => portEvent('pa', rev, { pairs: [] })],
   ['left with a pair of another MAC', (rev) => portEvent('pa', rev, { pairs: [{ ipAddress: VIP }] })],
-  [
-    'given the VIP as a fixed IP',
-    (rev) => portEvent('pa', rev, { ips: ['10.0.0.11', VIP], pairs: [{ ipAddress: VIP, macAddress: VMAC }] }),
-  ],
 ];
+
+/** The owner port given the VIP as a fixed IP (bound: it then holds the address). */
+const vipAsFixedIp = (rev: number) =>
+  portEvent('pa', rev, { ips: ['10.0.0.11', VIP], pairs: [{ ipAddress: VIP, macAddress: VMAC }] });
 
 describe('a port event withdraws the binding of the VIP its port owns (master-binding)', () => {
   it.each(LOSSES)('when the owner port is %s, on the single path', async (_how, loss) => {
@@ -221,6 +221,38 @@ describe('a port event withdraws the binding of the VIP its port owns (master-bi
     expect((await w.record())?.state.owner).toBeNull();
     w.expectOracle();
   });
+
+  it.each([false, true])(
+    'when the owner port is given the VIP as a fixed IP (coalesced: %s): refused while another port’s prefix pair covers it, withdrawn once none does',
+    async (coalesce) => {
+      const w = world();
+      await w.setup();
+      await w.claim('pa', 'h1', VMAC);
+      // pb's prefix pair 10.0.0.96/28 covers the VIP: pa may not hold it (aap_overlaps_fixed_ip),
+      // sent past the oracle, which knows no refusals; the binding stays
+      const refused = coalesce
+        ? (await onPortChanges(w.deps, NET.id, [toPortEvent(vipAsFixedIp(2))]))[0]
+        : await dispatchEvent(w.deps, vipAsFixedIp(2)).catch((err: unknown) => err);
+      expect(JSON.stringify(refused)).toContain('aap_overlaps_fixed_ip');
+      for (const h of ['h2', 'h3']) expect(holdsBehind(w.table(h), TUNNEL.h1 as string, VMAC), h).toBe(true);
+      w.expectOracle();
+      // pb drops the prefix (grouped with the loss on the coalesced path): the loss withdraws the VIP
+      const drop = portEvent('pb', 2, { pairs: [] });
+      if (coalesce)
+        expect((await w.sendGroup([drop, vipAsFixedIp(2)])).map((o) => o.kind)).toEqual(['result', 'result']);
+      else {
+        await w.send(drop);
+        expect((await w.send(vipAsFixedIp(2))).outcome).toBe('applied');
+      }
+      for (const h of ['h1', 'h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
+      expect((await w.record())?.state.owner).toBeNull();
+      w.expectOracle();
+      // and pb may not take the prefix back while pa holds the VIP
+      await expect(
+        dispatchEvent(w.deps, portEvent('pb', 3, { pairs: [{ ipAddress: '10.0.0.96/28' }] })),
+      ).rejects.toMatchObject({ code: 'aap_overlaps_fixed_ip' });
+    },
+  );
 
   it('a group that moves the owner port away and back releases it too, as one event at a time would', async () => {
     const w = world();

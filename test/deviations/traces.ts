@@ -272,7 +272,37 @@ export const TRACES = {
       { op: 'ha_state', router: 'r1', host: 'netnode2', state: 'active' },
     ],
   },
+  /**
+   * vm2 (host2) is given an allowed-address pair covering vm1's fixed IP 10.0.0.11 (vm1 bound on
+   * host1): first as the bare address, then as a prefix. `expect_error` marks the steps the
+   * controller refuses (`aap_overlaps_fixed_ip`); Neutron runs them as ordinary updates.
+   */
+  D18: {
+    agents: twoHosts,
+    networks: [net1],
+    steps: [
+      ...vm('vm1', 'host1', 'fa:16:3e:00:00:01', '10.0.0.11'),
+      ...vm('vm2', 'host2', 'fa:16:3e:00:00:02', '10.0.0.20'),
+      {
+        op: 'update_port',
+        port: 'vm2',
+        body: { allowed_address_pairs: [{ ip_address: '10.0.0.11' }] },
+        expect_error: true,
+      },
+      {
+        op: 'update_port',
+        port: 'vm2',
+        body: { allowed_address_pairs: [{ ip_address: '10.0.0.8/29' }] },
+        expect_error: true,
+      },
+    ],
+  },
 } satisfies Partial<Record<DeviationId, DeviationTrace>>;
+
+/** A trace with its `expect_error` marks dropped: what Neutron is given. */
+export function withoutExpectedErrors(trace: DeviationTrace): DeviationTrace {
+  return { ...trace, steps: trace.steps.map(({ expect_error: _, ...step }) => step) };
+}
 
 function vipPair(agents: Record<string, unknown>[]): DeviationTrace {
   const pair = { allowed_address_pairs: [{ ip_address: VIP, mac_address: VRRP_MAC }] };

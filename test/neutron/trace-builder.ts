@@ -93,7 +93,11 @@ export class TraceBuilder {
     if (hosting || (p.host === r.host && p.adminUp)) this.emit({ op: 'port_up', port: p.name, host: r.host });
   }
 
-  /** `count` unused addresses of the network, from .10 to .250 (.1-.9 are for router interfaces). */
+  /**
+   * `count` unused addresses of the network, from .10 to .247: .1-.9 are for router interfaces,
+   * .248-.255 for the VIP and its prefix pair (`setAllowedAddressPairs`), which no fixed IP may
+   * fall in (`aap_overlaps_fixed_ip`; Neutron accepts that overlap, docs/vip.md).
+   */
   freeIps(network: string, count: number, except: SimPort | null): string[] | null {
     const net = this.sim.networks.get(network);
     if (!net) return null;
@@ -106,7 +110,7 @@ export class TraceBuilder {
     );
     const out: string[] = [];
     for (let tries = 0; out.length < count && tries < 200; tries++) {
-      const ip = `${prefix}.${this.rng.int(10, 250)}`;
+      const ip = `${prefix}.${this.rng.int(10, 247)}`;
       if (!taken.has(ip) && !out.includes(ip)) out.push(ip);
     }
     return out.length === count ? out : null;

@@ -241,6 +241,81 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     );
   });
 
+  it('finds the first owner item in a key range, skipping excluded owners, in key order', async () => {
+    const { store, net } = fresh();
+    const own = (mac: string, owner: string | null) => ({ networkId: net.id, mac, owner });
+    const keys = ['heldx:4:0a000001', 'heldx:4:0a000002', 'heldx:4:0a000003', 'heldx:4:0a0000ff'];
+    expect(
+      await store.commit(
+        commitOf({
+          macs: [
+            own(keys[0] as string, 'p1'),
+            own(keys[1] as string, 'p1'),
+            own(keys[2] as string, 'p2'),
+            own(keys[3] as string, 'p3'),
+            own('heldx:6:fd000000000000000000000000000001', 'p4'),
+            own('fa:16:3e:00:00:01', 'p9'),
+          ],
+        }),
+      ),
+    ).toBe('committed');
+    const between = (from: string, to: string, excluding: string[] = []) =>
+      store.firstOwnerBetween(net.id, from, to, excluding);
+    expect(await between('heldx:4:0a000000', 'heldx:4:0a0000ff')).toEqual({ key: keys[0], owner: 'p1' });
+    expect(await between('heldx:4:0a000000', 'heldx:4:0a0000ff', ['p1'])).toEqual({
+      key: keys[2],
+      owner: 'p2',
+    });
+    expect(await between('heldx:4:0a000000', 'heldx:4:0a0000ff', ['p1', 'p2'])).toEqual({
+      key: keys[3],
+      owner: 'p3',
+    });
+    expect(await between('heldx:4:0a000000', 'heldx:4:0a0000fe', ['p1', 'p2'])).toBeUndefined();
+    expect(await between('heldx:4:00000000', 'heldx:4:ffffffff', ['p1', 'p2', 'p3'])).toBeUndefined();
+    expect(
+      await between('heldx:6:00000000000000000000000000000000', 'heldx:6:ffffffffffffffffffffffffffffffff'),
+    ).toEqual({
+      key: 'heldx:6:fd000000000000000000000000000001',
+      owner: 'p4',
+    });
+    await store.commit(commitOf({ macs: [own(keys[3] as string, null)] }));
+    expect(await between('heldx:4:0a000000', 'heldx:4:0a0000ff', ['p1', 'p2'])).toBeUndefined();
+  });
+
+  it('keeps a network’s prefix-pair list: several ports per prefix, set and removed without a read', async () => {
+    const { store, net } = fresh();
+    const w = (cidr: string, portId: string, holds: boolean) => ({ networkId: net.id, cidr, portId, holds });
+    const list = async () => (await store.readMany({ prefixPairs: [net.id] })).prefixPairs?.get(net.id);
+    expect(await list()).toEqual([]);
+    expect(
+      await store.commit(
+        commitOf({
+          prefixPairs: [w('10.0.0.0/24', 'p1', true), w('10.0.0.0/24', 'p2', true), w('::/0', 'p1', true)],
+        }),
+      ),
+    ).toBe('committed');
+    expect(await list()).toEqual([
+      { cidr: '10.0.0.0/24', portId: 'p1' },
+      { cidr: '10.0.0.0/24', portId: 'p2' },
+      { cidr: '::/0', portId: 'p1' },
+    ]);
+    await store.commit(
+      commitOf({ prefixPairs: [w('10.0.0.0/24', 'p1', false), w('fd00::/64', 'p3', true)] }),
+    );
+    expect(await list()).toEqual([
+      { cidr: '10.0.0.0/24', portId: 'p2' },
+      { cidr: '::/0', portId: 'p1' },
+      { cidr: 'fd00::/64', portId: 'p3' },
+    ]);
+    await store.commit(
+      commitOf({
+        prefixPairs: [w('10.0.0.0/24', 'p2', false), w('::/0', 'p1', false), w('fd00::/64', 'p3', false)],
+      }),
+    );
+    expect(await list()).toEqual([]);
+    expect((await store.readMany({})).prefixPairs).toBeUndefined();
+  });
+
   it('guards routers on version, agents on revision and flags on revision', async () => {
     const { store, id } = fresh();
     const r = aRouter({ id: id('r') });

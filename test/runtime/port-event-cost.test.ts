@@ -103,4 +103,54 @@ describe('cost of a steady-state port event on DynamoDB', () => {
       }
     },
   );
+
+  it('a prefix pair the port did not carry costs one Query (its held-IP range); kept or narrowed, none', async () => {
+    const segmentId = 4900;
+    const seeded = await seedNetwork(stack.clients.doc, stack.tableName, {
+      network: { id: 'pcprefix', name: 'pcprefix', networkType: 'vxlan', segmentId },
+      hosts: 10,
+      ports: 100,
+    });
+    const p = seeded.ports[7] as Port;
+    let revision = 1;
+    let ip = 1;
+    // Each event moves the fixed IP, so each publishes: the usual three requests, plus Queries.
+    const withPairs = async (...cidrs: string[]) => {
+      const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
+      let ranges = 0;
+      const counted = {
+        ...store,
+        firstOwnerBetween: (...args: Parameters<typeof store.firstOwnerBetween>) => {
+          ranges++;
+          return store.firstOwnerBetween(...args);
+        },
+      };
+      const event = portEvent(
+        'port.upsert',
+        {
+          ...p,
+          ips: [`10.250.1.${ip++}`],
+          revision: ++revision,
+          allowedAddressPairs: cidrs.map((ipAddress) => ({ ipAddress, macAddress: p.mac })),
+        },
+        segmentId,
+      );
+      stack.clients.meter.reset();
+      const result = await dispatchEvent({ store: counted, publisher: { publish: async () => {} } }, event);
+      expect(result.outcome).toBe('applied');
+      return { requests: stack.clients.meter.usage().requests, ranges };
+    };
+    const steady = (queries: number) => (queries === 0 ? STEADY : { ...STEADY, Query: queries });
+    // the first prefix pair of the port: one range read, the one extra request
+    expect(await withPairs('192.168.77.0/24')).toEqual({ requests: steady(1), ranges: 1 });
+    // kept: the bound port reads the network's prefix list in its BatchGetItem, nothing more
+    expect(await withPairs('192.168.77.0/24')).toEqual({ requests: steady(0), ranges: 0 });
+    // Below, the port already carries a prefix pair and changes its pairs: the VIP read that such a
+    // change costs already (src/app/vip-unbinding.ts) is one Query; the range reads come on top.
+    expect(await withPairs('192.168.77.0/24', 'fd00:77::/64')).toEqual({ requests: steady(2), ranges: 1 });
+    // narrowed inside what it carried: nothing new can be covered, no range read
+    expect(await withPairs('192.168.77.128/25', 'fd00:77::/64')).toEqual({ requests: steady(1), ranges: 0 });
+    // widened: one range read
+    expect(await withPairs('192.168.76.0/23', 'fd00:77::/64')).toEqual({ requests: steady(2), ranges: 1 });
+  });
 });

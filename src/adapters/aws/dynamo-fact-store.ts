@@ -7,6 +7,7 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type PrefixPair, sortPrefixPairs } from '../../app/aap-index.js';
 import {
   type CommitResult,
   type FactStore,
@@ -51,6 +52,7 @@ import {
   keyString,
   OUTBOX_SHARDS,
   PREFIX,
+  PREFIX_PAIR_PREFIX,
 } from './dynamo-keys.js';
 import { planTransaction } from './dynamo-transaction.js';
 import { fromVipItem } from './dynamo-vip-items.js';
@@ -246,7 +248,9 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
       const macs = request.macs ?? [];
       const vips = request.vips ?? [];
       const holders = request.pairHolders ?? [];
+      const prefixNets = request.prefixPairs ?? [];
       const items = await batchGet([
+        ...prefixNets.map((n) => KEYS.prefixPairs(n)),
         ...holders.map((h) => KEYS.pairHolders(h.networkId, h.ip)),
         ...vips.map((v) => KEYS.vip(v.networkId, v.ip)),
         ...(request.flags ? [KEYS.flags()] : []),
@@ -296,11 +300,24 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
         const ids = Object.keys(item).filter((k) => k.startsWith(HOLDER_PREFIX));
         readHolders.set(macReadKey(h.networkId, h.ip), ids.map((k) => k.slice(HOLDER_PREFIX.length)).sort());
       }
+      const readPrefixes = new Map<string, readonly PrefixPair[]>();
+      for (const n of prefixNets) {
+        const names = Object.keys(at(KEYS.prefixPairs(n)) ?? {}).filter((k) =>
+          k.startsWith(PREFIX_PAIR_PREFIX),
+        );
+        const pairs = names.map((k) => {
+          const rest = k.slice(PREFIX_PAIR_PREFIX.length);
+          const cut = rest.indexOf('#');
+          return { cidr: rest.slice(0, cut), portId: rest.slice(cut + 1) };
+        });
+        readPrefixes.set(n, sortPrefixPairs(pairs));
+      }
       return {
         ...read,
         ...(request.vips ? { vips: readVips } : {}),
         ...(request.flags ? { flags: flagsOf(at(KEYS.flags())) } : {}),
         ...(request.pairHolders ? { pairHolders: readHolders } : {}),
+        ...(request.prefixPairs ? { prefixPairs: readPrefixes } : {}),
       };
     },
     /** One read in the steady state: the port lives under the network the event names. */
@@ -316,6 +333,38 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     async getMacOwner(networkId: string, mac: string) {
       const item = await get(KEYS.mac(networkId, mac));
       return typeof item?.owner === 'string' ? item.owner : undefined;
+    },
+    /**
+     * One Query in the usual case (more only while every item it returns is excluded): the owner
+     * items of the network between the two keys, in key order, a few at a time.
+     */
+    async firstOwnerBetween(networkId: string, from: string, to: string, excluding: readonly string[]) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName,
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': `NET#${networkId}`,
+              ':from': `${PREFIX.mac}${from}`,
+              ':to': `${PREFIX.mac}${to}`,
+            },
+            ProjectionExpression: 'sk, #o',
+            ExpressionAttributeNames: { '#o': 'owner' },
+            Limit: 8 + excluding.length,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const owner = item.owner;
+          if (typeof owner === 'string' && !excluding.includes(owner))
+            return { key: idAfter(PREFIX.mac, String(item.sk)), owner };
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return undefined;
     },
     async getRouter(routerId: string) {
       const item = await get(KEYS.router(routerId));

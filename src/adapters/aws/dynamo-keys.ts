@@ -12,6 +12,9 @@ const key = (pk: string, sk: string): ItemKey => ({ pk, sk });
 /** The attribute prefix of a pair holder in a `KEYS.pairHolders` item. */
 export const HOLDER_PREFIX = 'h#';
 
+/** The attribute prefix of one prefix pair in a `KEYS.prefixPairs` item: `p#<cidr>#<port>`. */
+export const PREFIX_PAIR_PREFIX = 'p#';
+
 export const KEYS = {
   networkState: (networkId: string) => key(`NET#${networkId}`, 'STATE'),
   /** The network's present hosts and their members; rewritten only when a host joins, leaves or changes. */
@@ -29,6 +32,8 @@ export const KEYS = {
   vip: (networkId: string, ip: string) => key(`NET#${networkId}`, `VIP#${ip}`),
   /** The ports whose bare allowed-address pair is `ip`, one attribute `h#<port>` each (src/app/aap-index.ts). */
   pairHolders: (networkId: string, ip: string) => key(`NET#${networkId}`, `AAP#${ip}`),
+  /** The network's prefix pairs (wider than one address), one attribute `p#<cidr>#<port>` each. */
+  prefixPairs: (networkId: string) => key(`NET#${networkId}`, 'PREFIXPAIRS'),
   outboxHead: (networkId: string, outboxKey: string) => key(`NET#${networkId}`, `OUTBOX#${outboxKey}`),
   outboxPart: (networkId: string, outboxKey: string, part: number) =>
     key(`NET#${networkId}`, `OUTBOX#${outboxKey}#${String(part).padStart(4, '0')}`),
@@ -61,6 +66,7 @@ export const KEYS = {
 /** Sort-key prefixes for the range reads. */
 export const PREFIX = {
   port: 'PORT#',
+  mac: 'MAC#',
   vip: 'VIP#',
   outbox: 'OUTBOX#',
   network: 'NET#',

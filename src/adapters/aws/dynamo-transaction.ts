@@ -24,7 +24,7 @@ import {
   toRouterPortItem,
   toStateItem,
 } from './dynamo-items.js';
-import { HOLDER_PREFIX, type ItemKey, KEYS, keyString } from './dynamo-keys.js';
+import { HOLDER_PREFIX, type ItemKey, KEYS, keyString, PREFIX_PAIR_PREFIX } from './dynamo-keys.js';
 import { toVipItem } from './dynamo-vip-items.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -123,15 +123,21 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Planne
         },
       );
   }
-  const holderChanges = new Map<string, { key: ItemKey; set: string[]; remove: string[] }>();
-  for (const h of commit.pairHolders ?? []) {
-    const k = KEYS.pairHolders(h.networkId, h.ip);
-    const entry = holderChanges.get(keyString(k)) ?? { key: k, set: [], remove: [] };
-    (h.holds ? entry.set : entry.remove).push(`${HOLDER_PREFIX}${h.portId}`);
-    holderChanges.set(keyString(k), entry);
-  }
-  for (const { key: k, set, remove } of holderChanges.values()) {
-    // Unguarded: every commit that changes a holder writes the network state, guarded on its seq.
+  // Attribute changes of the pair-holder and prefix-pair items: the last change of an attribute wins.
+  const attributeChanges = new Map<string, { key: ItemKey; attrs: Map<string, boolean> }>();
+  const change = (k: ItemKey, attr: string, on: boolean) => {
+    const entry = attributeChanges.get(keyString(k)) ?? { key: k, attrs: new Map<string, boolean>() };
+    entry.attrs.set(attr, on);
+    attributeChanges.set(keyString(k), entry);
+  };
+  for (const h of commit.pairHolders ?? [])
+    change(KEYS.pairHolders(h.networkId, h.ip), `${HOLDER_PREFIX}${h.portId}`, h.holds);
+  for (const p of commit.prefixPairs ?? [])
+    change(KEYS.prefixPairs(p.networkId), `${PREFIX_PAIR_PREFIX}${p.cidr}#${p.portId}`, p.holds);
+  for (const { key: k, attrs } of attributeChanges.values()) {
+    // Unguarded: every commit that changes one writes the network state, guarded on its seq.
+    const set = [...attrs].filter(([, on]) => on).map(([a]) => a);
+    const remove = [...attrs].filter(([, on]) => !on).map(([a]) => a);
     const names = Object.fromEntries([...set, ...remove].map((a, i) => [`#h${i}`, a]));
     const clauses = [
       ...(set.length ? [`SET ${set.map((_, i) => `#h${i} = :t`).join(', ')}`] : []),
@@ -144,7 +150,7 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Planne
       UpdateExpression: clauses.join(' '),
       ExpressionAttributeNames: names,
     };
-    push(k, { Update: { ...update, ...values } }, 100 + 64 * set.length);
+    push(k, { Update: { ...update, ...values } }, 100 + 96 * set.length);
   }
   for (const w of commit.routers) put(toRouterItem(w.value), versionGuard('version', w.expected));
   for (const w of commit.vips ?? []) put(toVipItem(w.value), versionGuard('version', w.expected));

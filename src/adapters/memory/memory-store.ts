@@ -1,3 +1,4 @@
+import { type PrefixPair, sortPrefixPairs } from '../../app/aap-index.js';
 import {
   type Commit,
   type CommitResult,
@@ -34,6 +35,8 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
   const vips = new Map<string, VipRecord>();
   /** The pair-holder index (src/app/aap-index.ts): `macReadKey(network, ip)` -> port ids. */
   const pairHolders = new Map<string, Set<string>>();
+  /** The prefix-pair lists (src/app/aap-index.ts): network -> `cidr|port` -> the pair. */
+  const prefixPairs = new Map<string, Map<string, PrefixPair>>();
   /** `RouterRead.portsSeq` per router: bumped by each commit that writes one of its ports. */
   const routerPortsSeq = new Map<string, number>();
   const outbox = new Map<string, Map<string, OutboxRecord & { at: string }>>();
@@ -94,11 +97,17 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         const k = macKey(h.networkId, h.ip);
         readHolders.set(k, [...(pairHolders.get(k) ?? [])].sort());
       }
+      const readPrefixes = new Map<string, readonly PrefixPair[]>();
+      for (const id of request.prefixPairs ?? []) {
+        stats.reads++;
+        readPrefixes.set(id, sortPrefixPairs([...(prefixPairs.get(id)?.values() ?? [])]));
+      }
       return {
         ...read,
         ...(request.vips ? { vips: readVips } : {}),
         ...(request.flags ? { flags: await store.getFlags() } : {}),
         ...(request.pairHolders ? { pairHolders: readHolders } : {}),
+        ...(request.prefixPairs ? { prefixPairs: readPrefixes } : {}),
       };
     },
     async getPort(id: string, _networkId?: string) {
@@ -108,6 +117,16 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
     async getMacOwner(networkId, mac) {
       stats.reads++;
       return macs.get(macKey(networkId, mac));
+    },
+    async firstOwnerBetween(networkId: string, from: string, to: string, excluding: readonly string[]) {
+      stats.reads++;
+      const head = macKey(networkId, '');
+      const found = [...macs]
+        .filter(([k]) => k.startsWith(head))
+        .map(([k, owner]) => ({ key: k.slice(head.length), owner }))
+        .filter((m) => m.key >= from && m.key <= to && !excluding.includes(m.owner))
+        .sort((a, b) => (a.key < b.key ? -1 : 1));
+      return found[0];
     },
     async getRouter(id) {
       stats.reads++;
@@ -203,6 +222,12 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
         else set.delete(h.portId);
         if (set.size > 0) pairHolders.set(k, set);
         else pairHolders.delete(k);
+      }
+      for (const w of c.prefixPairs ?? []) {
+        const list = prefixPairs.get(w.networkId) ?? new Map<string, PrefixPair>();
+        if (w.holds) list.set(`${w.cidr}|${w.portId}`, { cidr: w.cidr, portId: w.portId });
+        else list.delete(`${w.cidr}|${w.portId}`);
+        prefixPairs.set(w.networkId, list);
       }
       for (const g of c.routers) routers.set(g.value.id, g.value);
       for (const g of c.agents) agents.set(g.value.host, g.value);
