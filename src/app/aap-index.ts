@@ -24,10 +24,11 @@ export interface OwnerRange {
  * The per-network indexes that enforce the overlap rule (`aap_overlaps_fixed_ip`,
  * src/core/aap.ts) on the port events (docs/vip.md, "Overlap with another port's fixed IP"):
  *
- * - `held:<ip>`: an owner item (like `ip:<ip>`) that exists while a *bound* port holds the fixed
- *   IP; unbound ports (the reservation pattern) write none. A bare pair `x` reads `held:x`.
- * - `heldx:<4|6>:<hex>`: the same owner, under a key that sorts like the address (fixed-width
- *   hex), so the held IPs inside a prefix pair are one key range (`FactStore.firstOwnerBetween`).
+ * - `heldx:<4|6>:<hex>` (`heldKey`): an owner item (like `ip:<ip>`) that exists while a *bound*
+ *   port holds the fixed IP; unbound ports (the reservation pattern) write none. Its key sorts
+ *   like the address (fixed-width hex), so a bare pair `x` reads the one key of `x` and a prefix
+ *   pair the key range of its addresses (`FactStore.firstOwnerBetween`). One item per held IP:
+ *   a coalesced commit's items grow by one per fixed IP, not two.
  * - the pair holders of `<ip>`: the ports whose bare pair is that address (several by design). A
  *   bound port's fixed IP `y` reads the holders of `y`.
  * - the network's prefix pairs: every pair wider than one address, with the ports that carry it.
@@ -40,14 +41,15 @@ export interface OwnerRange {
  * also writes the network state guarded on its `seq`, so two events of one network cannot both
  * pass on the same read.
  */
-export const heldKey = (ip: string): string => `held:${ip}`;
-
 const HELD_RANGE = 'heldx:';
 
-/** The sortable held key of a canonical address; null for anything else. */
-export function heldRangeKey(ip: string): string | null {
+/**
+ * The held-IP owner key of an address: sortable like the address for a canonical one (every fixed
+ * IP the contracts accept is); `held:<ip>` for anything else, which no range reaches.
+ */
+export function heldKey(ip: string): string {
   const a = addressHex(ip);
-  return a ? `${HELD_RANGE}${a.family}:${a.hex}` : null;
+  return a ? `${HELD_RANGE}${a.family}:${a.hex}` : `held:${ip}`;
 }
 
 /** The first and last sortable held key inside a canonical prefix. */
@@ -56,12 +58,6 @@ export function heldRangeOf(cidr: string): { readonly from: string; readonly to:
   if (!p) return null;
   const { first, last } = prefixHexRange(p);
   return { from: `${HELD_RANGE}${p.family}:${first}`, to: `${HELD_RANGE}${p.family}:${last}` };
-}
-
-/** Both owner keys a held fixed IP writes. */
-export function heldKeys(ip: string): string[] {
-  const ranged = heldRangeKey(ip);
-  return ranged === null ? [heldKey(ip)] : [heldKey(ip), ranged];
 }
 
 /** The bare-address pairs of a port (canonical: a /32 or /128 is written as the bare address). */
@@ -102,7 +98,7 @@ export function heldIps(port: Port | undefined): string[] {
 }
 
 /**
- * The index keys an upsert of `next` must read: `held:` of its bare pairs, holders of its fixed
+ * The index keys an upsert of `next` must read: the held keys of its bare pairs, holders of its fixed
  * IPs, and (`prefixes`) the network's prefix pairs when it is bound.
  */
 export function pairIndexReads(next: Port): {
@@ -212,8 +208,8 @@ export function pairIndexWrites(
   const [prefixesBefore, prefixesAfter] = [prefixPairs(before), prefixPairs(after)];
   return {
     held: [
-      ...diff(heldAfter, heldBefore).flatMap((ip) => heldKeys(ip).map((key) => ({ key, owner: id }))),
-      ...diff(heldBefore, heldAfter).flatMap((ip) => heldKeys(ip).map((key) => ({ key, owner: null }))),
+      ...diff(heldAfter, heldBefore).map((ip) => ({ key: heldKey(ip), owner: id })),
+      ...diff(heldBefore, heldAfter).map((ip) => ({ key: heldKey(ip), owner: null })),
     ],
     holders: [
       ...diff(pairsAfter, pairsBefore).map((ip) => ({ networkId, ip, portId: id, holds: true })),

@@ -15,7 +15,6 @@ import {
   type HeldIn,
   heldIps,
   heldKey,
-  heldKeys,
   newPrefixPairs,
   type PairHolderWrite,
   type PrefixPairWrite,
@@ -207,7 +206,7 @@ async function planChunk(
   for (const p of original.values()) {
     const live = livePort(p);
     if (live)
-      for (const k of [live.mac, ...live.ips.map(ipOwnerKey), ...heldIps(live).flatMap(heldKeys)])
+      for (const k of [live.mac, ...live.ips.map(ipOwnerKey), ...heldIps(live).map(heldKey)])
         if (!stored.has(k)) stored.set(k, live.id);
   }
   const holders = new Map<string, Set<string>>();

@@ -232,8 +232,8 @@ describe('a coalesced batch of port events equals its events applied one by one'
     expect(outcomes.every((o) => o.kind === 'result' && o.result.outcome === 'applied')).toBe(true);
     expect(b.published()).toBeGreaterThan(1);
     // Per event: the port, its host's agent check, its MAC and, per fixed IP, the `ip:` owner and
-    // the two held-IP owners of the overlap rule (`held:`, `heldx:`; src/app/aap-index.ts).
-    const perEvent = 1 + 1 + 1 + 8 * 3;
+    // the held-IP owner of the overlap rule (`heldx:`, src/app/aap-index.ts).
+    const perEvent = 1 + 1 + 1 + 8 * 2;
     expect(b.published()).toBeLessThanOrEqual(Math.ceil(10 / Math.floor(COALESCED_ITEM_BUDGET / perEvent)));
     await b.converged();
   });

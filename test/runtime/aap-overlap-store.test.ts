@@ -9,7 +9,7 @@ import { isInvalidInputError } from '../../src/core/errors.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
- * `aap_overlaps_fixed_ip` on the store the controller runs on: the `held:` and `heldx:` owner
+ * `aap_overlaps_fixed_ip` on the store the controller runs on: the held-IP (`heldx:`) owner
  * items, the pair-holder items and the network's prefix-pair list (src/app/aap-index.ts) are
  * written, updated for several ports in one transaction, emptied, and read back (the held range
  * by a Query) by the next event, on DynamoDB Local as on the fake.
