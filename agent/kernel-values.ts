@@ -4,8 +4,9 @@ import { AgentCommandError } from './agent-error.js';
 /**
  * Every value that ends up in an iproute2 argument passes through one of these checks, even when
  * it already passed the command schema: the agent runs as root, so the last gate sits right in
- * front of the executor (guarantee 7, docs/architecture.md). Each check returns the canonical form the kernel prints back,
- * so reconciling against `bridge -j fdb show` compares like with like.
+ * front of the executor (guarantee 7, docs/architecture.md). Each check returns the controller's
+ * canonical form; `readDeviceState` converts what the kernel prints back into that form (they
+ * differ for IPv4-mapped IPv6 addresses), so reconciling compares like with like.
  */
 
 export const FLOODING_MAC = '00:00:00:00:00:00';

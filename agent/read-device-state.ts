@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ipSchema } from '../src/contracts/primitives.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import { assertDeviceName, FLOODING_MAC } from './kernel-values.js';
 
@@ -39,6 +40,18 @@ export async function readDeviceState(executor: KernelExecutor, dev: string): Pr
   return parseDeviceState(fdbOut, neighOut);
 }
 
+/**
+ * An address as iproute2 prints it, in the controller's canonical form (`ipSchema`). The two differ
+ * for IPv4-mapped and IPv4-compatible IPv6 addresses: iproute2 (glibc's `inet_ntop`) prints
+ * `::ffff:10.0.0.5`, the contracts `::ffff:a00:5`. Compared unconverted, the agent would remove and
+ * re-add such an entry on every snapshot and its audit would report drift for it. A value that is
+ * not an address stays as printed (it then matches nothing the controller sends).
+ */
+function canonicalAddress(printed: string): string {
+  const parsed = ipSchema.safeParse(printed);
+  return parsed.success ? parsed.data : printed;
+}
+
 /** Parses `bridge -j fdb show` and `ip -j neigh show` output (exported for tests). */
 export function parseDeviceState(fdbJson: string, neighJson: string): DeviceState {
   const flood = new Set<string>();
@@ -47,15 +60,17 @@ export function parseDeviceState(fdbJson: string, neighJson: string): DeviceStat
   for (const row of z.array(fdbRowSchema).parse(JSON.parse(fdbJson || '[]'))) {
     if (!row.dst || row.master || !row.flags.includes('self') || row.state !== 'permanent') continue;
     const mac = row.mac.toLowerCase();
-    if (mac === FLOODING_MAC) flood.add(row.dst);
+    const dst = canonicalAddress(row.dst);
+    if (mac === FLOODING_MAC) flood.add(dst);
     else {
       let set = unicast.get(mac);
       if (!set) unicast.set(mac, (set = new Set()));
-      set.add(row.dst);
+      set.add(dst);
     }
   }
   for (const row of z.array(neighRowSchema).parse(JSON.parse(neighJson || '[]'))) {
-    if (row.lladdr && row.state.includes('PERMANENT')) neigh.set(row.dst, row.lladdr.toLowerCase());
+    if (row.lladdr && row.state.includes('PERMANENT'))
+      neigh.set(canonicalAddress(row.dst), row.lladdr.toLowerCase());
   }
   return { flood, unicast, neigh };
 }

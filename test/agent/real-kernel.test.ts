@@ -164,11 +164,49 @@ describe.skipIf(!canRun)(
       expect(agent.held(NET)).toMatchObject({ version: 8, dirty: false });
     });
 
+    it("reads IPv4-mapped and IPv4-compatible IPv6 entries back in the controller's form: a repeated snapshot changes nothing", async () => {
+      // iproute2 prints these in mixed notation (::ffff:10.0.0.5), the controller's contracts in
+      // hex (::ffff:a00:5): the same address, two spellings.
+      const mapped = ['fa:16:3e:00:00:05', '::ffff:a00:5'] as const;
+      const compatible = ['fa:16:3e:00:00:06', '::a00:6'] as const;
+      const plain = ['fa:16:3e:00:00:07', '2001:db8::7'] as const;
+      const view = { [NODE1]: [FLOOD, mapped, compatible], [NODE2]: [FLOOD, ROUTER, plain] };
+      expect(inNs('ip', 'neigh', 'show', 'dev', 'vx-100')).not.toContain('::ffff');
+      await agent.handle(snapshot(9, view));
+      expect(inNs('ip', '-6', 'neigh', 'show', 'dev', 'vx-100')).toContain('::ffff:10.0.0.5');
+      const s = kernelState();
+      expect([...s.neigh.entries()].sort()).toEqual([
+        ['192.0.2.1', 'fa:16:3e:00:00:01'],
+        ['2001:db8::7', 'fa:16:3e:00:00:07'],
+        ['::a00:6', 'fa:16:3e:00:00:06'],
+        ['::ffff:a00:5', 'fa:16:3e:00:00:05'],
+      ]);
+      // The same view again: nothing to remove, nothing to add (no moment without the entry).
+      const ran: string[] = [];
+      const executor = createExecFileExecutor({ netns: NS });
+      const watching = createAgent({
+        config: agentConfig({ proxy: true, learning: false, bridgePrefix: 'br-' }),
+        executor: {
+          run: (program, args) => executor.run(program, args),
+          batch: (program, lines) => {
+            for (const line of lines) ran.push(`${program} ${line.join(' ')}`);
+            return executor.batch(program, lines);
+          },
+        },
+        log: createMemoryLogger(),
+        send: async () => {},
+        now: () => Date.now(),
+      });
+      await watching.handle(snapshot(10, view));
+      expect(ran.filter((line) => line.includes('neigh'))).toEqual([]);
+      expect(watching.held(NET)).toMatchObject({ version: 10, dirty: false });
+    });
+
     it('drops the device on leave and keeps the bridge', async () => {
-      await agent.handle(leave(9));
+      await agent.handle(leave(11));
       expect(() => inNs('ip', 'link', 'show', 'dev', 'vx-100')).toThrow();
       expect(inNs('ip', '-j', 'link', 'show', 'dev', 'br-100')).toContain('br-100');
-      expect(agent.held(NET)).toMatchObject({ version: 9, left: true });
+      expect(agent.held(NET)).toMatchObject({ version: 11, left: true });
     });
   },
 );

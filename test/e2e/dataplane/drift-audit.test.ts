@@ -123,5 +123,22 @@ describe.skipIf(!canRun)(
       expect(d.sum).not.toBe(want.sum);
       await repair();
     });
+
+    it('IPv6 entries, IPv4-mapped and IPv4-compatible ones included, digest as the controller spells them', async () => {
+      // iproute2 prints ::ffff:10.0.0.5 and ::10.0.0.6 for what the contracts spell ::ffff:a00:5 and ::a00:6.
+      const view6 = {
+        [NODE1]: [FLOOD, ROUTER, ['fa:16:3e:00:00:05', '::ffff:a00:5'] as const],
+        [NODE2]: [
+          FLOOD,
+          VM,
+          ['fa:16:3e:00:00:06', '::a00:6'] as const,
+          ['fa:16:3e:00:00:07', '2001:db8::7'] as const,
+        ],
+      };
+      expect(await agent.handle(snapshot(++version, view6))).toMatchObject({ kind: 'applied' });
+      expect(inNs(A, 'ip', '-6', 'neigh', 'show', 'dev', 'vx-100')).toContain('::ffff:10.0.0.5');
+      expect(await audited()).toEqual({ ...computeTableDigest(view6, true), version });
+      await repair();
+    });
   },
 );
