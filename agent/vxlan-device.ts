@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ipSchema } from '../src/contracts/primitives.js';
 import { KernelCommandError } from './agent-error.js';
 import type { KernelExecutor } from './kernel-executor.js';
 import { assertDeviceName, bridgeDeviceName, vxlanDeviceName } from './kernel-values.js';
@@ -27,6 +28,8 @@ const linkSchema = z.object({
         .object({
           id: z.number().optional(),
           local: z.string().optional(),
+          /** iproute2 reports an IPv6 local address under this key instead of `local`. */
+          local6: z.string().optional(),
           port: z.number().optional(),
           learning: z.boolean().optional(),
           proxy: z.boolean().optional(),
@@ -36,6 +39,11 @@ const linkSchema = z.object({
     .optional(),
 });
 type Link = z.infer<typeof linkSchema>;
+
+/** Whether iproute2's spelling of an address names `canonical` (they differ for IPv4-mapped IPv6). */
+function sameAddress(printed: string | undefined, canonical: string): boolean {
+  return printed !== undefined && ipSchema.safeParse(printed).data === canonical;
+}
 
 async function showLink(executor: KernelExecutor, dev: string): Promise<Link | null> {
   try {
@@ -149,7 +157,7 @@ export async function prepareVxlanDevice(
   const stale =
     link?.linkinfo?.info_kind !== 'vxlan' ||
     data?.id !== vni ||
-    data.local !== s.tunnelIp ||
+    !sameAddress(data.local ?? data.local6, s.tunnelIp) ||
     data.port !== s.dstport ||
     (data.proxy ?? false) !== s.proxy;
   if (link && stale) {

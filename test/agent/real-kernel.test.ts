@@ -210,3 +210,43 @@ describe.skipIf(!canRun)(
     });
   },
 );
+
+/** An agent whose tunnel IP is IPv6 (an IPv6 underlay), in a namespace of its own. */
+describe.skipIf(!canRun)(
+  `agent with an IPv6 tunnel IP on the real kernel${canRun ? '' : `: SKIPPED, ${missing.join(', ')}`}`,
+  () => {
+    const NS6 = `${NS}-6`;
+    beforeAll(() => ip('netns', 'add', NS6));
+    afterAll(() => {
+      try {
+        ip('netns', 'del', NS6);
+      } catch {
+        // already gone
+      }
+    });
+    const show = () =>
+      JSON.parse(
+        execFileSync('ip', ['-n', NS6, '-j', '-d', 'link', 'show', 'dev', 'vx-100'], { encoding: 'utf8' }),
+      )[0];
+
+    it('keeps its device across snapshots (iproute2 reports an IPv6 local address as local6)', async () => {
+      const agent = createAgent({
+        config: agentConfig({ tunnelIp: '2001:db8::11', proxy: true, learning: false }),
+        executor: createExecFileExecutor({ netns: NS6 }),
+        log: createMemoryLogger(),
+        send: async () => {},
+        now: () => Date.now(),
+      });
+      const view = { '2001:db8::21': [FLOOD, ROUTER], '2001:db8::22': [FLOOD] };
+      expect(await agent.handle(snapshot(1, view))).toMatchObject({ kind: 'applied' });
+      const before = show();
+      expect(before.linkinfo.info_data).toMatchObject({ id: 100, local6: '2001:db8::11' });
+      expect(await agent.handle(snapshot(2, view))).toMatchObject({ kind: 'applied' });
+      expect(show().ifindex).toBe(before.ifindex);
+      const fdb = execFileSync('ip', ['netns', 'exec', NS6, 'bridge', '-j', 'fdb', 'show', 'dev', 'vx-100'], {
+        encoding: 'utf8',
+      });
+      expect(parseDeviceState(fdb, '[]').flood).toEqual(new Set(['2001:db8::21', '2001:db8::22']));
+    });
+  },
+);
