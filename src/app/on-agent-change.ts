@@ -110,6 +110,7 @@ async function reconcileHost(
  * no pass is needed.
  */
 export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResult> {
+  checkOverlayVersion(next, deps.overlayIpVersion ?? 4);
   const { store } = deps;
   const attempts = deps.maxAttempts ?? 8;
   for (let attempt = 0; attempt < attempts; attempt++) {
@@ -131,6 +132,25 @@ export async function onAgentReport(deps: Deps, next: Agent): Promise<EventResul
     return merge([...planned, ...repaired], 'applied');
   }
   return STALE_RESULT;
+}
+
+/**
+ * Every tunnel endpoint is of the overlay's IP version, as Neutron's `tunnel_sync` requires
+ * (`[ml2] overlay_ip_version`, default 4). A kernel VXLAN device refuses a remote VTEP of the
+ * other family ("Address family not supported by protocol", docs/dataplane.md §6 finding 9), so
+ * an accepted IPv6 endpoint in an IPv4 overlay would be a flooding entry every other agent of its
+ * networks refuses, and its own agent would refuse theirs. Checked before anything is read or
+ * written: the rejected report changes nothing.
+ */
+function checkOverlayVersion(agent: Agent, version: 4 | 6): void {
+  if (agent.tunnelIp === null) return;
+  const family = agent.tunnelIp.includes(':') ? 6 : 4;
+  if (family !== version)
+    throw new InvalidInputError(
+      'tunnel_ip_version',
+      `tunnel IP ${agent.tunnelIp} is IPv${family}; every tunnel endpoint of this controller is IPv${version} (L2POP_OVERLAY_IP_VERSION, Neutron's [ml2] overlay_ip_version)`,
+      { host: agent.host, tunnelIp: agent.tunnelIp, overlayIpVersion: version },
+    );
 }
 
 /**

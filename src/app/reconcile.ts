@@ -33,6 +33,12 @@ export interface Deps {
   readonly audits?: AuditDeps;
   /** The VIP claim rules (N moves in T, hold time...); default `DEFAULT_VIP_CONFIG`. */
   readonly vip?: VipConfig;
+  /**
+   * Neutron's `[ml2] overlay_ip_version`: the IP version of every tunnel endpoint (default 4). A
+   * kernel VXLAN device takes remote VTEPs of its own family only, so one endpoint of the other
+   * family would be refused by every agent of its networks (`tunnel_ip_version`).
+   */
+  readonly overlayIpVersion?: 4 | 6;
   /** The controller's clock (ms), for the claims' future bound; default `Date.now`. */
   readonly now?: () => number;
 }

@@ -10,6 +10,7 @@ export const REJECTION_CODES = [
   'invalid_segment',
   'duplicate_ip',
   'tunnel_ip_in_use',
+  'tunnel_ip_version',
   'unknown_device_owner',
   'mac_change_on_active_port',
   'network_change',

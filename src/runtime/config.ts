@@ -72,6 +72,12 @@ export interface RuntimeConfig {
    * 180), `L2POP_VIP_SPLIT_BRAIN_MS` (default 1000), `L2POP_VIP_MAX_FUTURE_MS` (default 10000).
    */
   readonly vip: VipConfig;
+  /**
+   * `L2POP_OVERLAY_IP_VERSION` (`4` or `6`, default `4`): the IP version of every tunnel endpoint,
+   * as Neutron's `[ml2] overlay_ip_version`; an agent report of the other version is rejected
+   * (`tunnel_ip_version`).
+   */
+  readonly overlayIpVersion: 4 | 6;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -132,6 +138,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     },
     logLevel: oneOf(env, 'L2POP_LOG_LEVEL', LOG_LEVELS, 'INFO'),
     metricsNamespace: env.L2POP_METRICS_NAMESPACE || 'L2Pop',
+    overlayIpVersion: oneOf(env, 'L2POP_OVERLAY_IP_VERSION', ['4', '6'] as const, '4') === '6' ? 6 : 4,
     vip: {
       maxMoves: int(env, 'L2POP_VIP_MAX_MOVES', DEFAULT_VIP_CONFIG.maxMoves, 1, 1000),
       windowMs: 1000 * int(env, 'L2POP_VIP_WINDOW_SECONDS', DEFAULT_VIP_CONFIG.windowMs / 1000, 1, 86_400),

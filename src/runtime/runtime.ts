@@ -96,6 +96,7 @@ export function createRuntime(
     applied,
     audits,
     vip: config.vip,
+    overlayIpVersion: config.overlayIpVersion,
   };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({

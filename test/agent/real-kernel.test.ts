@@ -248,5 +248,33 @@ describe.skipIf(!canRun)(
       });
       expect(parseDeviceState(fdb, '[]').flood).toEqual(new Set(['2001:db8::21', '2001:db8::22']));
     });
+
+    it('cannot flood to a VTEP of the other family (the controller keeps one overlay IP version)', async () => {
+      const append = (dst: string) =>
+        execFileSync(
+          'ip',
+          [
+            'netns',
+            'exec',
+            NS6,
+            'bridge',
+            'fdb',
+            'append',
+            '00:00:00:00:00:00',
+            'dev',
+            'vx-100',
+            'dst',
+            dst,
+            'self',
+            'permanent',
+          ],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+      expect(() => append('198.51.100.21')).toThrow(/Address family not supported/);
+      expect(() => append('2001:db8::23')).not.toThrow();
+    });
   },
 );

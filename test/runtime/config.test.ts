@@ -14,6 +14,7 @@ describe('loadConfig (the only reader of process.env)', () => {
       fanoutConcurrency: 16,
       sweepMinAgeSeconds: 180,
       logLevel: 'INFO',
+      overlayIpVersion: 4,
       defaultFlags: { defaultStrategy: 'tunnel', rollout: null, networks: {}, routers: {} },
     });
     expect(c.dynamoEndpoint).toBeUndefined();
@@ -29,6 +30,8 @@ describe('loadConfig (the only reader of process.env)', () => {
       /L2POP_DEFAULT_STRATEGY=magic/,
     );
     expect(() => loadConfig({ ...base, L2POP_ROLLOUT_PERCENT: '101' })).toThrow(/L2POP_ROLLOUT_PERCENT/);
+    expect(() => loadConfig({ ...base, L2POP_OVERLAY_IP_VERSION: 'v6' })).toThrow(/L2POP_OVERLAY_IP_VERSION=v6/);
+    expect(loadConfig({ ...base, L2POP_OVERLAY_IP_VERSION: '6' }).overlayIpVersion).toBe(6);
   });
 
   it('reads the rollout', () => {

@@ -181,6 +181,42 @@ describe.each(factories)('FactStore contract: %s', (_name, make) => {
     expect(await report(id('a'), ip, 4)).toBe('tunnel_ip_in_use');
   });
 
+  it("keeps every tunnel endpoint of the overlay's IP version (Neutron's overlay_ip_version)", async () => {
+    const { store, id } = fresh();
+    const report = (
+      overlayIpVersion: 4 | 6 | undefined,
+      host: string,
+      tunnelIp: string | null,
+      revision: number,
+    ) =>
+      dispatchEvent(
+        {
+          store,
+          publisher: { publish: async () => {} },
+          maxAttempts: 3,
+          ...(overlayIpVersion ? { overlayIpVersion } : {}),
+        },
+        {
+          ...{ type: 'agent.report', v: 1, host, tunnelIp, agentType: 'x', networkTypes: ['vxlan'] },
+          ...{ capabilities: { learning: true, arp: 'off' }, bootId: 'b', revision },
+        } as const,
+      ).then(
+        () => 'applied',
+        (err: unknown) =>
+          err instanceof InvalidInputError ? err.code : `transient: ${(err as Error).message}`,
+      );
+    const v6 = `2001:db8:${(n % 250).toString(16)}::1`;
+    // The default overlay is IPv4, as Neutron's: an IPv6 endpoint is refused and nothing is recorded.
+    expect(await report(undefined, id('a'), v6, 1)).toBe('tunnel_ip_version');
+    expect(await store.getAgent(id('a'))).toBeUndefined();
+    expect(await report(4, id('a'), '::ffff:c613:101', 1)).toBe('tunnel_ip_version');
+    expect(await report(undefined, id('a'), null, 1)).toBe('applied');
+    // An IPv6 overlay takes it and refuses IPv4; the refused report leaves the recorded one alone.
+    expect(await report(6, id('a'), v6, 2)).toBe('applied');
+    expect(await report(6, id('a'), `198.19.${n % 250}.2`, 3)).toBe('tunnel_ip_version');
+    expect(await store.getAgent(id('a'))).toMatchObject({ tunnelIp: v6, revision: 2 });
+  });
+
   it('lists the live ports of a router, following device changes and deletes', async () => {
     const { store, net, id } = fresh();
     const r = id('r');
