@@ -105,10 +105,11 @@ describe('accepted facts make commands the reference agent accepts', () => {
             { weight: 10, arbitrary: portEvent },
             {
               weight: 2,
-              // hostile addresses, and another host's tunnel IP
+              // hostile addresses, another host's tunnel IP, and endpoints of the other family
+              // (IPv6, IPv4-mapped) than the IPv4 overlay's: no IPv4 device can flood to them
               arbitrary: fc
                 .tuple(
-                  fc.constantFrom(...HOSTILE_IPS, TUNNEL_IPS.h1 as string),
+                  fc.constantFrom(...HOSTILE_IPS, TUNNEL_IPS.h1 as string, '2001:db8::3', '::ffff:c000:203'),
                   fc.integer({ min: 2, max: 9 }),
                 )
                 .map(([ip, revision]) => report('h3', ip, revision)),
