@@ -84,6 +84,17 @@ describe('an allowed-address pair must not cover a fixed IP another port holds (
     ).toBeNull();
   });
 
+  it('keeps an IPv4 address and its IPv4-mapped IPv6 form apart (ARP and ND are separate tables), as the kernel does', () => {
+    const mapped = port('p3', ['::ffff:a00:b']);
+    expect(findAapOverlap(port('p2', ['10.0.0.12'], ['10.0.0.11']), [mapped])).toBeNull();
+    expect(findAapOverlap(port('p2', ['10.0.0.12'], ['::ffff:a00:b']), [bound])).toBeNull();
+    // ...while a prefix over the mapped range covers the mapped fixed IP, whatever its spelling
+    expect(findAapOverlap(port('p2', ['10.0.0.12'], ['::ffff:0:0/96']), [mapped])).toMatchObject({
+      fixedPort: 'p3',
+      ip: '::ffff:a00:b',
+    });
+  });
+
   it('throws a terminal error with the code and both ports', () => {
     const vip = port('p2', ['10.0.0.12'], ['10.0.0.11']);
     let caught: unknown;
