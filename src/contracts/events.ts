@@ -40,20 +40,20 @@ export const portSchema = z
     /** Neutron's `allowed_address_pairs`; absent or empty: none (docs/vip.md). */
     allowedAddressPairs: z.array(aapSchema).max(LIMITS.maxAllowedAddressPairs).optional(),
   })
-  .superRefine((p, ctx) => {
-    // Neutron refuses a repeated (mac, ip) (DuplicateAddressPairInRequest, and its unique key on
-    // the stored pair with the MAC defaulted); compared here after both are made canonical.
+  .transform((p) => {
+    // Neutron refuses a repeated (mac, ip) only as spelled (DuplicateAddressPairInRequest; its
+    // unique key stores the strings as given, `AuthenticIPNetwork`/`AuthenticEUI`), so it holds
+    // `10.0.0.5` beside `10.0.0.5/32`, or a MAC in two cases. Made canonical they are one pair:
+    // kept once, so a port Neutron holds is never refused for it.
+    if (!p.allowedAddressPairs) return p;
     const seen = new Set<string>();
-    for (const [i, pair] of (p.allowedAddressPairs ?? []).entries()) {
+    const pairs = p.allowedAddressPairs.filter((pair) => {
       const key = `${pair.macAddress ?? p.mac} ${pair.ipAddress}`;
-      if (seen.has(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['allowedAddressPairs', i],
-          message: `invalid_aap: duplicate pair ${pair.ipAddress} with MAC ${pair.macAddress ?? p.mac}`,
-        });
+      if (seen.has(key)) return false;
       seen.add(key);
-    }
+      return true;
+    });
+    return pairs.length === p.allowedAddressPairs.length ? p : { ...p, allowedAddressPairs: pairs };
   });
 
 /** A port was created or changed (binding, status, IPs): the whole port at a revision. */

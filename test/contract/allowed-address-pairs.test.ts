@@ -75,12 +75,6 @@ describe('allowed-address pairs on port.upsert', () => {
     ['whitespace', [{ ipAddress: '10.0.0.0/8 ' }], 'invalid_aap'],
     ['a bare multicast address', [{ ipAddress: '224.0.0.18' }], 'invalid_aap'],
     ['a bare loopback address', [{ ipAddress: '::1' }], 'invalid_aap'],
-    ['the same pair twice', [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.100/32' }], 'invalid_aap'],
-    [
-      "the same pair twice, once with the port's MAC spelled out",
-      [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.100', macAddress: 'FA:16:3E:00:00:01' }],
-      'invalid_aap',
-    ],
     ['a multicast MAC', [{ ipAddress: '10.0.0.100', macAddress: '01:00:5e:00:00:01' }], 'invalid_mac'],
     [
       'a missing ipAddress (AllowedAddressPairsMissingIP)',
@@ -95,6 +89,23 @@ describe('allowed-address pairs on port.upsert', () => {
     ],
   ])('rejects %s', (_what, pairs, code) => {
     expect(codeOf(upsert(pairs))).toBe(code);
+  });
+
+  it.each([
+    ['an address and its /32', [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.100/32' }]],
+    [
+      "an address with the port's MAC left out and spelled out in capitals",
+      [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.100', macAddress: 'FA:16:3E:00:00:01' }],
+    ],
+    ['a prefix with and without host bits', [{ ipAddress: '10.0.0.0/24' }, { ipAddress: '10.0.0.7/24' }]],
+    ['two spellings of an IPv6 address', [{ ipAddress: '2001:db8::1' }, { ipAddress: '2001:DB8:0::1' }]],
+  ])('keeps once what Neutron stores twice because it compares the spelling: %s', (_what, pairs) => {
+    // neutron/db/allowedaddresspairs_db.py keeps the strings as given (AuthenticIPNetwork,
+    // AuthenticEUI) and its unique key compares them, so Neutron holds both; here they are one pair.
+    const parsed = parsedPort([...pairs, { ipAddress: '10.0.0.101' }]).allowedAddressPairs;
+    expect(parsed).toHaveLength(2);
+    expect(parsed?.[1]).toEqual({ ipAddress: '10.0.0.101', macAddress: 'fa:16:3e:00:00:01' });
+    expect(codeOf(upsert(pairs))).toBe('accepted');
   });
 
   it('accepts one address with two MACs (a plain and a use_vmac keepalived), and the limit exactly', () => {
