@@ -40,6 +40,20 @@ export const portSchema = z
     /** Neutron's `allowed_address_pairs`; absent or empty: none (docs/vip.md). */
     allowedAddressPairs: z.array(aapSchema).max(LIMITS.maxAllowedAddressPairs).optional(),
   })
+  .superRefine((p, ctx) => {
+    // Neutron allocates each fixed IP once (IPAM stores them canonical), so a port never lists one
+    // twice; such an event is refused rather than planned as two entries for one address.
+    const seen = new Set<string>();
+    for (const [i, ip] of p.ips.entries()) {
+      if (seen.has(ip))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ips', i],
+          message: `duplicate_ip: fixed IP ${ip} is listed twice`,
+        });
+      seen.add(ip);
+    }
+  })
   .transform((p) => {
     // Neutron refuses a repeated (mac, ip) only as spelled (DuplicateAddressPairInRequest; its
     // unique key stores the strings as given, `AuthenticIPNetwork`/`AuthenticEUI`), so it holds

@@ -34,6 +34,7 @@ function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {
     if (issue.message.startsWith('invalid_ip')) return 'invalid_ip';
     if (issue.message.startsWith('invalid_segment')) return 'invalid_segment';
     if (issue.message.startsWith('invalid_aap')) return 'invalid_aap';
+    if (issue.message.startsWith('duplicate_ip')) return 'duplicate_ip';
     if (
       issue.code === 'too_big' &&
       (issue.path.includes('ips') || issue.path.includes('allowedAddressPairs'))

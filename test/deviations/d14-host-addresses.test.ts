@@ -71,6 +71,14 @@ describe('D14 host-addresses: no unspecified, broadcast, multicast or loopback f
   });
 
   it.each([
+    ['10.0.0.5', '10.0.0.5'],
+    ['2001:db8::1', '2001:DB8:0::1'],
+  ])('a port listing one fixed IP twice (%s, %s) is refused: Neutron allocates each once', (a, b) => {
+    const e = port(a);
+    expect(codeOf({ ...e, port: { ...e.port, ips: [a, '10.0.0.9', b] } })).toBe('duplicate_ip');
+  });
+
+  it.each([
     ['vxlan', 0, 'invalid_segment'],
     ['vxlan', 16_777_216, 'invalid_segment'],
     ['gre', 0, 'invalid_segment'],
