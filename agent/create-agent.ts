@@ -159,6 +159,14 @@ export function createAgent(deps: AgentDeps): Agent {
   const { config, executor, log: baseLog } = deps;
   const held = new Map<string, HeldNetwork>();
   const vniOwner = new Map<number, string>();
+  /**
+   * A network whose command was refused because another network still holds its VNI, by VNI.
+   * Neutron can give a deleted network's segment to a new one, and the two are two FIFO groups of
+   * this agent's queue, so the new network's snapshot may come before the old one's `leave`. Once
+   * the VNI is free the agent asks for the new network again: nothing else would (it holds
+   * nothing of it, so no later delta shows a gap).
+   */
+  const waitingForVni = new Map<number, string>();
   const resyncAt = new Map<string, number>();
   const assembler = new SnapshotAssembler();
   let lastApplyAt = 0;
@@ -186,6 +194,11 @@ export function createAgent(deps: AgentDeps): Agent {
     ensured.delete(vni);
     vniOwner.delete(vni);
     await deleteVxlanDevice(executor, vni);
+    const waiting = waitingForVni.get(vni);
+    if (waiting === undefined) return;
+    waitingForVni.delete(vni);
+    resyncAt.delete(waiting); // its last request was answered with a command refused for this VNI
+    await requestResync(waiting);
   };
 
   const requestResync = async (networkId: string): Promise<void> => {
@@ -200,6 +213,7 @@ export function createAgent(deps: AgentDeps): Agent {
   const claimVni = async (networkId: string, vni: number): Promise<void> => {
     const owner = vniOwner.get(vni);
     if (owner !== undefined && owner !== networkId) {
+      waitingForVni.set(vni, networkId);
       throw new AgentCommandError('segment_mismatch', `VNI ${vni} already carries network ${owner}`);
     }
     const previous = held.get(networkId);

@@ -193,6 +193,35 @@ describe('segments', () => {
   });
 });
 
+describe('a VNI that two networks name in turn (Neutron reused the segment)', () => {
+  /** The snapshot of another network on the same VNI as NET. */
+  const otherNetworkSnapshot = (version: number) => {
+    const other = JSON.parse(snapshot(version, { [NODE2]: [FLOOD, ROUTER] }));
+    other.networkId = 'net-b';
+    other.fdb_entries = { 'net-b': other.fdb_entries[NET] };
+    return JSON.stringify(other);
+  };
+
+  it('asks for the new network again once the old one has left, whichever order they arrive in', async () => {
+    const { agent, kernel, sent } = setup();
+    await agent.handle(snapshot(1, START));
+    // The two networks are two FIFO groups of the agent's queue: the new network's first
+    // snapshot can come before the old network's leave.
+    expect(await agent.handle(otherNetworkSnapshot(1))).toMatchObject({
+      kind: 'rejected',
+      code: 'segment_mismatch',
+    });
+    expect(sent).toEqual([]);
+    expect(await agent.handle(leave(2))).toMatchObject({ kind: 'applied' });
+    expect(sent).toEqual([
+      { type: 'agent.resync', v: 1, host: expect.any(String), networkId: 'net-b', reason: 'gap' },
+    ]);
+    expect(await agent.handle(otherNetworkSnapshot(1))).toMatchObject({ kind: 'applied' });
+    expect(kernel.table('vx-100').fdb).toEqual([`00:00:00:00:00:00 ${NODE2}`, `fa:16:3e:00:00:01 ${NODE2}`]);
+    expect(agent.held('net-b')).toMatchObject({ version: 1, vni: 100, dirty: false });
+  });
+});
+
 describe('leave and failures', () => {
   it('drops the device on leave and treats later deltas of older versions as stale', async () => {
     const { agent, kernel } = setup();
