@@ -75,8 +75,13 @@ export function segmentRangeReason(
     : `${networkType} segment ${segmentId} is outside ${min}..${max}`;
 }
 
-/** Hosts, as Neutron's `host` (a hostname). */
-export const hostSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'invalid host name');
+/**
+ * Hosts, as Neutron's `host` (a hostname, often fully qualified): letters, digits and `._-`, up
+ * to 128 characters. Neutron allows 255, but a host is the FIFO group of its agent's events, and
+ * an SQS `MessageGroupId` holds at most 128. Before 2026-12-07 the limit was 63 (one DNS label), which
+ * refused every port bound to a host with a longer fully qualified name.
+ */
+export const hostSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'invalid host name');
 
 /** Neutron ids are UUIDs; traces also use names. Letters, digits and `._:-`, 1-128 characters. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'invalid id');

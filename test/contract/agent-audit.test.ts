@@ -67,7 +67,7 @@ describe('agent.audit contract', () => {
     });
     const largest = {
       ...AUDIT,
-      host: 'h'.repeat(63),
+      host: 'h'.repeat(128),
       bootId: 'b'.repeat(128),
       readAt: Number.MAX_SAFE_INTEGER,
       networks: Array.from({ length: LIMITS.maxAuditNetworks }, (_, i) => big(i)),
