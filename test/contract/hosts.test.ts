@@ -1,38 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { agentQueueName } from '../../src/adapters/aws/agent-queues.js';
-import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { isInvalidInputError } from '../../src/core/errors.js';
+import { agentReport, inboundCode, vmPortUpsert } from '../support/inbound-codes.js';
 
 /** Hosts as OpenStack names them: often a fully qualified name, longer than one DNS label. */
 const FQDN = 'nova-compute-0042.availability-zone-1.region-eu-west-2.cloud.internal.example.com';
 
-const codeOf = (body: unknown) => {
-  try {
-    parseInboundEvent(JSON.stringify(body));
-    return 'accepted';
-  } catch (err) {
-    return isInvalidInputError(err) ? err.code : String(err);
-  }
-};
-const port = (host: string) => ({
-  type: 'port.upsert',
-  v: 1,
-  network: { id: 'n1', networkType: 'vxlan', segmentId: 7 },
-  port: {
-    ...{
-      id: 'p1',
-      networkId: 'n1',
-      mac: 'fa:16:3e:00:00:01',
-      ips: ['10.0.0.5'],
-      deviceOwner: 'compute:nova',
-    },
-    ...{ deviceId: 'vm1', host, status: 'ACTIVE', revision: 1 },
-  },
-});
-const report = (host: string) => ({
-  ...{ type: 'agent.report', v: 1, host, tunnelIp: '192.0.2.7', agentType: 'x', networkTypes: ['vxlan'] },
-  ...{ capabilities: { learning: true, arp: 'off' }, bootId: 'b', revision: 1 },
-});
+const codeOf = inboundCode;
+const port = (host: string) => vmPortUpsert({ host });
+const report = (host: string) => agentReport({ host });
 
 describe('host names', () => {
   it('takes a fully qualified host longer than one DNS label, up to the 128 characters of an SQS group id', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertIp } from '../../agent/kernel-values.js';
-import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { unusableIpReason } from '../../src/contracts/primitives.js';
-import { isInvalidInputError } from '../../src/core/errors.js';
+import { agentReport, inboundCode, vmPortUpsert } from '../support/inbound-codes.js';
 
 /** The controller's edge and the reference agent refuse the same addresses, with one rule. */
 const UNUSABLE = [
@@ -27,34 +26,9 @@ const USABLE = [
   '240.0.0.1',
 ];
 
-const codeOf = (body: unknown) => {
-  try {
-    parseInboundEvent(JSON.stringify(body));
-    return 'accepted';
-  } catch (err) {
-    return isInvalidInputError(err) ? err.code : String(err);
-  }
-};
-const port = (ip: string) => ({
-  type: 'port.upsert',
-  v: 1,
-  network: { id: 'n1', networkType: 'vxlan', segmentId: 7 },
-  port: {
-    ...{ id: 'p1', networkId: 'n1', mac: 'fa:16:3e:00:00:01', ips: [ip], deviceOwner: 'compute:nova' },
-    ...{ deviceId: 'vm1', host: 'h1', status: 'ACTIVE', revision: 1 },
-  },
-});
-const report = (tunnelIp: string) => ({
-  type: 'agent.report',
-  v: 1,
-  host: 'h1',
-  tunnelIp,
-  agentType: 'x',
-  networkTypes: ['vxlan'],
-  capabilities: { learning: true, arp: 'off' },
-  bootId: 'b',
-  revision: 1,
-});
+const codeOf = inboundCode;
+const port = (ip: string) => vmPortUpsert({ ips: [ip] });
+const report = (tunnelIp: string) => agentReport({ tunnelIp });
 
 describe('D14 host-addresses: no unspecified, broadcast, multicast or loopback fixed or tunnel IP', () => {
   it.each(UNUSABLE)('%s is refused as a fixed IP, as a tunnel IP, and by the agent', (ip) => {
