@@ -17,7 +17,7 @@ function strategyRun(
   const frozen = simulateFailover({ ...input, changes: [] });
   const spec = { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' } as const;
   const diagnosis = {
-    spec,
+    subject: { kind: 'router', name: 'r1', from: 'net1', to: 'net2' } as const,
     interfaces: input.interfaces,
     capabilities: Object.fromEntries(input.nodes.map((n) => [n.host, n.capabilities])),
     initial: input.initial,
@@ -50,7 +50,7 @@ function strategyRun(
           applies: strategy === 'tunnel' ? [] : [{ at: 900, host: 'compute1', networkId: 'n1' }],
           live,
           frozen,
-          vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 },
+          vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 },
           interfaces: input.interfaces.length,
           otherOwners: [],
           noGateway: diagnoseNoGateway({ ...diagnosis, outcome: live }),
