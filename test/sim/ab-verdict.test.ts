@@ -16,7 +16,8 @@ const hole = (worstMs: number | null, o: Partial<BlackHole> = {}): BlackHole => 
 function failover(live: BlackHole, o: Partial<FailoverSummary> = {}): FailoverSummary {
   return {
     phase: 'r1 graceful failover',
-    router: 'r1',
+    kind: 'router',
+    target: 'r1',
     mode: 'graceful',
     from: 'net1',
     to: 'net2',
@@ -56,6 +57,7 @@ const lost: NoGateway = {
   networkId: 'net-a',
   ip: '10.1.0.12',
   kind: 'never',
+  behindProxy: false,
   reason: "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
 };
 
@@ -75,7 +77,7 @@ describe('the A/B verdict', () => {
   });
 
   it('between two that bring every VM back, picks the one back at VRRP time in more failovers, and says by how much', () => {
-    const r2 = { phase: 'r2 graceful failover', router: 'r2' };
+    const r2 = { phase: 'r2 graceful failover', target: 'r2' };
     const v = computeAbVerdict([
       row('master-binding', [failover(hole(1210)), failover(hole(1050), r2)], { messages: 98 }),
       row('auto', [failover(hole(1230)), failover(hole(830), r2)], { messages: 117 }),

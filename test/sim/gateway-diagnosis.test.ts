@@ -27,6 +27,7 @@ describe('why a VM is left without a gateway', () => {
         networkId: VM.networkId,
         ip: VM.ip,
         kind: 'never',
+        behindProxy: false,
         reason: "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
       },
     ]);

@@ -10,6 +10,8 @@ export interface NoGateway {
   readonly ip: string;
   /** `never`: a path before the failure and none within the window; `no-path`: none even before. */
   readonly kind: 'never' | 'no-path';
+  /** The VM's own agent runs a kernel ARP proxy (answers ARP only from its entries). */
+  readonly behindProxy: boolean;
   readonly reason: string;
 }
 
@@ -47,7 +49,7 @@ export function diagnoseNoGateway(input: DiagnosisInput): NoGateway[] {
     subject.kind === 'router' ? ['node', "the router's", 'the gateway'] : ['agent', "its owner's", 'the VIP'];
   return outcome.vms.flatMap((vm): NoGateway[] => {
     if (vm.okBefore && vm.outageMs !== null) return [];
-    const base = { host: vm.host, networkId: vm.networkId, ip: vm.ip };
+    const base = { host: vm.host, networkId: vm.networkId, ip: vm.ip, behindProxy: proxy(vm.host) };
     const address = input.interfaces.find((i) => i.networkId === vm.networkId)?.ip ?? '';
     if (vm.okBefore) {
       const reason =
