@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrategyRun } from '../../tools/sim/ab-run.js';
 import type { AbSummary, SummaryRow } from '../../tools/sim/ab-summary.js';
-import type { FailoverRun } from '../../tools/sim/failover-eval.js';
+import type { FailoverReplay, FailoverRun } from '../../tools/sim/failover-eval.js';
+import type { VipFailoverRun } from '../../tools/sim/vip-failover-eval.js';
 import { expectReportFits, viewReport } from '../support/report-browser.js';
 import { type Finished, runCli } from './cli-process.js';
 
@@ -41,9 +42,12 @@ afterAll(async () => {
 const row = (s: string) => summary.rows.find((r) => r.strategy === s) as SummaryRow;
 const failover = (s: string, phase: string) =>
   details.find((d) => d.strategy === s)?.phases.find((p) => p.name === phase)?.failover as FailoverRun;
-const vms = (f: FailoverRun, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
+const vipFailover = (s: string) =>
+  details.find((d) => d.strategy === s)?.phases.find((p) => p.name === 'VIP failover')
+    ?.vipFailover as VipFailoverRun;
+const vms = (f: FailoverReplay, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
 /** The same VMs had the controller not reacted to the failover. */
-const vmsIfControllerDown = (f: FailoverRun, hosts: readonly string[]) =>
+const vmsIfControllerDown = (f: FailoverReplay, hosts: readonly string[]) =>
   f.frozen.vms.filter((v) => hosts.includes(v.host));
 
 describe('npx l2pop local', () => {
@@ -58,9 +62,9 @@ describe('npx l2pop local', () => {
     // one row per failover, a column per strategy: three figures after the VRRP time
     expect(run.stdout).toMatch(/^failover\s+VRRP\s+tunnel\s+master-binding\s+auto$/m);
     expect(run.stdout).toMatch(
-      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 2 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
+      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 3 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
     );
-    expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+7 no path\s+/m);
+    expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+8 no path\s+/m);
     expect(run.stdout).toMatch(/^legend:\n {2}black-hole\s+a VM's outage/m);
     expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
     expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
@@ -153,6 +157,64 @@ describe('npx l2pop local', () => {
   });
 });
 
+describe('the VIP failover in the simulated data plane (vm-a2 on compute2 -> vm-a4 on compute4, behind an ARP proxy)', () => {
+  it('is timed per strategy and shown next to the router failovers', () => {
+    for (const s of ['tunnel', 'master-binding', 'auto']) {
+      const f = row(s).failovers.find((x) => x.kind === 'vip');
+      expect(f, s).toMatchObject({
+        phase: 'VIP failover',
+        target: 'VIP 10.1.0.100',
+        from: 'compute2',
+        to: 'compute4',
+      });
+      expect(f?.live.vms, s).toBe(3);
+      // the clients: vm-a1 (compute3, learning), vm-a5 (compute5, ARP proxy), vm-a6 (compute6, floods)
+      expect(vipFailover(s).live.vms.map((v) => v.host)).toEqual(['compute3', 'compute5', 'compute6']);
+    }
+    expect(run.stdout).toMatch(/^VIP failover\s+0\.82 s\s+0\.8\d s, 1 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m);
+  });
+
+  it('tunnel: the client behind an ARP proxy never gets the VIP; learning (adverts) and flooding find it at VRRP time', () => {
+    const f = vipFailover('tunnel');
+    expect(f.convergenceMs).toBeNull();
+    expect(f.live.garpCopies).toBe(0); // compute4's proxy eats vm-a4's GARPs
+    expect(vms(f, ['compute5'])).toEqual([expect.objectContaining({ okBefore: false, firstReplyMs: null })]);
+    for (const v of vms(f, ['compute3', 'compute6'])) {
+      expect(v.okBefore, v.host).toBe(true);
+      expect(v.outageMs, v.host).toBeGreaterThanOrEqual(GRACEFUL);
+      expect(v.outageMs, v.host).toBeLessThanOrEqual(GRACEFUL + 30);
+    }
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      "tunnel, VIP failover: compute5 (net-a): its ARP-proxy agent holds no ARP entry for the VIP: it drops the VM's ARP request",
+    );
+    expect(summary.verdict.reason).toContain('tunnel cannot serve a VIP behind an ARP-proxy agent');
+  });
+
+  it('master-binding and auto: every client recovers once the claim moved the entry, none if the controller is down', () => {
+    for (const s of ['master-binding', 'auto']) {
+      const f = vipFailover(s);
+      expect(f.convergenceMs, s).toBeGreaterThan(0);
+      const claimDelay = f.reportAt - f.t0 - GRACEFUL;
+      for (const v of f.live.vms) {
+        expect(v.okBefore, `${s} ${v.host}`).toBe(true);
+        expect(v.outageMs, `${s} ${v.host}`).toBeGreaterThanOrEqual(GRACEFUL);
+        expect(v.outageMs, `${s} ${v.host}`).toBeLessThanOrEqual(
+          GRACEFUL + claimDelay + (f.convergenceMs ?? 0) + 30,
+        );
+      }
+      expect(row(s).failovers.find((x) => x.kind === 'vip')?.live).toMatchObject({ never: 0, noPath: 0 });
+      expect(summary.verdict.reason).toContain(`${s} reaches every VIP client`);
+    }
+    // master-binding pins the virtual MAC behind compute2 with a static entry: with the controller down nobody recovers
+    for (const v of vipFailover('master-binding').frozen.vms)
+      expect(v, v.host).toMatchObject({ outageMs: null });
+    // auto gave the learning agent the tunnel view until vm-a4 (behind a proxy) claimed: it follows the adverts alone
+    const [learning] = vmsIfControllerDown(vipFailover('auto'), ['compute3']);
+    expect(learning?.outageMs).toBeGreaterThanOrEqual(GRACEFUL);
+    expect(learning?.outageMs).toBeLessThanOrEqual(GRACEFUL + 30);
+  });
+});
+
 /**
  * Every VM that had a path recovers after the VRRP takeover plus the controller (its report delay
  * and convergence), at one copy per frame, and none does if the controller is down: a stale binding
@@ -181,8 +243,8 @@ describe('the HTML report in a real headless Chromium', () => {
     const html = await readFile(path.join(dir, 'l2pop-ab.html'), 'utf8');
     expect(html).toContain('Verdict: pick auto: ');
     for (const view of await viewReport(path.join(dir, 'l2pop-ab.html'), [1400, 900])) {
-      // a failover timeline per strategy and failover (3 x 3), and 5 cost charts
-      expectReportFits(view, 3 * 3 + 5);
+      // a failover timeline per strategy and failover (3 router failovers and the VIP's, x 3), and 5 cost charts
+      expectReportFits(view, 4 * 3 + 5);
     }
   }, 90_000);
 });

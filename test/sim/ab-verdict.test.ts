@@ -157,4 +157,45 @@ describe('the A/B verdict', () => {
     const noVm = computeAbVerdict([row('tunnel', [failover(none, { controllerDown: none })])]);
     expect(noVm.reason).toContain("r1's networks have no ACTIVE, bound VM port");
   });
+
+  it('counts a VIP failover like a router failover and says which strategy cannot serve a VIP behind an ARP-proxy agent', () => {
+    const vip = {
+      phase: 'VIP failover',
+      kind: 'vip',
+      target: 'VIP 10.1.0.100',
+      from: 'compute2',
+      to: 'compute4',
+    } as const;
+    const unserved: NoGateway = {
+      host: 'compute5',
+      networkId: 'net-a',
+      ip: '10.1.0.15',
+      kind: 'no-path',
+      behindProxy: true,
+      reason: "its ARP-proxy agent holds no ARP entry for the VIP: it drops the VM's ARP request",
+    };
+    const v = computeAbVerdict([
+      // the router failovers alike: only the VIP tells them apart
+      row(
+        'tunnel',
+        [failover(hole(1210)), failover(hole(830, { noPath: 1 }), { ...vip, noGateway: [unserved] })],
+        {
+          messages: 70,
+        },
+      ),
+      row('master-binding', [failover(hole(1210)), failover(hole(1120), vip)]),
+    ]);
+    expect(v.pick).toBe('master-binding');
+    expect(v.ranking[1]).toMatchObject({
+      strategy: 'tunnel',
+      noPath: 1,
+      vip: { failovers: 1, lost: 0, noPath: 1, behindProxy: 1, worst: ['0.83 s'] },
+    });
+    expect(v.reason).toBe(
+      'fewer VMs have no gateway at all (0 against 1 under tunnel); ' +
+        'it costs 100 control messages and 400 DynamoDB requests (tunnel: 70 and 400); ' +
+        'VIPs: master-binding reaches every VIP client (worst black-hole 1.12 s); ' +
+        'tunnel cannot serve a VIP behind an ARP-proxy agent (1 client without the VIP, 1 of them behind one)',
+    );
+  });
 });
