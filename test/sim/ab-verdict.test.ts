@@ -195,7 +195,7 @@ describe('the A/B verdict', () => {
       'fewer VMs have no gateway at all (0 against 1 under tunnel); ' +
         'it costs 100 control messages and 400 DynamoDB requests (tunnel: 70 and 400); ' +
         'VIPs: master-binding reaches every VIP client (worst black-hole 1.12 s); ' +
-        'tunnel cannot serve a VIP behind an ARP-proxy agent (1 client without the VIP, 1 of them behind one)',
+        'tunnel cannot serve a VIP behind an ARP-proxy agent (1 with no path before a failover; 1 of them behind one)',
     );
   });
 });

@@ -96,16 +96,22 @@ export function scoreStrategy(r: SummaryRow): StrategyScore {
 }
 
 /**
- * How one strategy serves VIPs, in words: `reaches every VIP client (worst 1.12 s)`, or, where a
- * client behind an ARP-proxy agent never gets it, `cannot serve a VIP behind an ARP-proxy agent`.
+ * How one strategy serves VIPs, in words: `reaches every VIP client (worst black-hole 1.12 s)`;
+ * where a client behind an ARP-proxy agent is left without it, `cannot serve a VIP behind an
+ * ARP-proxy agent (1 with no path before a failover; 1 of them behind one)`; else `leaves VIP
+ * clients without it (…)`. A client counts once per failover.
  */
 export function vipWords(v: VipScore): string {
-  const without = v.lost + v.noPath;
-  if (without === 0) return `reaches every VIP client (worst black-hole ${v.worst.join(' / ')})`;
-  const clients = `${without} client${without === 1 ? '' : 's'} without the VIP`;
+  if (v.lost + v.noPath === 0) return `reaches every VIP client (worst black-hole ${v.worst.join(' / ')})`;
+  const counts = [
+    v.noPath > 0 ? `${v.noPath} with no path before a failover` : '',
+    v.lost > 0 ? `${v.lost} not back after one` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return v.behindProxy > 0
-    ? `cannot serve a VIP behind an ARP-proxy agent (${clients}, ${v.behindProxy} of them behind one)`
-    : `leaves ${clients}`;
+    ? `cannot serve a VIP behind an ARP-proxy agent (${counts}; ${v.behindProxy} of them behind one)`
+    : `leaves VIP clients without it (${counts})`;
 }
 
 /** `VIPs: tunnel cannot serve a VIP behind an ARP-proxy agent (…); auto reaches every VIP client (…)`. */

@@ -119,8 +119,9 @@ const boot = (p: PortSpec): InboundEvent[] => [
  * Then boots, a migration, an IP change, an agent restart, r1's graceful failover to net2, the
  * loss of net2's node, its return, r2's graceful failover to net3, a keepalived VIP pair in net-a
  * (vm-a2 on compute2, vm-a4 on compute4 behind a kernel ARP proxy; virtual MAC) announced by
- * vm-a2 and taken over by vm-a4 (keepalived stopped on vm-a2: the data plane times it, with
- * vm-a1, vm-a5 behind an ARP proxy and vm-a6 pinging the VIP), and a per-router flag flip.
+ * vm-a2 and taken over by vm-a4 (keepalived stopped on vm-a2), then back by vm-a2 when vm-a4's VM
+ * is lost (the data plane times both, with vm-a1, vm-a5 behind an ARP proxy and vm-a6 pinging the
+ * VIP), and a per-router flag flip.
  */
 export function buildDefaultScenario(strategy: Strategy): Scenario {
   const flipTo: Strategy = strategy === 'master-binding' ? 'tunnel' : 'master-binding';
@@ -186,6 +187,12 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
       name: 'VIP failover',
       events: [vipClaim(vipB, CLAIM_AT + 2000)],
       vipFailover: { ...DEFAULT_VIP, from: 'compute2', to: 'compute4', mode: 'graceful' },
+    },
+    // vm-a4 dies (its host stays up): vm-a2 takes the VIP back after VRRP's master-down time
+    {
+      name: 'VIP VM loss',
+      events: [vipClaim(vipA, CLAIM_AT + 3000)],
+      vipFailover: { ...DEFAULT_VIP, from: 'compute4', to: 'compute2', mode: 'vm-loss' },
     },
     {
       name: 'flag flip',
