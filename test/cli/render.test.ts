@@ -7,7 +7,18 @@ import type { AbResult, StrategyRun } from '../../tools/sim/ab-run.js';
 import { formatBlackHole, summarizeAb } from '../../tools/sim/ab-summary.js';
 import { simulateFailover } from '../../tools/sim/failover-sim.js';
 import { diagnoseNoGateway } from '../../tools/sim/gateway-diagnosis.js';
-import { binding, failover, KERNEL_PROXY, nodes, OVS, TUNNEL } from '../sim/bed.js';
+import type { PhaseResult } from '../../tools/sim/run-scenario.js';
+import {
+  binding,
+  failover,
+  KERNEL_PROXY,
+  nodes,
+  OVS,
+  TUNNEL,
+  VIP,
+  vipFailover,
+  vipTables,
+} from '../sim/bed.js';
 
 function strategyRun(
   strategy: 'tunnel' | 'master-binding',
@@ -17,7 +28,7 @@ function strategyRun(
   const frozen = simulateFailover({ ...input, changes: [] });
   const spec = { router: 'r1', from: 'net1', to: 'net2', mode: 'graceful', reports: 'generate' } as const;
   const diagnosis = {
-    spec,
+    subject: { kind: 'router', name: 'r1', from: 'net1', to: 'net2' } as const,
     interfaces: input.interfaces,
     capabilities: Object.fromEntries(input.nodes.map((n) => [n.host, n.capabilities])),
     initial: input.initial,
@@ -50,7 +61,7 @@ function strategyRun(
           applies: strategy === 'tunnel' ? [] : [{ at: 900, host: 'compute1', networkId: 'n1' }],
           live,
           frozen,
-          vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 },
+          vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 },
           interfaces: input.interfaces.length,
           otherOwners: [],
           noGateway: diagnoseNoGateway({ ...diagnosis, outcome: live }),
@@ -66,6 +77,59 @@ function strategyRun(
     dynamo: { ...EMPTY_USAGE, requests: { GetItem: 5, TransactWriteItems: 1 }, readUnits: 5, writeUnits: 4 },
     sqs: { ...EMPTY_USAGE, messages: 3, bytes: 1200 },
     fleet: { received: 3, bytes: 1200, gaps: 0, resyncs: 0 },
+  };
+}
+
+/** The VIP bed's graceful failover hA -> hB (behind an ARP proxy) as a phase; master-binding moves the entry at 1115 ms. */
+function vipPhase(strategy: 'tunnel' | 'master-binding'): PhaseResult {
+  const input =
+    strategy === 'tunnel'
+      ? vipFailover()
+      : vipFailover({ initial: vipTables('hA'), changes: vipTables('hB').map((t) => ({ ...t, at: 1115 })) });
+  const live = simulateFailover(input);
+  const frozen = simulateFailover({ ...input, changes: [] });
+  const diagnosis = {
+    subject: { kind: 'vip', name: `the VIP ${VIP.ip}`, from: 'hA', to: 'hB' } as const,
+    interfaces: input.interfaces,
+    capabilities: Object.fromEntries(input.nodes.map((n) => [n.host, n.capabilities])),
+    initial: input.initial,
+  };
+  return {
+    name: 'VIP failover',
+    events: 1,
+    durationMs: 300,
+    dynamo: EMPTY_USAGE,
+    sqs: EMPTY_USAGE,
+    applied: 0,
+    converged: true,
+    mismatches: [],
+    vipFailover: {
+      spec: { networkId: 'n1', ip: VIP.ip, mac: VIP.mac, from: 'hA', to: 'hB', mode: 'graceful' },
+      holders: ['vm-a', 'vm-b'],
+      t0: 0,
+      reportAt: 815,
+      takeoverMs: 815,
+      convergenceMs: strategy === 'tunnel' ? null : 300,
+      applies: [],
+      live,
+      frozen,
+      vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 },
+      noGateway: diagnoseNoGateway({ ...diagnosis, outcome: live }),
+      noGatewayControllerDown: diagnoseNoGateway({ ...diagnosis, outcome: frozen }),
+      autoViews: [],
+    },
+  };
+}
+
+/** `abResult()` with the VIP failover after the router's. */
+function abResultWithVip(): AbResult {
+  const ab = abResult();
+  return {
+    ...ab,
+    results: ab.results.map((r) => ({
+      ...r,
+      phases: [...r.phases, vipPhase(r.strategy as 'tunnel' | 'master-binding')],
+    })),
   };
 }
 
@@ -155,5 +219,30 @@ describe('the summary', () => {
     expect(html.match(/https?:\/\/[^"' ]+/g)?.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
     expect(html.match(/<svg /g)?.length).toBe(2 + 5);
     expect(html).toContain('test &lt;cloud&gt;');
+  });
+
+  it('puts the VIP failover next to the router failover in every renderer, and the verdict says tunnel cannot serve it', () => {
+    const ab = abResultWithVip();
+    const summary = summarizeAb(ab);
+    expect(summary.rows[0]?.failovers.map((f) => [f.kind, f.target])).toEqual([
+      ['router', 'r1'],
+      ['vip', `VIP ${VIP.ip}`],
+    ]);
+    const text = renderTextTable(summary);
+    // tunnel: c1 (adverts) and c3 (flooding) at VRRP time, c2 behind the proxy never resolves it
+    expect(text).toMatch(/^VIP failover\s+0\.82 s\s+0\.83 s, 1 no path\s+1\.13 s$/m);
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      "tunnel, VIP failover: c2 (n1): its ARP-proxy agent holds no ARP entry for the VIP: it drops the VM's ARP request",
+    );
+    expect(summary.verdict.reason).toContain(
+      'VIPs: master-binding reaches every VIP client (worst black-hole 1.13 s); ' +
+        'tunnel cannot serve a VIP behind an ARP-proxy agent (1 with no path before a failover; 1 of them behind one)',
+    );
+    const md = renderMarkdown(summary, { command: 'npx l2pop local', scenario: 'test' });
+    expect(md).toContain('| VIP failover | 0.82 s | none needed | 0.30 s |');
+    const html = renderHtml({ summary, ab, scenario: 'test', command: 'npx l2pop local', agentKinds: {} });
+    expect(html).toContain(`<h3>VIP failover: VIP ${VIP.ip} hA → hB, graceful, VRRP 0.82 s</h3>`);
+    // a timeline per strategy and failover (2 x 2), and the 5 cost charts
+    expect(html.match(/<svg /g)?.length).toBe(4 + 5);
   });
 });

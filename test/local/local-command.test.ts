@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrategyRun } from '../../tools/sim/ab-run.js';
 import type { AbSummary, SummaryRow } from '../../tools/sim/ab-summary.js';
-import type { FailoverRun } from '../../tools/sim/failover-eval.js';
+import type { FailoverReplay, FailoverRun } from '../../tools/sim/failover-eval.js';
+import type { VipFailoverRun } from '../../tools/sim/vip-failover-eval.js';
 import { expectReportFits, viewReport } from '../support/report-browser.js';
 import { type Finished, runCli } from './cli-process.js';
 
@@ -41,9 +42,11 @@ afterAll(async () => {
 const row = (s: string) => summary.rows.find((r) => r.strategy === s) as SummaryRow;
 const failover = (s: string, phase: string) =>
   details.find((d) => d.strategy === s)?.phases.find((p) => p.name === phase)?.failover as FailoverRun;
-const vms = (f: FailoverRun, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
+const vipFailover = (s: string, phase = 'VIP failover') =>
+  details.find((d) => d.strategy === s)?.phases.find((p) => p.name === phase)?.vipFailover as VipFailoverRun;
+const vms = (f: FailoverReplay, hosts: readonly string[]) => f.live.vms.filter((v) => hosts.includes(v.host));
 /** The same VMs had the controller not reacted to the failover. */
-const vmsIfControllerDown = (f: FailoverRun, hosts: readonly string[]) =>
+const vmsIfControllerDown = (f: FailoverReplay, hosts: readonly string[]) =>
   f.frozen.vms.filter((v) => hosts.includes(v.host));
 
 describe('npx l2pop local', () => {
@@ -58,15 +61,15 @@ describe('npx l2pop local', () => {
     // one row per failover, a column per strategy: three figures after the VRRP time
     expect(run.stdout).toMatch(/^failover\s+VRRP\s+tunnel\s+master-binding\s+auto$/m);
     expect(run.stdout).toMatch(
-      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 2 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
+      /^r1 graceful failover\s+0\.82 s\s+4 never, 0\.8\d s, 3 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m,
     );
-    expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+7 no path\s+/m);
+    expect(run.stdout).toMatch(/^r1 network-node loss\s+3\.50 s\s+8 no path\s+/m);
     expect(run.stdout).toMatch(/^legend:\n {2}black-hole\s+a VM's outage/m);
     expect(run.stdout).toContain(`report:   ${path.join(dir, 'l2pop-ab.html')}`);
     expect(run.stdout).toContain(`summary:  ${path.join(dir, 'l2pop-ab.md')}`);
     expect(run.stdout).not.toContain('"_aws"');
-    // 14 phases: the 11 of the router scenario and the VIP pair, claim and failover
-    expect(run.stderr).toMatch(/\[tunnel 7\/14\] r1 graceful failover: .* ok/);
+    // 15 phases: the 11 of the router scenario and the VIP pair, claim, failover and VM loss
+    expect(run.stderr).toMatch(/\[tunnel 7\/15\] r1 graceful failover: .* ok/);
     expect(run.stderr).not.toContain('NodeVersionSupportWarning');
   });
 
@@ -153,6 +156,93 @@ describe('npx l2pop local', () => {
   });
 });
 
+describe('the VIP failover in the simulated data plane (vm-a2 on compute2 -> vm-a4 on compute4, behind an ARP proxy)', () => {
+  it('is timed per strategy and shown next to the router failovers', () => {
+    for (const s of ['tunnel', 'master-binding', 'auto']) {
+      const f = row(s).failovers.find((x) => x.kind === 'vip');
+      expect(f, s).toMatchObject({
+        phase: 'VIP failover',
+        target: 'VIP 10.1.0.100',
+        from: 'compute2',
+        to: 'compute4',
+      });
+      expect(f?.live.vms, s).toBe(3);
+      // the clients: vm-a1 (compute3, learning), vm-a5 (compute5, ARP proxy), vm-a6 (compute6, floods)
+      expect(vipFailover(s).live.vms.map((v) => v.host)).toEqual(['compute3', 'compute5', 'compute6']);
+    }
+    expect(run.stdout).toMatch(/^VIP failover\s+0\.82 s\s+0\.8\d s, 1 no path\s+\d+\.\d\d s\s+\d+\.\d\d s$/m);
+  });
+
+  it('tunnel: the client behind an ARP proxy never gets the VIP; learning (adverts) and flooding find it at VRRP time', () => {
+    const f = vipFailover('tunnel');
+    expect(f.convergenceMs).toBeNull();
+    expect(f.live.garpCopies).toBe(0); // compute4's proxy eats vm-a4's GARPs
+    expect(vms(f, ['compute5'])).toEqual([expect.objectContaining({ okBefore: false, firstReplyMs: null })]);
+    for (const v of vms(f, ['compute3', 'compute6'])) {
+      expect(v.okBefore, v.host).toBe(true);
+      expect(v.outageMs, v.host).toBeGreaterThanOrEqual(GRACEFUL);
+      expect(v.outageMs, v.host).toBeLessThanOrEqual(GRACEFUL + 30);
+    }
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      "tunnel, VIP failover: compute5 (net-a): its ARP-proxy agent holds no ARP entry for the VIP: it drops the VM's ARP request",
+    );
+    expect(summary.verdict.reason).toContain('tunnel cannot serve a VIP behind an ARP-proxy agent');
+  });
+
+  it('master-binding and auto: every client recovers once the claim moved the entry, none if the controller is down', () => {
+    for (const s of ['master-binding', 'auto']) {
+      const f = vipFailover(s);
+      expect(f.convergenceMs, s).toBeGreaterThan(0);
+      const claimDelay = f.reportAt - f.t0 - GRACEFUL;
+      for (const v of f.live.vms) {
+        expect(v.okBefore, `${s} ${v.host}`).toBe(true);
+        expect(v.outageMs, `${s} ${v.host}`).toBeGreaterThanOrEqual(GRACEFUL);
+        expect(v.outageMs, `${s} ${v.host}`).toBeLessThanOrEqual(
+          GRACEFUL + claimDelay + (f.convergenceMs ?? 0) + 30,
+        );
+      }
+      expect(row(s).failovers.find((x) => x.kind === 'vip')?.live).toMatchObject({ never: 0, noPath: 0 });
+      expect(summary.verdict.reason).not.toContain(`${s} cannot serve a VIP`);
+    }
+    // master-binding pins the virtual MAC behind compute2 with a static entry: with the controller down nobody recovers
+    for (const v of vipFailover('master-binding').frozen.vms)
+      expect(v, v.host).toMatchObject({ outageMs: null });
+    // auto gave the learning agent the tunnel view until vm-a4 (behind a proxy) claimed: it follows the adverts alone
+    const [learning] = vmsIfControllerDown(vipFailover('auto'), ['compute3']);
+    expect(learning?.outageMs).toBeGreaterThanOrEqual(GRACEFUL);
+    expect(learning?.outageMs).toBeLessThanOrEqual(GRACEFUL + 30);
+  });
+});
+
+describe("the VIP's VM loss (vm-a4 on compute4 dies, vm-a2 on compute2 takes the VIP back)", () => {
+  it("tunnel: while the owner sat behind compute4's proxy nobody could resolve the VIP; vm-a2's GARP gives it to all at VRRP time", () => {
+    const f = vipFailover('tunnel', 'VIP VM loss');
+    expect(f.spec.mode).toBe('vm-loss');
+    expect(f.live.garpCopies).toBeGreaterThan(0);
+    for (const v of f.live.vms) {
+      expect(v.okBefore, v.host).toBe(false);
+      expect(v.firstReplyMs, v.host).toBeGreaterThanOrEqual(NODE_LOSS);
+      expect(v.firstReplyMs, v.host).toBeLessThanOrEqual(NODE_LOSS + 30);
+    }
+  });
+
+  it('master-binding and auto: the clients with an ARP entry for the VIP recover once the claim moved it', () => {
+    for (const s of ['master-binding', 'auto']) {
+      const f = vipFailover(s, 'VIP VM loss');
+      const claimDelay = f.reportAt - f.t0 - NODE_LOSS;
+      for (const v of vms(f, ['compute3', 'compute5'])) {
+        expect(v.okBefore, `${s} ${v.host}`).toBe(true);
+        expect(v.outageMs, `${s} ${v.host}`).toBeGreaterThanOrEqual(NODE_LOSS);
+        expect(v.outageMs, `${s} ${v.host}`).toBeLessThanOrEqual(
+          NODE_LOSS + claimDelay + (f.convergenceMs ?? 0) + 30,
+        );
+      }
+      // compute6 answers no ARP and compute4's proxy ate vm-a4's replies: no path before
+      expect(vms(f, ['compute6'])[0]?.okBefore, s).toBe(false);
+    }
+  });
+});
+
 /**
  * Every VM that had a path recovers after the VRRP takeover plus the controller (its report delay
  * and convergence), at one copy per frame, and none does if the controller is down: a stale binding
@@ -181,8 +271,8 @@ describe('the HTML report in a real headless Chromium', () => {
     const html = await readFile(path.join(dir, 'l2pop-ab.html'), 'utf8');
     expect(html).toContain('Verdict: pick auto: ');
     for (const view of await viewReport(path.join(dir, 'l2pop-ab.html'), [1400, 900])) {
-      // a failover timeline per strategy and failover (3 x 3), and 5 cost charts
-      expectReportFits(view, 3 * 3 + 5);
+      // a failover timeline per strategy and failover (3 router failovers and the two VIP failovers, x 3), and 5 cost charts
+      expectReportFits(view, 5 * 3 + 5);
     }
   }, 90_000);
 });

@@ -75,11 +75,11 @@ describe('l2pop stack up, send, fdb and flags on a running local stack', () => {
     await writeFile(file, JSON.stringify(phases.flatMap((p) => p.events)));
     const sent = await l2pop(['send', file, ...target()]);
     expect(sent.stderr).toBe(
-      'sent 29 events to l2pop-local (23 PortEventsQueue, 6 HaEventsQueue, 0 AgentEventsQueue)\n',
+      'sent 31 events to l2pop-local (25 PortEventsQueue, 6 HaEventsQueue, 0 AgentEventsQueue)\n',
     );
     expect(sent).toMatchObject({ code: 0 });
     // one line per event with what the controller did with it
-    expect(sent.stdout.trim().split('\n')).toHaveLength(29);
+    expect(sent.stdout.trim().split('\n')).toHaveLength(31);
     expect(sent.stdout).toMatch(
       /^ {3}1 ha\.schedule {3}applied {3}router r1 on net1, net2 {2}\[[0-9a-f-]{36}\]$/m,
     );

@@ -16,7 +16,8 @@ const hole = (worstMs: number | null, o: Partial<BlackHole> = {}): BlackHole => 
 function failover(live: BlackHole, o: Partial<FailoverSummary> = {}): FailoverSummary {
   return {
     phase: 'r1 graceful failover',
-    router: 'r1',
+    kind: 'router',
+    target: 'r1',
     mode: 'graceful',
     from: 'net1',
     to: 'net2',
@@ -56,6 +57,7 @@ const lost: NoGateway = {
   networkId: 'net-a',
   ip: '10.1.0.12',
   kind: 'never',
+  behindProxy: false,
   reason: "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
 };
 
@@ -75,7 +77,7 @@ describe('the A/B verdict', () => {
   });
 
   it('between two that bring every VM back, picks the one back at VRRP time in more failovers, and says by how much', () => {
-    const r2 = { phase: 'r2 graceful failover', router: 'r2' };
+    const r2 = { phase: 'r2 graceful failover', target: 'r2' };
     const v = computeAbVerdict([
       row('master-binding', [failover(hole(1210)), failover(hole(1050), r2)], { messages: 98 }),
       row('auto', [failover(hole(1230)), failover(hole(830), r2)], { messages: 117 }),
@@ -154,5 +156,46 @@ describe('the A/B verdict', () => {
     );
     const noVm = computeAbVerdict([row('tunnel', [failover(none, { controllerDown: none })])]);
     expect(noVm.reason).toContain("r1's networks have no ACTIVE, bound VM port");
+  });
+
+  it('counts a VIP failover like a router failover and says which strategy cannot serve a VIP behind an ARP-proxy agent', () => {
+    const vip = {
+      phase: 'VIP failover',
+      kind: 'vip',
+      target: 'VIP 10.1.0.100',
+      from: 'compute2',
+      to: 'compute4',
+    } as const;
+    const unserved: NoGateway = {
+      host: 'compute5',
+      networkId: 'net-a',
+      ip: '10.1.0.15',
+      kind: 'no-path',
+      behindProxy: true,
+      reason: "its ARP-proxy agent holds no ARP entry for the VIP: it drops the VM's ARP request",
+    };
+    const v = computeAbVerdict([
+      // the router failovers alike: only the VIP tells them apart
+      row(
+        'tunnel',
+        [failover(hole(1210)), failover(hole(830, { noPath: 1 }), { ...vip, noGateway: [unserved] })],
+        {
+          messages: 70,
+        },
+      ),
+      row('master-binding', [failover(hole(1210)), failover(hole(1120), vip)]),
+    ]);
+    expect(v.pick).toBe('master-binding');
+    expect(v.ranking[1]).toMatchObject({
+      strategy: 'tunnel',
+      noPath: 1,
+      vip: { failovers: 1, lost: 0, noPath: 1, behindProxy: 1, worst: ['0.83 s'] },
+    });
+    expect(v.reason).toBe(
+      'fewer VMs have no gateway at all (0 against 1 under tunnel); ' +
+        'it costs 100 control messages and 400 DynamoDB requests (tunnel: 70 and 400); ' +
+        'VIPs: master-binding reaches every VIP client (worst black-hole 1.12 s); ' +
+        'tunnel cannot serve a VIP behind an ARP-proxy agent (1 with no path before a failover; 1 of them behind one)',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { AgentCapabilities, AgentTable, Entry } from '../../src/core/types.js';
 import type { VtepNode } from '../../tools/sim/dataplane.js';
-import type { FailoverInput } from '../../tools/sim/failover-sim.js';
+import type { FailoverInput, HaAddress } from '../../tools/sim/failover-sim.js';
 
 /** The bed of docs/dataplane.md §6: compute1 with one VM, the HA router on net1 and net2. */
 export const IP = { compute1: '198.51.100.11', net1: '198.51.100.21', net2: '198.51.100.22' } as const;
@@ -58,5 +58,60 @@ export function failover(n: VtepNode[], tables: Record<string, AgentTable>): Fai
     mode: 'graceful',
     vrrp: GRACEFUL,
     windowMs: 20_000,
+  };
+}
+
+/**
+ * A keepalived VIP with a virtual MAC on the VMs of hA and hB, pinged by a VM on each of three
+ * client agents: c1 learns and answers ARP (Open vSwitch), c2 runs a kernel ARP proxy without
+ * learning, c3 neither learns nor answers ARP (it floods). The default A/B scenario in small.
+ * Steps are 10 ms from -1000 ms, so the takeover at 815 ms is seen at 820 ms.
+ */
+export const VIP: HaAddress = { networkId: 'n1', mac: '00:00:5e:00:01:0a', ip: '192.0.2.100', adverts: true };
+const HOSTS = ['hA', 'hB', 'c1', 'c2', 'c3'] as const;
+type Host = (typeof HOSTS)[number];
+const tunnelIp = (h: Host) => `198.51.100.${HOSTS.indexOf(h) + 1}`;
+const vmOf = (h: Host) => ({
+  host: h,
+  networkId: 'n1',
+  mac: `fa:16:3e:00:00:${HOSTS.indexOf(h) + 10}`,
+  ip: `192.0.2.${HOSTS.indexOf(h) + 10}`,
+});
+const CAPS: Record<Host, AgentCapabilities> = {
+  hA: OVS,
+  hB: KERNEL_PROXY,
+  c1: OVS,
+  c2: KERNEL_PROXY,
+  c3: KERNEL_NOLEARNING,
+};
+export const VIP_CLIENTS = ['c1', 'c2', 'c3'] as const;
+
+/** tunnel: flooding entries and every VM's own `[mac, ip]`; master-binding adds the VIP behind its owner. */
+export function vipTables(owner: Host | null): { host: Host; networkId: string; table: AgentTable }[] {
+  return HOSTS.map((host) => {
+    const table: Record<string, Entry[]> = {};
+    for (const other of HOSTS.filter((h) => h !== host)) {
+      const vm = vmOf(other);
+      const entries: Entry[] = [FLOOD, [vm.mac, vm.ip]];
+      if (owner === other) entries.push([VIP.mac, VIP.ip]);
+      table[tunnelIp(other)] = entries;
+    }
+    return { host, networkId: 'n1', table };
+  });
+}
+
+export function vipFailover(o: Partial<FailoverInput> = {}): FailoverInput {
+  return {
+    nodes: HOSTS.map((host) => ({ host, tunnelIp: tunnelIp(host), capabilities: CAPS[host] })),
+    initial: vipTables(null),
+    changes: [],
+    interfaces: [VIP],
+    vms: VIP_CLIENTS.map(vmOf),
+    from: 'hA',
+    to: 'hB',
+    mode: 'graceful',
+    vrrp: { takeoverMs: 815, garpRepeatMs: 5000, advertMs: 1000 },
+    windowMs: 20_000,
+    ...o,
   };
 }

@@ -65,8 +65,15 @@ describe('failover outages, against the findings of docs/dataplane.md §6', () =
   });
 
   it('a proxy compute agent without an ARP entry for the gateway cannot even resolve it (tunnel view)', () => {
-    const vm = only(simulateFailover(failover(nodes(KERNEL_PROXY, OVS), TUNNEL)));
+    // the new master net2 runs a proxy too: its GARPs never leave it, so nothing ever answers
+    const vm = only(simulateFailover(failover(nodes(KERNEL_PROXY, OVS, KERNEL_PROXY), TUNNEL)));
     expect(vm).toMatchObject({ okBefore: false, firstReplyMs: null, copiesPerFrame: 0 });
+  });
+
+  it("...but its VM, still resolving, takes the gateway from a new master's GARP that reaches it (docs/vip.md, Findings)", () => {
+    const vm = only(simulateFailover(failover(nodes(KERNEL_PROXY, OVS), TUNNEL)));
+    // the GARP at the takeover (815 ms) is seen at the 820 ms step; the frame then floods to net2
+    expect(vm).toMatchObject({ okBefore: false, firstReplyMs: 820 });
   });
 
   it('a stale binding never recovers, learning or not (finding 1)', () => {

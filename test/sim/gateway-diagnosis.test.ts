@@ -11,7 +11,7 @@ function diagnose(
   s: typeof spec | { router: string; from: string; to: string } = spec,
 ) {
   return diagnoseNoGateway({
-    spec: { ...spec, ...s },
+    subject: { kind: 'router', name: s.router, from: s.from, to: s.to },
     outcome: simulateFailover(input),
     interfaces: input.interfaces,
     capabilities: Object.fromEntries(input.nodes.map((n) => [n.host, n.capabilities])),
@@ -27,6 +27,7 @@ describe('why a VM is left without a gateway', () => {
         networkId: VM.networkId,
         ip: VM.ip,
         kind: 'never',
+        behindProxy: false,
         reason: "an ARP-proxy node (net2) hosts r1: it drops the new master's GARPs",
       },
     ]);

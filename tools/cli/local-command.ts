@@ -139,7 +139,7 @@ export function addAbCommands(program: Command, io: CliIo): void {
       .command('local')
       .description(
         'Boot a local stack (DynamoDB Local, fauxqs, the bundled functions), drive a simulated cloud through ' +
-          'boots, a migration, an IP change, an agent restart, three failovers of two HA routers, a VIP pair’s takeover and a flag flip under each ' +
+          'boots, a migration, an IP change, an agent restart, three failovers of two HA routers, two of a keepalived VIP pair and a flag flip under each ' +
           'HA strategy, and write an A/B report',
       ),
   ).action((o: AbCliOptions) => runAbCommand(io, DEFAULT_SOURCE, o));

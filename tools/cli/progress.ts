@@ -16,7 +16,7 @@ export function createProgress(io: CliIo, quiet: boolean): (e: AbProgress) => vo
     const d = e.done;
     if (!d) return;
     const tag = `[${e.strategy} ${e.index + 1}/${e.total}]`;
-    const f = d.failover;
+    const f = d.failover ?? d.vipFailover;
     const failover = f
       ? `, convergence ${f.convergenceMs === null ? 'none needed' : seconds(f.convergenceMs)}, black-hole ${formatBlackHole(summarizeBlackHole(f.live))}`
       : '';

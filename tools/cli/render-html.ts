@@ -1,7 +1,7 @@
 import type { HaView } from '../../src/core/types.js';
 import type { AbResult, StrategyRun } from '../sim/ab-run.js';
 import { type AbSummary, formatBlackHole, seconds } from '../sim/ab-summary.js';
-import type { FailoverRun } from '../sim/failover-eval.js';
+import type { FailoverReplay } from '../sim/failover-eval.js';
 import { costCharts } from './render-html-costs.js';
 import { esc, SVG_STYLE, type TimelineRow, timelineChart } from './render-svg.js';
 import { costTable, type Table } from './render-table.js';
@@ -18,11 +18,11 @@ export interface HtmlInput {
 
 const VIEW_WORD: Record<HaView, string> = { tunnel: 'tunnel', 'master-binding': 'binding' };
 
-function viewOf(f: FailoverRun, host: string, networkId: string): HaView | undefined {
+function viewOf(f: FailoverReplay, host: string, networkId: string): HaView | undefined {
   return f.autoViews.find((v) => v.host === host && v.networkId === networkId)?.view;
 }
 
-function failoverChart(strategy: string, f: FailoverRun, kinds: HtmlInput['agentKinds']): string {
+function failoverChart(strategy: string, f: FailoverReplay, kinds: HtmlInput['agentKinds']): string {
   const rows: TimelineRow[] = f.live.vms.map((v) => {
     const view = strategy === 'auto' ? viewOf(f, v.host, v.networkId) : undefined;
     const detail = [kinds[v.host], view ? `${view} view` : undefined].filter(Boolean).join('; ');
@@ -59,7 +59,7 @@ export function htmlTable(
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-const applyTimes = (f: FailoverRun | undefined, host: string) => {
+const applyTimes = (f: FailoverReplay | undefined, host: string) => {
   const at = [...new Set((f?.applies ?? []).filter((a) => a.host === host).map((a) => Math.round(a.at)))];
   if (at.length === 0) return '—';
   const s = at.map(seconds);
@@ -68,7 +68,7 @@ const applyTimes = (f: FailoverRun | undefined, host: string) => {
 
 /** Per agent: its kind, its view under `auto`, and when it applied commands under each strategy. */
 function agentTable(
-  runs: readonly { strategy: string; f: FailoverRun | undefined }[],
+  runs: readonly { strategy: string; f: FailoverReplay | undefined }[],
   kinds: HtmlInput['agentKinds'],
 ) {
   const auto = runs.find((r) => r.strategy === 'auto')?.f;
@@ -82,7 +82,7 @@ function agentTable(
   ].sort();
   const autoView = (host: string) => {
     const views = [...new Set(auto?.autoViews.filter((v) => v.host === host).map((v) => v.view))];
-    return views.length > 0 ? views.join(' / ') : '(router host)';
+    return views.length > 0 ? views.join(' / ') : '(hosts it)';
   };
   return htmlTable({
     header: [
@@ -109,7 +109,7 @@ function failoverSection(
 ) {
   const runs = results.map((r) => ({
     strategy: r.strategy,
-    f: r.phases.filter((p) => p.failover)[i]?.failover,
+    f: r.phases.flatMap((p) => p.failover ?? p.vipFailover ?? [])[i],
   }));
   const first = summary.rows[0]?.failovers[i];
   if (!first) return '';
@@ -123,7 +123,7 @@ function failoverSection(
     }),
   });
   const charts = runs.map((r) => (r.f ? failoverChart(r.strategy, r.f, kinds) : '')).join('\n');
-  return `<section class="failover"><h3>${esc(first.phase)}: ${esc(first.router)} ${esc(first.from)} → ${esc(first.to)}, ${esc(first.mode)}, VRRP ${seconds(first.takeoverMs)}</h3>
+  return `<section class="failover"><h3>${esc(first.phase)}: ${esc(first.target)} ${esc(first.from)} → ${esc(first.to)}, ${esc(first.mode)}, VRRP ${seconds(first.takeoverMs)}</h3>
 ${figures}<div class="side">${charts}</div>
 <details><summary>Agents: kind, view under auto, apply times (after the failure)</summary>${agentTable(runs, kinds)}</details></section>`;
 }
@@ -138,7 +138,7 @@ function verdictSection(summary: AbSummary): string {
     )
     .join('');
   return `<section class="verdict ${summary.verdict.pick === null ? 'none' : ''}"><p class="headline">Verdict: ${esc(v.headline)}</p>
-${items ? `<ul>${items}</ul>` : ''}${gaps ? `<p>Without a gateway:</p><ul>${gaps}</ul>` : ''}</section>`;
+${items ? `<ul>${items}</ul>` : ''}${gaps ? `<p>Without a gateway or VIP:</p><ul>${gaps}</ul>` : ''}</section>`;
 }
 
 /** The self-contained HTML report: verdict, costs, failovers side by side, charts. No script, no CDN. */
@@ -176,10 +176,10 @@ ${verdictSection(summary)}
 <h2>${esc(cost.title)}</h2>
 ${htmlTable(cost, (i) => summary.rows[i]?.converged === false)}
 <h2>Failovers</h2>
-<p>Each VM pings its gateway every 10 ms through the simulated data plane. Red: from the failure to the
-first reply (to the edge: none within the window). Grey: no path to the router even before the failure.
+<p>Each VM pings its gateway (in a VIP failover: the VIP) every 10 ms through the simulated data plane. Red: from the failure to the
+first reply (to the edge: none within the window). Grey: no path to the router (or VIP) even before the failure.
 Green lanes: when each agent applied the controller's commands. Dashed lines: VRRP moved the VIP, and the
-last agent applied. Under <code>auto</code>, each VM's row names the view its agent got of the router
+last agent applied. Under <code>auto</code>, each VM's row names the view its agent got of the router or VIP
 (<i>tunnel</i> or master-<i>binding</i>).</p>
 ${failovers}
 <h2>Legend</h2>

@@ -16,7 +16,7 @@ export function renderMarkdown(
     `**Verdict: ${v.headline}**`,
     '',
     ...v.strategies.map((s) => `- ${s.strategy}: ${s.text}`),
-    ...(v.gaps.length > 0 ? ['', 'Without a gateway:', ''] : []),
+    ...(v.gaps.length > 0 ? ['', 'Without a gateway or VIP:', ''] : []),
     ...v.gaps.map((g) => `- ${g.strategy}, ${g.phase}: ${g.vms.join(', ')}: ${g.reason}`),
     '',
     `## ${costTable(summary).title}`,
@@ -29,8 +29,8 @@ export function renderMarkdown(
     '',
     'Control messages and bytes: commands the functions sent to agent queues. DynamoDB: requests the',
     'functions made and the capacity DynamoDB Local reported, counted on the wire. The black-holes come',
-    'from the simulated data plane, each VM pinging its gateway every 10 ms; a learned entry ages out',
-    'after 300 s, so "never" outlasts the window.',
+    'from the simulated data plane, each VM pinging its gateway (for a VIP failover: the VIP) every 10 ms;',
+    'a learned entry ages out after 300 s, so "never" outlasts the window.',
   );
   const phases = Object.keys(summary.rows[0]?.phaseMs ?? {});
   out.push('', '## Phases (first event sent to last agent apply)', '');

@@ -120,7 +120,7 @@ export function renderTextTable(summary: AbSummary): string {
     ...v.strategies.map((s) =>
       wrap(`  ${s.strategy.padEnd(name)}  ${s.text}`, TERMINAL_WIDTH, ' '.repeat(name + 4)),
     ),
-    ...(v.gaps.length > 0 ? ['without a gateway:'] : []),
+    ...(v.gaps.length > 0 ? ['without a gateway or VIP:'] : []),
     ...v.gaps.map((g) =>
       wrap(`  ${g.strategy}, ${g.phase}: ${g.vms.join(', ')}: ${g.reason}`, TERMINAL_WIDTH, '    '),
     ),

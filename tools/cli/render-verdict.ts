@@ -1,5 +1,5 @@
 import type { AbSummary } from '../sim/ab-summary.js';
-import type { StrategyScore } from '../sim/ab-verdict.js';
+import { type StrategyScore, vipWords } from '../sim/ab-verdict.js';
 
 /** The verdict as sentences, for the terminal, the markdown and the HTML alike. */
 export interface VerdictText {
@@ -19,8 +19,9 @@ function strategyText(s: StrategyScore): string {
       ? 'brings back every VM that had a gateway'
       : `leaves ${plural(s.lost, 'VM')} without a gateway`;
   const none = s.noPath > 0 ? `, ${plural(s.noPath, 'VM')} had none to begin with` : '';
+  const vips = s.vip.failovers > 0 ? `; ${vipWords(s.vip)}` : '';
   return (
-    `${back}${none}; worst black-hole ${s.worst.join(' / ')}; ` +
+    `${back}${none}; worst black-hole ${s.worst.join(' / ')}${vips}; ` +
     `${s.messages} messages, ${s.dynamoRequests} DynamoDB requests${s.converged ? '' : '; NOT converged'}`
   );
 }
@@ -48,10 +49,17 @@ export function verdictText(summary: AbSummary): VerdictText {
 /** The terms the tables use, one line each. */
 export const LEGEND: readonly (readonly [string, string])[] = [
   ['black-hole', "a VM's outage pinging its gateway: last reply before the failover to the first after it"],
-  ['never', 'VMs that had a gateway and got no reply within the window (≥ 20 s)'],
-  ['no path', 'VMs that could not reach the router even before the failover'],
+  [
+    'VIP failover',
+    "keepalived's VIP (virtual MAC) moving between two VMs; the other VMs of its network ping the VIP",
+  ],
+  ['never', 'VMs that had a gateway (or VIP) and got no reply within the window (≥ 20 s)'],
+  ['no path', 'VMs that could not reach the router (or VIP) even before the failover'],
   ['VRRP', 'failure to the new master holding the virtual IP (the floor of any black-hole)'],
-  ['convergence', "the new master's HA report to the last agent that applied a command"],
+  [
+    'convergence',
+    "the new master's HA report (the new VIP owner's claim) to the last agent that applied a command",
+  ],
   ['controller down', 'the same failover had the controller not reacted: stale entries stay'],
   ['msgs, KiB', 'commands the functions sent to agent queues'],
   ['DynamoDB req', 'requests the functions made (read / write capacity units in brackets)'],

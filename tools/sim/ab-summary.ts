@@ -2,6 +2,7 @@ import type { Strategy } from '../../src/core/types.js';
 import { totalRequests } from '../local/metering-proxy.js';
 import type { AbResult, StrategyRun } from './ab-run.js';
 import { type AbVerdict, computeAbVerdict } from './ab-verdict.js';
+import type { FailoverReplay } from './failover-eval.js';
 import type { FailoverOutcome } from './failover-sim.js';
 import type { NoGateway } from './gateway-diagnosis.js';
 
@@ -19,8 +20,11 @@ export interface BlackHole {
 
 export interface FailoverSummary {
   readonly phase: string;
-  readonly router: string;
-  readonly mode: 'graceful' | 'node-loss';
+  /** An HA router's failover between network nodes, or a keepalived VIP's between two VMs. */
+  readonly kind: 'router' | 'vip';
+  /** The router's id, or `VIP <ip>`. */
+  readonly target: string;
+  readonly mode: 'graceful' | 'node-loss' | 'vm-loss';
   readonly from: string;
   readonly to: string;
   readonly takeoverMs: number;
@@ -31,9 +35,9 @@ export interface FailoverSummary {
   readonly controllerDown: BlackHole;
   /** Copies of a frame to the router MAC in the steady state before the failure (mean and max per VM). */
   readonly fanOut: { readonly mean: number; readonly max: number };
-  /** VMs the failover left without a gateway (live), and why. */
+  /** VMs the failover left without a gateway, or without the VIP (live), and why. */
   readonly noGateway: readonly NoGateway[];
-  /** The router's HA interfaces found, and the other device owners its ports carry. */
+  /** The router's HA interfaces found (1 for a VIP), and the other device owners its ports carry. */
   readonly interfaces: number;
   readonly otherOwners: readonly string[];
 }
@@ -74,28 +78,57 @@ function fanOut(outcome: FailoverOutcome) {
   return { mean: copies.reduce((a, b) => a + b, 0) / copies.length, max: Math.max(...copies) };
 }
 
-export function summarizeStrategy(r: StrategyRun): SummaryRow {
-  const failovers: FailoverSummary[] = r.phases.flatMap((p) => {
-    const f = p.failover;
-    if (!f) return [];
-    return [
-      {
-        phase: p.name,
-        router: f.spec.router,
-        mode: f.spec.mode,
-        from: f.spec.from,
-        to: f.spec.to,
-        takeoverMs: f.takeoverMs,
-        convergenceMs: f.convergenceMs,
-        live: summarizeBlackHole(f.live),
-        controllerDown: summarizeBlackHole(f.frozen),
-        fanOut: fanOut(f.live),
-        noGateway: f.noGateway,
-        interfaces: f.interfaces,
-        otherOwners: f.otherOwners,
-      },
-    ];
+function summarizeFailover(phase: string, f: FailoverReplay) {
+  return {
+    phase,
+    takeoverMs: f.takeoverMs,
+    convergenceMs: f.convergenceMs,
+    live: summarizeBlackHole(f.live),
+    controllerDown: summarizeBlackHole(f.frozen),
+    fanOut: fanOut(f.live),
+    noGateway: f.noGateway,
+  };
+}
+
+/** The router and VIP failovers, in the scenario's order. */
+export function summarizeFailovers(r: Pick<StrategyRun, 'phases'>): FailoverSummary[] {
+  return r.phases.flatMap((p): FailoverSummary[] => {
+    if (p.failover) {
+      const { spec } = p.failover;
+      return [
+        {
+          ...summarizeFailover(p.name, p.failover),
+          kind: 'router',
+          target: spec.router,
+          mode: spec.mode,
+          from: spec.from,
+          to: spec.to,
+          interfaces: p.failover.interfaces,
+          otherOwners: p.failover.otherOwners,
+        },
+      ];
+    }
+    if (p.vipFailover) {
+      const { spec } = p.vipFailover;
+      return [
+        {
+          ...summarizeFailover(p.name, p.vipFailover),
+          kind: 'vip',
+          target: `VIP ${spec.ip}`,
+          mode: spec.mode,
+          from: spec.from,
+          to: spec.to,
+          interfaces: 1,
+          otherOwners: [],
+        },
+      ];
+    }
+    return [];
   });
+}
+
+export function summarizeStrategy(r: StrategyRun): SummaryRow {
+  const failovers = summarizeFailovers(r);
   return {
     strategy: r.strategy,
     events: r.phases.reduce((n, p) => n + p.events, 0),

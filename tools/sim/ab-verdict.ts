@@ -30,6 +30,20 @@ export interface StrategyScore {
   readonly messages: number;
   readonly dynamoRequests: number;
   readonly noGateway: readonly (NoGateway & { readonly phase: string })[];
+  /** The VIP failovers alone (they count in every figure above too). */
+  readonly vip: VipScore;
+}
+
+/** How a strategy serves keepalived VIPs: the other VMs of the VIP's network pinging it. */
+export interface VipScore {
+  readonly failovers: number;
+  /** VM outcomes without the VIP after a failover: lost (had it before) or no path (never had it). */
+  readonly lost: number;
+  readonly noPath: number;
+  /** Of those, the VMs whose agent runs an ARP proxy: with no entry for the VIP it drops their ARP requests. */
+  readonly behindProxy: number;
+  /** Worst black-hole per VIP failover, in words (`never`, `n/a`, `0.83 s`). */
+  readonly worst: readonly string[];
 }
 
 export interface AbVerdict {
@@ -37,7 +51,7 @@ export interface AbVerdict {
   readonly measured: boolean;
   /** The strategy to pick; null when none brings back every VM that had a gateway, or nothing was measured. */
   readonly pick: Strategy | null;
-  /** One sentence: why this pick, against the runner-up, and what it costs. */
+  /** One sentence: why this pick, against the runner-up, and what it costs; then how each serves VIPs. */
   readonly reason: string;
   /** Best first. */
   readonly ranking: readonly StrategyScore[];
@@ -50,6 +64,20 @@ function atVrrp(f: FailoverSummary): boolean {
   return f.live.recovered > 0 && f.live.never === 0 && (f.live.worstMs ?? 0) <= f.takeoverMs + VRRP_SLACK_MS;
 }
 
+const worstWords = (f: FailoverSummary) => (f.live.never > 0 ? 'never' : secs(f.live.worstMs));
+
+function scoreVips(failovers: readonly FailoverSummary[]): VipScore {
+  const vips = failovers.filter((f) => f.kind === 'vip');
+  const gaps = vips.flatMap((f) => f.noGateway);
+  return {
+    failovers: vips.length,
+    lost: sum(vips.map((f) => f.live.never)),
+    noPath: sum(vips.map((f) => f.live.noPath)),
+    behindProxy: gaps.filter((g) => g.behindProxy).length,
+    worst: vips.map(worstWords),
+  };
+}
+
 export function scoreStrategy(r: SummaryRow): StrategyScore {
   return {
     strategy: r.strategy,
@@ -58,12 +86,40 @@ export function scoreStrategy(r: SummaryRow): StrategyScore {
     noPath: sum(r.failovers.map((f) => f.live.noPath)),
     atVrrp: r.failovers.filter(atVrrp).length,
     worstMs: r.failovers.map((f) => f.live.worstMs),
-    worst: r.failovers.map((f) => (f.live.never > 0 ? 'never' : secs(f.live.worstMs))),
+    worst: r.failovers.map(worstWords),
     recoverWithoutController: sum(r.failovers.map((f) => f.controllerDown.recovered)),
     messages: r.messages,
     dynamoRequests: r.dynamoRequests,
     noGateway: r.failovers.flatMap((f) => f.noGateway.map((g) => ({ ...g, phase: f.phase }))),
+    vip: scoreVips(r.failovers),
   };
+}
+
+/**
+ * How one strategy serves VIPs, in words: `reaches every VIP client (worst black-hole 1.12 s)`;
+ * where a client behind an ARP-proxy agent is left without it, `cannot serve a VIP behind an
+ * ARP-proxy agent (1 with no path before a failover; 1 of them behind one)`; else `leaves VIP
+ * clients without it (…)`. A client counts once per failover.
+ */
+export function vipWords(v: VipScore): string {
+  if (v.lost + v.noPath === 0) return `reaches every VIP client (worst black-hole ${v.worst.join(' / ')})`;
+  const counts = [
+    v.noPath > 0 ? `${v.noPath} with no path before a failover` : '',
+    v.lost > 0 ? `${v.lost} not back after one` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return v.behindProxy > 0
+    ? `cannot serve a VIP behind an ARP-proxy agent (${counts}; ${v.behindProxy} of them behind one)`
+    : `leaves VIP clients without it (${counts})`;
+}
+
+/** `VIPs: tunnel cannot serve a VIP behind an ARP-proxy agent (…); auto reaches every VIP client (…)`. */
+function vipClause(ranking: readonly StrategyScore[]): string {
+  const scored = ranking.filter((s) => s.vip.failovers > 0);
+  return scored.length === 0
+    ? ''
+    : `; VIPs: ${scored.map((s) => `${s.strategy} ${vipWords(s.vip)}`).join('; ')}`;
 }
 
 const totalWorst = (s: StrategyScore) => sum(s.worstMs.map((w) => w ?? 0));
@@ -142,16 +198,19 @@ export function explainUnmeasured(rows: readonly SummaryRow[]): string {
 }
 
 function unmeasuredFailover(f: FailoverSummary): string {
+  if (f.kind === 'vip')
+    return `the ${f.target}'s network has no other ACTIVE, bound VM port (device_owner compute:*) to ping it`;
   if (f.interfaces === 0)
     return (
-      `${f.router} has no port with device_owner network:ha_router_replicated_interface, so no HA router ` +
+      `${f.target} has no port with device_owner network:ha_router_replicated_interface, so no HA router ` +
       `interface was recognised${f.otherOwners.length > 0 ? ` (its ports carry ${f.otherOwners.join(', ')})` : ''}`
     );
-  return `${f.router}'s networks have no ACTIVE, bound VM port (device_owner compute:*) to ping its gateway`;
+  return `${f.target}'s networks have no ACTIVE, bound VM port (device_owner compute:*) to ping its gateway`;
 }
 
 /**
- * Which strategy to pick, from the run's figures: first one under which every agent converged,
+ * Which strategy to pick, from the run's figures, router and VIP failovers alike (a VM without its
+ * VIP counts as one without its gateway): first one under which every agent converged,
  * then the fewest VMs left without a gateway, the fewest with no gateway at all, the most failovers
  * recovered at VRRP time, the smallest summed worst black-hole (within 10 % is a tie: the
  * controller's share moves with the machine's load), the most VMs recovering with the controller
@@ -169,7 +228,7 @@ export function computeAbVerdict(rows: readonly SummaryRow[]): AbVerdict {
       pick: null,
       reason:
         `no strategy brings back every VM that had a gateway; ${best.strategy} leaves the fewest ` +
-        `(${best.lost})${best.converged ? '' : ', and not every agent converged under it'}`,
+        `(${best.lost})${best.converged ? '' : ', and not every agent converged under it'}${vipClause(ranking)}`,
       ranking,
     };
   const decisive = next ? CRITERIA.find((c) => c.order(best, next) !== 0) : undefined;
@@ -178,5 +237,10 @@ export function computeAbVerdict(rows: readonly SummaryRow[]): AbVerdict {
     : decisive
       ? decisive.why(best, next)
       : `no measure tells it from ${next.strategy}`;
-  return { measured, pick: best.strategy, reason: `${why}; ${costWords(best, next)}`, ranking };
+  return {
+    measured,
+    pick: best.strategy,
+    reason: `${why}; ${costWords(best, next)}${vipClause(ranking)}`,
+    ranking,
+  };
 }

@@ -13,7 +13,9 @@ export type Frame =
   | { readonly kind: 'unicast'; readonly src: string; readonly dst: string }
   | { readonly kind: 'arp-request'; readonly src: string; readonly targetIp: string }
   | { readonly kind: 'arp-reply'; readonly src: string; readonly dst: string }
-  | { readonly kind: 'garp'; readonly src: string; readonly ip: string };
+  | { readonly kind: 'garp'; readonly src: string; readonly ip: string }
+  /** A multicast frame that is not ARP, such as a VRRP advertisement: flooded whatever the ARP mode. */
+  | { readonly kind: 'multicast'; readonly src: string };
 
 /** What the sending switch did with a frame. */
 export interface Transmission {
@@ -73,6 +75,7 @@ export interface FabricOptions {
  * - `responder` (Open vSwitch): answers requests it has an entry for, floods the rest, GARPs too;
  * - `proxy` (kernel VXLAN): answers from its entries, drops unknown requests, and drops every ARP
  *   reply and GARP a local port sends (findings 2 and 3).
+ * Other multicast (a VRRP advertisement) is flooded in every mode: the proxy only touches ARP.
  */
 export function createFabric(nodes: readonly VtepNode[], options: FabricOptions = {}) {
   const ageingMs = options.ageingMs ?? 300_000;
@@ -167,6 +170,8 @@ export function createFabric(nodes: readonly VtepNode[], options: FabricOptions 
           return arp === 'proxy' ? dropped : unicastTo(from, networkId, frame.src, frame.dst, now);
         case 'garp':
           return arp === 'proxy' ? dropped : send(from, networkId, frame.src, v.flood, 'flood', now);
+        case 'multicast':
+          return send(from, networkId, frame.src, v.flood, 'flood', now);
       }
     },
   };

@@ -32,6 +32,7 @@ const VMS: readonly (readonly [string, number, string, number])[] = [
   ['vm-a1', 0, 'compute1', 11],
   ['vm-a2', 0, 'compute2', 12],
   ['vm-a4', 0, 'compute4', 14],
+  ['vm-a5', 0, 'compute5', 15],
   ['vm-a6', 0, 'compute6', 16],
   ['vm-b2', 1, 'compute2', 12],
   ['vm-b3', 1, 'compute3', 13],
@@ -118,7 +119,9 @@ const boot = (p: PortSpec): InboundEvent[] => [
  * Then boots, a migration, an IP change, an agent restart, r1's graceful failover to net2, the
  * loss of net2's node, its return, r2's graceful failover to net3, a keepalived VIP pair in net-a
  * (vm-a2 on compute2, vm-a4 on compute4 behind a kernel ARP proxy; virtual MAC) announced by
- * vm-a2 and taken over by vm-a4, and a per-router flag flip.
+ * vm-a2 and taken over by vm-a4 (keepalived stopped on vm-a2), then back by vm-a2 when vm-a4's VM
+ * is lost (the data plane times both, with vm-a1, vm-a5 behind an ARP proxy and vm-a6 pinging the
+ * VIP), and a per-router flag flip.
  */
 export function buildDefaultScenario(strategy: Strategy): Scenario {
   const flipTo: Strategy = strategy === 'master-binding' ? 'tunnel' : 'master-binding';
@@ -180,7 +183,17 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
     // sent with its port's pair could be processed first and refused, so they are phases apart)
     { name: 'VIP pair', events: [upsert(vipA), upsert(vipB)] },
     { name: 'VIP claim', events: [vipClaim(vipA, CLAIM_AT + 1000)] },
-    { name: 'VIP failover', events: [vipClaim(vipB, CLAIM_AT + 2000)] },
+    {
+      name: 'VIP failover',
+      events: [vipClaim(vipB, CLAIM_AT + 2000)],
+      vipFailover: { ...DEFAULT_VIP, from: 'compute2', to: 'compute4', mode: 'graceful' },
+    },
+    // vm-a4 dies (its host stays up): vm-a2 takes the VIP back after VRRP's master-down time
+    {
+      name: 'VIP VM loss',
+      events: [vipClaim(vipA, CLAIM_AT + 3000)],
+      vipFailover: { ...DEFAULT_VIP, from: 'compute4', to: 'compute2', mode: 'vm-loss' },
+    },
     {
       name: 'flag flip',
       events: [
@@ -195,7 +208,7 @@ export function buildDefaultScenario(strategy: Strategy): Scenario {
   ];
   return {
     description: `default cloud under ${strategy}; the flag flip moves r1 to ${flipTo}`,
-    vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 },
+    vrrp: { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 },
     phases,
   };
 }

@@ -1,7 +1,7 @@
 import type { AgentTable } from '../../src/core/types.js';
 import { createFabric, type Fabric, type VtepNode } from './dataplane.js';
 
-/** A VM that pings its router's interface in one network. */
+/** A VM that pings the HA address of its network: its router's interface, or a VIP. */
 export interface ProbeVm {
   readonly host: string;
   readonly networkId: string;
@@ -9,12 +9,27 @@ export interface ProbeVm {
   readonly ip: string;
 }
 
-/** The HA router's port in one network: the same MAC and IP on every node that hosts it. */
-export interface RouterInterface {
+/**
+ * One address that VRRP moves between nodes: the same MAC and IP on every node that may hold it.
+ * An HA router's port in one network is one; so is a keepalived VIP with a virtual MAC
+ * (`use_vmac`) held by one of a pair of VMs, whose "nodes" are the VMs' hosts.
+ */
+export interface HaAddress {
   readonly networkId: string;
   readonly mac: string;
   readonly ip: string;
+  /**
+   * The master sends its VRRP advertisements into this network from this MAC: a `use_vmac` VIP,
+   * whose adverts leave through the virtual-MAC interface with that MAC as source (RFC 5798 §7.3;
+   * keepalived unless `vmac_xmit_base`). They are multicast, so flooded, and teach learning agents
+   * where the MAC is even where an ARP proxy eats the GARPs. An HA router's adverts travel on its
+   * HA network instead: not here.
+   */
+  readonly adverts?: boolean;
 }
+
+/** An HA router's port in one network. */
+export type RouterInterface = HaAddress;
 
 /** An agent's table for a network changed at `at` ms after the failure (negative: before). */
 export interface TableChange {
@@ -30,6 +45,8 @@ export interface VrrpTiming {
   readonly takeoverMs: number;
   /** keepalived sends a second GARP batch this long after the first (`garp_master_delay`, 5 s). */
   readonly garpRepeatMs: number;
+  /** The master's advertisement interval (`advert_int`, 1 s on the beds); only addresses with `adverts` use it. */
+  readonly advertMs?: number;
 }
 
 export interface FailoverInput {
@@ -38,13 +55,18 @@ export interface FailoverInput {
   readonly initial: readonly Omit<TableChange, 'at'>[];
   /** Later table changes (the controller's commands as the agents applied them), in time order. */
   readonly changes: readonly TableChange[];
-  readonly interfaces: readonly RouterInterface[];
+  /** The addresses that move, at most one per network: a router's interfaces, or a VIP. */
+  readonly interfaces: readonly HaAddress[];
   readonly vms: readonly ProbeVm[];
-  /** The VRRP master before the failure (null: none). */
+  /** The host of the VRRP master before the failure (null: none). */
   readonly from: string | null;
   readonly to: string;
-  /** `graceful`: the old master drops its VIP at t=0; `node-loss`: its whole node goes dark. */
-  readonly mode: 'graceful' | 'node-loss';
+  /**
+   * `graceful`: the old master drops the address at t=0; `node-loss`: its whole node goes dark;
+   * `vm-loss`: the VM holding a VIP dies, its host stays up: for the data plane the same as
+   * `graceful` (nothing answers for the address until the takeover), with the longer takeover.
+   */
+  readonly mode: 'graceful' | 'node-loss' | 'vm-loss';
   readonly vrrp: VrrpTiming;
   readonly ageingMs?: number;
   /** Probe interval (ping -i 0.01 really sent one every ~16 ms on the bed). */
@@ -77,7 +99,7 @@ export interface FailoverOutcome {
 
 interface VmState {
   readonly vm: ProbeVm;
-  readonly rif: RouterInterface;
+  readonly rif: HaAddress;
   resolved: boolean;
   lastBefore: number | null;
   firstAfter: number | null;
@@ -85,7 +107,7 @@ interface VmState {
   copies: number;
 }
 
-/** One ping: VM ARPs for the gateway if needed, echo request, the router's ARP for the VM, echo reply. */
+/** One ping: VM ARPs for the address if needed, echo request, the master's ARP for the VM, echo reply. */
 function probe(fabric: Fabric, s: VmState, master: string | null, neigh: Map<string, string>, t: number) {
   const { vm, rif } = s;
   const routerUp = master !== null && fabric.isUp(master);
@@ -135,16 +157,37 @@ function probe(fabric: Fabric, s: VmState, master: string | null, neigh: Map<str
 }
 
 /**
+ * The new master's GARPs for every address: flooded where its agent lets them out (learning agents
+ * learn the MAC from them), and taken by every VM still resolving the address. A kernel takes a
+ * gratuitous ARP for an address it holds an entry for, even an incomplete one while it resolves
+ * (docs/vip.md, "Findings": a client behind an ARP proxy that never got an answer reached the VIP
+ * from the new master's GARP). Returns the copies put on the underlay.
+ */
+function sendGarps(fabric: Fabric, input: FailoverInput, states: readonly VmState[], t: number): number {
+  let copies = 0;
+  for (const rif of input.interfaces) {
+    const garp = fabric.transmit(input.to, rif.networkId, { kind: 'garp', src: rif.mac, ip: rif.ip }, t);
+    copies += garp.copies;
+    for (const s of states)
+      if (s.rif === rif && !s.resolved && garp.reached.includes(s.vm.host)) s.resolved = true;
+  }
+  return copies;
+}
+
+/**
  * Replays one HA failover through the data-plane model, in simulated time, with every VM pinging
- * its gateway each `stepMs`:
+ * the HA address of its network each `stepMs`:
  *
  *   -warmup ....... 0 ........... takeoverMs ........... takeoverMs + garpRepeatMs ..... window
  *   steady traffic  failure        new master has the VIP,  second GARP batch
- *   (learning)      (VIP gone or   sends 3 GARPs; its
- *                   node dark)     neighbour cache is empty
+ *   (learning)      (VIP gone or   sends 3 GARPs (and an
+ *                   node dark)     advert); its neighbour
+ *                                  cache is empty
  *
- * The agents' tables change at the times the real controller's commands were applied. The
- * outage of a VM is the bed's figure: last reply before the failure to first reply after it.
+ * Where the address has `adverts`, the master of the moment also floods an advertisement every
+ * `advertMs` (from -warmup before the failure, from the takeover after it). The agents' tables
+ * change at the times the real controller's commands were applied. The outage of a VM is the
+ * bed's figure: last reply before the failure to first reply after it.
  */
 export function simulateFailover(input: FailoverInput): FailoverOutcome {
   const step = input.stepMs ?? 10;
@@ -161,6 +204,9 @@ export function simulateFailover(input: FailoverInput): FailoverOutcome {
   const neighbours = new Map<string, Map<string, string>>();
   const neighOf = (host: string) => neighbours.get(host) ?? neighbours.set(host, new Map()).get(host);
   const garpAt = [input.vrrp.takeoverMs, input.vrrp.takeoverMs + input.vrrp.garpRepeatMs];
+  const advertising = input.interfaces.filter((r) => r.adverts);
+  const advertMs = input.vrrp.advertMs ?? 1000;
+  let nextAdvert = -warmup;
   let next = 0;
   let garpCopies = 0;
   let failed = false;
@@ -171,18 +217,18 @@ export function simulateFailover(input: FailoverInput): FailoverOutcome {
     }
     if (t >= 0 && !failed) {
       failed = true;
+      nextAdvert = input.vrrp.takeoverMs;
       if (input.mode === 'node-loss' && input.from) fabric.setUp(input.from, false);
     }
     const master = t < 0 ? input.from : t >= input.vrrp.takeoverMs ? input.to : null;
+    if (master !== null && t >= nextAdvert) {
+      nextAdvert += advertMs;
+      for (const rif of advertising)
+        fabric.transmit(master, rif.networkId, { kind: 'multicast', src: rif.mac }, t);
+    }
     while (garpAt.length > 0 && (garpAt[0] as number) <= t) {
       garpAt.shift();
-      for (const rif of input.interfaces)
-        garpCopies += fabric.transmit(
-          input.to,
-          rif.networkId,
-          { kind: 'garp', src: rif.mac, ip: rif.ip },
-          t,
-        ).copies;
+      garpCopies += sendGarps(fabric, input, states, t);
     }
     for (const s of states) {
       const r = probe(fabric, s, master, master ? (neighOf(master) as Map<string, string>) : new Map(), t);

@@ -1,8 +1,7 @@
 import { isFloodingEntry } from '../../src/core/agent-protocol.js';
 import { computeMember, computeRouterView, type Member } from '../../src/core/membership.js';
 import type { Agent, AgentCapabilities, AgentTable, HaView, Network } from '../../src/core/types.js';
-import type { FailoverOutcome, RouterInterface } from './failover-sim.js';
-import type { FailoverSpec } from './scenario.js';
+import type { FailoverOutcome, HaAddress } from './failover-sim.js';
 
 /** A VM that had no gateway after a failover, and why, in words a reader of the report can check. */
 export interface NoGateway {
@@ -11,13 +10,24 @@ export interface NoGateway {
   readonly ip: string;
   /** `never`: a path before the failure and none within the window; `no-path`: none even before. */
   readonly kind: 'never' | 'no-path';
+  /** The VM's own agent runs a kernel ARP proxy (answers ARP only from its entries). */
+  readonly behindProxy: boolean;
   readonly reason: string;
 }
 
+/** What failed over: an HA router between network nodes, or a VIP between the hosts of two VMs. */
+export interface FailoverSubject {
+  readonly kind: 'router' | 'vip';
+  /** `r1`, or `the VIP 10.1.0.100`. */
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+}
+
 export interface DiagnosisInput {
-  readonly spec: FailoverSpec;
+  readonly subject: FailoverSubject;
   readonly outcome: FailoverOutcome;
-  readonly interfaces: readonly RouterInterface[];
+  readonly interfaces: readonly HaAddress[];
   readonly capabilities: Readonly<Record<string, AgentCapabilities>>;
   /** Tables held at the failure. */
   readonly initial: readonly { host: string; networkId: string; table: AgentTable }[];
@@ -33,25 +43,27 @@ const holdsArpEntry = (table: AgentTable | undefined, ip: string) =>
  * reason; a VM no rule explains gets the bare fact.
  */
 export function diagnoseNoGateway(input: DiagnosisInput): NoGateway[] {
-  const { spec, outcome, capabilities } = input;
+  const { subject, outcome, capabilities } = input;
   const proxy = (host: string) => capabilities[host]?.arp === 'proxy';
+  const [holder, replier, target] =
+    subject.kind === 'router' ? ['node', "the router's", 'the gateway'] : ['agent', "its owner's", 'the VIP'];
   return outcome.vms.flatMap((vm): NoGateway[] => {
     if (vm.okBefore && vm.outageMs !== null) return [];
-    const base = { host: vm.host, networkId: vm.networkId, ip: vm.ip };
-    const gateway = input.interfaces.find((i) => i.networkId === vm.networkId)?.ip ?? '';
+    const base = { host: vm.host, networkId: vm.networkId, ip: vm.ip, behindProxy: proxy(vm.host) };
+    const address = input.interfaces.find((i) => i.networkId === vm.networkId)?.ip ?? '';
     if (vm.okBefore) {
       const reason =
-        proxy(spec.to) && outcome.garpCopies === 0
-          ? `an ARP-proxy node (${spec.to}) hosts ${spec.router}: it drops the new master's GARPs`
-          : `no reply from the new master (${spec.to}) within the window`;
+        proxy(subject.to) && outcome.garpCopies === 0
+          ? `an ARP-proxy ${holder} (${subject.to}) hosts ${subject.name}: it drops the new master's GARPs`
+          : `no reply from the new master (${subject.to}) within the window`;
       return [{ ...base, kind: 'never', reason }];
     }
     const table = input.initial.find((t) => t.host === vm.host && t.networkId === vm.networkId)?.table;
-    let reason = `no path to ${spec.router} even before the failure`;
-    if (proxy(spec.from))
-      reason = `an ARP-proxy node (${spec.from}) hosts ${spec.router}: it drops the router's ARP replies`;
-    else if (proxy(vm.host) && !holdsArpEntry(table, gateway))
-      reason = "its ARP-proxy agent holds no ARP entry for the gateway: it drops the VM's ARP request";
+    let reason = `no path to ${subject.name} even before the failure`;
+    if (proxy(subject.from))
+      reason = `an ARP-proxy ${holder} (${subject.from}) hosts ${subject.name}: it drops ${replier} ARP replies`;
+    else if (proxy(vm.host) && !holdsArpEntry(table, address))
+      reason = `its ARP-proxy agent holds no ARP entry for ${target}: it drops the VM's ARP request`;
     return [{ ...base, kind: 'no-path', reason }];
   });
 }

@@ -18,7 +18,7 @@ export class ScenarioInputError extends Error {
   override readonly name = 'ScenarioInputError';
 }
 
-const VRRP = { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 };
+const VRRP = { gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 };
 
 function describeZod(err: z.ZodError): string {
   return err.issues

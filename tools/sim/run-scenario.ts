@@ -4,10 +4,17 @@ import type { InboundEvent } from '../../src/contracts/events.js';
 import type { FlagSettings, Strategy } from '../../src/core/types.js';
 import { subtractUsage, type WireUsage } from '../local/metering-proxy.js';
 import { createFactOracle, type FactOracle } from './fact-oracle.js';
-import { evaluateFailover, type FailoverRun, snapshotTables, type TableSnapshot } from './failover-eval.js';
-import type { FailoverSpec, Phase, Scenario, VrrpSettings } from './scenario.js';
+import {
+  evaluateFailover,
+  type FailoverRun,
+  type StackFailover,
+  snapshotTables,
+  type TableSnapshot,
+} from './failover-eval.js';
+import type { FailoverSpec, Phase, Scenario, VipFailoverSpec, VrrpSettings } from './scenario.js';
 import { settle } from './settle.js';
 import type { SimFleet } from './sim-fleet.js';
+import { evaluateVipFailover, type VipFailoverRun } from './vip-failover-eval.js';
 
 export interface PhaseResult {
   readonly name: string;
@@ -21,6 +28,7 @@ export interface PhaseResult {
   readonly converged: boolean;
   readonly mismatches: readonly string[];
   readonly failover?: FailoverRun;
+  readonly vipFailover?: VipFailoverRun;
 }
 
 export interface ProgressEvent {
@@ -134,17 +142,41 @@ async function runFailover(
     if (spec.mode === 'node-loss') ctx.fleet.down(spec.from);
     await send(ctx, oracle, phase.events);
   }
+  return settleAndReplay(ctx, oracle, { spec, vrrp, before, reportAt }, evaluateFailover);
+}
+
+/** Waits until the controller and the agents are quiet, then replays the failover in the data plane. */
+async function settleAndReplay<S, R>(
+  ctx: ScenarioContext,
+  oracle: FactOracle,
+  timed: Pick<StackFailover<S>, 'spec' | 'vrrp' | 'before' | 'reportAt'>,
+  replay: (f: StackFailover<S>) => R,
+) {
   const settled = await settle(settleOptions(ctx, oracle));
-  const failover = evaluateFailover({
-    spec,
-    vrrp,
-    oracle,
-    fleet: ctx.fleet,
-    before,
-    reportAt,
-    applies: ctx.fleet.applies,
-  });
-  return { settled, failover };
+  return { settled, failover: replay({ ...timed, oracle, fleet: ctx.fleet, applies: ctx.fleet.applies }) };
+}
+
+/**
+ * A VIP failover in real time: keepalived's VIP leaves its VM (stopped, or the VM lost), nothing
+ * reaches the controller until the new owner holds it and its agent claims it:
+ *
+ *   failure ───── takeoverMs ─────> new owner holds the VIP, GARPs ──> its agent's claim ──> commands ──> applies
+ *   (keepalived stopped, VM dead)    (phase events: the vip.claim)
+ */
+async function runVipFailover(
+  ctx: ScenarioContext,
+  oracle: FactOracle,
+  phase: Phase,
+  spec: VipFailoverSpec,
+  vrrp: VrrpSettings,
+) {
+  const now = ctx.now ?? (() => performance.now());
+  const takeoverMs = spec.mode === 'graceful' ? vrrp.gracefulMs : vrrp.nodeLossMs;
+  const before = snapshotTables(ctx.fleet, oracle.networks(), now());
+  await sleep(Math.max(0, before.at + takeoverMs - now()));
+  const reportAt = now();
+  await send(ctx, oracle, phase.events);
+  return settleAndReplay(ctx, oracle, { spec, vrrp, before, reportAt }, evaluateVipFailover);
 }
 
 async function runPhase(ctx: ScenarioContext, oracle: FactOracle, phase: Phase, vrrp: VrrpSettings) {
@@ -152,10 +184,14 @@ async function runPhase(ctx: ScenarioContext, oracle: FactOracle, phase: Phase, 
   const start: PhaseStart = { at: now(), usage: ctx.usage(), applies: ctx.fleet.applies.length };
   if (phase.failover) {
     const { settled, failover } = await runFailover(ctx, oracle, phase, phase.failover, vrrp);
-    return finish(ctx, phase, start, settled, failover);
+    return finish(ctx, phase, start, settled, { failover });
+  }
+  if (phase.vipFailover) {
+    const { settled, failover } = await runVipFailover(ctx, oracle, phase, phase.vipFailover, vrrp);
+    return finish(ctx, phase, start, settled, { vipFailover: failover });
   }
   await send(ctx, oracle, phase.events);
-  return finish(ctx, phase, start, await settle(settleOptions(ctx, oracle)), undefined);
+  return finish(ctx, phase, start, await settle(settleOptions(ctx, oracle)), {});
 }
 
 function settleOptions(ctx: ScenarioContext, oracle: FactOracle) {
@@ -174,7 +210,7 @@ function finish(
   phase: Phase,
   start: PhaseStart,
   settled: { converged: boolean; mismatches: string[] },
-  failover: FailoverRun | undefined,
+  runs: { failover?: FailoverRun; vipFailover?: VipFailoverRun },
 ): PhaseResult {
   const usage1 = ctx.usage();
   const applied = ctx.fleet.applies.slice(start.applies).filter((a) => a.action === 'applied');
@@ -190,7 +226,7 @@ function finish(
     applied: applied.length,
     converged: settled.converged,
     mismatches: settled.mismatches,
-    ...(failover ? { failover } : {}),
+    ...runs,
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inboundEventSchema } from '../../src/contracts/events.js';
-import { hostSchema, idSchema } from '../../src/contracts/primitives.js';
+import { hostSchema, idSchema, ipSchema, macSchema } from '../../src/contracts/primitives.js';
 
 /** VRRP timing the data plane is simulated with; defaults are the bed's measurements (dataplane.md). */
 export const vrrpSchema = z.object({
@@ -10,6 +10,8 @@ export const vrrpSchema = z.object({
   nodeLossMs: z.number().int().nonnegative().default(3500),
   /** `garp_master_delay`: the second GARP batch (5 s). */
   garpRepeatMs: z.number().int().nonnegative().default(5000),
+  /** `advert_int`: a VIP's master advertises from its virtual MAC this often (1 s on the beds). */
+  advertMs: z.number().int().positive().default(1000),
 });
 
 export const failoverSchema = z.object({
@@ -27,11 +29,28 @@ export const failoverSchema = z.object({
   reports: z.enum(['generate', 'in-events']).default('generate'),
 });
 
+/**
+ * A keepalived VIP moving between two VMs of a network: the phase's events (the new owner's
+ * `vip.claim`) are sent when VRRP has moved it, one takeover after the failure, as the new
+ * owner's agent would send them on seeing its GARP. `from` and `to` are the VMs' hosts.
+ */
+export const vipFailoverSchema = z.object({
+  networkId: idSchema,
+  ip: ipSchema,
+  /** The MAC the VIP answers with (a `use_vmac` virtual MAC: advertised from it too). */
+  mac: macSchema,
+  from: hostSchema,
+  to: hostSchema,
+  /** `graceful`: keepalived stops on `from`'s VM; `vm-loss`: that VM dies, its host stays up. */
+  mode: z.enum(['graceful', 'vm-loss']),
+});
+
 export const phaseSchema = z.object({
   name: z.string().min(1).max(80),
   /** Inbound events, sent in order. An `agent.report` is made by the simulated agent of its host. */
   events: z.array(inboundEventSchema).default([]),
   failover: failoverSchema.optional(),
+  vipFailover: vipFailoverSchema.optional(),
 });
 
 /**
@@ -40,11 +59,12 @@ export const phaseSchema = z.object({
  */
 export const scenarioSchema = z.object({
   description: z.string().optional(),
-  vrrp: vrrpSchema.default({ gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000 }),
+  vrrp: vrrpSchema.default({ gracefulMs: 815, nodeLossMs: 3500, garpRepeatMs: 5000, advertMs: 1000 }),
   phases: z.array(phaseSchema).min(1),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Phase = z.infer<typeof phaseSchema>;
 export type FailoverSpec = z.infer<typeof failoverSchema>;
+export type VipFailoverSpec = z.infer<typeof vipFailoverSchema>;
 export type VrrpSettings = z.infer<typeof vrrpSchema>;
