@@ -1,0 +1,246 @@
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoAuditStore } from '../../src/adapters/aws/dynamo-audit-store.js';
+import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
+import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
+import type { AgentReportEvent } from '../../src/contracts/events.js';
+import type { AgentTable, Entry } from '../../src/core/types.js';
+import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
+import { captureOutput, type EmfBlob } from '../support/emf.js';
+import { agentReport, message } from '../support/messages.js';
+import { type Harness, startHarness } from '../support/runtime-harness.js';
+import type { WorkloadMessage } from '../support/workload.js';
+
+/**
+ * `network.rebuild` through the bundled port-events function on DynamoDB Local and fauxqs, with
+ * simulated agents on their queues (docs/operations.md, "Rebuilding a network"): a network whose
+ * overlap indexes are missing (its ports recorded before them) gets them back, after which an
+ * overlapping pair is refused where it was accepted before; an overlap accepted meanwhile is
+ * reported (WARN line, `AapOverlapsFound`) and left in place; sums marked incomplete audit
+ * `match` afterwards; a duplicated rebuild is harmless; every agent equals the fact oracle.
+ */
+const NET = 'net-rb';
+const SEG = 710;
+const HOSTS = ['a1', 'a2', 'a3'];
+const tunnel = (i: number) => `198.51.100.${30 + i}`;
+
+interface PortSpec {
+  readonly id: string;
+  readonly host: string;
+  readonly ips: readonly string[];
+  readonly mac: string;
+  readonly pairs?: readonly string[];
+}
+
+const port = (p: PortSpec, revision = 1): WorkloadMessage =>
+  message('port', NET, {
+    type: 'port.upsert',
+    network: { id: NET, networkType: 'vxlan', segmentId: SEG },
+    port: {
+      id: p.id,
+      networkId: NET,
+      mac: p.mac,
+      ips: p.ips,
+      deviceOwner: 'compute:nova',
+      deviceId: `vm-${p.id}`,
+      host: p.host,
+      status: 'ACTIVE',
+      dvrHosts: [],
+      revision,
+      ...(p.pairs ? { allowedAddressPairs: p.pairs.map((ipAddress) => ({ ipAddress })) } : {}),
+    },
+  });
+const rebuildOf = (networkId: string) => message('port', networkId, { type: 'network.rebuild', networkId });
+
+let h: Harness;
+let output: ReturnType<typeof captureOutput>;
+const workload: WorkloadMessage[] = [];
+
+beforeAll(async () => {
+  output = captureOutput();
+  h = await startHarness({
+    label: 'rebuild',
+    env: { POWERTOOLS_METRICS_DISABLED: 'false', L2POP_LOG_LEVEL: 'WARN' },
+  });
+  HOSTS.forEach((host, i) => {
+    workload.push(agentReport(host, tunnel(i)));
+    for (let p = 0; p < 2; p++)
+      workload.push(
+        port({ id: `p-${host}-${p}`, host, ips: [`10.8.${i}.${p + 1}`], mac: `fa:16:3e:08:0${i}:0${p}` }),
+      );
+  });
+  // a VIP-style port: a bare pair and a prefix pair, neither covering a fixed IP
+  workload.push(
+    port({
+      id: 'p-vip',
+      host: 'a3',
+      ips: ['10.8.9.200'],
+      mac: 'fa:16:3e:08:09:00',
+      pairs: ['10.8.9.100', '10.8.9.0/28'],
+    }),
+  );
+  await h.send(workload);
+  await h.converge(workload);
+});
+afterAll(async () => {
+  await h?.stop();
+  output?.restore();
+});
+
+const doc = () => h.stack.clients.doc;
+/** The network's overlap-index items (`heldx:` owners, pair holders, prefix pairs), sorted by key. */
+async function indexItems(networkId = NET): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const prefix of ['MAC#heldx:', 'AAP#', 'PREFIXPAIRS']) {
+    const res = await doc().send(
+      new QueryCommand({
+        TableName: h.stack.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `NET#${networkId}`, ':p': prefix },
+      }),
+    );
+    out.push(...(res.Items ?? []));
+  }
+  return out.filter((i) => Object.keys(i).length > 2);
+}
+
+async function deleteIndexItems(): Promise<void> {
+  const items = await indexItems();
+  await doc().send(
+    new BatchWriteCommand({
+      RequestItems: {
+        [h.stack.tableName]: items.map((i) => ({ DeleteRequest: { Key: { pk: i.pk, sk: i.sk } } })),
+      },
+    }),
+  );
+}
+
+const rejected = () => createRejectedStore({ client: doc(), tableName: h.stack.tableName }).list();
+const audits = () => createDynamoAuditStore({ client: doc(), tableName: h.stack.tableName });
+const reportOf = (host: string): AgentReportEvent => {
+  const e = workload.find((m) => m.event?.type === 'agent.report' && m.event.host === host)?.event;
+  if (e?.type !== 'agent.report') throw new Error(`no report for ${host}`);
+  return e;
+};
+let clock = 0;
+async function auditResults(hosts: readonly string[]): Promise<(string | undefined)[]> {
+  clock = Math.max(clock + 1, Date.now());
+  const sent = hosts.flatMap((host) =>
+    computeSimAuditEvents(h.agents.agents, reportOf(host), clock).map((e) => message('agent', host, e)),
+  );
+  await h.send(sent);
+  await h.converge(workload);
+  return Promise.all(hosts.map(async (host) => (await audits().get(host))?.networks[NET]?.result));
+}
+
+/** Sends `messages` (valid or not) and waits until the agents hold the oracle's tables of `workload`. */
+async function run(messages: readonly WorkloadMessage[]): Promise<void> {
+  await h.send(messages);
+  await h.converge(workload);
+}
+
+const metricValues = (name: string) =>
+  output
+    .emf()
+    .filter((b: EmfBlob) => b.metrics.includes(name))
+    .map((b) => b.values[name]);
+
+describe('network.rebuild through the bundled port-events function', () => {
+  it('gives back the overlap indexes of ports recorded before them: an overlap accepted before is refused after', async () => {
+    const complete = await indexItems();
+    expect(complete.map((i) => i.sk)).toEqual(
+      expect.arrayContaining(['MAC#heldx:4:0a080001', 'AAP#10.8.9.100', 'PREFIXPAIRS']),
+    );
+    await deleteIndexItems();
+    expect(await indexItems()).toEqual([]);
+
+    // without the indexes, a pair on another bound port's fixed IP gets through
+    const accepted = port({
+      id: 'p-over1',
+      host: 'a2',
+      ips: ['10.8.1.9'],
+      mac: 'fa:16:3e:08:01:09',
+      pairs: ['10.8.0.1'],
+    });
+    workload.push(accepted);
+    await run([accepted]);
+    expect((await rejected()).map((r) => r.code)).toEqual([]);
+
+    await run([rebuildOf(NET)]);
+    const rebuilt = await indexItems();
+    // everything the port events had written, plus p-over1's items (its own event wrote them)
+    const ofOver1 = ['AAP#10.8.0.1', 'MAC#heldx:4:0a080109'];
+    expect(rebuilt.filter((i) => !ofOver1.includes(String(i.sk)))).toEqual(complete);
+    expect(rebuilt.find((i) => i.sk === 'AAP#10.8.0.1')).toMatchObject({ 'h#p-over1': true });
+    expect(rebuilt.find((i) => i.sk === 'MAC#heldx:4:0a080109')).toMatchObject({ owner: 'p-over1' });
+
+    // now the same kind of pair is refused, in both directions and for a prefix pair
+    await run([
+      port({ id: 'p-over2', host: 'a1', ips: ['10.8.0.9'], mac: 'fa:16:3e:08:00:09', pairs: ['10.8.1.1'] }),
+      port({ id: 'p-over3', host: 'a1', ips: ['10.8.9.5'], mac: 'fa:16:3e:08:00:0a' }),
+      port({
+        id: 'p-over4',
+        host: 'a1',
+        ips: ['10.8.0.11'],
+        mac: 'fa:16:3e:08:00:0b',
+        pairs: ['10.8.2.0/24'],
+      }),
+    ]);
+    expect((await rejected()).map((r) => r.code)).toEqual([
+      'aap_overlaps_fixed_ip',
+      'aap_overlaps_fixed_ip',
+      'aap_overlaps_fixed_ip',
+    ]);
+  });
+
+  it('reports the overlap it finds and leaves both ports in place', async () => {
+    const warned = output
+      .logs()
+      .filter((l) => typeof l.message === 'string' && l.message.startsWith('aap overlap:'));
+    expect(warned.map((l) => l.message)).toEqual([
+      `aap overlap: pair 10.8.0.1 of port p-over1 covers fixed IP 10.8.0.1 of port p-a1-0 in network ${NET}`,
+    ]);
+    expect(warned[0]).toMatchObject({
+      aapPort: 'p-over1',
+      fixedPort: 'p-a1-0',
+      ip: '10.8.0.1',
+      level: 'WARN',
+    });
+    expect(metricValues('AapOverlapsFound')).toEqual([1]);
+    // both ports still in the agents' tables (the oracle has them; converge checked it)
+    const table = h.agents.agents.table('a1', NET) as AgentTable as Record<string, Entry[]>;
+    expect(table[tunnel(1)]?.some(([, ip]) => ip === '10.8.1.9')).toBe(true);
+  });
+
+  it('makes a network whose sums were incomplete audit match', async () => {
+    await doc().send(
+      new UpdateCommand({
+        TableName: h.stack.tableName,
+        Key: KEYS.digest(NET),
+        UpdateExpression: 'SET c = :f',
+        ExpressionAttributeValues: { ':f': false },
+      }),
+    );
+    expect(await auditResults(HOSTS)).toEqual(['unverifiable', 'unverifiable', 'unverifiable']);
+    await run([rebuildOf(NET)]);
+    expect(await auditResults(HOSTS)).toEqual(['match', 'match', 'match']);
+  });
+
+  it('repairs agents whose tables went wrong, and a duplicated rebuild changes nothing more', async () => {
+    const indexes = await indexItems();
+    const table = h.agents.agents.table('a2', NET) as AgentTable as Record<string, Entry[]>;
+    delete table[tunnel(0)];
+    expect(h.diff(workload)).not.toEqual([]);
+    const from = h.agents.agents.log.length;
+    await h.send([rebuildOf(NET)], 2);
+    await h.converge(workload);
+    expect(h.diff(workload)).toEqual([]);
+    // two rebuilds: two versions, each a snapshot to every member
+    const got = h.agents.agents.log.slice(from).map((r) => `${r.host}:${r.command.kind}`);
+    expect(got.sort()).toEqual(HOSTS.flatMap((x) => [`${x}:snapshot`, `${x}:snapshot`]).sort());
+    expect(await indexItems()).toEqual(indexes);
+    expect(await auditResults(HOSTS)).toEqual(['match', 'match', 'match']);
+    expect(metricValues('AapOverlapsFound')).toEqual([1, 1, 1, 1]);
+  });
+});
