@@ -1,9 +1,12 @@
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoAuditStore } from '../../src/adapters/aws/dynamo-audit-store.js';
+import { encodeBlob } from '../../src/adapters/aws/dynamo-codec.js';
+import { type Item, toPortItem } from '../../src/adapters/aws/dynamo-items.js';
 import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
 import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
+import { toNetwork, toPort } from '../../src/contracts/parse.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
 import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
 import { captureOutput, type EmfBlob } from '../support/emf.js';
@@ -242,5 +245,126 @@ describe('network.rebuild through the bundled port-events function', () => {
     expect(await indexItems()).toEqual(indexes);
     expect(await auditResults(HOSTS)).toEqual(['match', 'match', 'match']);
     expect(metricValues('AapOverlapsFound')).toEqual([1, 1, 1, 1]);
+  });
+});
+
+/**
+ * What the first engine (before 83dbfaf) left in the table: the same fact items (ports, pointers,
+ * MAC and fixed-IP owners, agents), a state item whose body held the index and the per-host
+ * "sent" map, no `HOSTS` item, presence items without `count`, no drift-audit sums and no overlap
+ * indexes (docs/operations.md, "Upgrading from the first engine").
+ */
+async function seedFirstEngine(
+  networkId: string,
+  ports: readonly WorkloadMessage[],
+  hosts: readonly string[],
+) {
+  const items: Item[] = [];
+  const counts: Record<string, number> = {};
+  const members: Record<string, unknown> = {};
+  let network: ReturnType<typeof toNetwork> | undefined;
+  for (const m of ports) {
+    if (m.event?.type !== 'port.upsert') throw new Error('port.upsert only');
+    network = toNetwork(m.event.network);
+    const p = toPort(m.event);
+    items.push(toPortItem(p, null), { ...KEYS.portPointer(p.id), networkId });
+    items.push({ ...KEYS.mac(networkId, p.mac), owner: p.id });
+    for (const ip of p.ips) items.push({ ...KEYS.mac(networkId, `ip:${ip}`), owner: p.id });
+    counts[p.host] = (counts[p.host] ?? 0) + 1;
+  }
+  for (const [i, host] of hosts.entries()) members[host] = { tunnelIp: tunnel(10 + i), haView: 'tunnel' };
+  // a host the first engine still counted, gone since: its presence item must go
+  counts['b-gone'] = 1;
+  for (const host of Object.keys(counts)) items.push({ ...KEYS.presence(host, networkId), networkId });
+  items.push({
+    ...KEYS.networkState(networkId),
+    seq: 6,
+    version: 4,
+    outboxSeq: 6,
+    network,
+    body: encodeBlob({
+      index: { counts, members },
+      sent: Object.fromEntries(hosts.map((x) => [x, 4])),
+      strategies: {},
+    }),
+  });
+  items.push({ ...KEYS.published(networkId), seq: 6 });
+  for (let i = 0; i < items.length; i += 25)
+    await doc().send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [h.stack.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+        },
+      }),
+    );
+}
+
+const getItem = async (key: { pk: string; sk: string }) =>
+  (await doc().send(new GetCommand({ TableName: h.stack.tableName, Key: key, ConsistentRead: true }))).Item;
+
+describe('a network recorded by the first engine', () => {
+  const V1 = 'net-v1';
+  const B = ['b1', 'b2', 'b3'];
+  const v1port = (id: string, host: string, i: number, pairs?: string[]) =>
+    message('port', V1, {
+      type: 'port.upsert',
+      network: { id: V1, networkType: 'vxlan', segmentId: 720 },
+      port: {
+        id,
+        networkId: V1,
+        mac: `fa:16:3e:09:00:${i.toString(16).padStart(2, '0')}`,
+        ips: [`10.9.0.${i + 1}`],
+        deviceOwner: 'compute:nova',
+        deviceId: `vm-${id}`,
+        host,
+        status: 'ACTIVE',
+        dvrHosts: [],
+        revision: 1,
+        ...(pairs ? { allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress })) } : {}),
+      },
+    });
+
+  it('is converted by the rebuild: agents get their tables, then port events and audits work', async () => {
+    const reports = B.map((host, i) => agentReport(host, tunnel(10 + i)));
+    workload.push(...reports);
+    await run(reports);
+    const ports = B.flatMap((host, i) => [
+      v1port(`q-${host}-0`, host, 2 * i),
+      v1port(`q-${host}-1`, host, 2 * i + 1),
+    ]);
+    ports.push(v1port('q-vip', 'b3', 20, ['10.9.0.100']));
+    await seedFirstEngine(V1, ports, B);
+    workload.push(...ports);
+    // the agents never got the network from this engine: the oracle wants tables they lack
+    expect(h.diff(workload).filter((d) => d.includes(V1)).length).toBe(B.length);
+
+    await run([rebuildOf(V1)]);
+    expect(h.diff(workload)).toEqual([]);
+    expect(await getItem(KEYS.networkHosts(V1))).toBeDefined();
+    for (const host of B)
+      expect(await getItem(KEYS.presence(host, V1))).toMatchObject({ count: host === 'b3' ? 3 : 2 });
+    expect(await getItem(KEYS.presence('b-gone', V1))).toBeUndefined();
+    expect(await getItem(KEYS.digest(V1))).toMatchObject({ c: true, v: 5 });
+    expect(await getItem(KEYS.pairHolders(V1, '10.9.0.100'))).toMatchObject({ 'h#q-vip': true });
+
+    // the incremental path works on the converted network: a new port, a port deleted, a refusal
+    const more = [
+      v1port('q-b1-9', 'b1', 9),
+      message('port', V1, { type: 'port.delete', portId: 'q-b2-1', networkId: V1, revision: 2 }),
+    ];
+    workload.push(...more);
+    await run(more);
+    expect(h.diff(workload)).toEqual([]);
+    expect(await getItem(KEYS.presence('b2', V1))).toMatchObject({ count: 1 });
+    const before = (await rejected()).length;
+    await run([v1port('q-over', 'b1', 40, ['10.9.0.1'])]);
+    expect((await rejected()).slice(before).map((r) => r.code)).toEqual(['aap_overlaps_fixed_ip']);
+
+    clock = Math.max(clock + 1, Date.now());
+    const sent = B.flatMap((host) =>
+      computeSimAuditEvents(h.agents.agents, reportOf(host), clock).map((e) => message('agent', host, e)),
+    );
+    await run(sent);
+    for (const host of B) expect((await audits().get(host))?.networks[V1]?.result, host).toBe('match');
   });
 });
