@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoAuditStore } from '../../src/adapters/aws/dynamo-audit-store.js';
@@ -5,6 +8,8 @@ import { encodeBlob } from '../../src/adapters/aws/dynamo-codec.js';
 import { type Item, toPortItem } from '../../src/adapters/aws/dynamo-items.js';
 import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
 import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
+import { main } from '../../src/cli/main.js';
+import { writeStackFile } from '../../src/cli/stack-file.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
 import { toNetwork, toPort } from '../../src/contracts/parse.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
@@ -366,5 +371,45 @@ describe('a network recorded by the first engine', () => {
     );
     await run(sent);
     for (const host of B) expect((await audits().get(host))?.networks[V1]?.result, host).toBe('match');
+  });
+});
+
+describe('l2pop rebuild', () => {
+  it('--all lists the networks with a Scan and rebuilds each in its FIFO group', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'l2pop-rebuild-'));
+    const file = path.join(dir, 'stack.json');
+    await writeStackFile(file, {
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      stackName: h.stack.tableName.replace(/-state$/, ''),
+      tableName: h.stack.tableName,
+      region: 'us-east-1',
+      endpoints: h.stack.endpoints,
+      queues: {
+        PortEventsQueue: h.queue('port').url,
+        HaEventsQueue: h.queue('ha').url,
+        AgentEventsQueue: h.queue('agent').url,
+      },
+      agentQueuePrefix: h.local.agentQueuePrefix,
+      defaultStrategy: 'tunnel',
+      agentStateDir: null,
+      dataDir: null,
+    });
+    const version = async (id: string) => Number((await getItem(KEYS.networkState(id)))?.version);
+    const before = [await version(NET), await version('net-v1')];
+    let out = '';
+    let err = '';
+    const code = await main(
+      ['node', 'l2pop', 'rebuild', '--all', '--stack-file', file],
+      (s) => void (out += s),
+      (s) => void (err += s),
+    );
+    expect(code).toBe(0);
+    expect(err).toContain('table Scan');
+    expect(out).toContain(`rebuild sent: ${NET}\nrebuild sent: net-v1\n`);
+    expect(out).toContain('sent 2 rebuild events');
+    await h.converge(workload);
+    expect([await version(NET), await version('net-v1')]).toEqual(before.map((v) => v + 1));
   });
 });
