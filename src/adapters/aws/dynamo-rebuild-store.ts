@@ -1,11 +1,7 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  paginateQuery,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { type PrefixPair, sortPrefixPairs } from '../../app/aap-index.js';
 import type { RebuildStore, StoredDerived } from '../../app/ports.js';
+import { batchGetItems, batchWriteItems, type WriteRequest } from './dynamo-batch.js';
 import { decodeBlob } from './dynamo-codec.js';
 import type { Item } from './dynamo-items.js';
 import {
@@ -67,34 +63,7 @@ export function createDynamoRebuildStore(options: DynamoRebuildStoreOptions): Re
     return out;
   };
 
-  const batchGet = async (keys: readonly ItemKey[]): Promise<Map<string, Item>> => {
-    const out = new Map<string, Item>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: ItemKey[] = keys.slice(i, i + 100);
-      for (let attempt = 0; request.length > 0; attempt++) {
-        const res = await client.send(
-          new BatchGetCommand({ RequestItems: { [TableName]: { Keys: request, ConsistentRead: true } } }),
-        );
-        for (const item of res.Responses?.[TableName] ?? [])
-          out.set(keyString({ pk: String(item.pk), sk: String(item.sk) }), item as Item);
-        request = (res.UnprocessedKeys?.[TableName]?.Keys ?? []) as ItemKey[];
-        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      }
-    }
-    return out;
-  };
-
-  type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Item } };
-  const batchWrite = async (requests: readonly WriteRequest[]) => {
-    for (let i = 0; i < requests.length; i += 25) {
-      let request = requests.slice(i, i + 25);
-      for (let attempt = 0; request.length > 0; attempt++) {
-        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: [...request] } }));
-        request = (res.UnprocessedItems?.[TableName] ?? []) as WriteRequest[];
-        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      }
-    }
-  };
+  const batchGet = (keys: readonly ItemKey[]) => batchGetItems(client, TableName, keys);
 
   return {
     async readDerived(networkId: string): Promise<StoredDerived> {
@@ -146,7 +115,7 @@ export function createDynamoRebuildStore(options: DynamoRebuildStoreOptions): Re
     },
 
     async writePresence(networkId, counts, gone) {
-      await batchWrite([
+      await batchWriteItems(client, TableName, [
         ...Object.entries(counts).map(
           ([h, count]): WriteRequest => ({
             PutRequest: { Item: { ...KEYS.presence(h, networkId), networkId, count } },
