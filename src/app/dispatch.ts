@@ -53,7 +53,7 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
     case 'vip.claim':
       return onVipClaim(deps, event);
     case 'network.rebuild':
-      return onNetworkRebuild(deps, event.networkId);
+      return onNetworkRebuild(deps, event.networkId, event.requestedBy);
   }
 }
 

@@ -25,7 +25,10 @@ import {
 /** Whole rebuilds tried when another commit lands between two of its sum commits. */
 const REBUILD_ATTEMPTS = 3;
 
-/** A rebuild asked of a runtime built without the rebuild's store (a replay): terminal, by design. */
+/**
+ * A rebuild asked of a runtime built without the rebuild's store: a wiring bug (the deployed
+ * runtime always has one; the replay never sends a rebuild), so it is transient like any bug.
+ */
 export class RebuildUnavailableError extends Error {
   override readonly name = 'RebuildUnavailableError';
 }
@@ -48,7 +51,11 @@ export class RebuildUnavailableError extends Error {
  *
  * Every step is idempotent and a re-run rewrites whatever a crash left (docs/crash-safety.md).
  */
-export async function onNetworkRebuild(deps: Deps, networkId: string): Promise<EventResult> {
+export async function onNetworkRebuild(
+  deps: Deps,
+  networkId: string,
+  requestedBy?: string,
+): Promise<EventResult> {
   const rebuild = deps.rebuild;
   if (!rebuild) throw new RebuildUnavailableError('this runtime has no rebuild store');
   if (!(await deps.store.getNetworkState(networkId)))
@@ -61,6 +68,7 @@ export async function onNetworkRebuild(deps: Deps, networkId: string): Promise<E
       throw new ConcurrencyError(`network ${networkId}: an overlap-index commit of the rebuild conflicted`);
   const summary = {
     networkId,
+    ...(requestedBy ? { requestedBy } : {}),
     overlaps: findOverlaps(ports),
     index: index.repair,
     legacy: stored.legacy !== null,
@@ -124,12 +132,14 @@ async function recomputeAndCommit(
       previous: {
         ...state,
         // every present host's count is compared with the stored one (now the facts' count), so
-        // the commit writes none unless one moved since; HANET is written whenever it applies
+        // the commit writes none unless one moved since
         index: {
           counts: Object.fromEntries(Object.keys(outcome.state.index.counts).map((h) => [h, UNKNOWN_COUNT])),
           members: state.index.members,
         },
-        strategies: {},
+        // an HA network's `HANET` item is put whatever was recorded; a network that no longer
+        // has HA routers loses it if its record had some
+        strategies: Object.keys(outcome.state.strategies).length > 0 ? {} : state.strategies,
       },
       rewriteHosts: true,
     };

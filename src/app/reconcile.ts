@@ -64,6 +64,8 @@ export interface EventResult {
 /** What a network rebuild did (src/app/on-network-rebuild.ts). */
 export interface RebuildSummary {
   readonly networkId: string;
+  /** Who asked (the event's `requestedBy`). */
+  readonly requestedBy?: string;
   /** Ports that already break the overlap rule: reported, left in place. */
   readonly overlaps: readonly AapOverlap[];
   readonly index: IndexRepair;
