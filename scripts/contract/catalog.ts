@@ -31,6 +31,8 @@ import {
   haStateV1,
   type InboundEvent,
   inboundEventSchema,
+  type NetworkRebuildEvent,
+  networkRebuildV1,
   type PortDeleteEvent,
   type PortUpsertEvent,
   portDeleteV1,
@@ -302,6 +304,25 @@ const vipClaim: InboundMessage<VipClaimEvent> = {
   },
 };
 
+const networkRebuild: InboundMessage<NetworkRebuildEvent> = {
+  type: 'network.rebuild',
+  key: 'networkRebuild',
+  schema: networkRebuildV1,
+  queue: 'PortEventsQueue',
+  title: 'Network rebuild (operator)',
+  summary:
+    "Rebuilds one network's derived state from its facts (`l2pop rebuild`): the overlap indexes of allowed-address pairs, the network record, the presence counts and the drift-audit sums, with a snapshot to every present agent at the next version; reports ports that already violate the overlap rule. Records no fact; serialised with the network's port events (docs/operations.md).",
+  group: 'networkId',
+  deduplication:
+    'A random id per request (`l2pop rebuild`): a rebuild sent twice runs twice, and a second run is harmless (it finds nothing missing and sends the same snapshots at the next version).',
+  example: {
+    type: 'network.rebuild',
+    v: 1,
+    networkId: NET.id,
+    requestedBy: 'operator',
+  },
+};
+
 export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   portUpsert,
   portDelete,
@@ -313,6 +334,7 @@ export const INBOUND_MESSAGES: readonly InboundMessage[] = [
   agentApplied,
   agentAudit,
   vipClaim,
+  networkRebuild,
 ] as readonly InboundMessage[];
 
 /** The member of the command union with this `kind` (found by value, not position). */

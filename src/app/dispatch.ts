@@ -1,10 +1,17 @@
-import type { AgentEvent, InboundEvent, PortEvent, VipClaimEvent } from '../contracts/events.js';
+import type {
+  AgentEvent,
+  InboundEvent,
+  PortEvent,
+  PortQueueEvent,
+  VipClaimEvent,
+} from '../contracts/events.js';
 import { toAgent, toNetwork, toPort } from '../contracts/parse.js';
 import { onAgentApplied } from './on-agent-applied.js';
 import { onAgentAudit } from './on-agent-audit.js';
 import { onAgentReport, onAgentResync } from './on-agent-change.js';
 import { onFlagsSet } from './on-flags-set.js';
 import { onHaChange } from './on-ha-change.js';
+import { onNetworkRebuild } from './on-network-rebuild.js';
 import { onPortChange } from './on-port-change.js';
 import { onPortChanges, type PortChangeEvent, type PortEventOutcome } from './on-port-changes.js';
 import { onVipClaim, onVipClaims, type VipClaimOutcome } from './on-vip-claims.js';
@@ -45,6 +52,8 @@ export function dispatchEvent(deps: Deps, event: InboundEvent): Promise<EventRes
       return onAgentAudit(deps, event);
     case 'vip.claim':
       return onVipClaim(deps, event);
+    case 'network.rebuild':
+      return onNetworkRebuild(deps, event.networkId, event.requestedBy);
   }
 }
 
@@ -58,17 +67,22 @@ export function portChangeOf(event: PortEvent): PortChangeEvent {
       };
 }
 
-/** The network a port event belongs to: a batch's events of one network are coalesced. */
-export const networkOfPortEvent = (event: PortEvent): string =>
-  event.type === 'port.upsert' ? event.port.networkId : event.networkId;
+/**
+ * The network a port event belongs to: a batch's events of one network are coalesced. A
+ * `network.rebuild` runs on its own (null), between the port events queued before and after it.
+ */
+export const networkOfPortEvent = (event: PortQueueEvent): string | null =>
+  event.type === 'port.upsert' ? event.port.networkId : event.type === 'port.delete' ? event.networkId : null;
 
 /** Port events of one network, in queue order, as one commit (`onPortChanges`). */
 export function dispatchPortEvents(
   deps: Deps,
   networkId: string,
-  events: readonly PortEvent[],
+  events: readonly PortQueueEvent[],
 ): Promise<PortEventOutcome[]> {
-  return onPortChanges(deps, networkId, events.map(portChangeOf));
+  const changes = events.filter((e): e is PortEvent => e.type === 'port.upsert' || e.type === 'port.delete');
+  if (changes.length !== events.length) throw new Error('only port events are coalesced');
+  return onPortChanges(deps, networkId, changes.map(portChangeOf));
 }
 
 /**

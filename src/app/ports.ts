@@ -62,6 +62,11 @@ export interface PortWrite extends Guarded<PortRecord> {
 export interface NetworkWrite extends Guarded<NetworkState> {
   /** Lets a store maintain its host and HA-network indexes without re-reading; it reads when absent. */
   readonly previous?: NetworkState | undefined;
+  /**
+   * Write the present hosts and members (`HOSTS`) even when `previous` has the same: the rebuild,
+   * whose `previous` may come from a record that has none (docs/operations.md "Rebuilding a network").
+   */
+  readonly rewriteHosts?: true;
 }
 
 /**
@@ -205,6 +210,41 @@ export interface FactStore {
   commit(commit: Commit): Promise<CommitResult>;
   listOutbox(networkId: string): Promise<OutboxRecord[]>;
   deleteOutbox(networkId: string, key: string): Promise<void>;
+}
+
+/**
+ * What a network rebuild reads and writes besides the `FactStore` (src/app/on-network-rebuild.ts):
+ * the derived items as stored, so it writes only what is missing or wrong, and the presence counts
+ * it brings back in bulk (a network converted from the first engine, docs/operations.md).
+ */
+export interface RebuildStore {
+  readDerived(networkId: string): Promise<StoredDerived>;
+  /** The stored presence count of each host in the network: a number, null (an item without one), or absent. */
+  readPresence(networkId: string, hosts: readonly string[]): Promise<ReadonlyMap<string, number | null>>;
+  /** Sets the hosts' presence counts and deletes the presence items of `gone`, unguarded, in batches. */
+  writePresence(
+    networkId: string,
+    counts: Readonly<Record<string, number>>,
+    gone: readonly string[],
+  ): Promise<void>;
+}
+
+/** A network's overlap indexes, host sum records and first-engine record, as stored. */
+export interface StoredDerived {
+  /** Held fixed IPs (`heldx:` keys) -> owner port. */
+  readonly held: ReadonlyMap<string, string>;
+  /** Address -> ports recorded as holding it as a bare pair. */
+  readonly holders: ReadonlyMap<string, readonly string[]>;
+  readonly prefixes: readonly PrefixPair[];
+  /** Hosts with a drift-audit host sum record (`DIGEST#<host>`) in the network. */
+  readonly digestHosts: readonly string[];
+  /** Whether the network's `HOSTS` item exists (a network state written by this engine). */
+  readonly hostsRecorded: boolean;
+  /**
+   * The first engine's index, when the state item still carries one (`{index, sent}` in its body,
+   * no `HOSTS` item): the hosts it counted present and those it had members for. Null otherwise.
+   */
+  readonly legacy: { readonly hosts: readonly string[]; readonly members: readonly string[] } | null;
 }
 
 /** A network holding outbox records, and when its oldest one was written (ISO time). */

@@ -19,8 +19,10 @@ import {
   type OutboxRecord,
   type ReadRequest,
   type ReadResult,
+  type RebuildStore,
 } from './ports.js';
 import { trackReads } from './read-tracker.js';
+import type { AapOverlap, IndexRepair } from './rebuild-index.js';
 
 export interface Deps {
   readonly store: FactStore;
@@ -41,6 +43,8 @@ export interface Deps {
   readonly overlayIpVersion?: 4 | 6;
   /** The controller's clock (ms), for the claims' future bound; default `Date.now`. */
   readonly now?: () => number;
+  /** The derived items a network rebuild reads (`network.rebuild`); without it a rebuild is refused. */
+  readonly rebuild?: RebuildStore;
 }
 
 /** What one event did; the runtime turns it into log lines and metrics. */
@@ -59,6 +63,26 @@ export interface EventResult {
   readonly audits?: readonly AuditOutcome[];
   /** A `vip.claim` or a release: what it did to the VIP (logged; frozen and split brain raise metrics). */
   readonly vip?: VipOutcomeSummary;
+  /** A `network.rebuild`: what it wrote and the overlaps it found (logged; overlaps raise a metric). */
+  readonly rebuild?: RebuildSummary;
+}
+
+/** What a network rebuild did (src/app/on-network-rebuild.ts). */
+export interface RebuildSummary {
+  readonly networkId: string;
+  /** Who asked (the event's `requestedBy`). */
+  readonly requestedBy?: string;
+  /** Ports that already break the overlap rule: reported, left in place. */
+  readonly overlaps: readonly AapOverlap[];
+  readonly index: IndexRepair;
+  /** The state item still held the first engine's index (converted by this rebuild). */
+  readonly legacy: boolean;
+  /** Presence counts set and presence items deleted before the state's commit. */
+  readonly presence: { readonly set: number; readonly removed: number };
+  /** Members sent a snapshot at the new version. */
+  readonly members: number;
+  /** Commits after the state's that completed the drift-audit sums (0: they fit in it). */
+  readonly digestChunks: number;
 }
 
 /** One audited (host, network): the result, and whether a repair snapshot was sent. */
@@ -177,7 +201,7 @@ export async function runWithRetry(
     const commit: Commit = {
       ...planned,
       checks: [...(draft.commit.checks ?? []), ...tracker.checksFor(planned)],
-      digests: digestWritesOf(draft.planned, planned.networks),
+      digests: [...(draft.commit.digests ?? []), ...digestWritesOf(draft.planned, planned.networks)],
     };
     if ((await deps.store.commit(commit)) === 'conflict') continue;
     await publishAll(deps.store, deps.publisher, commit.outbox);

@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { type CliIo, CommandFailedError, EXIT, UsageError } from './cli-support.js';
 import { addFdbCommand } from './fdb-command.js';
 import { addFlagsCommands } from './flags-command.js';
+import { addRebuildCommand } from './rebuild-command.js';
 import { addRedriveCommand } from './redrive-command.js';
 import { addStatusCommand } from './status-command.js';
 import { addVipCommands } from './vip-command.js';
@@ -31,6 +32,7 @@ export const OPERATOR_COMMANDS: readonly AddCommands[] = [
   addFlagsCommands,
   addStatusCommand,
   addRedriveCommand,
+  addRebuildCommand,
   addVipCommands,
 ];
 

@@ -243,7 +243,26 @@ export const vipClaimV1 = z
       });
   });
 
+/**
+ * An operator asks for one network's derived state to be rebuilt from its facts (`l2pop rebuild`,
+ * docs/operations.md "Rebuilding a network"): sent on the port-events queue in the network's FIFO
+ * group, so it is serialised with the network's port events. Records no fact.
+ */
+export const networkRebuildV1 = z.object({
+  type: z.literal('network.rebuild'),
+  v: z.literal(1),
+  networkId: idSchema,
+  /** Who asked (operator name or tool), for the log line; not interpreted. */
+  requestedBy: z.string().max(255).optional(),
+});
+
 export const portEventSchema = z.discriminatedUnion('type', [portUpsertV1, portDeleteV1]);
+/** What the port-events queue carries: the port events and the network rebuild. */
+export const portQueueEventSchema = z.discriminatedUnion('type', [
+  portUpsertV1,
+  portDeleteV1,
+  networkRebuildV1,
+]);
 export const haEventSchema = z.discriminatedUnion('type', [haStateV1, haScheduleV1, flagsSetV1]);
 export const agentEventSchema = z.discriminatedUnion('type', [
   agentReportV1,
@@ -263,6 +282,7 @@ export const inboundEventSchema = z.discriminatedUnion('type', [
   agentAppliedV1,
   agentAuditV1,
   vipClaimV1,
+  networkRebuildV1,
 ]);
 
 export type PortUpsertEvent = z.infer<typeof portUpsertV1>;
@@ -275,7 +295,9 @@ export type AgentAppliedEvent = z.infer<typeof agentAppliedV1>;
 export type AgentAuditEvent = z.infer<typeof agentAuditV1>;
 export type VipClaimEvent = z.infer<typeof vipClaimV1>;
 export type FlagsSetEvent = z.infer<typeof flagsSetV1>;
+export type NetworkRebuildEvent = z.infer<typeof networkRebuildV1>;
 export type PortEvent = z.infer<typeof portEventSchema>;
+export type PortQueueEvent = z.infer<typeof portQueueEventSchema>;
 export type HaEvent = z.infer<typeof haEventSchema>;
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 export type InboundEvent = z.infer<typeof inboundEventSchema>;

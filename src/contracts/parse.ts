@@ -11,7 +11,9 @@ import {
   type InboundEvent,
   inboundEventSchema,
   type PortEvent,
+  type PortQueueEvent,
   portEventSchema,
+  portQueueEventSchema,
 } from './events.js';
 import { LIMITS } from './primitives.js';
 
@@ -26,6 +28,7 @@ const KNOWN_TYPES = new Set([
   'agent.applied',
   'agent.audit',
   'vip.claim',
+  'network.rebuild',
 ]);
 
 function codeOf(issues: readonly z.core.$ZodIssue[]): RejectionCode {
@@ -119,6 +122,10 @@ export function parseInboundEvent(body: string): InboundEvent {
 }
 export function parsePortEvent(body: string): PortEvent {
   return parseWith(portEventSchema, body);
+}
+/** What the port-events function takes: port events and `network.rebuild`. */
+export function parsePortQueueEvent(body: string): PortQueueEvent {
+  return parseWith(portQueueEventSchema, body);
 }
 export function parseHaEvent(body: string): HaEvent {
   return parseWith(haEventSchema, body);

@@ -86,7 +86,9 @@ export function computeDigestWrites(
     const set = { v: version, ...(h.member ? { present: h.member.present, haView: h.member.haView } : {}) };
     writes.push({ host, mode, add, set, setIfAbsent: {} });
   }
-  for (const host of change.cleared)
+  // a member that left is in `hosts` too (present: false); one write per record, or the
+  // transaction would touch its item twice and DynamoDB would refuse it
+  for (const host of change.cleared.filter((h) => !change.hosts.has(h)))
     writes.push({
       host,
       mode: 'put',

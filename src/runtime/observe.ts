@@ -99,6 +99,7 @@ export function observeResult(
   observeFallbacks(rt, base(record), eventType, result);
   observeAudits(rt, base(record), result);
   observeVip(rt, base(record), result);
+  observeRebuild(rt, base(record), result);
   if (result.splitBrain.length > 0) {
     rt.logger.error('split brain: more than one active claim, the newest wins', {
       ...base(record),
@@ -182,6 +183,41 @@ export function observeVip(
     emitMetrics(rt.eventMetrics, { strategy: vip.strategy }, { VipReleased: 1 });
   }
 }
+
+/**
+ * What a `network.rebuild` did: an INFO line with what it wrote, and for the ports that already
+ * break the overlap rule (a pair covering another bound port's fixed IP, accepted before the
+ * indexes existed) a WARN line each, naming both ports, and `AapOverlapsFound` (their number). The
+ * rebuild leaves those ports as they are: the tenant's next update of either is refused
+ * (`aap_overlaps_fixed_ip`) until one of them gives the address up.
+ */
+export function observeRebuild(
+  rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
+  context: Record<string, unknown>,
+  result: EventResult,
+): void {
+  const r = result.rebuild;
+  if (!r) return;
+  rt.logger.info(`network rebuilt: ${r.networkId}`, {
+    ...context,
+    ...r,
+    overlaps: r.overlaps.length,
+    strategy: 'none',
+  });
+  for (const o of r.overlaps.slice(0, MAX_OVERLAP_LINES))
+    rt.logger.warn(
+      `aap overlap: pair ${o.pair} of port ${o.aapPort} covers fixed IP ${o.ip} of port ${o.fixedPort} in network ${r.networkId}`,
+      { ...context, networkId: r.networkId, ...o, strategy: 'none' },
+    );
+  emitMetrics(
+    rt.eventMetrics,
+    { eventType: 'network.rebuild', strategy: 'none' },
+    { AapOverlapsFound: r.overlaps.length },
+  );
+}
+
+/** Overlap lines per rebuild; the count and the metric hold them all. */
+const MAX_OVERLAP_LINES = 100;
 
 export function observeRejected(rt: Runtime, record: SQSRecord, eventType: string, err: InvalidInputError) {
   rt.logger.warn(`rejected: ${err.message}`, {

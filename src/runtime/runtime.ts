@@ -9,6 +9,7 @@ import { createDynamoAppliedStore } from '../adapters/aws/dynamo-applied-store.j
 import { createDynamoAuditStore } from '../adapters/aws/dynamo-audit-store.js';
 import { createDynamoFactStore } from '../adapters/aws/dynamo-fact-store.js';
 import { createDynamoFailoverConvergence } from '../adapters/aws/dynamo-failover-convergence.js';
+import { createDynamoRebuildStore } from '../adapters/aws/dynamo-rebuild-store.js';
 import { createReceiptStore } from '../adapters/aws/dynamo-receipt-store.js';
 import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher.js';
@@ -97,6 +98,7 @@ export function createRuntime(
     audits,
     vip: config.vip,
     overlayIpVersion: config.overlayIpVersion,
+    rebuild: createDynamoRebuildStore({ client: clients.doc, tableName: config.tableName }),
   };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({

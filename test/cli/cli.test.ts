@@ -27,7 +27,19 @@ describe('help', () => {
   it('lists every command and the exit codes', async () => {
     const r = await run('--help');
     expect(r.code).toBe(EXIT.ok);
-    for (const c of ['local', 'ab', 'stack', 'send', 'fdb', 'flags', 'replay', 'status', 'redrive', 'vip'])
+    for (const c of [
+      'local',
+      'ab',
+      'stack',
+      'send',
+      'fdb',
+      'flags',
+      'replay',
+      'status',
+      'redrive',
+      'rebuild',
+      'vip',
+    ])
       expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.out).toContain('Exit codes: 0 success, 1 failure');
   });
@@ -42,6 +54,7 @@ describe('help', () => {
     ['flags', 'set'],
     ['replay'],
     ['redrive'],
+    ['rebuild'],
     ['vip', 'list'],
     ['vip', 'release'],
   ])('%s %s --help exits 0 and documents its options and exit codes', async (...cmd) => {
@@ -77,6 +90,12 @@ describe('bad input: a clear message and exit code 2', () => {
       /expected a percentage/,
     ],
     ['a bad override', ['flags', 'set', '--router', 'r1'], /expected ID=STRATEGY/],
+    ['a rebuild of nothing', ['rebuild', '--stack-file', 'x'], /give --network <id...> or --all/],
+    [
+      'a rebuild of some networks and all',
+      ['rebuild', '--all', '--network', 'n1', '--stack-file', 'x'],
+      /give --network <id...> or --all/,
+    ],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
     const r = await run(...args);
@@ -189,6 +208,7 @@ describe('which commands ship', () => {
       'flags',
       'status',
       'redrive',
+      'rebuild',
       'vip',
     ]);
     expect(buildProgram(io, ALL_COMMANDS).commands.map((c) => c.name())).toEqual([
@@ -200,6 +220,7 @@ describe('which commands ship', () => {
       'flags',
       'status',
       'redrive',
+      'rebuild',
       'vip',
       'replay',
     ]);

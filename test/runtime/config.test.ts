@@ -30,7 +30,9 @@ describe('loadConfig (the only reader of process.env)', () => {
       /L2POP_DEFAULT_STRATEGY=magic/,
     );
     expect(() => loadConfig({ ...base, L2POP_ROLLOUT_PERCENT: '101' })).toThrow(/L2POP_ROLLOUT_PERCENT/);
-    expect(() => loadConfig({ ...base, L2POP_OVERLAY_IP_VERSION: 'v6' })).toThrow(/L2POP_OVERLAY_IP_VERSION=v6/);
+    expect(() => loadConfig({ ...base, L2POP_OVERLAY_IP_VERSION: 'v6' })).toThrow(
+      /L2POP_OVERLAY_IP_VERSION=v6/,
+    );
     expect(loadConfig({ ...base, L2POP_OVERLAY_IP_VERSION: '6' }).overlayIpVersion).toBe(6);
   });
 

@@ -1,6 +1,7 @@
 import { addFdbCommand } from '../../src/cli/fdb-command.js';
 import { addFlagsCommands } from '../../src/cli/flags-command.js';
 import { type AddCommands, main as runCli } from '../../src/cli/main.js';
+import { addRebuildCommand } from '../../src/cli/rebuild-command.js';
 import { addRedriveCommand } from '../../src/cli/redrive-command.js';
 import { addStatusCommand } from '../../src/cli/status-command.js';
 import { addVipCommands } from '../../src/cli/vip-command.js';
@@ -23,6 +24,7 @@ export const ALL_COMMANDS: readonly AddCommands[] = [
   addFlagsCommands,
   addStatusCommand,
   addRedriveCommand,
+  addRebuildCommand,
   addVipCommands,
   addReplayCommand,
 ];

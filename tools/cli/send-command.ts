@@ -77,6 +77,8 @@ function describeEvent(e: InboundEvent): string {
       return `router ${e.routerId} on ${e.hosts.join(', ') || 'no host'}`;
     case 'flags.set':
       return `flags revision ${e.revision}`;
+    case 'network.rebuild':
+      return `rebuild of ${e.networkId}`;
     default:
       return `host ${e.host}`;
   }

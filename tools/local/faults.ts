@@ -4,7 +4,13 @@ import type { FactStore } from '../../src/app/ports.js';
 import type { RuntimeSeams } from '../../src/runtime/seams.js';
 
 /** The crash points of docs/crash-safety.md. */
-export const FAULT_POINTS = ['after-commit', 'mid-fanout', 'after-fanout', 'between-networks'] as const;
+export const FAULT_POINTS = [
+  'after-commit',
+  'mid-fanout',
+  'after-fanout',
+  'between-networks',
+  'between-commits',
+] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 export type FaultProbabilities = Readonly<Partial<Record<FaultPoint, number>>>;
 
@@ -54,6 +60,8 @@ interface Invocation {
   fired: FaultInjectedError | null;
   /** Networks whose state this invocation committed. */
   readonly networks: Set<string>;
+  /** Transactions this invocation committed (a network rebuild commits several in a row). */
+  commits: number;
 }
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with its seed. */
@@ -88,7 +96,7 @@ export function createFaultInjector(probabilities: FaultProbabilities, seed: num
   return {
     async aroundBatch<T>(event: SQSEvent, run: () => Promise<T>): Promise<T> {
       const armed = event.Records.every((r) => r.attributes.ApproximateReceiveCount === '1');
-      const inv: Invocation = { armed, fired: null, networks: new Set() };
+      const inv: Invocation = { armed, fired: null, networks: new Set(), commits: 0 };
       const value = await context.run(inv, run);
       if (inv.fired) throw inv.fired;
       return value;
@@ -112,7 +120,11 @@ export function createFaultInjector(probabilities: FaultProbabilities, seed: num
           const ids = c.networks.map((w) => w.value.network.id);
           if (inv && inv.networks.size > 0 && ids.some((id) => !inv.networks.has(id)))
             maybeCrash('between-networks');
+          // Between two commits of one invocation, whatever they write (a network rebuild's index,
+          // state and sum commits, docs/crash-safety.md "Network rebuild").
+          if (inv && inv.commits > 0) maybeCrash('between-commits');
           const result = await store.commit(c);
+          if (result === 'committed' && inv) inv.commits++;
           if (result === 'committed') for (const id of ids) inv?.networks.add(id);
           if (result === 'committed' && c.outbox.length > 0) maybeCrash('after-commit');
           return result;

@@ -45,7 +45,9 @@ function label(i: number, e: InboundEvent): string {
           ? `router ${e.routerId}${e.type === 'ha.state' ? ` on ${e.host}` : ''}`
           : e.type === 'flags.set'
             ? `revision ${e.revision}`
-            : `host ${e.host}`;
+            : e.type === 'network.rebuild'
+              ? `network ${e.networkId}`
+              : `host ${e.host}`;
   return `event ${i + 1} (${e.type}, ${what})`;
 }
 

@@ -1,6 +1,4 @@
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -31,6 +29,7 @@ import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, FlagSettings, HaRouter, Port } from '../../core/types.js';
 import type { VipRecord } from '../../core/vip-view.js';
 import { viewsOfVips } from '../../core/vip-view.js';
+import { batchGetItems, batchWriteItems, type WriteRequest } from './dynamo-batch.js';
 import {
   fromOutboxItems,
   fromPortItem,
@@ -195,39 +194,10 @@ export function createDynamoFactStore(options: DynamoFactStoreOptions) {
     return { ...before, index: { ...before.index, counts } };
   };
 
-  type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Item } };
-  /** BatchWriteItem, 25 requests at a time, retrying what DynamoDB leaves unprocessed. */
-  const batchWrite = async (requests: readonly WriteRequest[]) => {
-    for (let i = 0; i < requests.length; i += 25) {
-      let request = requests.slice(i, i + 25);
-      for (let attempt = 0; request.length > 0; attempt++) {
-        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: [...request] } }));
-        request = (res.UnprocessedItems?.[TableName] ?? []) as WriteRequest[];
-        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      }
-    }
-  };
+  const batchWrite = (requests: readonly WriteRequest[]) => batchWriteItems(client, TableName, requests);
   const deleteKeys = (keys: readonly ItemKey[]) =>
     batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
-
-  /** BatchGetItem, strongly consistent, 100 keys at a time, retrying unprocessed keys. */
-  const batchGet = async (keys: readonly ItemKey[]): Promise<Map<string, Item>> => {
-    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
-    const out = new Map<string, Item>();
-    for (let i = 0; i < unique.length; i += 100) {
-      let request: ItemKey[] = unique.slice(i, i + 100);
-      for (let attempt = 0; request.length > 0; attempt++) {
-        const res = await client.send(
-          new BatchGetCommand({ RequestItems: { [TableName]: { Keys: request, ConsistentRead: true } } }),
-        );
-        for (const item of res.Responses?.[TableName] ?? [])
-          out.set(keyString({ pk: String(item.pk), sk: String(item.sk) }), item);
-        request = (res.UnprocessedKeys?.[TableName]?.Keys ?? []) as ItemKey[];
-        if (request.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      }
-    }
-    return out;
-  };
+  const batchGet = (keys: readonly ItemKey[]) => batchGetItems(client, TableName, keys);
 
   /**
    * Part counts and commit `seq` of the outbox records this store listed or committed, so

@@ -175,7 +175,7 @@ export function planTransaction(commit: Commit, ctx: TransactionContext): Planne
     membersAfter.set(id, Object.keys(state.index.members).sort());
     const key = KEYS.networkState(id);
     const before = w.previous ?? (w.expected === null ? undefined : ctx.previousNetwork(state));
-    const hostsMoved = !before || !sameHosts(before.index, state.index);
+    const hostsMoved = w.rewriteHosts === true || !before || !sameHosts(before.index, state.index);
     // the state names the HOSTS item it goes with, so a torn read of the two is seen (isTornRead)
     const stateItem = hostsMoved ? { ...item, hostsSeq: item.seq } : item;
     push(

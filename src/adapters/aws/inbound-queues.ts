@@ -20,6 +20,7 @@ export function routeEvent(event: InboundEvent): { queue: InboundQueueId; group:
     case 'port.upsert':
       return { queue: 'PortEventsQueue', group: event.port.networkId };
     case 'port.delete':
+    case 'network.rebuild':
       return { queue: 'PortEventsQueue', group: event.networkId };
     case 'ha.state':
     case 'ha.schedule':
