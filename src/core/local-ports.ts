@@ -1,7 +1,7 @@
 import type { AllowedAddressPair, Port } from './types.js';
 
 /**
- * What an agent is told about a port bound to its host (`binding:host_id`), whatever its status:
+ * What an agent is told about a VM port bound to its host (`binding:host_id`; `isLocalPort`):
  * what Neutron's agent reads from the server with `get_device_details` for a local device. The
  * reference agent's claim watcher checks announcements against it (docs/vip.md, "The agent's
  * claim watcher"). Not a data-plane entry: no FDB table and no drift-audit digest includes it.
@@ -33,9 +33,26 @@ export function isEmptyLocalDelta(d: LocalPortsDelta | undefined): boolean {
   return d === undefined || (d.upsert.length === 0 && d.remove.length === 0);
 }
 
-/** The record of a port bound to a host; null when it is bound to none. */
+/**
+ * Whether the port is one the host's agent is told about: an ACTIVE port bound to it whose device
+ * is a VM's or an appliance's (any owner but Neutron's own `network:*`: router, HA, DVR, DHCP and
+ * floating-IP ports are plugged by Neutron's agents and never watched for VIP claims).
+ * - ACTIVE only: Neutron sets it once the L2 agent wired the device, so a DOWN port's VM reaches
+ *   no one yet; leaving such ports out keeps the port events of a boot (bound DOWN, then ACTIVE)
+ *   at one version, and a change of a DOWN port sends nothing, as before (deviation D2).
+ * - No `network:*` port: an HA router's interface and gateway are rebound on every failover
+ *   (Neutron moves them to the new master), which would otherwise be a version of its own
+ *   (deviation D5: the rebind changes no agent).
+ * A claim from a port the agent has no record of is forwarded unchecked, and the controller
+ * decides (docs/vip.md, "The agent's claim watcher").
+ */
+export function isLocalPort(port: Port): boolean {
+  return port.host !== '' && port.status === 'ACTIVE' && !port.deviceOwner.startsWith('network:');
+}
+
+/** The record of a port its host's agent is told about (`isLocalPort`), with that host; else null. */
 export function localPortOf(port: Port | undefined): { host: string; record: LocalPort } | null {
-  if (!port || port.host === '') return null;
+  if (!port || !isLocalPort(port)) return null;
   return {
     host: port.host,
     record: {
@@ -52,7 +69,7 @@ export function localPortOf(port: Port | undefined): { host: string; record: Loc
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Every port of `ports` bound to `host`, as records sorted by id: what a snapshot carries. */
+/** Every local port (`isLocalPort`) of `ports` bound to `host`, as records sorted by id: what a snapshot carries. */
 export function computeLocalPorts(ports: readonly Port[], host: string): LocalPort[] {
   const out: LocalPort[] = [];
   for (const p of ports) {
@@ -68,8 +85,9 @@ function sameRecord(a: LocalPort, b: LocalPort): boolean {
 
 /**
  * The local-port changes per host of a batch of port changes (first before, last after per
- * port): a port that leaves a host (deleted, unbound, migrated) is removed there; a port whose
- * record moved (mac, fixed IPs, pairs, a new binding) is upserted at its host. O(changes).
+ * port): a port that leaves a host (deleted, unbound, migrated, no longer ACTIVE) is removed
+ * there; a port whose record moved (mac, fixed IPs, pairs, a new binding, ACTIVE again) is
+ * upserted at its host. O(changes).
  */
 export function planLocalPortChanges(
   changes: readonly { readonly before: Port | undefined; readonly after: Port | undefined }[],

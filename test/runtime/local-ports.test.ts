@@ -8,8 +8,9 @@ import type { WorkloadMessage } from '../support/workload.js';
 /**
  * The ports bound to a host reach that host's agent through the bundled handlers (DynamoDB Local,
  * fauxqs, simulated agents that parse every command with the wire schema and check it as the
- * reference agent would): on a port's creation, a pairs-only change (which moves no table but
- * steps the network's version), a migration and a delete, each sent twice. After each step every
+ * reference agent would): on a port's creation, a DOWN port turning ACTIVE, a pairs-only change
+ * (which moves no table but steps the network's version), a migration and a delete, each sent
+ * twice. After each step every
  * agent holds exactly the ports the stored facts bind to its host (docs/vip.md, "The agent's
  * claim watcher").
  */
@@ -67,7 +68,8 @@ describe('local ports through the bundled handlers', () => {
     h.agents.agents.localPorts(host, NET.id).find((p) => p.id === id);
 
   it("gives a port's pairs to its host's agent on upsert, pairs change, migration and delete", async () => {
-    // every host stays present through a port of its own; a DOWN port bound to l3 is listed too
+    // every host stays present through a port of its own; a DOWN port bound to l3 is not listed
+    // (not wired yet) until it is ACTIVE
     await run([
       ...HOSTS.map((host) => agentReport(host, tunnel(host))),
       port('base1', 1, { host: 'l1', revision: 1 }),
@@ -75,6 +77,8 @@ describe('local ports through the bundled handlers', () => {
       port('base3', 3, { host: 'l3', revision: 1 }),
       port('idle3', 4, { host: 'l3', revision: 1, status: 'DOWN', pairs: [{ ipAddress: '10.10.9.0/24' }] }),
     ]);
+    expect(record('l3', 'idle3')).toBeUndefined();
+    await run([port('idle3', 4, { host: 'l3', revision: 2, pairs: [{ ipAddress: '10.10.9.0/24' }] })]);
     expect(record('l3', 'idle3')?.allowedAddressPairs).toEqual([
       { ipAddress: '10.10.9.0/24', macAddress: 'fa:16:3e:0a:00:04' },
     ]);

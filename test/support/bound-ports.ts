@@ -7,7 +7,9 @@ import type { Port } from '../../src/core/types.js';
  */
 export function boundPortsOf(ports: Iterable<Port>, host: string) {
   return [...ports]
-    .filter((p) => p.host !== '' && p.host === host)
+    .filter(
+      (p) => p.host === host && host !== '' && p.status === 'ACTIVE' && !/^network:/.test(p.deviceOwner),
+    )
     .map((p) => ({
       id: p.id,
       mac: p.mac,
