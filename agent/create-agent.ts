@@ -1,3 +1,4 @@
+import type { LocalPortRecord } from '../src/contracts/commands.js';
 import {
   type AgentAppliedEvent,
   type AgentAuditEvent,
@@ -96,6 +97,12 @@ export interface Agent {
    */
   audit(): Promise<AgentAuditEvent[]>;
   held(networkId: string): HeldNetwork | undefined;
+  /**
+   * The controller's record of a port bound to this host (its MAC, fixed IPs and pairs), from the
+   * commands of the network it is in; undefined before the first snapshot of that network that
+   * lists it, or once the port left this host. The claim watcher decides by it (docs/vip.md).
+   */
+  localPort(networkId: string, portId: string): LocalPortRecord | undefined;
 }
 
 /** The network a refused body names, when it names one as a valid id (never trusted further). */
@@ -158,6 +165,8 @@ function reportRefused(
 export function createAgent(deps: AgentDeps): Agent {
   const { config, executor, log: baseLog } = deps;
   const held = new Map<string, HeldNetwork>();
+  // Per network, the ports the controller says are bound to this host, at the version held.
+  const localPorts = new Map<string, Map<string, LocalPortRecord>>();
   const vniOwner = new Map<number, string>();
   /**
    * A network whose command was refused because another network still holds its VNI, by VNI.
@@ -250,6 +259,7 @@ export function createAgent(deps: AgentDeps): Agent {
     if (cmd.kind === 'leave') {
       if (decideLeave(h, cmd.version) === 'stale') return { kind: 'stale', ...base };
       assembler.drop(cmd.networkId);
+      localPorts.delete(cmd.networkId);
       if (h?.vni != null && !h.left) await dropDevice(h.vni);
       held.set(cmd.networkId, { version: cmd.version, vni: h?.vni ?? null, left: true, dirty: false });
       return { kind: 'applied', ...base, ops: 1 };
@@ -260,13 +270,10 @@ export function createAgent(deps: AgentDeps): Agent {
       if (!assembled) return { kind: 'buffered', ...base, refused: cmd.refused };
       // One part was already made consistent by itself; this drops what contradicts an earlier part.
       const refused = [...cmd.refused];
-      const entries = keepConsistentEntries(assembled, refused);
-      return {
-        kind: 'applied',
-        ...base,
-        ops: await applySnapshot(cmd.networkId, cmd.version, cmd.vni, entries),
-        refused,
-      };
+      const entries = keepConsistentEntries(assembled.entries, refused);
+      const ops = await applySnapshot(cmd.networkId, cmd.version, cmd.vni, entries);
+      localPorts.set(cmd.networkId, new Map(assembled.localPorts.map((p) => [p.id, p])));
+      return { kind: 'applied', ...base, ops, refused };
     }
     const decision = decideDelta(h, cmd.version, cmd.base);
     if (decision === 'stale') return { kind: 'stale', ...base };
@@ -281,6 +288,12 @@ export function createAgent(deps: AgentDeps): Agent {
       planDeltaOps(dev, config.proxy, cmd.steps, config.bridgePrefix !== null),
     );
     held.set(cmd.networkId, { version: cmd.version, vni: cmd.vni, left: false, dirty: false });
+    if (cmd.localPorts) {
+      const mine = localPorts.get(cmd.networkId) ?? new Map<string, LocalPortRecord>();
+      for (const id of cmd.localPorts.remove) mine.delete(id);
+      for (const p of cmd.localPorts.upsert) mine.set(p.id, p);
+      localPorts.set(cmd.networkId, mine);
+    }
     return { kind: 'applied', ...base, ops: n, refused: cmd.refused };
   };
 
@@ -295,6 +308,7 @@ export function createAgent(deps: AgentDeps): Agent {
 
   return {
     held: (networkId) => held.get(networkId),
+    localPort: (networkId, portId) => localPorts.get(networkId)?.get(portId),
     async audit() {
       const readAt = deps.now();
       const networks: AuditedNetwork[] = [];

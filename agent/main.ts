@@ -51,13 +51,15 @@ async function main(): Promise<number> {
     send: (e) => transport.send(e),
     now: () => performance.timeOrigin + performance.now(),
   });
-  // The claim watcher runs beside the command loop; it only sends, so it shares nothing with it.
+  // The claim watcher runs beside the command loop; it only sends, and reads the controller's
+  // record of its ports from the agent (both on this one event loop, so a read sees whole commands).
   const watcher =
     options.vipPorts.length === 0
       ? null
       : createClaimWatcher({
           host: config.host,
           ports: options.vipPorts,
+          localPort: (networkId, portId) => agent.localPort(networkId, portId),
           send: (e) => transport.send(e),
           ...(transport.sendBatch
             ? {

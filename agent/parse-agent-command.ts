@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type AgentCommand, agentCommandSchema } from '../src/contracts/commands.js';
+import { type AgentCommand, agentCommandSchema, type LocalPortRecord } from '../src/contracts/commands.js';
 import { macSchema } from '../src/contracts/primitives.js';
 import { AgentCommandError, type AgentRejectionCode } from './agent-error.js';
 import { assertIp, assertMac, assertVni, FLOODING_IP, FLOODING_MAC, ipFamily } from './kernel-values.js';
@@ -43,6 +43,11 @@ export type ValidatedCommand =
       readonly vni: number;
       readonly steps: readonly PayloadStep[];
       readonly refused: readonly RefusedEntry[];
+      /** Changes to the ports bound to this host (checked by the schema); absent: none. */
+      readonly localPorts?: {
+        readonly upsert: readonly LocalPortRecord[];
+        readonly remove: readonly string[];
+      };
     }
   | {
       readonly kind: 'snapshot';
@@ -52,6 +57,8 @@ export type ValidatedCommand =
       readonly part: { readonly index: number; readonly count: number };
       readonly entries: readonly FdbEntry[];
       readonly refused: readonly RefusedEntry[];
+      /** This part's share of the ports bound to this host (checked by the schema). */
+      readonly localPorts: readonly LocalPortRecord[];
     }
   | { readonly kind: 'leave'; readonly networkId: string; readonly version: number };
 
@@ -375,6 +382,7 @@ function validate(cmd: AgentCommand, tunnelIp: string, refused: RefusedEntry[]):
       part: cmd.part,
       entries: keepConsistentEntries(entries, refused),
       refused,
+      localPorts: cmd.localPorts ?? [],
     };
   }
   const steps: PayloadStep[] = cmd.payloads.map((p): PayloadStep => {
@@ -416,6 +424,7 @@ function validate(cmd: AgentCommand, tunnelIp: string, refused: RefusedEntry[]):
     vni: ctx.vni,
     steps,
     refused,
+    ...(cmd.localPorts ? { localPorts: cmd.localPorts } : {}),
   };
 }
 

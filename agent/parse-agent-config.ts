@@ -59,7 +59,9 @@ export const AGENT_USAGE = `usage: tsx agent/main.ts --host NAME --tunnel-ip IP 
                           0 turns the drift audit off (default 60000)
   --vip-ports FILE        watch these local ports for gratuitous ARPs and unsolicited neighbour
                           advertisements (tcpdump) and send vip.claim events: a JSON array of
-                          { dev, networkId, portId, mac?, ips?, allowedAddressPairs? } (docs/vip.md)`;
+                          { dev, networkId, portId, mac?, ips?, allowedAddressPairs? }; the
+                          port's MAC, IPs and pairs come from the controller, the file's only
+                          stand in until they arrive (docs/vip.md)`;
 
 /** `--audit-ms`: 0 (off) or at least a second, at most a day. */
 function auditMs(value: string | undefined): number {

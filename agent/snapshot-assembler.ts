@@ -1,3 +1,4 @@
+import type { LocalPortRecord } from '../src/contracts/commands.js';
 import { AgentCommandError } from './agent-error.js';
 import type { FdbEntry } from './parse-agent-command.js';
 
@@ -10,25 +11,32 @@ export interface SnapshotPart {
   readonly vni: number;
   readonly part: { readonly index: number; readonly count: number };
   readonly entries: readonly FdbEntry[];
+  readonly localPorts: readonly LocalPortRecord[];
+}
+
+/** A whole snapshot: its entries and the ports bound to this host (the union of the parts'). */
+export interface AssembledSnapshot {
+  readonly entries: readonly FdbEntry[];
+  readonly localPorts: readonly LocalPortRecord[];
 }
 
 interface Pending {
   readonly version: number;
   readonly vni: number;
   readonly count: number;
-  readonly parts: Map<number, readonly FdbEntry[]>;
+  readonly parts: Map<number, AssembledSnapshot>;
 }
 
 /**
  * Collects the parts of a multi-part snapshot. Only the newest version per network is kept: a
  * part of a newer version discards an unfinished older one, a part of an older version is dropped.
- * Returns the whole table once every part of a version arrived, else null; the caller drops
+ * Returns the whole table and local ports once every part of a version arrived, else null; the caller drops
  * entries that contradict an earlier part (`keepConsistentEntries`).
  */
 export class SnapshotAssembler {
   readonly #pending = new Map<string, Pending>();
 
-  add(part: SnapshotPart): readonly FdbEntry[] | null {
+  add(part: SnapshotPart): AssembledSnapshot | null {
     if (part.part.count > MAX_SNAPSHOT_PARTS) {
       throw new AgentCommandError(
         'limit_exceeded',
@@ -37,7 +45,7 @@ export class SnapshotAssembler {
     }
     if (part.part.count === 1) {
       this.#pending.delete(part.networkId);
-      return part.entries;
+      return { entries: part.entries, localPorts: part.localPorts };
     }
     let pending = this.#pending.get(part.networkId);
     if (pending && part.version < pending.version) return null;
@@ -51,12 +59,16 @@ export class SnapshotAssembler {
         `version ${part.version} arrived as ${pending.count} and ${part.part.count} parts or two segments`,
       );
     }
-    pending.parts.set(part.part.index, part.entries);
+    pending.parts.set(part.part.index, { entries: part.entries, localPorts: part.localPorts });
     if (pending.parts.size < pending.count) return null;
     this.#pending.delete(part.networkId);
-    const all: FdbEntry[] = [];
-    for (let i = 0; i < pending.count; i++) all.push(...(pending.parts.get(i) ?? []));
-    return all;
+    const entries: FdbEntry[] = [];
+    const localPorts: LocalPortRecord[] = [];
+    for (let i = 0; i < pending.count; i++) {
+      entries.push(...(pending.parts.get(i)?.entries ?? []));
+      localPorts.push(...(pending.parts.get(i)?.localPorts ?? []));
+    }
+    return { entries, localPorts };
   }
 
   drop(networkId: string): void {

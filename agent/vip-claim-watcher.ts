@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { LocalPortRecord } from '../src/contracts/commands.js';
 import { type VipClaimEvent, vipClaimV1 } from '../src/contracts/events.js';
 import { aapSchema, hostIpSchema, idSchema, LIMITS, macSchema } from '../src/contracts/primitives.js';
 import { pairCovers } from '../src/core/aap.js';
@@ -15,10 +16,12 @@ import {
 } from './parse-announcement.js';
 
 /**
- * One local port the agent watches for VIP announcements: its device on this host, the ids the
- * claim names, and, when the agent knows them, the port's MAC, fixed IPs and allowed-address
- * pairs. With pairs given, an announcement no pair allows is dropped here and counted; the
- * controller refuses such a claim in any case (`no_matching_aap`, docs/vip.md).
+ * One local port the agent watches for VIP announcements: its device on this host and the ids the
+ * claim names. The port's MAC, fixed IPs and allowed-address pairs come from the controller (the
+ * `localPorts` of its commands, `Agent.localPort`); the file may also list them, and they are then
+ * used only until the controller's record of the port arrives (the controller's view wins). An
+ * announcement no pair allows is dropped here and counted; the controller refuses such a claim in
+ * any case (`no_matching_aap`, docs/vip.md).
  */
 export const watchedPortSchema = z
   .strictObject({
@@ -81,24 +84,48 @@ export function readWatchedPorts(file: string): WatchedPort[] {
   return parsed.data;
 }
 
+/**
+ * What an announcement was checked against: the controller's record of the port, the file's
+ * pairs (before that record arrived), or nothing (forwarded unchecked: the controller decides).
+ */
+export type ClaimBasis = 'controller' | 'file' | 'unverified';
+
 export type ClaimDecision =
-  | { readonly kind: 'claim' }
+  | { readonly kind: 'claim'; readonly basis: ClaimBasis }
   | { readonly kind: 'own_address' }
   | { readonly kind: 'dropped'; readonly reason: 'no_matching_aap' | 'mac_mismatch' };
 
+/** The MAC, fixed IPs and pairs a decision reads, from the controller's record or from the file. */
+interface PortFacts {
+  readonly mac: string | undefined;
+  readonly ips: readonly string[] | undefined;
+  readonly allowedAddressPairs:
+    | readonly { readonly ipAddress: string; readonly macAddress: string }[]
+    | undefined;
+}
+
 /**
- * Whether an announcement seen on `port` becomes a claim. A VM announcing its own fixed IP at its
- * own MAC is ordinary (a boot, a link flap), not a VIP claim. Otherwise, when the agent knows the
- * port's pairs, the rule is the controller's (`checkVipClaim`): a pair must cover the address, and
- * the MAC must be that pair's or the port's own.
+ * Whether an announcement seen on `port` becomes a claim. `record` is the controller's record of
+ * the port (`Agent.localPort`); when present it decides, whatever the file lists. Without it the
+ * file's MAC, IPs and pairs decide when it lists pairs; otherwise the claim is forwarded
+ * `unverified`. A VM announcing its own fixed IP at its own MAC is ordinary (a boot, a link flap),
+ * not a VIP claim. Otherwise the rule is the controller's (`checkVipClaim`): a pair must cover the
+ * address, and the MAC must be that pair's or the port's own.
  */
-export function decideClaim(port: WatchedPort, a: Announcement): ClaimDecision {
-  if (port.mac === a.mac && port.ips?.includes(a.ip)) return { kind: 'own_address' };
-  if (port.allowedAddressPairs === undefined) return { kind: 'claim' };
-  const covering = port.allowedAddressPairs.filter((pair) => pairCovers(pair, a.ip));
+export function decideClaim(port: WatchedPort, a: Announcement, record?: LocalPortRecord): ClaimDecision {
+  const facts: PortFacts = record ?? {
+    mac: port.mac,
+    ips: port.ips,
+    allowedAddressPairs: port.allowedAddressPairs,
+  };
+  if (facts.mac === a.mac && facts.ips?.includes(a.ip)) return { kind: 'own_address' };
+  if (facts.allowedAddressPairs === undefined) return { kind: 'claim', basis: 'unverified' };
+  const covering = facts.allowedAddressPairs.filter((pair) => pairCovers(pair, a.ip));
   if (covering.length === 0) return { kind: 'dropped', reason: 'no_matching_aap' };
-  const allowed = covering.some((pair) => pair.macAddress === a.mac) || a.mac === port.mac;
-  return allowed ? { kind: 'claim' } : { kind: 'dropped', reason: 'mac_mismatch' };
+  const allowed = covering.some((pair) => pair.macAddress === a.mac) || a.mac === facts.mac;
+  return allowed
+    ? { kind: 'claim', basis: record ? 'controller' : 'file' }
+    : { kind: 'dropped', reason: 'mac_mismatch' };
 }
 
 /** A running capture of one device: its pcap stream, and how to stop it. */
@@ -149,6 +176,8 @@ export type ClaimDropReason = DropReason | 'no_matching_aap' | 'mac_mismatch';
 export interface ClaimWatcherDeps {
   readonly host: string;
   readonly ports: readonly WatchedPort[];
+  /** The controller's record of a port bound to this host (`Agent.localPort`); absent: none ever. */
+  readonly localPort?: (networkId: string, portId: string) => LocalPortRecord | undefined;
   readonly send: (event: VipClaimEvent) => Promise<void>;
   readonly log: AgentLogger;
   /** Epoch ms from a clock that never steps back (the contract's `at`). */
@@ -173,6 +202,11 @@ export interface ClaimWatcher {
   readonly dropped: ReadonlyMap<ClaimDropReason, number>;
   /** Claims sent so far. */
   readonly sent: number;
+  /**
+   * Claims sent unchecked: no record of the port from the controller yet and no pairs in the file
+   * (the controller refuses a claim no pair allows, so nothing wrong is bound; it costs a commit).
+   */
+  readonly unverified: number;
   /** Announcements not sent because they repeat a claim sent within the burst window. */
   readonly repeats: number;
   /** Feeds one port's pcap bytes (what a capture's stdout delivers). */
@@ -220,6 +254,7 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
   const byDev = new Map(deps.ports.map((p) => [p.dev, p]));
   let seq = 0;
   let sent = 0;
+  let unverified = 0;
   let repeats = 0;
   let stopping = false;
   const windowMs = deps.burstWindowMs ?? CLAIM_BURST_WINDOW_MS;
@@ -269,7 +304,7 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
       return;
     }
     const a = decoded.announcement;
-    const decision = decideClaim(port, a);
+    const decision = decideClaim(port, a, deps.localPort?.(port.networkId, port.portId));
     if (decision.kind === 'own_address') return;
     if (decision.kind === 'dropped') {
       drop(port, decision.reason, { ip: a.ip, mac: a.mac });
@@ -299,6 +334,7 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
       return;
     }
     sent++;
+    if (decision.basis === 'unverified') unverified++;
     openWindow(key, at);
     deps.log.info('vip_claim', {
       portId: port.portId,
@@ -308,6 +344,7 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
       at: claim.data.at,
       seq: claim.data.seq,
       networkId: port.networkId,
+      basis: decision.basis,
     });
     const failed = (err: unknown) => {
       if (lastSent.get(key) === at) lastSent.delete(key);
@@ -356,6 +393,9 @@ export function createClaimWatcher(deps: ClaimWatcherDeps): ClaimWatcher {
     dropped,
     get sent() {
       return sent;
+    },
+    get unverified() {
+      return unverified;
     },
     get repeats() {
       return repeats;

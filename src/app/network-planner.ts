@@ -10,6 +10,7 @@ import {
   planChange,
 } from '../core/engine.js';
 import { DEFAULT_FLAGS, resolveStrategy } from '../core/flags.js';
+import { computeLocalPorts } from '../core/local-ports.js';
 import { classifyPort } from '../core/owners.js';
 import type { NetworkPlan } from '../core/plan.js';
 import type { Agent, FlagSettings, Network, NetworkFacts, Port, Strategy } from '../core/types.js';
@@ -161,7 +162,12 @@ export function finishNetwork(
 ): PlannedNetwork {
   let after: NetworkFacts | null = null;
   const next = { ...state, index: plan.index, strategies };
-  const sending = commandsForPlan(next, plan, (host) => computeAgentTable((after ??= facts()), host));
+  const sending = commandsForPlan(
+    next,
+    plan,
+    (host) => computeAgentTable((after ??= facts()), host),
+    (host) => computeLocalPorts((after ??= facts()).ports, host),
+  );
   return plannedOf(
     sending
       ? {

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { idSchema, ipSchema, macSchema, networkTypeSchema } from './primitives.js';
+import { SNAPSHOT_ENTRIES_PER_PART } from '../core/commands.js';
+import {
+  aapSchema,
+  hostIpSchema,
+  idSchema,
+  ipSchema,
+  LIMITS,
+  macSchema,
+  networkTypeSchema,
+} from './primitives.js';
 
 const floodOrUnicast = z
   .tuple([z.string(), z.string()])
@@ -35,6 +44,31 @@ export const neutronPayloadSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('update_fdb_entries'), fdb_entries: chgIpSchema }),
 ]);
 
+/**
+ * Records in one command's `localPorts`: a part or a delta holds at most SNAPSHOT_ENTRIES_PER_PART
+ * entries' worth (`localPortWeight`, src/core/local-ports.ts), and a record weighs at least 2; a
+ * removal weighs 1. A larger change is sent as a snapshot in parts (`oversizedDeltaHosts`).
+ */
+export const MAX_LOCAL_PORTS = SNAPSHOT_ENTRIES_PER_PART / 2;
+
+/**
+ * A port bound to the receiving agent's host, as the port fact holds it: canonical MAC and fixed
+ * IPs, canonical pairs with their MAC filled in (the port's own when the event named none).
+ */
+export const localPortSchema = z.strictObject({
+  id: idSchema,
+  mac: macSchema,
+  ips: z.array(hostIpSchema).max(LIMITS.maxIpsPerPort),
+  allowedAddressPairs: z
+    .array(aapSchema.extend({ macAddress: macSchema }))
+    .max(LIMITS.maxAllowedAddressPairs),
+});
+
+const localPortsDeltaSchema = z.strictObject({
+  upsert: z.array(localPortSchema).max(MAX_LOCAL_PORTS),
+  remove: z.array(idSchema).max(SNAPSHOT_ENTRIES_PER_PART),
+});
+
 const segmentSchema = z.object({ networkType: networkTypeSchema, segmentId: z.number().int().nonnegative() });
 
 /**
@@ -45,6 +79,11 @@ const segmentSchema = z.object({ networkType: networkTypeSchema, segmentId: z.nu
  * - `leave`: drop the network.
  * Versions are per network and grow by one per committed batch; an agent ignores anything not newer
  * than what it holds.
+ *
+ * `localPorts`, outside Neutron's payloads (so they stay Neutron's shapes): the ports bound to the
+ * receiving agent's host (docs/vip.md, "The agent's claim watcher"). A delta's are that version's
+ * changes (`upsert` records, `remove` port ids); a snapshot's parts each carry a share and the
+ * union is the whole list. Absent: no change (delta), none in this part (snapshot).
  */
 export const agentCommandSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -55,6 +94,7 @@ export const agentCommandSchema = z.discriminatedUnion('kind', [
     base: z.number().int().nonnegative(),
     segment: segmentSchema,
     payloads: z.array(neutronPayloadSchema).max(3),
+    localPorts: localPortsDeltaSchema.optional(),
   }),
   z.object({
     v: z.literal(1),
@@ -64,6 +104,7 @@ export const agentCommandSchema = z.discriminatedUnion('kind', [
     segment: segmentSchema,
     part: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }),
     fdb_entries: fdbEntriesSchema,
+    localPorts: z.array(localPortSchema).max(MAX_LOCAL_PORTS).optional(),
   }),
   z.object({
     v: z.literal(1),
@@ -77,6 +118,7 @@ export type AgentCommand = z.infer<typeof agentCommandSchema>;
 export type DeltaCommand = Extract<AgentCommand, { kind: 'delta' }>;
 export type SnapshotCommand = Extract<AgentCommand, { kind: 'snapshot' }>;
 export type LeaveCommand = Extract<AgentCommand, { kind: 'leave' }>;
+export type LocalPortRecord = z.infer<typeof localPortSchema>;
 
 export function parseAgentCommand(body: string): AgentCommand {
   return agentCommandSchema.parse(JSON.parse(body));

@@ -1,17 +1,22 @@
 import type { PlannedCommand } from './commands.js';
 import { applyTableDelta } from './delta.js';
 import { addToBuilder, builderFromTable, FLOODING_IP, finishTable, type TableBuilder } from './entries.js';
+import { applyLocalPortsDelta, EMPTY_LOCAL_DELTA, type LocalPort } from './local-ports.js';
 import type { AgentTable, Entry } from './types.js';
 import { decideDelta, decideLeave, decideSnapshot } from './version-gate.js';
 
-/** What an agent holds for one network: the last version applied and its table. */
+/** What an agent holds for one network: the last version applied, its table and its local ports. */
 export interface HeldNetwork {
   readonly version: number;
   readonly table: AgentTable;
+  /** The ports bound to the agent's host, sorted by id (src/core/local-ports.ts); absent: none. */
+  readonly localPorts?: readonly LocalPort[];
   /** Parts of a snapshot still being assembled. */
   readonly pending?: {
     readonly version: number;
-    readonly parts: Readonly<Record<number, AgentTable>>;
+    readonly parts: Readonly<
+      Record<number, { readonly table: AgentTable; readonly localPorts: readonly LocalPort[] }>
+    >;
     readonly count: number;
   };
 }
@@ -50,11 +55,16 @@ function applyPayloads(table: AgentTable, command: Extract<PlannedCommand, { kin
   return t;
 }
 
-function merge(parts: readonly AgentTable[]): AgentTable {
+function merge(parts: readonly { readonly table: AgentTable }[]): AgentTable {
   const b: TableBuilder = builderFromTable({});
   for (const part of parts)
-    for (const [ip, entries] of Object.entries(part)) for (const e of entries) addToBuilder(b, ip, e);
+    for (const [ip, entries] of Object.entries(part.table)) for (const e of entries) addToBuilder(b, ip, e);
   return finishTable(b);
+}
+
+/** The whole list of a snapshot's local ports: the union of its parts' shares. */
+function mergeLocal(parts: readonly { readonly localPorts: readonly LocalPort[] }[]): LocalPort[] {
+  return applyLocalPortsDelta([], { ...EMPTY_LOCAL_DELTA, upsert: parts.flatMap((p) => p.localPorts) });
 }
 
 /**
@@ -65,6 +75,8 @@ function merge(parts: readonly AgentTable[]): AgentTable {
  * - a delta whose base is not the held version (0 for a network never held) is a gap: the agent
  *   asks for a snapshot;
  * - a snapshot replaces the table once all its parts arrived; `leave` drops the network.
+ * The local ports follow the same versions: a delta applies its `localPorts` changes, a snapshot
+ * replaces the list with the union of its parts', `leave` drops it.
  */
 export function applyAgentCommand(state: HeldNetwork | undefined, command: PlannedCommand): ApplyResult {
   const held = state?.version ?? 0;
@@ -75,8 +87,15 @@ export function applyAgentCommand(state: HeldNetwork | undefined, command: Plann
   if (command.kind === 'delta') {
     const decision = decideDelta(state, command.version, command.base);
     if (decision !== 'apply') return { state, action: decision === 'stale' ? 'ignored' : 'gap' };
+    const localPorts = command.localPorts
+      ? applyLocalPortsDelta(state?.localPorts ?? [], command.localPorts)
+      : (state?.localPorts ?? []);
     return {
-      state: { version: command.version, table: applyPayloads(state?.table ?? {}, command) },
+      state: {
+        version: command.version,
+        table: applyPayloads(state?.table ?? {}, command),
+        ...(localPorts.length > 0 ? { localPorts } : {}),
+      },
       action: 'applied',
     };
   }
@@ -86,14 +105,27 @@ export function applyAgentCommand(state: HeldNetwork | undefined, command: Plann
     state?.pending && state.pending.version === command.version
       ? state.pending
       : { version: command.version, parts: {}, count: command.part.count };
-  const parts = { ...pending.parts, [command.part.index]: table };
+  const parts = { ...pending.parts, [command.part.index]: { table, localPorts: command.localPorts ?? [] } };
   if (Object.keys(parts).length < pending.count) {
     return {
-      state: { version: held, table: state?.table ?? {}, pending: { ...pending, parts } },
+      state: {
+        version: held,
+        table: state?.table ?? {},
+        ...(state?.localPorts ? { localPorts: state.localPorts } : {}),
+        pending: { ...pending, parts },
+      },
       action: 'partial',
     };
   }
-  return { state: { version: command.version, table: merge(Object.values(parts)) }, action: 'applied' };
+  const localPorts = mergeLocal(Object.values(parts));
+  return {
+    state: {
+      version: command.version,
+      table: merge(Object.values(parts)),
+      ...(localPorts.length > 0 ? { localPorts } : {}),
+    },
+    action: 'applied',
+  };
 }
 
 /** True for the flooding entry. */

@@ -6,6 +6,7 @@ import {
 } from './contribution.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
 import { computeMaster } from './ha.js';
+import { computeLocalPorts, type LocalPort } from './local-ports.js';
 import { computeMember, type Member } from './membership.js';
 import type { AgentTable, NetworkFacts } from './types.js';
 import { computeVipContribution } from './vip-view.js';
@@ -39,6 +40,8 @@ export interface DesiredNetwork {
   readonly index: NetworkIndex;
   /** Present host -> the table it should hold for this network. */
   readonly views: ReadonlyMap<string, AgentTable>;
+  /** Present host -> the ports bound to it (`computeLocalPorts`): not part of its table. */
+  readonly local: ReadonlyMap<string, readonly LocalPort[]>;
   /** HA routers with an interface here that have more than one active claim. */
   readonly splitBrain: readonly string[];
 }
@@ -92,12 +95,16 @@ export function computeDesiredNetwork(facts: NetworkFacts): DesiredNetwork {
   const contributions = computeContributions(facts);
   const index = computeIndex(facts, contributions);
   const views = new Map<string, AgentTable>();
-  for (const host of Object.keys(index.members)) views.set(host, computeTable(host, index, contributions));
+  const local = new Map<string, readonly LocalPort[]>();
+  for (const host of Object.keys(index.members)) {
+    views.set(host, computeTable(host, index, contributions));
+    local.set(host, computeLocalPorts(facts.ports, host));
+  }
   const splitBrain = [...facts.routers.values()]
     .filter((r) => facts.ports.some((p) => p.deviceId === r.id) && computeMaster(r).splitBrain)
     .map((r) => r.id)
     .sort();
-  return { index, views, splitBrain };
+  return { index, views, local, splitBrain };
 }
 
 /** One agent's table: what a snapshot carries. Empty when the host is not present. */

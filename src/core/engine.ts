@@ -1,14 +1,21 @@
-import { type AddressedCommand, planCommands, planSnapshot } from './commands.js';
+import { type AddressedCommand, planCommands, planSnapshot, SNAPSHOT_ENTRIES_PER_PART } from './commands.js';
 import {
   type ContributionContext,
   computePortContribution,
   EMPTY_CONTRIBUTION,
   type PortContribution,
 } from './contribution.js';
-import { EMPTY_DELTA, isEmptyDelta } from './delta.js';
+import { EMPTY_DELTA } from './delta.js';
 import { computeTable, countPresence, type NetworkIndex } from './desired.js';
 import type { NetworkDigestChange } from './digest-change.js';
 import { planDigestChange } from './engine-digest.js';
+import {
+  computeLocalPorts,
+  isEmptyLocalDelta,
+  type LocalPort,
+  localPortWeight,
+  planLocalPortChanges,
+} from './local-ports.js';
 import { computeMember, type Member } from './membership.js';
 import {
   type AgentDelta,
@@ -16,8 +23,10 @@ import {
   type NetworkPlan,
   PlannerPreconditionError,
   planMemberChanges,
+  planSendsCommands,
   planSourceChanges,
   sortedRecord,
+  withLocalPortChanges,
 } from './plan.js';
 import type { Agent, AgentTable, Network, Port, RouterView, Strategy } from './types.js';
 import { computeVipContribution, type VipView } from './vip-view.js';
@@ -214,7 +223,10 @@ const planSources: Planner<SourceChangeInput> = (recorded, change, reads) => {
   ];
   const asked: string[] = [];
   const plan = planSourceChanges(recorded.index, changes, memberReader(recorded, reads, asked));
-  return asked.length > 0 ? { agents: asked.sort() } : plan;
+  // The ports' records go to the hosts they are bound to, table change or not (docs/vip.md).
+  return asked.length > 0
+    ? { agents: asked.sort() }
+    : withLocalPortChanges(plan, planLocalPortChanges(change.ports));
 };
 
 function vipContributionChanges(vips: readonly VipViewChange[]) {
@@ -258,7 +270,8 @@ const planResync: Planner<SnapshotInput> = (recorded, change, reads) => {
  * Which change runs which incremental planner and what it must read, as OVN's
  * `inc-proc-northd.c` wires inputs to handlers. An allowed-address-pair change is a
  * `ports` change: the pairs themselves move no entry (a VIP's entries come from its claims, the
- * `vips` row; docs/vip.md).
+ * `vips` row; docs/vip.md), but they move the port's record on its host (`localPorts`,
+ * src/core/local-ports.ts), so the change steps the version when that host is a member.
  * When a planner's precondition fails (`PlannerPreconditionError`), `planChange` runs
  * `FULL_RECOMPUTE` instead and reports `fallback: <kind>/<reason>`.
  */
@@ -363,10 +376,27 @@ export const MAX_DELTA_BYTES = 1024 * 1024 - 16 * 1024;
 /** Below this many entries a delta cannot reach MAX_DELTA_BYTES, so it is not serialised to check. */
 const SMALL_DELTA_ENTRIES = 5000;
 
+/**
+ * A delta's local-port changes beyond one snapshot part's worth (`localPortWeight`, a removal one
+ * entry) are sent as a snapshot instead, which splits them into parts: so the wire bounds
+ * (`MAX_LOCAL_PORTS`, src/contracts/commands.ts) hold. A coalesced commit changes at most
+ * ~80 ports (COALESCED_ITEM_BUDGET), far below it.
+ */
+function localDeltaTooLarge(local: AgentDelta['local']): boolean {
+  if (isEmptyLocalDelta(local) || !local) return false;
+  let w = local.remove.length;
+  for (const p of local.upsert) w += localPortWeight(p);
+  return w > SNAPSHOT_ENTRIES_PER_PART;
+}
+
 /** Hosts whose delta would not fit one message. */
 export function oversizedDeltaHosts(plan: NetworkPlan): string[] {
   const out: string[] = [];
-  for (const [host, { delta }] of plan.deltas) {
+  for (const [host, { delta, local }] of plan.deltas) {
+    if (localDeltaTooLarge(local)) {
+      out.push(host);
+      continue;
+    }
     let n = 0;
     for (const entries of [...Object.values(delta.add), ...Object.values(delta.remove)]) n += entries.length;
     if (n > SMALL_DELTA_ENTRIES && JSON.stringify(delta).length > MAX_DELTA_BYTES) out.push(host);
@@ -446,10 +476,15 @@ export function planChange<T extends RecordedNetwork>(
     const contributions = readContributions(reads, recordedContext(routers, strategies));
     return (host: string) => computeTable(host, plan.index, contributions);
   };
+  // Called for snapshots only, which are planned with every port read.
+  const localOf = (host: string): readonly LocalPort[] => computeLocalPorts(reads.networkPorts ?? [], host);
   if (change.kind === 'snapshot' && fallback === null) {
     const version = change.bump ? recorded.version + 1 : Math.max(recorded.version, 1);
     const snapshots = planned.snapshots.flatMap((host) =>
-      planSnapshot(recorded.network, version, tableOf(planned)(host)).map((command) => ({ host, command })),
+      planSnapshot(recorded.network, version, tableOf(planned)(host), localOf(host)).map((command) => ({
+        host,
+        command,
+      })),
     );
     // A repair moves the network to the next version; every member hears of every version
     // (docs/data-model.md, "Constant write capacity in hosts"), so the others get the version step.
@@ -469,6 +504,7 @@ export function planChange<T extends RecordedNetwork>(
               left: [],
             },
             tableOf(planned),
+            localOf,
           )
         : [];
     const commands = [...snapshots, ...steps];
@@ -480,7 +516,7 @@ export function planChange<T extends RecordedNetwork>(
   const sendable = withOversizedDeltasAsSnapshots(planned);
   if (sendable.snapshots.length > 0 && !reads.networkPorts)
     return { kind: 'need', need: { networkPorts: true } };
-  const sending = commandsForPlan(next, sendable, tableOf(planned));
+  const sending = commandsForPlan(next, sendable, tableOf(planned), localOf);
   return {
     kind: 'done',
     outcome: sending
@@ -511,31 +547,35 @@ export function regenerateSnapshots(
 ): AddressedCommand[] {
   const contributions = contributionsOf(ports, recordedContext(recorded.routers, recorded.strategies), vips);
   return hosts.flatMap((host) =>
-    planSnapshot(recorded.network, recorded.version, computeTable(host, recorded.index, contributions)).map(
-      (command) => ({ host, command }),
-    ),
+    planSnapshot(
+      recorded.network,
+      recorded.version,
+      computeTable(host, recorded.index, contributions),
+      computeLocalPorts(ports, host),
+    ).map((command) => ({ host, command })),
   );
 }
 
 /**
  * The commands of a plan at the next version, with the record's new `version`; null when no
- * agent's table changes (the version stays). Deltas too large for one message become snapshots.
- * `snapshotOf` gives a host's whole table after the change.
+ * agent's table and no member's local port changes (the version stays). Deltas too large for one
+ * message become snapshots. `snapshotOf` gives a host's whole table after the change,
+ * `localPortsOf` the ports bound to it.
  */
 export function commandsForPlan(
   recorded: Pick<RecordedNetwork, 'network' | 'version'>,
   plan: NetworkPlan,
   snapshotOf: (host: string) => AgentTable,
+  localPortsOf: (host: string) => readonly LocalPort[],
 ): {
   readonly record: Pick<RecordedNetwork, 'version'>;
   readonly commands: readonly AddressedCommand[];
 } | null {
-  const anyCommand =
-    plan.snapshots.length > 0 ||
-    plan.left.length > 0 ||
-    [...plan.deltas.values()].some((d) => !isEmptyDelta(d.delta));
-  if (!anyCommand) return null;
+  if (!planSendsCommands(plan)) return null;
   const version = recorded.version + 1;
   const sendable = withOversizedDeltasAsSnapshots(plan);
-  return { record: { version }, commands: planCommands(recorded.network, version, sendable, snapshotOf) };
+  return {
+    record: { version },
+    commands: planCommands(recorded.network, version, sendable, snapshotOf, localPortsOf),
+  };
 }

@@ -1,7 +1,8 @@
 import { addVisibleEntries, type PortContribution } from './contribution.js';
-import { computeTableDelta, type TableDelta } from './delta.js';
+import { computeTableDelta, isEmptyDelta, type TableDelta } from './delta.js';
 import { countPresence, type DesiredNetwork, isUnknownCount, type NetworkIndex } from './desired.js';
 import { addToBuilder, FLOODING_ENTRY, finishTable, type TableBuilder } from './entries.js';
+import { computeLocalPortsDelta, isEmptyLocalDelta, type LocalPortsDelta } from './local-ports.js';
 import type { Member } from './membership.js';
 import type { AgentTable } from './types.js';
 
@@ -32,6 +33,8 @@ export interface AgentDelta {
   readonly delta: TableDelta;
   /** The part of the agent's old table that the changed ports produced (for `chg_ip` detection). */
   readonly touched: AgentTable;
+  /** The ports bound to the agent's host that changed (`src/core/local-ports.ts`); absent: none. */
+  readonly local?: LocalPortsDelta;
 }
 
 /** What each agent of the network must receive for a batch. */
@@ -206,7 +209,7 @@ export function planMemberChanges(
 }
 
 /**
- * The full-recompute path: the diff of two desired states. It is the reference that
+ * The full-recompute path: the diff of two desired states (tables and local ports). It is the reference that
  * `planSourceChanges` (port, HA and flag changes) and `planMemberChanges` (agent changes) are
  * property-tested against. `restarted` hosts that stay present get a snapshot instead of a delta.
  */
@@ -219,9 +222,45 @@ export function planFullRecompute(
   const snapshots: string[] = [];
   for (const [host, view] of after.views) {
     const old = before.views.get(host);
-    if (!old || restarted.has(host)) snapshots.push(host);
-    else deltas.set(host, { delta: computeTableDelta(old, view), touched: old });
+    if (!old || restarted.has(host)) {
+      snapshots.push(host);
+      continue;
+    }
+    const local = computeLocalPortsDelta(before.local.get(host) ?? [], after.local.get(host) ?? []);
+    deltas.set(host, {
+      delta: computeTableDelta(old, view),
+      touched: old,
+      ...(isEmptyLocalDelta(local) ? {} : { local }),
+    });
   }
   const left = [...before.views.keys()].filter((h) => !after.views.has(h));
   return { index: after.index, deltas, snapshots: snapshots.sort(), left: left.sort() };
+}
+
+/**
+ * `plan` with the local-port changes of `changes` (`planLocalPortChanges`) on the deltas of the
+ * hosts they are bound to. A joining host's snapshot carries its whole list and a leaving host
+ * drops the network, so only hosts with a delta take them; a host that is not a member hears
+ * nothing of the network at all.
+ */
+export function withLocalPortChanges(
+  plan: NetworkPlan,
+  local: ReadonlyMap<string, LocalPortsDelta>,
+): NetworkPlan {
+  if (local.size === 0) return plan;
+  const deltas = new Map(plan.deltas);
+  for (const [host, change] of local) {
+    const d = deltas.get(host);
+    if (d && !isEmptyLocalDelta(change)) deltas.set(host, { ...d, local: change });
+  }
+  return { ...plan, deltas };
+}
+
+/** Whether a plan sends anything: a snapshot, a leave, or a delta that moves a table or a local port. */
+export function planSendsCommands(plan: NetworkPlan): boolean {
+  return (
+    plan.snapshots.length > 0 ||
+    plan.left.length > 0 ||
+    [...plan.deltas.values()].some((d) => !isEmptyDelta(d.delta) || !isEmptyLocalDelta(d.local))
+  );
 }

@@ -313,3 +313,81 @@ describe('logs', () => {
     });
   });
 });
+
+describe("the controller's record of the ports bound to this host", () => {
+  const VM1 = {
+    id: 'port-1',
+    mac: 'fa:16:3e:00:00:10',
+    ips: ['192.0.2.10'],
+    allowedAddressPairs: [{ ipAddress: '192.0.2.100', macAddress: 'fa:16:3e:00:00:10' }],
+  };
+  const VM2 = { id: 'port-2', mac: 'fa:16:3e:00:00:20', ips: ['192.0.2.20'], allowedAddressPairs: [] };
+  const withLocal = (body: string, localPorts: unknown) =>
+    JSON.stringify({ ...JSON.parse(body), localPorts });
+
+  it('takes the list of a snapshot (the union of its parts), the changes of each delta, and drops it on leave', async () => {
+    const { agent } = setup();
+    expect(agent.localPort(NET, 'port-1')).toBeUndefined();
+    await agent.handle(withLocal(snapshot(3, { [NODE1]: [FLOOD] }, { index: 1, count: 2 }), [VM2]));
+    // a part alone is not the list
+    expect(agent.localPort(NET, 'port-2')).toBeUndefined();
+    await agent.handle(withLocal(snapshot(3, { [NODE2]: [FLOOD] }, { index: 0, count: 2 }), [VM1]));
+    expect(agent.localPort(NET, 'port-1')).toEqual(VM1);
+    expect(agent.localPort(NET, 'port-2')).toEqual(VM2);
+    // a pairs-only change: a delta without payloads that carries the record
+    const changed = { ...VM1, allowedAddressPairs: [{ ipAddress: '10.9.0.0/24', macAddress: VM1.mac }] };
+    await agent.handle(withLocal(delta(4, 3, {}), { upsert: [changed], remove: ['port-2'] }));
+    expect(agent.localPort(NET, 'port-1')).toEqual(changed);
+    expect(agent.localPort(NET, 'port-2')).toBeUndefined();
+    // a duplicate of an older version changes nothing
+    await agent.handle(withLocal(delta(4, 3, {}), { upsert: [VM1], remove: [] }));
+    expect(agent.localPort(NET, 'port-1')).toEqual(changed);
+    // a gap is not applied: the record stays until the snapshot that answers
+    expect(await agent.handle(withLocal(delta(9, 8, {}), { upsert: [], remove: ['port-1'] }))).toMatchObject({
+      kind: 'gap',
+    });
+    expect(agent.localPort(NET, 'port-1')).toEqual(changed);
+    await agent.handle(leave(10));
+    expect(agent.localPort(NET, 'port-1')).toBeUndefined();
+  });
+
+  it('refuses a command whose local ports are not addresses a port can have, or not bounded; canonicalises the rest', async () => {
+    const { agent } = setup();
+    const bad = [
+      [{ ...VM1, mac: '01:00:5e:00:00:10' }],
+      [{ ...VM1, ips: ['192.0.2.010'] }],
+      [{ ...VM1, ips: ['127.0.0.1'] }],
+      [{ ...VM1, allowedAddressPairs: [{ ipAddress: '224.0.0.18', macAddress: VM1.mac }] }],
+      [{ ...VM1, allowedAddressPairs: Array(33).fill(VM1.allowedAddressPairs[0]) }],
+      [{ ...VM1, allowedAddressPairs: [{ ipAddress: '192.0.2.100' }] }],
+      [{ ...VM1, extra: 1 }],
+      Array.from({ length: 1501 }, (_, i) => ({ ...VM2, id: `p${i}` })),
+    ];
+    for (const localPorts of bad)
+      expect(await agent.handle(withLocal(snapshot(1, { [NODE1]: [FLOOD] }), localPorts))).toMatchObject({
+        kind: 'rejected',
+      });
+    expect(await agent.handle(withLocal(delta(1, 0, {}), { upsert: [], remove: ['bad id!'] }))).toMatchObject(
+      {
+        kind: 'rejected',
+      },
+    );
+    expect(agent.localPort(NET, 'port-1')).toBeUndefined();
+    // the primitives' canonical forms: a lower-case MAC, a compressed IPv6, a prefix's host bits cleared
+    await agent.handle(
+      withLocal(snapshot(2, { [NODE1]: [FLOOD] }), [
+        {
+          ...VM1,
+          mac: 'FA:16:3E:00:00:10',
+          ips: ['2001:DB8:0:0::10'],
+          allowedAddressPairs: [{ ipAddress: '10.0.0.5/24', macAddress: 'FA:16:3E:00:00:10' }],
+        },
+      ]),
+    );
+    expect(agent.localPort(NET, 'port-1')).toEqual({
+      ...VM1,
+      ips: ['2001:db8::10'],
+      allowedAddressPairs: [{ ipAddress: '10.0.0.0/24', macAddress: VM1.mac }],
+    });
+  });
+});

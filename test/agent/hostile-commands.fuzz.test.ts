@@ -4,6 +4,7 @@ import type { AgentRejectionCode } from '../../agent/agent-error.js';
 import { createAgent } from '../../agent/create-agent.js';
 import { createMemoryLogger } from '../../agent/create-logger.js';
 import { createRecordingExecutor } from '../../agent/kernel-executor.js';
+import { aapAddressSchema, idSchema } from '../../src/contracts/primitives.js';
 import { agentConfig, deltaCommand, FLOOD, LOCAL, NET, NODE1, ROUTER } from './fixtures.js';
 
 const SHELL = [
@@ -221,6 +222,34 @@ const mutations: fc.Arbitrary<Mutation> = fc.oneof(
     scope: 'entry' as const,
     apply: (c: Cmd) => withPorts(c, { [NODE1]: [FLOOD, ROUTER, ['fa:16:3e:00:00:02', '192.0.2.1']] }),
   }),
+  // the records of the ports bound to this host (docs/vip.md): a bad one refuses the command
+  fc
+    .oneof(
+      badMac.map((mac) => ({ mac, codes: ['invalid_mac', 'invalid_command'] as const })),
+      badIp.map((ip) => ({ ips: [ip], codes: ['invalid_ip', 'invalid_command'] as const })),
+      nasty
+        .filter((t) => !aapAddressSchema.safeParse(t).success)
+        .map((ipAddress) => ({
+          allowedAddressPairs: [{ ipAddress, macAddress: 'fa:16:3e:00:00:10' }],
+          codes: ['invalid_command'] as const,
+        })),
+      nasty
+        .filter((t) => !idSchema.safeParse(t).success)
+        .map((id) => ({ id, codes: ['invalid_id', 'invalid_command'] as const })),
+    )
+    .map(({ codes, ...bad }) => ({
+      name: `local port ${JSON.stringify(bad)}`,
+      codes,
+      apply: (c: Cmd) => ({
+        ...c,
+        localPorts: {
+          upsert: [
+            { id: 'port-1', mac: 'fa:16:3e:00:00:10', ips: ['192.0.2.10'], allowedAddressPairs: [], ...bad },
+          ],
+          remove: [],
+        },
+      }),
+    })),
   fc.integer({ min: 256 * 1024, max: 300 * 1024 }).map((n) => ({
     name: `oversized ${n}`,
     codes: ['oversized'] as const,

@@ -8,6 +8,7 @@ import { parseAgentConfig } from '../../agent/parse-agent-config.js';
 import {
   type Capture,
   CLAIM_BURST_WINDOW_MS,
+  type ClaimWatcherDeps,
   createClaimWatcher,
   decideClaim,
   tcpdumpArgs,
@@ -41,6 +42,7 @@ function harness(
     /** Gathers claims for this many ms and records each SendMessageBatch in `batches`. */
     gatherMs?: number;
     sendBatch?: (es: readonly VipClaimEvent[]) => Promise<void>;
+    localPort?: ClaimWatcherDeps['localPort'];
   } = {},
 ) {
   const sent: VipClaimEvent[] = [];
@@ -65,6 +67,7 @@ function harness(
     now: options.now ?? (() => clock++),
     capture,
     restartMs: 1,
+    ...(options.localPort ? { localPort: options.localPort } : {}),
     ...(options.gatherMs === undefined
       ? {}
       : {
@@ -83,8 +86,50 @@ const flush = () => new Promise((r) => setImmediate(r));
 const records = (frames: Uint8Array[]) => pcap(frames).subarray(24);
 
 describe('decideClaim', () => {
-  it('without known pairs every announcement but the port’s own address is a claim (the controller decides)', () => {
-    expect(decideClaim(port(), { kind: 'garp', ip: '192.0.2.100', mac: MAC })).toEqual({ kind: 'claim' });
+  it('without known pairs every announcement but the port’s own address is an unverified claim (the controller decides)', () => {
+    expect(decideClaim(port(), { kind: 'garp', ip: '192.0.2.100', mac: MAC })).toEqual({
+      kind: 'claim',
+      basis: 'unverified',
+    });
+    expect(decideClaim(port(WITH_AAP), { kind: 'garp', ip: '192.0.2.100', mac: MAC })).toEqual({
+      kind: 'claim',
+      basis: 'file',
+    });
+  });
+
+  it("decides by the controller's record of the port when it has one, whatever the file lists", () => {
+    const record = {
+      id: 'port-1',
+      mac: MAC,
+      ips: ['192.0.2.10'],
+      allowedAddressPairs: [{ ipAddress: '198.51.100.0/28', macAddress: VMAC }],
+    };
+    // the file allows 192.0.2.100; the controller's record does not: the controller wins
+    expect(decideClaim(port(WITH_AAP), { kind: 'garp', ip: '192.0.2.100', mac: MAC }, record)).toEqual({
+      kind: 'dropped',
+      reason: 'no_matching_aap',
+    });
+    for (const p of [port(), port(WITH_AAP)]) {
+      expect(decideClaim(p, { kind: 'garp', ip: '198.51.100.5', mac: VMAC }, record)).toEqual({
+        kind: 'claim',
+        basis: 'controller',
+      });
+      // the port's own MAC may announce any address a pair covers
+      expect(decideClaim(p, { kind: 'garp', ip: '198.51.100.5', mac: MAC }, record).kind).toBe('claim');
+      expect(decideClaim(p, { kind: 'garp', ip: '198.51.100.5', mac: 'fa:16:3e:00:00:99' }, record)).toEqual({
+        kind: 'dropped',
+        reason: 'mac_mismatch',
+      });
+      expect(decideClaim(p, { kind: 'garp', ip: '192.0.2.10', mac: MAC }, record).kind).toBe('own_address');
+    }
+    // a record without pairs: the controller says the port may announce nothing but its own
+    expect(
+      decideClaim(
+        port(),
+        { kind: 'garp', ip: '198.51.100.5', mac: MAC },
+        { ...record, allowedAddressPairs: [] },
+      ),
+    ).toEqual({ kind: 'dropped', reason: 'no_matching_aap' });
   });
 
   it('with known pairs: covered and at an allowed MAC is a claim; anything else is dropped with its reason', () => {
@@ -116,6 +161,35 @@ describe('decideClaim', () => {
 });
 
 describe('createClaimWatcher', () => {
+  it("forwards unverified until the controller's record arrives, then decides by it, and again without it once the port left", async () => {
+    const known = new Map<string, Parameters<typeof decideClaim>[2]>();
+    const { watcher, sent, streams } = harness([port()], {
+      localPort: (networkId, portId) => known.get(`${networkId}/${portId}`),
+    });
+    const s = (streams.get('tap-vm') ?? [])[0] as PassThrough;
+    s.write(pcap([garp('192.0.2.100', MAC)]));
+    await flush();
+    expect(sent.map((c) => c.ip)).toEqual(['192.0.2.100']);
+    expect(watcher.unverified).toBe(1);
+    known.set('net-1/port-1', {
+      id: 'port-1',
+      mac: MAC,
+      ips: ['192.0.2.10'],
+      allowedAddressPairs: [{ ipAddress: '192.0.2.101', macAddress: MAC }],
+    });
+    s.write(records([garp('192.0.2.102', MAC), garp('192.0.2.101', MAC)]));
+    await flush();
+    expect(sent.map((c) => c.ip)).toEqual(['192.0.2.100', '192.0.2.101']);
+    expect(Object.fromEntries(watcher.dropped)).toEqual({ no_matching_aap: 1 });
+    expect(watcher.unverified).toBe(1);
+    known.delete('net-1/port-1');
+    s.write(records([garp('192.0.2.103', MAC)]));
+    await flush();
+    expect(sent.map((c) => c.ip)).toEqual(['192.0.2.100', '192.0.2.101', '192.0.2.103']);
+    expect(watcher.unverified).toBe(2);
+    await watcher.stop();
+  });
+
   it('sends one claim per accepted announcement, ordered by (at, seq), and counts what it drops', async () => {
     const { watcher, sent, streams, logs } = harness([port(WITH_AAP)]);
     const s = (streams.get('tap-vm') ?? [])[0] as PassThrough;

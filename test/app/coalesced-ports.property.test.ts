@@ -12,6 +12,7 @@ import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
 import type { Agent } from '../../src/core/types.js';
+import { boundPortsOf } from '../support/bound-ports.js';
 
 /**
  * A coalesced batch (`onPortChanges`) against the same events applied one by one
@@ -38,6 +39,8 @@ const portEventArb: fc.Arbitrary<InboundEvent> = fc
         host: fc.constantFrom(...HOSTS, ''),
         status: fc.constantFrom('ACTIVE', 'DOWN'),
         revision: fc.integer({ min: 1, max: 5 }),
+        // a pair-only change moves no table, only the port's record on its host
+        pairs: fc.uniqueArray(fc.constantFrom('10.1.9.1', '10.1.9.2', '10.1.8.0/29'), { maxLength: 2 }),
       }),
     },
     {
@@ -63,6 +66,9 @@ const portEventArb: fc.Arbitrary<InboundEvent> = fc
               status: p.status as 'ACTIVE' | 'DOWN',
               dvrHosts: [],
               revision: p.revision,
+              ...(p.pairs.length > 0
+                ? { allowedAddressPairs: p.pairs.map((ipAddress) => ({ ipAddress })) }
+                : {}),
             },
           }
         : { type: 'port.delete', v: 1, portId: p.id, networkId: 'n1', revision: p.revision },
@@ -77,6 +83,9 @@ function toPortEvent(e: InboundEvent): PortChangeEvent {
     };
   throw new Error(`not a port event: ${e.type}`);
 }
+
+/** Converged checks where a member held a port with pairs (the property must reach them). */
+let withPairs = 0;
 
 function bed() {
   const store = createMemoryStore();
@@ -107,8 +116,9 @@ function bed() {
     for (const k of [...MACS, ...IPS.map(ipOwnerKey)]) owners[k] = await store.getMacOwner('n1', k);
     // The tables, not their versions: a coalesced batch takes fewer versions to reach them.
     const tables = Object.fromEntries(HOSTS.map((h) => [h, held.get(h)?.table ?? {}]));
+    const local = Object.fromEntries(HOSTS.map((h) => [h, held.get(h)?.localPorts ?? []]));
     const ports = (await store.listNetworkPorts('n1')).sort((a, b) => (a.id < b.id ? -1 : 1));
-    return { ports, owners, tables };
+    return { ports, owners, tables, local };
   };
   /** Every agent holds what the full recompute of the stored facts gives. */
   const converged = async () => {
@@ -117,14 +127,23 @@ function bed() {
       const a = await store.getAgent(h);
       if (a) agents.set(h, a);
     }
+    const ports = await store.listNetworkPorts('n1');
     const desired = computeDesiredNetwork({
       network: NETWORK,
       agents,
-      ports: await store.listNetworkPorts('n1'),
+      ports,
       routers: new Map(),
       flags: DEFAULT_FLAGS,
     });
-    for (const h of HOSTS) expect(held.get(h)?.table ?? {}, h).toEqual(desired.views.get(h) ?? {});
+    for (const h of HOSTS) {
+      expect(held.get(h)?.table ?? {}, h).toEqual(desired.views.get(h) ?? {});
+      // a member holds the ports bound to it, restated from the stored facts; others hold none
+      const member = desired.views.has(h);
+      expect(held.get(h)?.localPorts ?? [], `${h}'s local ports`).toEqual(
+        member ? boundPortsOf(ports, h) : [],
+      );
+      if (member && boundPortsOf(ports, h).some((p) => p.allowedAddressPairs.length > 0)) withPairs++;
+    }
   };
   return { deps, one, facts, converged, published: () => published, store };
 }
@@ -174,6 +193,7 @@ describe('a coalesced batch of port events equals its events applied one by one'
       ),
       { numRuns: 300 },
     );
+    expect(withPairs).toBeGreaterThan(100);
   });
 
   it('commits ten events of distinct ports as one version, counting commands once', async () => {

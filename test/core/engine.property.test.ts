@@ -46,6 +46,7 @@ import { planFullRecompute } from '../../src/core/plan.js';
 import type { Agent, AgentTable, Port, RouterView } from '../../src/core/types.js';
 import { vipClaimStands } from '../../src/core/vip-binding.js';
 import { computeVipContribution, sameVipView, viewOfVip, viewsOfVips } from '../../src/core/vip-view.js';
+import { boundPortsOf } from '../support/bound-ports.js';
 import {
   applyStep,
   clone,
@@ -322,6 +323,7 @@ describe('the engine equals the full recompute', () => {
     };
     let steadyWithoutPortsRead = 0;
     let digestsChecked = 0;
+    let localChecked = 0;
     let notComparable = 0;
     let lagComparisons = 0;
     let failoversWithoutJoin = 0;
@@ -349,7 +351,8 @@ describe('the engine equals the full recompute', () => {
           held.set(host, r.state);
         };
         const deliver = (host: string, command: AgentCommand) => {
-          const step = command.kind === 'delta' && command.payloads.length === 0;
+          // a delta that changes the host's local ports is not a bare version step: delivered at once
+          const step = command.kind === 'delta' && command.payloads.length === 0 && !command.localPorts;
           if (step && (command.version + host.length) % 2 === 0) {
             unread.set(host, [...(unread.get(host) ?? []), command]);
             return;
@@ -405,6 +408,9 @@ describe('the engine equals the full recompute', () => {
                     after.views.get(host) ?? {},
                   );
                 expect([...plan.deltas.keys()].sort()).toEqual([...full.deltas.keys()].sort());
+                // the local-port changes too: the incremental rows' equal the full recompute's diff
+                for (const [host, { local }] of plan.deltas)
+                  expect(local, `local ports of ${host}`).toEqual(full.deltas.get(host)?.local);
               } else
                 expect(plan.snapshots).toEqual(restarted && after.views.has(restarted) ? [restarted] : []);
               // what the change table says it reads, and no more
@@ -479,7 +485,13 @@ describe('the engine equals the full recompute', () => {
             expect(recorded.index).toEqual(after.index);
             for (const [h, view] of after.views) expect(desired.views.get(h)).toEqual(view);
           }
-          for (const [host, view] of after.views) expect(held.get(host)?.table ?? {}, host).toEqual(view);
+          for (const [host, view] of after.views) {
+            expect(held.get(host)?.table ?? {}, host).toEqual(view);
+            // and the ports bound to its host, restated from the port facts
+            const bound = boundPortsOf(next.ports.values(), host);
+            expect(held.get(host)?.localPorts ?? [], `${host}'s local ports`).toEqual(bound);
+            if (bound.some((p) => p.allowedAddressPairs.length > 0)) localChecked++;
+          }
           // every agent's desired digest from the two sum records equals its full-recompute view's
           const net = sums.get(null);
           if (net) {
@@ -528,7 +540,10 @@ describe('the engine equals the full recompute', () => {
             }
           }
           for (const host of held.keys())
-            if (!after.views.has(host)) expect(held.get(host)?.table ?? {}, `${host} left`).toEqual({});
+            if (!after.views.has(host)) {
+              expect(held.get(host)?.table ?? {}, `${host} left`).toEqual({});
+              expect(held.get(host)?.localPorts ?? [], `${host} left`).toEqual([]);
+            }
           // every scheduled host of a router with an ACTIVE HA interface is present, whatever the
           // strategy and whether or not a master is known (D17: master-binding's standby hosts too)
           for (const p of next.ports.values()) {
@@ -556,6 +571,8 @@ describe('the engine equals the full recompute', () => {
     }
     expect(steadyWithoutPortsRead).toBeGreaterThan(1000);
     expect(digestsChecked).toBeGreaterThan(2000);
+    // agents holding local ports with pairs, checked against the facts
+    expect(localChecked).toBeGreaterThan(500);
     console.info(`digests compared: ${digestsChecked}; not comparable (VIP entries): ${notComparable}`);
     expect(notComparable).toBeGreaterThan(200);
     // agents behind the network's version but compared at once (they were sent nothing since)

@@ -11,14 +11,18 @@ import { applyTableDelta, computeTableDelta, isEmptyDelta } from '../../src/core
 import { computeContributions, computeDesiredNetwork, type DesiredNetwork } from '../../src/core/desired.js';
 import { resolveStrategy } from '../../src/core/flags.js';
 import { computeMaster } from '../../src/core/ha.js';
+import { planLocalPortChanges } from '../../src/core/local-ports.js';
 import { computeMember } from '../../src/core/membership.js';
 import {
   type NetworkPlan,
   planFullRecompute,
   planMemberChanges,
+  planSendsCommands,
   planSourceChanges,
   type SourceChange,
+  withLocalPortChanges,
 } from '../../src/core/plan.js';
+import { boundPortsOf } from '../support/bound-ports.js';
 import {
   applyStep,
   clone,
@@ -63,7 +67,13 @@ function incrementalPlan(
       after: a ? computePortContribution(a, ctxA) : EMPTY_CONTRIBUTION,
     };
   });
-  return planSourceChanges(desiredBefore.index, changes, (h) => computeMember(after.agents.get(h), NETWORK));
+  const local = planLocalPortChanges(
+    changed.map((id) => ({ before: before.ports.get(id), after: after.ports.get(id) })),
+  );
+  return withLocalPortChanges(
+    planSourceChanges(desiredBefore.index, changes, (h) => computeMember(after.agents.get(h), NETWORK)),
+    local,
+  );
 }
 
 /**
@@ -104,6 +114,7 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
   it('on random histories of ports, DVR, HA scheduling, failovers, split brain, flag flips and agent changes', () => {
     let hostingProxyCases = 0;
     let memberDeltas = 0;
+    let localDeltas = 0;
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'max' }), (steps) => {
         let world = emptyWorld();
@@ -119,6 +130,7 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
             ? incrementalPlan(world, next, changed, desired)
             : planMemberChanges(desired.index, after.index, computeContributions(factsOf(next)), restarted);
           const snapshotOf = (h: string) => after.views.get(h) ?? {};
+          const localOf = (h: string) => after.local.get(h) ?? [];
           if (!changed) {
             // agent changes: the same plan and the same commands as the full recompute
             expect(plan.index).toEqual(full.index);
@@ -126,8 +138,8 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
             expect(plan.left).toEqual(full.left);
             const deltasOf = (p: NetworkPlan) => new Map([...p.deltas].map(([h, d]) => [h, d.delta]));
             expect(deltasOf(plan)).toEqual(deltasOf(full));
-            expect(planCommands(NETWORK, version + 1, plan, snapshotOf)).toEqual(
-              planCommands(NETWORK, version + 1, full, snapshotOf),
+            expect(planCommands(NETWORK, version + 1, plan, snapshotOf, localOf)).toEqual(
+              planCommands(NETWORK, version + 1, full, snapshotOf, localOf),
             );
             if (
               [...plan.deltas.values()].some(
@@ -140,26 +152,37 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
             expect(plan.index).toEqual(after.index);
             expect(plan.snapshots).toEqual(full.snapshots);
             expect(plan.left).toEqual(full.left);
-            for (const [host, { delta }] of plan.deltas) {
+            for (const [host, { delta, local }] of plan.deltas) {
               const before = desired.views.get(host) ?? {};
               expect(delta).toEqual(computeTableDelta(before, after.views.get(host) ?? {}));
               expect(applyTableDelta(before, delta)).toEqual(after.views.get(host));
+              // the local-port changes of the changed ports equal the full recompute's diff
+              expect(local, `local ports of ${host}`).toEqual(full.deltas.get(host)?.local);
+              if (local) localDeltas++;
             }
           }
           // The commands, applied by agents with the shared protocol, reproduce every view.
           for (const h of restarted) held.delete(h);
-          const bump =
+          const bump = planSendsCommands(plan);
+          expect(bump).toBe(
             plan.snapshots.length > 0 ||
-            plan.left.length > 0 ||
-            [...plan.deltas.values()].some((d) => !isEmptyDelta(d.delta));
-          const cmds = bump ? planCommands(NETWORK, version + 1, plan, snapshotOf) : [];
+              plan.left.length > 0 ||
+              [...plan.deltas.values()].some((d) => !isEmptyDelta(d.delta) || d.local !== undefined),
+          );
+          const cmds = bump ? planCommands(NETWORK, version + 1, plan, snapshotOf, localOf) : [];
           if (bump) version++;
           for (const { host, command } of cmds) {
             const r: ApplyResult = applyAgentCommand(held.get(host), command);
             expect(r.action === 'applied' || r.action === 'partial').toBe(true);
             held.set(host, r.state);
           }
-          for (const [host, view] of after.views) expect(held.get(host)?.table ?? {}).toEqual(view);
+          for (const [host, view] of after.views) {
+            expect(held.get(host)?.table ?? {}).toEqual(view);
+            // every agent holds the ports bound to its host, restated from the facts
+            expect(held.get(host)?.localPorts ?? [], `${host}'s local ports`).toEqual(
+              boundPortsOf(next.ports.values(), host),
+            );
+          }
           hostingProxyCases += checkAutoRule(next, after);
           world = next;
           desired = after;
@@ -171,6 +194,8 @@ describe('the incremental planners equal the diff of two full recomputes', () =>
     expect(hostingProxyCases).toBeGreaterThan(50);
     // and agent changes that move entries in other agents' tables (tunnel IPs, views, joins)
     expect(memberDeltas).toBeGreaterThan(25);
+    // and port changes that move some member's local ports
+    expect(localDeltas).toBeGreaterThan(100);
   });
 });
 
@@ -224,11 +249,19 @@ describe('delta laws', () => {
         `10.1.${i >> 8}.${i & 255}`,
       ]);
     const t = applyTableDelta({}, { add: big, remove: {} });
-    const parts = planSnapshot(NETWORK, 3, t);
-    expect(parts.length).toBe(3);
+    const local = Array.from({ length: 1200 }, (_, i) => ({
+      id: `p${String(i).padStart(4, '0')}`,
+      mac: 'fa:16:3e:00:00:01',
+      ips: [`10.2.${i >> 8}.${i & 255}`],
+      allowedAddressPairs: [{ ipAddress: '10.9.0.0/24', macAddress: 'fa:16:3e:00:00:01' }],
+    }));
+    const parts = planSnapshot(NETWORK, 3, t, local);
+    // 1,200 local ports of weight 5 (6,000) and 7,000 entries: 13,000 in parts of 3,000
+    expect(parts.length).toBe(5);
     let held: HeldNetwork | undefined;
     for (const p of [...parts].reverse()) held = applyAgentCommand(held, p).state;
     expect(held?.table).toEqual(t);
+    expect(held?.localPorts).toEqual(local);
     expect(held?.version).toBe(3);
   });
 });

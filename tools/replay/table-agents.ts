@@ -1,6 +1,7 @@
 import type { OutboxRecord } from '../../src/app/ports.js';
 import { type ApplyAction, applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import type { PlannedCommand } from '../../src/core/commands.js';
+import type { LocalPort } from '../../src/core/local-ports.js';
 import type { AgentTable } from '../../src/core/types.js';
 
 export interface ReceivedCommand {
@@ -10,7 +11,7 @@ export interface ReceivedCommand {
 }
 
 /**
- * Simulated agents that hold only their FDB tables: each applies its commands with the shared
+ * Simulated agents that hold only their FDB tables and local ports: each applies its commands with the shared
  * protocol function and asks for a snapshot on a gap. Used by replay and the convergence checks.
  */
 export function createTableAgents() {
@@ -51,6 +52,10 @@ export function createTableAgents() {
     },
     table(host: string, networkId: string): AgentTable {
       return held.get(host)?.get(networkId)?.table ?? {};
+    },
+    /** The ports bound to `host` that its commands for the network listed, sorted by id. */
+    localPorts(host: string, networkId: string): readonly LocalPort[] {
+      return held.get(host)?.get(networkId)?.localPorts ?? [];
     },
     /** The version a host holds for a network (0: none). */
     version(host: string, networkId: string): number {

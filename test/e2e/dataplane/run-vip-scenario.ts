@@ -91,6 +91,11 @@ export interface VipScenarioReport {
   readonly results: readonly VipCaseResult[];
   /** Claims the agents dropped (reason -> count), from their `vip_claim_dropped` lines. */
   readonly dropped: Readonly<Record<string, number>>;
+  /**
+   * Claims the agents sent, by what they were checked against (`controller`, `file`,
+   * `unverified`), from their `vip_claim` lines (docs/vip.md, "The agent's claim watcher").
+   */
+  readonly claim_basis: Readonly<Record<string, number>>;
   readonly split_brain?: SplitBrainReport;
   readonly error?: string;
 }
@@ -397,6 +402,9 @@ export async function runVipScenario(
   const dropped: Record<string, number> = {};
   for (const l of fleet?.logs ?? [])
     if (l.message === 'vip_claim_dropped') dropped[String(l.reason)] = (dropped[String(l.reason)] ?? 0) + 1;
+  const claimBasis: Record<string, number> = {};
+  for (const l of fleet?.logs ?? [])
+    if (l.message === 'vip_claim') claimBasis[String(l.basis)] = (claimBasis[String(l.basis)] ?? 0) + 1;
   // VIP_DEBUG=1 (or a failed scenario) keeps the agents' logs and the address changes beside the
   // run directories in test/e2e/results/tmp/, which teardown does not remove.
   if (process.env.VIP_DEBUG || error)
@@ -418,6 +426,7 @@ export async function runVipScenario(
     leftovers: teardown.leftovers,
     results,
     dropped,
+    claim_basis: claimBasis,
     ...(splitBrain ? { split_brain: splitBrain } : {}),
     ...(error ? { error } : {}),
   };

@@ -311,7 +311,8 @@ export function vipEvents(strategy: Strategy): QueuedEvent[] {
 
 /**
  * One agent per host: h1 and h2 (the VIP VMs' hosts) learn, and those in `claimHosts` watch their
- * VM's port for announcements (`--vip-ports`, the pairs known); o1 learns; o2 is an ARP-proxy agent
+ * VM's port for announcements (`--vip-ports`: the device and ids only, the pairs from the
+ * controller); o1 learns; o2 is an ARP-proxy agent
  * without learning (Linux-bridge style), which resolves only what the controller programs.
  */
 export function vipAgentSpecs(record: RunRecord, claimHosts: readonly VipHost[]): PlacedAgentSpec[] {
@@ -321,15 +322,12 @@ export function vipAgentSpecs(record: RunRecord, claimHosts: readonly VipHost[])
     const extraArgs: string[] = [];
     if (watch) {
       const file = path.join(record.dir, `vip-ports-${host}.json`);
-      const { mac, ip4, ip6 } = VIP_VMS[vm];
-      const port = {
-        dev: `tap-${vm}`,
-        networkId: VIP_NETWORK.id,
-        portId: `port-${vm}`,
-        mac,
-        ips: [ip4, ip6],
-      };
-      writeFileSync(file, JSON.stringify([{ ...port, allowedAddressPairs: VIP_PAIRS }]));
+      // Only the device's ids: the port's MAC, fixed IPs and pairs come from the controller's
+      // commands (`localPorts`, docs/vip.md "The agent's claim watcher").
+      writeFileSync(
+        file,
+        JSON.stringify([{ dev: `tap-${vm}`, networkId: VIP_NETWORK.id, portId: `port-${vm}` }]),
+      );
       extraArgs.push('--vip-ports', file);
     }
     const proxy = host === 'o2';

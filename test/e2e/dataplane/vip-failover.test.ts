@@ -189,6 +189,13 @@ describe('VIP failover on the real kernel data plane', () => {
         expect(report.error, report.id).toBeUndefined();
         expect(report.leftovers, `${report.id} left namespaces or processes behind`).toEqual([]);
         expect(report.dropped, `${report.id}: the agents dropped genuine announcements`).toEqual({});
+        // the watched ports' files list no pairs: the agents checked the claims against the
+        // controller's record of their ports
+        expect(
+          report.claim_basis.controller ?? 0,
+          `${report.id}: claims checked against the controller's record`,
+        ).toBeGreaterThan(0);
+        expect(report.claim_basis.file, `${report.id}: no file lists pairs`).toBeUndefined();
       }
       for (const row of results) {
         const label = `${row.scenario} round ${row.round} ${row.failure} ${row.vip} IPv${row.family} ${row.observer}`;
