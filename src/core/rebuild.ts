@@ -12,6 +12,7 @@ import {
   recordedContext,
 } from './engine.js';
 import { planDigestChange } from './engine-digest.js';
+import { computeLocalPorts } from './local-ports.js';
 import type { NetworkPlan } from './plan.js';
 import type { RouterView, Strategy } from './types.js';
 import { computeVipContribution } from './vip-view.js';
@@ -66,7 +67,13 @@ export function planRebuild<T extends RecordedNetwork>(
     ...(reads.networkVips ?? []).map(computeVipContribution),
   ];
   const next = { ...recorded, index: plan.index, routers, strategies };
-  const sending = commandsForPlan(next, plan, (host) => computeTable(host, plan.index, contributions));
+  const ports = reads.networkPorts ?? [];
+  const sending = commandsForPlan(
+    next,
+    plan,
+    (host) => computeTable(host, plan.index, contributions),
+    (host) => computeLocalPorts(ports, host),
+  );
   const formerCounts = Object.fromEntries((input.formerHosts ?? []).map((h) => [h, 1]));
   const digest = planDigestChange({
     kind: 'snapshot',
