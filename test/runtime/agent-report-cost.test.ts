@@ -78,8 +78,19 @@ describe('cost of an agent report on DynamoDB', () => {
   it('a restart with the same facts sends the host one snapshot per network and nothing to the others', async () => {
     const a = await seeded(5, 3000);
     const { usage, sent } = await measure(report(a, { revision: 2, bootId: 'boot-2' }));
-    expect(sent.flatMap((r) => r.commands.map((c) => [c.host, c.command.kind]))).toEqual([
+    // One snapshot (one version) to the host, nothing to the others. It comes in two parts: the
+    // host's 2,709 entries and its 300 local ports (weight 3 each, `localPortWeight`) are more than
+    // one part's 3,000 entries' worth (SNAPSHOT_ENTRIES_PER_PART).
+    const commands = sent.flatMap((r) => r.commands);
+    expect(commands.map((c) => [c.host, c.command.kind])).toEqual([
       [a.host, 'snapshot'],
+      [a.host, 'snapshot'],
+    ]);
+    expect(
+      commands.map((c) => (c.command.kind === 'snapshot' ? [c.command.version, c.command.part] : null)),
+    ).toEqual([
+      [commands[0]?.command.version, { index: 0, count: 2 }],
+      [commands[0]?.command.version, { index: 1, count: 2 }],
     ]);
     expect(usage.requests.Query ?? 0).toBeGreaterThan(2);
   });
