@@ -132,7 +132,7 @@ export interface HeldIn {
   readonly owner: string;
 }
 
-/** What `checkPairIndex` looks up, from the store's read or a coalesced group's overlay. */
+/** What `findPairIndexOverlaps` looks up, from the store's read or a coalesced group's overlay. */
 export interface PairIndexView {
   readonly heldOwner: (ip: string) => string | undefined;
   readonly holders: (ip: string) => readonly string[];

@@ -229,7 +229,7 @@ export function observeOverlaps(
   for (const o of overlaps.slice(0, MAX_OVERLAP_LINES))
     rt.logger.warn(
       `aap overlap: pair ${o.pair} of port ${o.aapPort} covers fixed IP ${o.ip} of port ${o.fixedPort} in network ${o.networkId}`,
-      { ...context, code: 'aap_overlaps_fixed_ip', ...o, strategy: 'none' },
+      { ...context, eventType, code: 'aap_overlaps_fixed_ip', ...o, strategy: 'none' },
     );
   emitMetrics(rt.eventMetrics, { eventType, strategy: 'none' }, { AapOverlapsFound: overlaps.length });
 }

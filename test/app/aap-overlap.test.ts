@@ -457,7 +457,7 @@ describe('aap_overlaps_fixed_ip: properties over random histories', () => {
           expect(
             seen.get(`${path} ${direction} ${kind}`) ?? 0,
             `${path} ${direction} ${kind}`,
-          ).toBeGreaterThanOrEqual(kind === 'prefix' ? 20 : 10);
+          ).toBeGreaterThanOrEqual(20);
       expect(seen.get(`${path} claim refused`) ?? 0, `${path} claim refused`).toBeGreaterThanOrEqual(10);
     }
   });
