@@ -133,11 +133,26 @@ async function plan(
   for (const [ip, after] of records)
     if (after && after !== stored.get(ip)) writes.push({ before: stored.get(ip), after });
   if (!state || writes.length === 0) return { taken, draft: null };
-  const draft = await commitVipRecords(store, state, writes, [{ kind: 'flags', revision: flags.revision }], {
-    outcome: 'applied',
-    splitBrain: [],
-    strategies: {},
-  });
+  // The held-IP owners read (none for an accepted claim's address): a port event that takes the
+  // address meanwhile moves the network's `seq` or the record's version, which the commit is
+  // guarded on, unless the read was torn (STATE after that commit, the owner item before); this
+  // check closes that.
+  const held = [...new Set(taken.flatMap((t) => (t.kind === 'applied' ? [t.vip.ip] : [])))].map((ip) => ({
+    kind: 'notOwned' as const,
+    networkId,
+    mac: heldKey(ip),
+  }));
+  const draft = await commitVipRecords(
+    store,
+    state,
+    writes,
+    [{ kind: 'flags', revision: flags.revision }, ...held],
+    {
+      outcome: 'applied',
+      splitBrain: [],
+      strategies: {},
+    },
+  );
   return { taken, draft };
 }
 
