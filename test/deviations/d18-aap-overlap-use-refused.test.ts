@@ -19,7 +19,7 @@ describe('D18 aap-overlap-use-refused: the pair is recorded; claims and bindings
     const r = await replay(TRACES.D18, 'master-binding');
     const vm2 = await r.store.getPort('vm2', 'net1');
     expect(vm2 && 'allowedAddressPairs' in vm2 ? vm2.allowedAddressPairs : []).toEqual([
-      { ipAddress: '10.0.0.8/29' },
+      { ipAddress: '10.0.0.8/29', macAddress: VM2 },
     ]);
     expect(tableOf(r, 'host2')['192.0.2.1']).toContainEqual([VM1, '10.0.0.11']);
     expect(tableOf(r, 'host2')['192.0.2.1']).toContainEqual([VM3, '10.0.0.12']);

@@ -85,7 +85,7 @@ describe.each(factories)('the overlap indexes on the %s store', (name, make) => 
     expect(await one(event('p4', '10.1.0.4', 'h3', ['10.1.0.2'], 1))).toBe('applied 10.1.0.2>10.1.0.2');
     expect(await store.getPort('p4', networkId)).toMatchObject({ host: 'h3' });
     // p2 drops the pair (an update), p3 is deleted: p1's next event finds no holder left.
-    expect(await one(event('p2', '10.1.0.2', 'h1', [], 2))).toBe('applied');
+    expect(await one(event('p2', '10.1.0.2', 'h1', [], 2))).toBe('applied 10.1.0.2>10.1.0.2');
     await dispatchEvent(
       deps,
       parsePortEvent(JSON.stringify({ type: 'port.delete', v: 1, portId: 'p3', networkId, revision: 2 })),
@@ -112,7 +112,7 @@ describe.each(factories)('the overlap indexes on the %s store', (name, make) => 
       'applied fd00:2::/64>fd00:2::1',
     );
     expect(await one(event('q3', ['10.2.1.3'], 'h2', ['::/0', '0.0.0.0/0'], 3))).toBe(
-      'applied 0.0.0.0/0>10.2.0.1 ::/0>fd00:2::1',
+      'applied ::/0>fd00:2::1 0.0.0.0/0>10.2.0.1',
     );
     // a prefix over q2 (unbound) and q3's own address is none
     expect(await one(event('q3', ['10.2.0.3'], 'h2', ['10.2.0.2/31', 'fd00:3::/64'], 4))).toBe('applied');
