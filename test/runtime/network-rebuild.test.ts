@@ -364,7 +364,7 @@ describe('a network recorded by the first engine', () => {
     expect(await getItem(KEYS.digest(V1))).toMatchObject({ c: true, v: 5 });
     expect(await getItem(KEYS.pairHolders(V1, '10.9.0.100'))).toMatchObject({ 'h#q-vip': true });
 
-    // the incremental path works on the converted network: a new port, a port deleted, a refusal
+    // the incremental path works on the converted network: a new port, a port deleted, an overlap reported
     const more = [
       v1port('q-b1-9', 'b1', 9),
       message('port', V1, { type: 'port.delete', portId: 'q-b2-1', networkId: V1, revision: 2 }),
@@ -374,8 +374,17 @@ describe('a network recorded by the first engine', () => {
     expect(h.diff(workload)).toEqual([]);
     expect(await getItem(KEYS.presence('b2', V1))).toMatchObject({ count: 1 });
     const before = (await rejected()).length;
-    await run([v1port('q-over', 'b1', 40, ['10.9.0.1'])]);
-    expect((await rejected()).slice(before).map((r) => r.code)).toEqual(['aap_overlaps_fixed_ip']);
+    const reported = overlapLines('port.upsert').length;
+    const over = v1port('q-over', 'b1', 40, ['10.9.0.1']);
+    workload.push(over);
+    await run([over]);
+    expect(h.diff(workload)).toEqual([]);
+    expect((await rejected()).slice(before)).toEqual([]);
+    expect(
+      overlapLines('port.upsert')
+        .slice(reported)
+        .map((l) => [l.aapPort, l.pair, l.code]),
+    ).toEqual([['q-over', '10.9.0.1', 'aap_overlaps_fixed_ip']]);
 
     clock = Math.max(clock + 1, Date.now());
     const sent = B.flatMap((host) =>
