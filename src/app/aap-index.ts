@@ -154,23 +154,32 @@ export interface AapOverlap {
 }
 
 /**
- * The overlaps `after` takes part in, as the indexes show them: its bare pairs over another bound
- * port's fixed IP, each prefix pair `heldIn` looked up (the first held IP in it), and each of its
- * held fixed IPs under another port's bare or prefix pair. The port is recorded all the same.
+ * The overlaps the change from `before` to `after` brings, as the indexes show them: its bare pairs
+ * `before` did not carry over another bound port's fixed IP, each new prefix pair `heldIn` looked up
+ * (the first held IP in it), and each fixed IP it starts to hold under another port's bare or prefix
+ * pair. An overlap that stands is reported once, by the event that brought it (a port event of a
+ * network with a `0.0.0.0/0` pair does not repeat it); `network.rebuild` reports them all. The port
+ * is recorded all the same.
  */
-export function findPairIndexOverlaps(after: Port, view: PairIndexView): AapOverlap[] {
+export function findPairIndexOverlaps(
+  before: Port | undefined,
+  after: Port,
+  view: PairIndexView,
+): AapOverlap[] {
   const out: AapOverlap[] = [];
-  for (const ip of barePairs(after)) {
+  const oldPairs = new Set(barePairs(before));
+  for (const ip of barePairs(after).filter((x) => !oldPairs.has(x))) {
     const owner = view.heldOwner(ip);
     if (owner !== undefined && owner !== after.id)
       out.push({ aapPort: after.id, pair: ip, fixedPort: owner, ip });
   }
-  for (const cidr of prefixPairs(after)) {
+  for (const cidr of newPrefixPairs(before, after)) {
     const found = view.heldIn(cidr);
     if (found && found.owner !== after.id)
       out.push({ aapPort: after.id, pair: cidr, fixedPort: found.owner, ip: found.ip });
   }
-  const held = heldIps(after);
+  const oldHeld = new Set(heldIps(before));
+  const held = heldIps(after).filter((x) => !oldHeld.has(x));
   for (const ip of held)
     for (const other of view.holders(ip))
       if (other !== after.id) out.push({ aapPort: other, pair: ip, fixedPort: after.id, ip });

@@ -120,7 +120,7 @@ export async function onPortChange(
       for (const cidr of newPrefixPairs(before, after))
         heldIn.set(cidr, await storedHeldIn(store, after.networkId, cidr, [after.id]));
       // Reported, not refused: the port is recorded as Neutron holds it.
-      overlaps = findPairIndexOverlaps(after, {
+      overlaps = findPairIndexOverlaps(before, after, {
         heldOwner: (ip) => read.macs.get(macReadKey(after.networkId, heldKey(ip))),
         holders: (ip) => read.pairHolders?.get(macReadKey(after.networkId, ip)) ?? [],
         prefixes: read.prefixPairs?.get(after.networkId) ?? [],

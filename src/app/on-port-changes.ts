@@ -145,7 +145,7 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
   // Reported, not refused: the port is recorded as Neutron holds it.
   const overlaps = !after
     ? []
-    : findPairIndexOverlaps(after, {
+    : findPairIndexOverlaps(before, after, {
         heldOwner: (ip) => ov.owners.get(heldKey(ip)),
         holders: (ip) => [...(ov.holders.get(ip) ?? [])],
         prefixes: ov.prefixes.values(),
@@ -173,7 +173,7 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
 interface Chunk {
   /** The outcomes of the events the chunk took, in order (`applied` ones share its commit). */
   readonly taken: readonly ('applied' | 'stale' | InvalidInputError)[];
-  /** Per event taken, the overlaps its port takes part in (empty unless applied). */
+  /** Per event taken, the overlaps it brings (empty unless applied). */
   readonly overlaps: readonly (readonly AapOverlap[])[];
   readonly draft: Draft | null;
 }

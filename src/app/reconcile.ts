@@ -66,8 +66,8 @@ export interface EventResult {
   /** A `network.rebuild`: what it wrote and the overlaps it found (logged; overlaps raise a metric). */
   readonly rebuild?: RebuildSummary;
   /**
-   * A port event: the overlaps (`aap_overlaps_fixed_ip`) its port takes part in, as the indexes
-   * found them; the port is recorded all the same (logged as the rebuild's are, `AapOverlapsFound`).
+   * A port event: the overlaps (`aap_overlaps_fixed_ip`) it brings, as the indexes found them; the
+   * port is recorded all the same (logged as the rebuild's are, `AapOverlapsFound`).
    */
   readonly overlaps?: readonly NetworkAapOverlap[];
 }

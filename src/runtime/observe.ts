@@ -215,7 +215,7 @@ export function observeRebuild(
 /**
  * Overlaps (`aap_overlaps_fixed_ip`, docs/vip.md "Overlap with another port's fixed IP"): a WARN
  * line each, naming both ports, with the typed code, and `AapOverlapsFound` (their number). A
- * port event reports those its port takes part in and records the port all the same; a rebuild
+ * port event reports those it brings and records the port all the same; a rebuild
  * every one of the network (`always`: its metric is emitted even at 0).
  */
 export function observeOverlaps(
