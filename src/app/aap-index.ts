@@ -7,7 +7,6 @@ import {
   prefixContains,
   prefixHexRange,
 } from '../core/cidr.js';
-import { InvalidInputError } from '../core/errors.js';
 import type { Port } from '../core/types.js';
 
 /** The range read `storedHeldIn` needs (`FactStore.firstOwnerBetween`). */
@@ -21,8 +20,9 @@ export interface OwnerRange {
 }
 
 /**
- * The per-network indexes that enforce the overlap rule (`aap_overlaps_fixed_ip`,
- * src/core/aap.ts) on the port events (docs/vip.md, "Overlap with another port's fixed IP"):
+ * The per-network indexes through which the port events find overlaps (`aap_overlaps_fixed_ip`,
+ * src/core/aap.ts) and report them, and the claims refuse a held address (docs/vip.md, "Overlap
+ * with another port's fixed IP"):
  *
  * - `heldx:<4|6>:<hex>` (`heldKey`): an owner item (like `ip:<ip>`) that exists while a *bound*
  *   port holds the fixed IP; unbound ports (the reservation pattern) write none. Its key sorts
@@ -84,8 +84,9 @@ function formatFirst(p: Prefix): string {
 
 /**
  * The prefix pairs of `after` that are new: not carried by `before` and not inside one it
- * carried. Only those need the range read: the index keeps a stored prefix pair clear of other
- * ports' held IPs (docs/vip.md).
+ * carried. Only those need the range read: an overlap under a prefix the port already carried was
+ * reported when it arose, by the event that added the prefix or the one that bound the fixed IP
+ * (which reads the network's prefix pairs).
  */
 export function newPrefixPairs(before: Port | undefined, after: Port | undefined): string[] {
   const old = prefixPairs(before);
@@ -131,7 +132,7 @@ export interface HeldIn {
   readonly owner: string;
 }
 
-/** What `checkPairIndex` looks up, from the store's read or a coalesced group's overlay. */
+/** What `findPairIndexOverlaps` looks up, from the store's read or a coalesced group's overlay. */
 export interface PairIndexView {
   readonly heldOwner: (ip: string) => string | undefined;
   readonly holders: (ip: string) => readonly string[];
@@ -142,37 +143,54 @@ export interface PairIndexView {
 }
 
 /**
- * Refuses `after` when one of its pairs covers another bound port's fixed IP, or one of its held
- * fixed IPs lies in another port's pair (bare or prefix).
+ * A pair of `aapPort` that covers fixed IP `ip` of bound port `fixedPort` (`aap_overlaps_fixed_ip`):
+ * reported, never refused (docs/vip.md, "Overlap with another port's fixed IP").
  */
-export function checkPairIndex(after: Port, view: PairIndexView): void {
-  const refuse = (aapPort: string, pair: string, fixedPort: string, ip: string) => {
-    throw new InvalidInputError(
-      'aap_overlaps_fixed_ip',
-      `allowed-address pair ${pair} of port ${aapPort} covers fixed IP ${ip} of port ${fixedPort} in network ${after.networkId}`,
-      { portId: after.id, aapPort, fixedPort, ip },
-    );
-  };
-  for (const ip of barePairs(after)) {
+export interface AapOverlap {
+  readonly aapPort: string;
+  readonly pair: string;
+  readonly fixedPort: string;
+  readonly ip: string;
+}
+
+/**
+ * The overlaps the change from `before` to `after` brings, as the indexes show them: its bare pairs
+ * `before` did not carry over another bound port's fixed IP, each new prefix pair `heldIn` looked up
+ * (the first held IP in it), and each fixed IP it starts to hold under another port's bare or prefix
+ * pair. An overlap that stands is reported once, by the event that brought it (a port event of a
+ * network with a `0.0.0.0/0` pair does not repeat it); `network.rebuild` reports them all. The port
+ * is recorded all the same.
+ */
+export function findPairIndexOverlaps(
+  before: Port | undefined,
+  after: Port,
+  view: PairIndexView,
+): AapOverlap[] {
+  const out: AapOverlap[] = [];
+  const oldPairs = new Set(barePairs(before));
+  for (const ip of barePairs(after).filter((x) => !oldPairs.has(x))) {
     const owner = view.heldOwner(ip);
-    if (owner !== undefined && owner !== after.id) refuse(after.id, ip, owner, ip);
+    if (owner !== undefined && owner !== after.id)
+      out.push({ aapPort: after.id, pair: ip, fixedPort: owner, ip });
   }
-  for (const cidr of prefixPairs(after)) {
+  for (const cidr of newPrefixPairs(before, after)) {
     const found = view.heldIn(cidr);
-    if (found && found.owner !== after.id) refuse(after.id, cidr, found.owner, found.ip);
+    if (found && found.owner !== after.id)
+      out.push({ aapPort: after.id, pair: cidr, fixedPort: found.owner, ip: found.ip });
   }
-  const held = heldIps(after);
-  for (const ip of held) {
-    const other = view.holders(ip).find((id) => id !== after.id);
-    if (other !== undefined) refuse(other, ip, after.id, ip);
-  }
-  if (held.length === 0) return;
+  const oldHeld = new Set(heldIps(before));
+  const held = heldIps(after).filter((x) => !oldHeld.has(x));
+  for (const ip of held)
+    for (const other of view.holders(ip))
+      if (other !== after.id) out.push({ aapPort: other, pair: ip, fixedPort: after.id, ip });
+  if (held.length === 0) return out;
   for (const { cidr, portId } of view.prefixes) {
     const prefix = parsePrefix(cidr);
     if (portId === after.id || !prefix) continue;
-    const ip = held.find((x) => prefixContains(prefix, x));
-    if (ip !== undefined) refuse(portId, cidr, after.id, ip);
+    for (const ip of held.filter((x) => prefixContains(prefix, x)))
+      out.push({ aapPort: portId, pair: cidr, fixedPort: after.id, ip });
   }
+  return out;
 }
 
 /** One change of the pair-holder index: `portId` starts (`holds`) or stops holding a bare pair `ip`. */

@@ -2,7 +2,8 @@ import { InvalidInputError } from '../core/errors.js';
 import { checkIpUnique, checkMacUnique, recordPort, recordPortDelete } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
 import {
-  checkPairIndex,
+  type AapOverlap,
+  findPairIndexOverlaps,
   type HeldIn,
   heldKey,
   newPrefixPairs,
@@ -21,7 +22,7 @@ import {
   runWithRetry,
 } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
-import { planVipUnbinding } from './vip-unbinding.js';
+import { heldVipReads, planVipUnbinding } from './vip-unbinding.js';
 
 /**
  * The owner index of MACs doubles as the owner index of fixed IPs, under the key `ip:<address>`
@@ -82,13 +83,16 @@ export async function onPortChange(
     // fixed-IP owners it claims); the single reads below are served from it.
     const index = 'deleted' in next ? { held: [], holders: [], prefixes: false } : pairIndexReads(next);
     const claims = 'deleted' in next ? [] : [next.mac, ...next.ips.map(ipOwnerKey), ...index.held];
+    // The VIP records at the fixed IPs a bound port holds: one it starts to hold withdraws another
+    // port's binding there (docs/vip.md, "Overlap with another port's fixed IP").
+    const vipReads = new Set(['deleted' in next ? [] : heldVipReads(next), ...known].flat());
     const read = await store.readMany({
       networks: [next.networkId],
       ports: [{ id: next.id, networkId: next.networkId }],
       macs: claims.map((mac) => ({ networkId: next.networkId, mac })),
       pairHolders: index.holders.map((ip) => ({ networkId: next.networkId, ip })),
       ...(index.prefixes ? { prefixPairs: [next.networkId] } : {}),
-      ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId: next.networkId, ip })) } : {}),
+      ...(vipReads.size > 0 ? { vips: [...vipReads].map((ip) => ({ networkId: next.networkId, ip })) } : {}),
     });
     const stateBefore = await store.getNetworkState(next.networkId);
     checkEventNetwork(stateBefore, network, next.networkId);
@@ -109,12 +113,14 @@ export async function onPortChange(
     if (before && before.mac !== after?.mac)
       macs.push({ networkId: before.networkId, mac: before.mac, owner: null });
     macs.push(...(await claimFixedIps(store, before, after)));
+    let overlaps: AapOverlap[] = [];
     if (after) {
       // A prefix pair the port did not carry: one range read of the held IPs (the rare extra request).
       const heldIn = new Map<string, HeldIn | undefined>();
       for (const cidr of newPrefixPairs(before, after))
         heldIn.set(cidr, await storedHeldIn(store, after.networkId, cidr, [after.id]));
-      checkPairIndex(after, {
+      // Reported, not refused: the port is recorded as Neutron holds it.
+      overlaps = findPairIndexOverlaps(before, after, {
         heldOwner: (ip) => read.macs.get(macReadKey(after.networkId, heldKey(ip))),
         holders: (ip) => read.pairHolders?.get(macReadKey(after.networkId, ip)) ?? [],
         prefixes: read.prefixPairs?.get(after.networkId) ?? [],
@@ -158,7 +164,14 @@ export async function onPortChange(
         checks: vips.checks,
       },
       planned: [planned],
-      result: { outcome: 'applied', splitBrain: [], strategies: planned.state.strategies },
+      result: {
+        outcome: 'applied',
+        splitBrain: [],
+        strategies: planned.state.strategies,
+        ...(overlaps.length > 0
+          ? { overlaps: overlaps.map((o) => ({ ...o, networkId: next.networkId })) }
+          : {}),
+      },
     };
   });
 }

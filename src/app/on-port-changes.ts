@@ -9,9 +9,10 @@ import {
   recordPortDelete,
 } from '../core/transitions.js';
 import type { Network, Port } from '../core/types.js';
-import { vipsAtRisk } from '../core/vip-binding.js';
+import { newlyHeldIps, vipsAtRisk } from '../core/vip-binding.js';
 import {
-  checkPairIndex,
+  type AapOverlap,
+  findPairIndexOverlaps,
   type HeldIn,
   heldIps,
   heldKey,
@@ -24,7 +25,7 @@ import {
 } from './aap-index.js';
 import { emptyNetworkState, type PortChange } from './network-planner.js';
 import { checkEventNetwork, ipOwnerKey } from './on-port-change.js';
-import { type Commit, type FactStore, macReadKey, type NetworkState } from './ports.js';
+import { type Commit, type FactStore, macReadKey, type NetworkState, vipReadKey } from './ports.js';
 import {
   type Deps,
   type Draft,
@@ -36,7 +37,7 @@ import {
   STALE_RESULT,
 } from './reconcile.js';
 import { catchUpRouters, planNetworkChanges } from './router-catch-up.js';
-import { planVipUnbinding } from './vip-unbinding.js';
+import { heldVipReads, planVipUnbinding } from './vip-unbinding.js';
 
 /** A `port.upsert` (with its network) or a `port.delete` of one network, as `dispatchEvent` passes it. */
 export interface PortChangeEvent {
@@ -112,6 +113,7 @@ type Step =
       owners: Map<string, string | undefined>;
       holders: readonly PairHolderWrite[];
       prefixes: readonly PrefixPairWrite[];
+      overlaps: readonly AapOverlap[];
     };
 
 /**
@@ -140,13 +142,15 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
       owners.set(ipOwnerKey(ip), after.id);
     }
   }
-  if (after)
-    checkPairIndex(after, {
-      heldOwner: (ip) => ov.owners.get(heldKey(ip)),
-      holders: (ip) => [...(ov.holders.get(ip) ?? [])],
-      prefixes: ov.prefixes.values(),
-      heldIn: (cidr) => heldInGroup(ov, after.networkId, after.id, cidr) ?? ov.heldOutside.get(cidr),
-    });
+  // Reported, not refused: the port is recorded as Neutron holds it.
+  const overlaps = !after
+    ? []
+    : findPairIndexOverlaps(before, after, {
+        heldOwner: (ip) => ov.owners.get(heldKey(ip)),
+        holders: (ip) => [...(ov.holders.get(ip) ?? [])],
+        prefixes: ov.prefixes.values(),
+        heldIn: (cidr) => heldInGroup(ov, after.networkId, after.id, cidr) ?? ov.heldOutside.get(cidr),
+      });
   const index = pairIndexWrites(next.id, next.networkId, before, after);
   for (const h of index.held) owners.set(h.key, h.owner ?? undefined);
   for (const [k, owner] of owners) {
@@ -162,12 +166,15 @@ function stepEvent(ov: Overlay, { network, next }: PortChangeEvent): Step {
     owners,
     holders: index.holders,
     prefixes: index.prefixes,
+    overlaps,
   };
 }
 
 interface Chunk {
   /** The outcomes of the events the chunk took, in order (`applied` ones share its commit). */
   readonly taken: readonly ('applied' | 'stale' | InvalidInputError)[];
+  /** Per event taken, the overlaps it brings (empty unless applied). */
+  readonly overlaps: readonly (readonly AapOverlap[])[];
   readonly draft: Draft | null;
 }
 
@@ -189,13 +196,18 @@ async function planChunk(
   ];
   const readPrefixes = events.some(({ next }) => !('deleted' in next) && pairIndexReads(next).prefixes);
   const groupIds = [...new Set(events.map((e) => e.next.id))];
+  // The VIP records at the fixed IPs the bound ports hold (src/app/vip-unbinding.ts).
+  const vipReads = new Set([
+    ...events.flatMap(({ next }) => ('deleted' in next ? [] : heldVipReads(next))),
+    ...known,
+  ]);
   const read = await store.readMany({
     networks: [networkId],
     ports: groupIds.map((id) => ({ id, networkId })),
     macs: [...new Set(claims)].map((mac) => ({ networkId, mac })),
     pairHolders: holderIps.map((ip) => ({ networkId, ip })),
     ...(readPrefixes ? { prefixPairs: [networkId] } : {}),
-    ...(known.size > 0 ? { vips: [...known].map((ip) => ({ networkId, ip })) } : {}),
+    ...(vipReads.size > 0 ? { vips: [...vipReads].map((ip) => ({ networkId, ip })) } : {}),
   });
   const stateBefore = await store.getNetworkState(networkId);
   const original = new Map<string, PortRecord | undefined>();
@@ -215,11 +227,15 @@ async function planChunk(
   // The last change per (address, port) is what the commit writes (the holder items are unguarded).
   const holderWrites = new Map<string, PairHolderWrite>();
   const prefixWrites = new Map<string, PrefixPairWrite>();
-  // A prefix an event adds (not inside one its port carried): one range read, outside the group.
+  // A prefix an event adds (not inside one its port carried just before, as stored or as an
+  // earlier event of the group left it): one range read, outside the group.
   const heldOutside = new Map<string, HeldIn | undefined>();
+  const previous = new Map<string, Port | undefined>();
   for (const { next } of events) {
+    const before = previous.has(next.id) ? previous.get(next.id) : livePort(original.get(next.id));
+    previous.set(next.id, 'deleted' in next ? undefined : next);
     if ('deleted' in next) continue;
-    for (const cidr of newPrefixPairs(livePort(original.get(next.id)), next))
+    for (const cidr of newPrefixPairs(before, next))
       if (!heldOutside.has(cidr)) heldOutside.set(cidr, await storedHeldIn(store, networkId, cidr, groupIds));
   }
   const ov: Overlay = {
@@ -234,6 +250,7 @@ async function planChunk(
     heldOutside,
   };
   const taken: ('applied' | 'stale' | InvalidInputError)[] = [];
+  const overlaps: AapOverlap[][] = [];
   // Each port's values through the chunk: a VIP is unbound by any event that takes the right, as
   // on the single path, even when a later event of the chunk gives it back.
   const histories = new Map<string, (Port | undefined)[]>();
@@ -246,11 +263,13 @@ async function planChunk(
     } catch (err) {
       if (!isInvalidInputError(err)) throw err;
       taken.push(err);
+      overlaps.push([]);
       continue;
     }
     if (step.kind === 'cut') break;
     if (step.kind === 'stale') {
       taken.push('stale');
+      overlaps.push([]);
       continue;
     }
     const added = [
@@ -258,6 +277,9 @@ async function planChunk(
       ...step.holders.map((h) => `holders|${h.ip}`),
       ...(step.prefixes.length > 0 ? ['prefix-pairs'] : []),
       ...vipsAtRisk(step.before, step.after).addresses.map((ip) => `vip|${ip}`),
+      ...newlyHeldIps(step.before, step.after)
+        .filter((ip) => read.vips?.get(vipReadKey(networkId, ip)) !== undefined)
+        .map((ip) => `vip|${ip}`),
     ];
     const grown = new Set([...items, ...added]);
     if (grown.size > COALESCED_ITEM_BUDGET && taken.includes('applied')) break;
@@ -284,9 +306,10 @@ async function planChunk(
       prefixWrites.set(k, w);
     }
     taken.push('applied');
+    overlaps.push([...step.overlaps]);
   }
   const state = ov.state;
-  if (!state || !taken.includes('applied')) return { taken, draft: null };
+  if (!state || !taken.includes('applied')) return { taken, overlaps, draft: null };
   const changed = [...ov.ports].filter(([id, value]) => value !== original.get(id));
   const changes: PortChange[] = changed.map(([id, value]) => ({
     before: livePort(original.get(id)),
@@ -312,6 +335,7 @@ async function planChunk(
     .map((mac) => ({ networkId, mac, owner: ov.owners.get(mac) ?? null }));
   return {
     taken,
+    overlaps,
     draft: {
       commit: {
         ports: changed.map(([id, value]) => {
@@ -355,15 +379,17 @@ export async function onPortChanges(
   const known = new Set<string>();
   while (out.length < events.length) {
     let taken: Chunk['taken'] = [];
+    let overlaps: Chunk['overlaps'] = [];
     const result = await runWithRetry(deps, async (store) => {
       const chunk = await planChunk(store, networkId, events.slice(out.length), known);
       taken = chunk.taken;
+      overlaps = chunk.overlaps;
       return chunk.draft;
     });
     // The first event of a chunk is never cut (its keys are checked against the stored owners).
     if (taken.length === 0) throw new Error(`coalesced group of network ${networkId} made no progress`);
     let carried = false;
-    for (const t of taken) {
+    for (const [i, t] of taken.entries()) {
       if (t instanceof InvalidInputError) out.push({ kind: 'rejected', error: t });
       else if (t === 'stale') out.push({ kind: 'result', result: STALE_RESULT });
       else {
@@ -371,7 +397,11 @@ export async function onPortChanges(
         const networks = carried
           ? result.networks.map(({ networkId, version }) => ({ networkId, version, commands: 0 }))
           : result.networks;
-        out.push({ kind: 'result', result: { ...result, networks } });
+        const found = (overlaps[i] ?? []).map((o) => ({ ...o, networkId }));
+        out.push({
+          kind: 'result',
+          result: { ...result, networks, ...(found.length > 0 ? { overlaps: found } : {}) },
+        });
         carried = true;
       }
     }

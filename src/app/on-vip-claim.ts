@@ -8,7 +8,9 @@ import { type Draft, guardNetwork, type VipOutcomeSummary } from './reconcile.js
 import { networkReader } from './router-catch-up.js';
 
 /** The rejection code of each refusal: a claim the controller does not accept is counted by code. */
-export const VIP_REFUSAL_CODES: Readonly<Record<VipRefusal | 'own_fixed_ip', RejectionCode>> = {
+export const VIP_REFUSAL_CODES: Readonly<
+  Record<VipRefusal | 'own_fixed_ip' | 'held_by_another_port', RejectionCode>
+> = {
   unknown_port: 'vip_unknown_port',
   network_mismatch: 'vip_network_mismatch',
   port_not_on_host: 'vip_port_not_on_host',
@@ -16,6 +18,8 @@ export const VIP_REFUSAL_CODES: Readonly<Record<VipRefusal | 'own_fixed_ip', Rej
   mac_mismatch: 'vip_mac_mismatch',
   claim_from_the_future: 'vip_claim_from_the_future',
   own_fixed_ip: 'vip_own_fixed_ip',
+  // a fixed IP a bound port other than the claimant holds (docs/vip.md, "Overlap with another port's fixed IP")
+  held_by_another_port: 'aap_overlaps_fixed_ip',
 };
 
 export function claimOf(event: VipClaimEvent): VipClaim {

@@ -2,6 +2,7 @@ import type { VipClaimEvent } from '../contracts/events.js';
 import { InvalidInputError } from '../core/errors.js';
 import { checkVipClaim, DEFAULT_VIP_CONFIG, recordVipClaim, type VipConfig } from '../core/vip.js';
 import { newVipRecord, resolveVipStrategy, type VipRecord } from '../core/vip-view.js';
+import { heldKey } from './aap-index.js';
 import type { PortEventOutcome } from './on-port-changes.js';
 import {
   claimOf,
@@ -11,7 +12,7 @@ import {
   type VipRecordWrite,
   vipSummary,
 } from './on-vip-claim.js';
-import { type FactStore, vipReadKey } from './ports.js';
+import { type FactStore, macReadKey, vipReadKey } from './ports.js';
 import {
   type Deps,
   type Draft,
@@ -50,7 +51,7 @@ interface Chunk {
  * ordering rule (`recordVipClaim`: stale, refresh, move, freeze, split brain) as a claim alone,
  * so the records end as the claims one by one would leave them (`version` included: it counts
  * the claims applied). One BatchGetItem reads the network state, the claiming ports, the VIP
- * records and the flags.
+ * records, their addresses' held-IP owners (src/app/aap-index.ts) and the flags.
  */
 async function plan(
   store: FactStore,
@@ -72,6 +73,8 @@ async function plan(
     networks: [networkId],
     ports: [...new Set(chunk.map((e) => e.portId))].map((id) => ({ id, networkId })),
     vips: ips.map((ip) => ({ networkId, ip })),
+    // the held-IP owner of each address: a claim of another bound port's fixed IP is refused
+    macs: ips.map((ip) => ({ networkId, mac: heldKey(ip) })),
     flags: true,
   });
   const state = await store.getNetworkState(networkId);
@@ -82,14 +85,20 @@ async function plan(
   for (const event of chunk) {
     const claim = claimOf(event);
     const port = livePort(await store.getPort(claim.portId, networkId));
+    const heldBy = read.macs.get(macReadKey(networkId, heldKey(claim.ip)));
     const refusal =
-      checkVipClaim(port, claim, now, config) ?? (port?.ips.includes(claim.ip) ? 'own_fixed_ip' : null);
+      checkVipClaim(port, claim, now, config) ??
+      (port?.ips.includes(claim.ip)
+        ? 'own_fixed_ip'
+        : heldBy !== undefined && heldBy !== claim.portId
+          ? 'held_by_another_port'
+          : null);
     if (refusal || !state) {
       taken.push({
         kind: 'rejected',
         error: new InvalidInputError(
           VIP_REFUSAL_CODES[refusal ?? 'unknown_port'],
-          `vip.claim for ${claim.ip} in network ${claim.networkId} from port ${claim.portId} on ${claim.host} refused: ${refusal ?? 'unknown network'}`,
+          `vip.claim for ${claim.ip} in network ${claim.networkId} from port ${claim.portId} on ${claim.host} refused: ${refusal ?? 'unknown network'}${refusal === 'held_by_another_port' ? ` (a fixed IP of port ${heldBy})` : ''}`,
           {
             networkId: claim.networkId,
             portId: claim.portId,
@@ -124,11 +133,26 @@ async function plan(
   for (const [ip, after] of records)
     if (after && after !== stored.get(ip)) writes.push({ before: stored.get(ip), after });
   if (!state || writes.length === 0) return { taken, draft: null };
-  const draft = await commitVipRecords(store, state, writes, [{ kind: 'flags', revision: flags.revision }], {
-    outcome: 'applied',
-    splitBrain: [],
-    strategies: {},
-  });
+  // The held-IP owners read (none for an accepted claim's address): a port event that takes the
+  // address meanwhile moves the network's `seq` or the record's version, which the commit is
+  // guarded on, unless the read was torn (STATE after that commit, the owner item before); this
+  // check closes that.
+  const held = [...new Set(taken.flatMap((t) => (t.kind === 'applied' ? [t.vip.ip] : [])))].map((ip) => ({
+    kind: 'notOwned' as const,
+    networkId,
+    mac: heldKey(ip),
+  }));
+  const draft = await commitVipRecords(
+    store,
+    state,
+    writes,
+    [{ kind: 'flags', revision: flags.revision }, ...held],
+    {
+      outcome: 'applied',
+      splitBrain: [],
+      strategies: {},
+    },
+  );
   return { taken, draft };
 }
 

@@ -85,7 +85,12 @@ export type FactCheck =
    * included): a port event that took a right away from the port without reading the record
    * (src/app/vip-unbinding.ts). When it fails, the retry reads the record.
    */
-  | { readonly kind: 'vipNotHeld'; readonly networkId: string; readonly ip: string; readonly portId: string };
+  | { readonly kind: 'vipNotHeld'; readonly networkId: string; readonly ip: string; readonly portId: string }
+  /**
+   * The owner item `mac` of the network (a MAC or an owner key such as a held IP's,
+   * src/app/aap-index.ts) does not exist: a claim that read its address as held by no port.
+   */
+  | { readonly kind: 'notOwned'; readonly networkId: string; readonly mac: string };
 
 /** Everything one batch writes, atomically. */
 export interface Commit {

@@ -1,6 +1,7 @@
 import { parsePrefix, prefixContains } from '../core/cidr.js';
 import type { Port } from '../core/types.js';
 import {
+  type AapOverlap,
   barePairs,
   heldIps,
   heldKey,
@@ -24,13 +25,7 @@ export interface OverlapIndex {
   readonly prefixes: readonly PrefixPair[];
 }
 
-/** A pair of `aapPort` that covers fixed IP `ip` of bound port `fixedPort` (`aap_overlaps_fixed_ip`). */
-export interface AapOverlap {
-  readonly aapPort: string;
-  readonly pair: string;
-  readonly fixedPort: string;
-  readonly ip: string;
-}
+export type { AapOverlap } from './aap-index.js';
 
 const byId = (a: Port, b: Port) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 

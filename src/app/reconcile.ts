@@ -65,6 +65,16 @@ export interface EventResult {
   readonly vip?: VipOutcomeSummary;
   /** A `network.rebuild`: what it wrote and the overlaps it found (logged; overlaps raise a metric). */
   readonly rebuild?: RebuildSummary;
+  /**
+   * A port event: the overlaps (`aap_overlaps_fixed_ip`) it brings, as the indexes found them; the
+   * port is recorded all the same (logged as the rebuild's are, `AapOverlapsFound`).
+   */
+  readonly overlaps?: readonly NetworkAapOverlap[];
+}
+
+/** An overlap with the network it is in. */
+export interface NetworkAapOverlap extends AapOverlap {
+  readonly networkId: string;
 }
 
 /** What a network rebuild did (src/app/on-network-rebuild.ts). */

@@ -1,6 +1,7 @@
+import { holdsFixedIps } from '../core/aap.js';
 import type { VipViewChange } from '../core/engine.js';
 import type { Port } from '../core/types.js';
-import { unbindVip, vipsAtRisk } from '../core/vip-binding.js';
+import { newlyHeldIps, unbindVip, vipsAtRisk, withdrawHeldVip } from '../core/vip-binding.js';
 import { sameVipView, type VipRecord, viewOfVip } from '../core/vip-view.js';
 import { type FactCheck, type FactStore, type Guarded, vipReadKey } from './ports.js';
 
@@ -37,6 +38,10 @@ export interface PortHistory {
  * - a wider pair whose right may be lost can cover any VIP of the network: they are listed (one
  *   Query, only then).
  *
+ * - a fixed IP a port starts to hold (`newlyHeldIps`) withdraws another port's binding there
+ *   (`withdrawHeldVip`): its record, `VIP#ip`, is read in the event's BatchGetItem whenever the
+ *   port is bound (`heldVipReads`), so this costs no request.
+ *
  * A record read whose holders do not name the port gets the same check, so a claim that adds the
  * port meanwhile (a suppressed claim writes the record alone) makes the commit re-plan. Every
  * other claim that races the event moves a view, so it writes the network state, which every port
@@ -50,17 +55,20 @@ export async function planVipUnbinding(
   known: Set<string>,
 ): Promise<VipUnbinding> {
   const atRisk = new Map<string, Set<string>>();
+  // address -> the port that starts to hold it as a fixed IP (the `ip:` owner keeps it to one)
+  const taken = new Map<string, string>();
   let listAll = false;
   for (const { id, states } of ports) {
     for (let i = 1; i < states.length; i++) {
+      for (const ip of newlyHeldIps(states[i - 1], states[i])) taken.set(ip, id);
       const risk = vipsAtRisk(states[i - 1], states[i]);
       listAll ||= risk.prefixes;
       for (const ip of risk.addresses) atRisk.set(ip, (atRisk.get(ip) ?? new Set()).add(id));
     }
   }
-  if (atRisk.size === 0 && !listAll) return NO_UNBINDING;
+  if (atRisk.size === 0 && !listAll && taken.size === 0) return NO_UNBINDING;
   const records = new Map<string, VipRecord | undefined>();
-  for (const ip of atRisk.keys()) {
+  for (const ip of [...atRisk.keys(), ...taken.keys()]) {
     const key = vipReadKey(networkId, ip);
     if (read?.has(key)) records.set(ip, read.get(key));
   }
@@ -82,10 +90,17 @@ export async function planVipUnbinding(
       if (concerned && after.holders[id] === undefined && before.holders[id] === undefined)
         checks.push({ kind: 'vipNotHeld', networkId, ip, portId: id });
     }
+    const holder = taken.get(ip);
+    if (holder !== undefined) after = withdrawHeldVip(after, holder) ?? after;
     if (after === before) continue;
     writes.push({ value: { ...after, version: before.version + 1 }, expected: before.version });
     const [vb, va] = [viewOfVip(before), viewOfVip(after)];
     if (!sameVipView(vb, va)) views.push({ before: vb, after: va });
   }
   return { writes, views, after: writes.map((w) => w.value), checks };
+}
+
+/** The VIP records a port event reads with its facts: one per fixed IP of a bound port (`withdrawHeldVip`). */
+export function heldVipReads(next: Port): string[] {
+  return holdsFixedIps(next) ? [...new Set(next.ips)] : [];
 }

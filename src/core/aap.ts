@@ -1,5 +1,4 @@
 import { parsePrefix, prefixContains } from './cidr.js';
-import { InvalidInputError } from './errors.js';
 import type { AllowedAddressPair, Port } from './types.js';
 
 /**
@@ -40,11 +39,11 @@ function overlapBetween(aapPort: Port, fixedPort: Port): AapOverlap | null {
 }
 
 /**
- * The first conflict between `port` and the other live ports of its network: one of its pairs
- * covers a fixed IP another port holds, or (when `port` holds its fixed IPs) one of those lies in
- * another port's pair. Checking both directions keeps the invariant "no pair covers a held fixed
- * IP of another port" whatever order the ports arrive in. `others` may include `port` itself and
- * ports of other networks; both are skipped.
+ * The first overlap (`aap_overlaps_fixed_ip`) between `port` and the other live ports of its
+ * network: one of its pairs covers a fixed IP another port holds, or (when `port` holds its fixed
+ * IPs) one of those lies in another port's pair. The port events record such a port and report
+ * the overlap; claims of the held address are refused (docs/vip.md). `others` may include `port`
+ * itself and ports of other networks; both are skipped.
  */
 export function findAapOverlap(port: Port, others: readonly Port[]): AapOverlap | null {
   for (const other of others) {
@@ -53,19 +52,4 @@ export function findAapOverlap(port: Port, others: readonly Port[]): AapOverlap 
     if (found) return found;
   }
   return null;
-}
-
-/**
- * Rejects `port` (`aap_overlaps_fixed_ip`) when it conflicts with another live port (`findAapOverlap`):
- * under master-binding the pair's VIP would give agents a second `[mac, ip]` for an address
- * another port owns, which they refuse (`duplicate_ip`), and a claim for it would steal it.
- */
-export function checkAapOverlaps(port: Port, others: readonly Port[]): void {
-  const found = findAapOverlap(port, others);
-  if (!found) return;
-  throw new InvalidInputError(
-    'aap_overlaps_fixed_ip',
-    `allowed-address pair ${found.pair.ipAddress} of port ${found.aapPort} covers fixed IP ${found.ip} of port ${found.fixedPort} in network ${port.networkId}`,
-    { portId: port.id, aapPort: found.aapPort, fixedPort: found.fixedPort, ip: found.ip },
-  );
 }

@@ -1,4 +1,4 @@
-import { pairCovers, pairsOf } from './aap.js';
+import { holdsFixedIps, pairCovers, pairsOf } from './aap.js';
 import type { Port } from './types.js';
 import { checkVipClaim, type VipClaim } from './vip.js';
 import type { VipRecord } from './vip-view.js';
@@ -93,4 +93,30 @@ export function vipsAtRisk(
     addresses: candidates.filter((ip) => vipRightLost(before, after, ip)),
     prefixes: wide.length > 0 && !(before && after && sameRights(before, after)),
   };
+}
+
+/**
+ * What a port taking `record`'s address as a held fixed IP (bound, the address among its fixed IPs)
+ * does to the VIP (docs/vip.md, "Overlap with another port's fixed IP"): another port's binding
+ * is withdrawn, as `unbindVip` does when the owner's claim no longer stands, and no other port
+ * stays a holder, since a claim of an address another port holds is refused
+ * (`aap_overlaps_fixed_ip`). Null: nothing to withdraw.
+ */
+export function withdrawHeldVip(record: VipRecord, holderId: string): VipRecord | null {
+  const others = Object.keys(record.holders).filter((id) => id !== holderId);
+  const owner = record.state.owner;
+  if (others.length === 0 && (owner === null || owner.portId === holderId)) return null;
+  const holders = Object.fromEntries(Object.entries(record.holders).filter(([id]) => id === holderId));
+  const state =
+    owner === null || owner.portId === holderId
+      ? record.state
+      : { ...record.state, owner: null, moves: [], frozen: null };
+  return { ...record, state, holders, version: record.version + 1 };
+}
+
+/** The fixed IPs `after` holds that `before` did not: a VIP binding of another port there is withdrawn. */
+export function newlyHeldIps(before: Port | undefined, after: Port | undefined): string[] {
+  const held = (p: Port | undefined) => (p && holdsFixedIps(p) ? p.ips : []);
+  const old = new Set(held(before));
+  return [...new Set(held(after))].filter((ip) => !old.has(ip)).sort();
 }

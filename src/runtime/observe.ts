@@ -1,6 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import type { EventResult } from '../app/reconcile.js';
+import type { EventResult, NetworkAapOverlap } from '../app/reconcile.js';
 import type { AgentAppliedEvent } from '../contracts/events.js';
 import type { InvalidInputError } from '../core/errors.js';
 import type { Runtime } from './runtime.js';
@@ -100,6 +100,7 @@ export function observeResult(
   observeAudits(rt, base(record), result);
   observeVip(rt, base(record), result);
   observeRebuild(rt, base(record), result);
+  observeOverlaps(rt, base(record), eventType, result.overlaps ?? []);
   if (result.splitBrain.length > 0) {
     rt.logger.error('split brain: more than one active claim, the newest wins', {
       ...base(record),
@@ -185,11 +186,9 @@ export function observeVip(
 }
 
 /**
- * What a `network.rebuild` did: an INFO line with what it wrote, and for the ports that already
- * break the overlap rule (a pair covering another bound port's fixed IP, accepted before the
- * indexes existed) a WARN line each, naming both ports, and `AapOverlapsFound` (their number). The
- * rebuild leaves those ports as they are: the tenant's next update of either is refused
- * (`aap_overlaps_fixed_ip`) until one of them gives the address up.
+ * What a `network.rebuild` did: an INFO line with what it wrote, and the ports that break the
+ * overlap rule (a pair covering another bound port's fixed IP) reported as a port event reports
+ * them (`observeOverlaps`). The rebuild leaves those ports as they are.
  */
 export function observeRebuild(
   rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
@@ -204,19 +203,38 @@ export function observeRebuild(
     overlaps: r.overlaps.length,
     strategy: 'none',
   });
-  for (const o of r.overlaps.slice(0, MAX_OVERLAP_LINES))
-    rt.logger.warn(
-      `aap overlap: pair ${o.pair} of port ${o.aapPort} covers fixed IP ${o.ip} of port ${o.fixedPort} in network ${r.networkId}`,
-      { ...context, networkId: r.networkId, ...o, strategy: 'none' },
-    );
-  emitMetrics(
-    rt.eventMetrics,
-    { eventType: 'network.rebuild', strategy: 'none' },
-    { AapOverlapsFound: r.overlaps.length },
+  observeOverlaps(
+    rt,
+    context,
+    'network.rebuild',
+    r.overlaps.map((o) => ({ ...o, networkId: r.networkId })),
+    true,
   );
 }
 
-/** Overlap lines per rebuild; the count and the metric hold them all. */
+/**
+ * Overlaps (`aap_overlaps_fixed_ip`, docs/vip.md "Overlap with another port's fixed IP"): a WARN
+ * line each, naming both ports, with the typed code, and `AapOverlapsFound` (their number). A
+ * port event reports those it brings and records the port all the same; a rebuild
+ * every one of the network (`always`: its metric is emitted even at 0).
+ */
+export function observeOverlaps(
+  rt: Pick<Runtime, 'logger' | 'eventMetrics'>,
+  context: Record<string, unknown>,
+  eventType: string,
+  overlaps: readonly NetworkAapOverlap[],
+  always = false,
+): void {
+  if (overlaps.length === 0 && !always) return;
+  for (const o of overlaps.slice(0, MAX_OVERLAP_LINES))
+    rt.logger.warn(
+      `aap overlap: pair ${o.pair} of port ${o.aapPort} covers fixed IP ${o.ip} of port ${o.fixedPort} in network ${o.networkId}`,
+      { ...context, eventType, code: 'aap_overlaps_fixed_ip', ...o, strategy: 'none' },
+    );
+  emitMetrics(rt.eventMetrics, { eventType, strategy: 'none' }, { AapOverlapsFound: overlaps.length });
+}
+
+/** Overlap lines per event; the count and the metric hold them all. */
 const MAX_OVERLAP_LINES = 100;
 
 export function observeRejected(rt: Runtime, record: SQSRecord, eventType: string, err: InvalidInputError) {

@@ -3,29 +3,40 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import { onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
-import type { InboundEvent } from '../../src/contracts/events.js';
+import { onVipClaims } from '../../src/app/on-vip-claims.js';
+import { findOverlaps } from '../../src/app/rebuild-index.js';
+import type { Deps, EventResult, NetworkAapOverlap } from '../../src/app/reconcile.js';
+import type { InboundEvent, VipClaimEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent, toNetwork, toPort } from '../../src/contracts/parse.js';
-import { findAapOverlap } from '../../src/core/aap.js';
+import { findAapOverlap, holdsFixedIps } from '../../src/core/aap.js';
+import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
+import { FLOODING_IP } from '../../src/core/entries.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
-import type { Port } from '../../src/core/types.js';
+import type { AgentTable, Port } from '../../src/core/types.js';
+import { checkVipClaim } from '../../src/core/vip.js';
+import { createFactOracle } from '../support/fact-oracle.js';
 
 /**
- * The overlap rule (`aap_overlaps_fixed_ip`, src/core/aap.ts) enforced by the port events for
- * bare-address and prefix pairs (src/app/aap-index.ts): the app refuses exactly what the pure rule
- * refuses against the live ports, in either direction and any order, and a refusal changes nothing.
+ * Overlap with another port's fixed IP (`aap_overlaps_fixed_ip`, docs/vip.md; deviation D18):
+ * a port event is never refused for it. The port is recorded as Neutron holds it, every pair
+ * included, and the overlaps the indexes find (src/app/aap-index.ts) are reported on the result
+ * (a WARN line and `AapOverlapsFound` in the runtime). What is refused is the pair's *use*: a
+ * `vip.claim` of an address a bound port other than the claimant holds, and a port that starts
+ * holding an address withdraws another port's binding there, so no agent ever holds two entries
+ * for one IP. Single and coalesced paths, in-memory store, agents applying every command.
  */
 const NET = { id: 'n1', networkType: 'vxlan', segmentId: 100 };
-const IPS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
+const TUNNEL: Record<string, string> = { h1: '192.0.2.1', h2: '192.0.2.2', h3: '192.0.2.3' };
 
 interface Spec {
   readonly id: string;
-  readonly ip: string;
-  /** Several fixed IPs (then `ip` is ignored). */
-  readonly ips?: readonly string[];
+  readonly ips: readonly string[];
   readonly host: string;
   readonly pairs: readonly string[];
   readonly revision: number;
 }
+
+const macOf = (id: string) => `fa:16:3e:00:00:0${id.slice(1)}`;
 
 const upsert = (p: Spec): InboundEvent =>
   parseInboundEvent(
@@ -36,8 +47,8 @@ const upsert = (p: Spec): InboundEvent =>
       port: {
         id: p.id,
         networkId: NET.id,
-        mac: `fa:16:3e:00:00:0${p.id.slice(1)}`,
-        ips: p.ips ?? [p.ip],
+        mac: macOf(p.id),
+        ips: p.ips,
         deviceOwner: 'compute:nova',
         deviceId: `vm-${p.id}`,
         host: p.host,
@@ -49,266 +60,403 @@ const upsert = (p: Spec): InboundEvent =>
     }),
   );
 
-function bed() {
-  const store = createMemoryStore();
-  const deps = { store, publisher: { publish: async () => {} } };
-  const one = async (e: InboundEvent): Promise<string> => {
-    try {
-      return (await dispatchEvent(deps, e)).outcome;
-    } catch (err) {
-      if (isInvalidInputError(err)) return `rejected:${err.code}`;
-      throw err;
-    }
-  };
-  return { store, deps, one };
-}
-
 const toEvent = (e: InboundEvent): PortChangeEvent => {
   if (e.type !== 'port.upsert') throw new Error('upserts only');
   return { network: toNetwork(e.network), next: toPort(e) };
 };
 
-describe('aap_overlaps_fixed_ip in the port events (bare-address pairs)', () => {
-  it('refuses a pair on a bound port’s address, and a bound port inside a pair; unbound reservations pass', async () => {
-    const b = bed();
-    expect(await b.one(upsert({ id: 'p1', ip: '10.0.0.1', host: 'h1', pairs: [], revision: 1 }))).toBe(
-      'applied',
+/** Distinct MACs per address in an agent's table (the flooding entry aside). */
+function macsPerIp(t: AgentTable): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const entries of Object.values(t))
+    for (const [mac, ip] of entries) if (ip !== FLOODING_IP) out.set(ip, (out.get(ip) ?? new Set()).add(mac));
+  return out;
+}
+
+function world(strategy = 'master-binding') {
+  const now = 1_000_000;
+  const store = createMemoryStore({ now: () => now });
+  const held = new Map<string, HeldNetwork | undefined>();
+  const oracle = createFactOracle();
+  const deps: Deps = {
+    store,
+    publisher: {
+      publish: async (r) => {
+        for (const { host, command } of r.commands) {
+          const applied = applyAgentCommand(held.get(host), command);
+          expect(['applied', 'partial']).toContain(applied.action);
+          held.set(host, applied.state);
+        }
+      },
+    },
+    now: () => now,
+  };
+  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
+  /** One event through the dispatcher: its result, or `rejected:<code>`. */
+  const one = async (e: InboundEvent): Promise<EventResult | string> => {
+    oracle.apply(e);
+    try {
+      return await dispatchEvent(deps, e);
+    } catch (err) {
+      if (isInvalidInputError(err)) return `rejected:${err.code}`;
+      throw err;
+    }
+  };
+  let seq = 0;
+  const claim = (portId: string, host: string, ip: string): VipClaimEvent => {
+    seq++;
+    const e = parseInboundEvent(
+      JSON.stringify({
+        type: 'vip.claim',
+        v: 1,
+        host,
+        networkId: NET.id,
+        portId,
+        ip,
+        mac: macOf(portId),
+        kind: ip.includes(':') ? 'unsolicited_na' : 'garp',
+        at: 990_000 + seq,
+        seq,
+      }),
     );
-    const refused = upsert({ id: 'p2', ip: '10.0.0.2', host: 'h2', pairs: ['10.0.0.1'], revision: 1 });
-    expect(await b.one(refused)).toBe('rejected:aap_overlaps_fixed_ip');
-    expect(await b.store.getPort('p2', 'n1')).toBeUndefined();
-    // The reservation pattern: an unbound port owns the VIP, two VM ports carry it as a pair.
-    expect(await b.one(upsert({ id: 'p3', ip: '10.0.0.3', host: '', pairs: [], revision: 1 }))).toBe(
-      'applied',
+    if (e.type !== 'vip.claim') throw new Error('a claim');
+    return e;
+  };
+  const setup = async () => {
+    await one(
+      parseInboundEvent(
+        JSON.stringify({
+          type: 'flags.set',
+          v: 1,
+          flags: { defaultStrategy: strategy, rollout: null, networks: {}, routers: {} },
+          revision: 1,
+        }),
+      ),
     );
-    for (const id of ['p2', 'p4'])
-      expect(
-        await b.one(
-          upsert({
-            id,
-            ip: id === 'p2' ? '10.0.0.2' : '10.0.0.4',
-            host: 'h2',
-            pairs: ['10.0.0.3'],
+    for (const [host, tunnelIp] of Object.entries(TUNNEL))
+      await one(
+        parseInboundEvent(
+          JSON.stringify({
+            type: 'agent.report',
+            v: 1,
+            host,
+            tunnelIp,
+            agentType: 'Open vSwitch agent',
+            networkTypes: ['vxlan'],
+            capabilities: { learning: false, arp: 'responder' },
+            bootId: 'b1',
             revision: 1,
           }),
         ),
-      ).toBe('applied');
-    // Binding the reservation port now would give agents a second owner of 10.0.0.3.
-    expect(await b.one(upsert({ id: 'p3', ip: '10.0.0.3', host: 'h3', pairs: [], revision: 2 }))).toBe(
-      'rejected:aap_overlaps_fixed_ip',
+      );
+  };
+  /** Every agent holds what the fact oracle says, and never two MACs for one address. */
+  const expectTables = () => {
+    const desired = oracle.desired().get(NET.id) ?? new Map<string, AgentTable>();
+    for (const host of Object.keys(TUNNEL)) {
+      expect(table(host), host).toEqual(desired.get(host) ?? {});
+      for (const [ip, macs] of macsPerIp(table(host))) expect(macs.size, `${host} ${ip}`).toBe(1);
+    }
+  };
+  return { store, deps, oracle, table, one, claim, setup, expectTables };
+}
+
+const overlapsOf = (r: EventResult | string): readonly NetworkAapOverlap[] => {
+  if (typeof r === 'string') throw new Error(`expected a result, got ${r}`);
+  return r.overlaps ?? [];
+};
+const portOf = async (w: ReturnType<typeof world>, id: string) => {
+  const p = await w.store.getPort(id, 'n1');
+  return p && !('deleted' in p) ? (p as Port) : undefined;
+};
+
+describe('aap_overlaps_fixed_ip: a port event records the port and reports the overlap', () => {
+  it('bare pairs, both directions; the reservation pattern reports nothing until the reservation binds', async () => {
+    const w = world();
+    await w.setup();
+    const r1 = await w.one(upsert({ id: 'p1', ips: ['10.0.0.1'], host: 'h1', pairs: [], revision: 1 }));
+    expect(overlapsOf(r1)).toEqual([]);
+    const r2 = await w.one(
+      upsert({ id: 'p2', ips: ['10.0.0.2'], host: 'h2', pairs: ['10.0.0.1'], revision: 1 }),
     );
-    expect((await b.store.getPort('p3', 'n1'))?.revision).toBe(1);
-    // Once both pairs are gone, it may bind.
-    for (const [id, ip] of [
-      ['p2', '10.0.0.2'],
-      ['p4', '10.0.0.4'],
-    ] as const)
-      expect(await b.one(upsert({ id, ip, host: 'h2', pairs: [], revision: 2 }))).toBe('applied');
-    expect(await b.one(upsert({ id: 'p3', ip: '10.0.0.3', host: 'h3', pairs: [], revision: 2 }))).toBe(
-      'applied',
-    );
-    // A port's pair may cover its own fixed IP.
+    expect(overlapsOf(r2)).toEqual([
+      { networkId: 'n1', aapPort: 'p2', pair: '10.0.0.1', fixedPort: 'p1', ip: '10.0.0.1' },
+    ]);
+    expect((await w.store.getPort('p2', 'n1'))?.revision).toBe(1);
+    // the reservation pattern: an unbound port owns 10.0.0.3, two VM ports carry it
     expect(
-      await b.one(upsert({ id: 'p1', ip: '10.0.0.1', host: 'h1', pairs: ['10.0.0.1'], revision: 2 })),
-    ).toBe('applied');
+      overlapsOf(await w.one(upsert({ id: 'p3', ips: ['10.0.0.3'], host: '', pairs: [], revision: 1 }))),
+    ).toEqual([]);
+    expect(
+      overlapsOf(
+        await w.one(upsert({ id: 'p4', ips: ['10.0.0.4'], host: 'h3', pairs: ['10.0.0.3'], revision: 1 })),
+      ),
+    ).toEqual([]);
+    // binding it: recorded, both pairs reported (the held-under-pair direction)
+    const bound = await w.one(upsert({ id: 'p3', ips: ['10.0.0.3'], host: 'h3', pairs: [], revision: 2 }));
+    expect(overlapsOf(bound)).toEqual([
+      { networkId: 'n1', aapPort: 'p4', pair: '10.0.0.3', fixedPort: 'p3', ip: '10.0.0.3' },
+    ]);
+    expect((await portOf(w, 'p3'))?.host).toBe('h3');
+    // a port's pair may cover its own fixed IP; p2's pair over it stands, reported when it arose
+    // (an overlap is reported by the event that brings it, not by every later event)
+    expect(
+      overlapsOf(
+        await w.one(upsert({ id: 'p1', ips: ['10.0.0.1'], host: 'h1', pairs: ['10.0.0.1'], revision: 2 })),
+      ),
+    ).toEqual([]);
+    w.expectTables();
   });
 
-  it('the coalesced path refuses the one record and keeps the others', async () => {
-    const b = bed();
-    expect(await b.one(upsert({ id: 'p1', ip: '10.0.0.1', host: 'h1', pairs: [], revision: 1 }))).toBe(
-      'applied',
-    );
-    const out = await onPortChanges(b.deps, 'n1', [
-      toEvent(upsert({ id: 'p2', ip: '10.0.0.2', host: 'h2', pairs: ['10.0.0.3'], revision: 1 })),
-      toEvent(upsert({ id: 'p3', ip: '10.0.0.3', host: 'h3', pairs: [], revision: 1 })),
-      toEvent(upsert({ id: 'p4', ip: '10.0.0.4', host: 'h2', pairs: ['10.0.0.1'], revision: 1 })),
-      toEvent(upsert({ id: 'p5', ip: '10.0.0.5', host: 'h2', pairs: ['10.0.0.3'], revision: 1 })),
-    ]);
-    expect(out.map((o) => (o.kind === 'rejected' ? o.error.code : o.result.outcome))).toEqual([
-      'applied',
-      'aap_overlaps_fixed_ip',
-      'aap_overlaps_fixed_ip',
-      'applied',
-    ]);
-    expect((await b.store.listNetworkPorts('n1')).map((p) => p.id).sort()).toEqual(['p1', 'p2', 'p5']);
-  });
-
-  it('accepts exactly what the pure rule accepts against the live ports, in any order (300 runs)', async () => {
-    const spec = fc.record({
-      id: fc.constantFrom('p1', 'p2', 'p3', 'p4'),
-      ip: fc.constantFrom(...IPS),
-      host: fc.constantFrom('', 'h1', 'h2'),
-      pairs: fc.subarray(IPS, { maxLength: 2 }),
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.array(spec, { maxLength: 14 }), fc.boolean(), async (specs, coalesce) => {
-        const b = bed();
-        const revisions = new Map<string, number>();
-        const events = specs.map((s) => {
-          const revision = (revisions.get(s.id) ?? 0) + 1;
-          revisions.set(s.id, revision);
-          return upsert({ ...s, revision });
-        });
-        for (const e of events) {
-          if (e.type !== 'port.upsert') continue;
-          const port = toPort(e);
-          const live = await b.store.listNetworkPorts('n1');
-          const expected = findAapOverlap(port, live) === null;
-          const outcome = coalesce
-            ? await onPortChanges(b.deps, 'n1', [toEvent(e)]).then(([o]) =>
-                o?.kind === 'rejected' ? `rejected:${o.error.code}` : 'applied',
-              )
-            : await b.one(e);
-          if (outcome === 'rejected:aap_overlaps_fixed_ip') expect(expected).toBe(false);
-          else if (outcome === 'applied') expect(expected).toBe(true);
-        }
-        const live = await b.store.listNetworkPorts('n1');
-        for (const p of live) expect(findAapOverlap(p, live)).toBeNull();
+  it('0.0.0.0/0 on a router VM in a network of bound ports: recorded, its entries everywhere, one overlap reported', async () => {
+    const w = world();
+    await w.setup();
+    for (const [i, host] of ['h1', 'h2'].entries())
+      await w.one(upsert({ id: `p${i + 1}`, ips: [`10.0.0.${i + 1}`], host, pairs: [], revision: 1 }));
+    const r = await w.one(
+      upsert({
+        id: 'p9',
+        ips: ['10.0.0.9', 'fd00::9'],
+        host: 'h3',
+        pairs: ['0.0.0.0/0', '::/0'],
+        revision: 1,
       }),
-      { numRuns: 300 },
     );
+    expect(typeof r === 'string' ? r : r.outcome).toBe('applied');
+    expect(overlapsOf(r)).toHaveLength(1);
+    expect((await portOf(w, 'p9'))?.allowedAddressPairs).toHaveLength(2);
+    for (const host of ['h1', 'h2'])
+      expect(w.table(host)[TUNNEL.h3 as string]).toEqual(
+        expect.arrayContaining([
+          [macOf('p9'), '10.0.0.9'],
+          [macOf('p9'), 'fd00::9'],
+        ]),
+      );
+    w.expectTables();
+  });
+
+  it('the coalesced path records every port and reports each one’s overlaps', async () => {
+    const w = world();
+    await w.setup();
+    await w.one(upsert({ id: 'p1', ips: ['10.0.0.1'], host: 'h1', pairs: [], revision: 1 }));
+    const events = [
+      upsert({ id: 'p2', ips: ['10.0.0.2'], host: 'h2', pairs: ['10.0.0.64/26'], revision: 1 }),
+      upsert({ id: 'p3', ips: ['10.0.0.70'], host: 'h3', pairs: [], revision: 1 }),
+      upsert({ id: 'p4', ips: ['10.0.0.4'], host: 'h2', pairs: ['10.0.0.0/30'], revision: 1 }),
+      upsert({ id: 'p5', ips: ['10.0.0.5'], host: '', pairs: ['10.0.0.4/30'], revision: 1 }),
+      upsert({ id: 'p6', ips: ['10.0.0.6'], host: 'h2', pairs: [], revision: 1 }),
+    ];
+    for (const e of events) w.oracle.apply(e);
+    const out = await onPortChanges(w.deps, 'n1', events.map(toEvent));
+    expect(
+      out.map((o) => (o.kind === 'result' ? (o.result.overlaps ?? []).map((x) => x.aapPort) : o.kind)),
+    ).toEqual([[], ['p2'], ['p4'], ['p5'], ['p5']]);
+    expect((await w.store.listNetworkPorts('n1')).map((p) => p.id).sort()).toEqual([
+      'p1',
+      'p2',
+      'p3',
+      'p4',
+      'p5',
+      'p6',
+    ]);
+    w.expectTables();
   });
 });
 
-describe('aap_overlaps_fixed_ip in the port events (prefix pairs)', () => {
-  it('refuses a bound port inside a prefix pair, and a prefix pair over a bound port; unbound and own addresses pass', async () => {
-    const b = bed();
-    const port = (id: string, ips: string[], host: string, pairs: string[], revision: number) =>
-      upsert({ id, ip: '', ips, host, pairs, revision });
-    expect(await b.one(port('p1', ['10.0.0.1'], '', [], 1))).toBe('applied');
-    // p1 is unbound: a prefix over it passes, and so does the port's own address
-    expect(await b.one(port('p2', ['10.0.0.2'], 'h1', ['10.0.0.0/30'], 1))).toBe('applied');
-    // direction 1: p1 binds inside p2's prefix; p3 arrives bound inside it
-    expect(await b.one(port('p1', ['10.0.0.1'], 'h2', [], 2))).toBe('rejected:aap_overlaps_fixed_ip');
-    expect((await b.store.getPort('p1', 'n1'))?.revision).toBe(1);
-    expect(await b.one(port('p3', ['10.0.0.3'], 'h2', [], 1))).toBe('rejected:aap_overlaps_fixed_ip');
-    expect(await b.store.getPort('p3', 'n1')).toBeUndefined();
-    expect(await b.one(port('p3', ['10.0.0.9', 'fd00::3'], 'h2', [], 1))).toBe('applied');
-    // direction 2: a prefix over p3's bound addresses, IPv4 and IPv6; families never cover each other
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['10.0.0.8/29'], 1))).toBe(
-      'rejected:aap_overlaps_fixed_ip',
-    );
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['::/0'], 1))).toBe('rejected:aap_overlaps_fixed_ip');
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['fd00::/126'], 1))).toBe(
-      'rejected:aap_overlaps_fixed_ip',
-    );
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['fd01::/64', '10.0.0.16/28'], 1))).toBe('applied');
-    // widening p4's prefix over p3 is refused; p4 keeps its previous record
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['fd01::/64', '10.0.0.0/27'], 2))).toBe(
-      'rejected:aap_overlaps_fixed_ip',
-    );
-    expect((await b.store.getPort('p4', 'n1'))?.revision).toBe(1);
-    // 0.0.0.0/0 over every bound IPv4 port but its own
-    expect(await b.one(port('p4', ['10.0.1.4'], 'h1', ['0.0.0.0/0'], 2))).toBe(
-      'rejected:aap_overlaps_fixed_ip',
-    );
-    // once p2 drops its prefix, p1 may bind
-    expect(await b.one(port('p2', ['10.0.0.2'], 'h1', [], 2))).toBe('applied');
-    expect(await b.one(port('p1', ['10.0.0.1'], 'h2', [], 2))).toBe('applied');
-  });
+describe('aap_overlaps_fixed_ip: the pair’s use is refused', () => {
+  it.each([false, true])(
+    'a claim of another bound port’s fixed IP is refused; a port taking a bound VIP’s address withdraws it (coalesced: %s)',
+    async (coalesce) => {
+      const w = world();
+      await w.setup();
+      await w.one(upsert({ id: 'p1', ips: ['10.0.0.1'], host: 'h1', pairs: [], revision: 1 }));
+      await w.one(upsert({ id: 'p2', ips: ['10.0.0.2'], host: 'h2', pairs: ['10.0.0.0/24'], revision: 1 }));
+      const send = async (c: VipClaimEvent) => {
+        w.oracle.apply(c);
+        if (!coalesce) return w.one(c);
+        const [o] = await onVipClaims(w.deps, NET.id, [c]);
+        return o?.kind === 'rejected' ? `rejected:${o.error.code}` : (o?.result as EventResult);
+      };
+      // inside p2's prefix, p1's fixed IP: refused; a free address: bound
+      expect(await send(w.claim('p2', 'h2', '10.0.0.1'))).toBe('rejected:aap_overlaps_fixed_ip');
+      expect(await send(w.claim('p2', 'h2', '10.0.0.100'))).toMatchObject({ outcome: 'applied' });
+      expect(w.table('h1')[TUNNEL.h2 as string]).toContainEqual([macOf('p2'), '10.0.0.100']);
+      w.expectTables();
+      // p1 takes 10.0.0.100 as a fixed IP: p2's binding is withdrawn in the same commit
+      const take = upsert({ id: 'p1', ips: ['10.0.0.1', '10.0.0.100'], host: 'h1', pairs: [], revision: 2 });
+      if (coalesce) {
+        w.oracle.apply(take);
+        const [o] = await onPortChanges(w.deps, NET.id, [toEvent(take)]);
+        expect(o?.kind === 'result' && o.result.overlaps?.map((x) => x.ip)).toEqual(['10.0.0.100']);
+      } else expect(overlapsOf(await w.one(take)).map((x) => x.ip)).toEqual(['10.0.0.100']);
+      const record = (await w.store.listNetworkVips(NET.id))[0];
+      expect(record?.state.owner).toBeNull();
+      expect(record?.holders).toEqual({});
+      expect(w.table('h1')[TUNNEL.h2 as string] ?? []).not.toContainEqual([macOf('p2'), '10.0.0.100']);
+      expect(w.table('h2')[TUNNEL.h1 as string]).toContainEqual([macOf('p1'), '10.0.0.100']);
+      w.expectTables();
+      // and p2 may not take it back
+      expect(await send(w.claim('p2', 'h2', '10.0.0.100'))).toBe('rejected:aap_overlaps_fixed_ip');
+      w.expectTables();
+    },
+  );
+});
 
-  it('the coalesced path refuses the one record and keeps the others', async () => {
-    const b = bed();
-    const port = (id: string, ips: string[], host: string, pairs: string[]) =>
-      toEvent(upsert({ id, ip: '', ips, host, pairs, revision: 1 }));
-    expect(await b.one(upsert({ id: 'p1', ip: '10.0.0.1', host: 'h1', pairs: [], revision: 1 }))).toBe(
-      'applied',
-    );
-    const out = await onPortChanges(b.deps, 'n1', [
-      port('p2', ['10.0.0.2'], 'h2', ['10.0.0.64/26']),
-      port('p3', ['10.0.0.70'], 'h3', []),
-      port('p4', ['10.0.0.4'], 'h2', ['10.0.0.0/30']),
-      port('p5', ['10.0.0.5'], '', ['10.0.0.4/30']),
-      port('p6', ['10.0.0.6'], 'h2', []),
-    ]);
-    expect(out.map((o) => (o.kind === 'rejected' ? o.error.code : o.result.outcome))).toEqual([
-      'applied',
-      'aap_overlaps_fixed_ip',
-      'aap_overlaps_fixed_ip',
-      'applied',
-      'aap_overlaps_fixed_ip',
-    ]);
-    expect((await b.store.listNetworkPorts('n1')).map((p) => p.id).sort()).toEqual(['p1', 'p2', 'p5']);
-  });
-
-  it('accepts exactly what the pure rule accepts, with prefix pairs of both families, single and coalesced (300 runs)', async () => {
-    const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.0.9'];
-    const V6 = ['fd00::1', 'fd00::2', 'fd00::1:1'];
+describe('aap_overlaps_fixed_ip: properties over random histories', () => {
+  it('every port event is applied, the reported overlaps are the ones it brings, claims of held addresses are refused, no agent holds two MACs for one IP (300 runs)', async () => {
+    // each port's fixed IPs come from its own pool (no duplicate_ip); the addresses claimed and
+    // covered by pairs span every pool, plus one nobody holds
+    const POOL = (k: number) => [`10.0.0.${k}`, `10.0.0.${k + 8}`, `fd00::${k}`];
+    const IDS = ['p1', 'p2', 'p3', 'p4'];
+    const ADDRESSES = [...IDS.flatMap((_, i) => POOL(i + 1)), '10.0.0.100'];
     const PREFIXES = ['10.0.0.0/30', '10.0.0.0/29', '10.0.0.8/29', '10.0.0.0/24', 'fd00::/126', 'fd00::/64'];
-    const spec = fc.record({
-      id: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'),
-      ips: fc.oneof(
-        fc.tuple(fc.constantFrom(...V4)),
-        fc.tuple(fc.constantFrom(...V6)),
-        fc.tuple(fc.constantFrom(...V4), fc.constantFrom(...V6)),
-      ),
-      host: fc.constantFrom('', 'h1', 'h2'),
+    const portOp = fc.record({
+      kind: fc.constant('port' as const),
+      k: fc.integer({ min: 1, max: IDS.length }),
+      pick: fc.uniqueArray(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 2 }),
+      host: fc.constantFrom('', 'h1', 'h2', 'h3'),
       pairs: fc.uniqueArray(
         fc.oneof(
-          { weight: 6, arbitrary: fc.constantFrom(...PREFIXES) },
-          { weight: 3, arbitrary: fc.constantFrom(...V4, ...V6) },
-          { weight: 1, arbitrary: fc.constantFrom('0.0.0.0/0', '::/0') },
+          { weight: 3, arbitrary: fc.constantFrom(...PREFIXES) },
+          { weight: 6, arbitrary: fc.constantFrom(...ADDRESSES) },
+          { weight: 3, arbitrary: fc.constantFrom('0.0.0.0/0', '::/0', '10.0.0.0/24', 'fd00::/64') },
         ),
         { maxLength: 2 },
       ),
     });
-    // refusals by path, direction (the event's pair over another port, or the event's fixed IP
-    // under another port's pair) and pair kind
+    const claimOp = fc.record({
+      kind: fc.constant('claim' as const),
+      k: fc.integer({ min: 1, max: IDS.length }),
+      // mostly another port's fixed IP
+      ip: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...IDS.flatMap((_, i) => POOL(i + 1).slice(0, 2))) },
+        { weight: 1, arbitrary: fc.constantFrom(...ADDRESSES) },
+      ),
+    });
     const seen = new Map<string, number>();
     const count = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1);
+    const key = (o: { aapPort: string; pair: string; fixedPort: string; ip: string }) =>
+      `${o.aapPort}|${o.pair}|${o.fixedPort}|${o.ip}`;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(spec, { maxLength: 16 }),
+        // every port created first, then a random mix
+        fc
+          .tuple(
+            fc.tuple(...IDS.map((_, i) => portOp.map((op) => ({ ...op, k: i + 1 })))),
+            fc.array(fc.oneof({ weight: 3, arbitrary: portOp }, { weight: 3, arbitrary: claimOp }), {
+              minLength: 6,
+              maxLength: 16,
+            }),
+          )
+          .map(([first, rest]) => [...first, ...rest]),
         fc.boolean(),
         fc.integer({ min: 1, max: 4 }),
-        async (specs, coalesce, groupSize) => {
-          const b = bed();
-          const revisions = new Map<string, number>();
-          const inbound = specs.map((s) => {
-            const revision = (revisions.get(s.id) ?? 0) + 1;
-            revisions.set(s.id, revision);
-            return upsert({ ...s, ip: '', revision });
-          });
-          const ports = inbound.map(toEvent);
-          // The live ports as the accepted events leave them (refusals change nothing).
+        fc.constantFrom('master-binding', 'tunnel', 'auto'),
+        async (ops, coalesce, groupSize, strategy) => {
+          const w = world(strategy);
+          await w.setup();
           const model = new Map<string, Port>();
-          const judge = (e: PortChangeEvent, outcome: string) => {
-            const port = e.next as Port;
-            const found = findAapOverlap(port, [...model.values()]);
-            if (outcome === 'rejected:aap_overlaps_fixed_ip') {
-              expect(found).not.toBeNull();
-              const direction = found?.aapPort === port.id ? 'pair-over-held' : 'held-under-pair';
-              const kind = found?.pair.ipAddress.includes('/') ? 'prefix' : 'bare';
-              count(`${coalesce ? 'coalesced' : 'single'} ${direction} ${kind}`);
-            } else if (outcome === 'applied') {
-              expect(found).toBeNull();
-              model.set(port.id, port);
+          const revisions = new Map<string, number>();
+          const path = coalesce ? 'coalesced' : 'single';
+          /** Judges one applied port event against the live ports before and after it. */
+          const judgePort = (port: Port, outcome: EventResult | string) => {
+            expect(typeof outcome === 'string' ? outcome : outcome.outcome).toBe('applied');
+            // a conflict is (pair's port, fixed IP's port, address): narrowing a prefix brings none
+            const conflict = (o: { aapPort: string; fixedPort: string; ip: string }) =>
+              `${o.aapPort}|${o.fixedPort}|${o.ip}`;
+            const beforeKeys = new Set(findOverlaps([...model.values()]).map(conflict));
+            model.set(port.id, port);
+            const live = [...model.values()];
+            const after = findOverlaps(live);
+            const afterKeys = new Set(after.map(key));
+            const reported = typeof outcome === 'string' ? [] : (outcome.overlaps ?? []);
+            for (const o of reported) {
+              expect(afterKeys.has(key(o)), key(o)).toBe(true);
+              expect([o.aapPort, o.fixedPort]).toContain(port.id);
+              const direction = o.aapPort === port.id ? 'pair-over-held' : 'held-under-pair';
+              count(`${path} ${direction} ${o.pair.includes('/') ? 'prefix' : 'bare'}`);
             }
+            // an overlap the event brings is reported (and only those: none where the rule finds none)
+            const brought = after.filter(
+              (o) => !beforeKeys.has(conflict(o)) && (o.aapPort === port.id || o.fixedPort === port.id),
+            );
+            if (brought.length > 0) expect(reported.length, JSON.stringify(brought)).toBeGreaterThan(0);
+            if (findAapOverlap(port, live) === null) expect(reported).toEqual([]);
           };
-          if (coalesce)
-            for (let i = 0; i < ports.length; i += groupSize) {
-              const group = ports.slice(i, i + groupSize);
-              const out = await onPortChanges(b.deps, 'n1', group);
-              for (const [j, o] of out.entries())
-                judge(
-                  group[j] as PortChangeEvent,
-                  o.kind === 'rejected' ? `rejected:${o.error.code}` : o.result.outcome,
+          const judgeClaim = (c: VipClaimEvent, outcome: EventResult | string) => {
+            const holder = [...model.values()].find((p) => holdsFixedIps(p) && p.ips.includes(c.ip));
+            const claimant = model.get(c.portId);
+            const valid = checkVipClaim(claimant, c, 1_000_000) === null && !claimant?.ips.includes(c.ip);
+            if (valid && holder && holder.id !== c.portId) {
+              expect(outcome).toBe('rejected:aap_overlaps_fixed_ip');
+              count(`${path} claim refused`);
+            } else expect(outcome).not.toBe('rejected:aap_overlaps_fixed_ip');
+          };
+          // a claim comes from the host the port's latest event names (h1 before any)
+          const hosts = new Map<string, string>();
+          const events = ops.map((op) => {
+            const id = `p${op.k}`;
+            if (op.kind === 'claim') return w.claim(id, hosts.get(id) || 'h1', op.ip);
+            hosts.set(id, op.host);
+            const revision = (revisions.get(id) ?? 0) + 1;
+            revisions.set(id, revision);
+            const pool = POOL(op.k);
+            return upsert({
+              id,
+              ips: op.pick.map((i) => pool[i] as string),
+              host: op.host,
+              pairs: op.pairs,
+              revision,
+            });
+          });
+          for (let i = 0; i < events.length; ) {
+            const first = events[i] as InboundEvent;
+            const kind = first.type;
+            let j = i + 1;
+            if (coalesce) while (j < events.length && j - i < groupSize && events[j]?.type === kind) j++;
+            const group = events.slice(i, j);
+            for (const e of group) w.oracle.apply(e);
+            if (!coalesce) {
+              for (const e of group) {
+                const out = await dispatchEvent(w.deps, e).catch((err: unknown) =>
+                  isInvalidInputError(err) ? `rejected:${err.code}` : Promise.reject(err),
+                );
+                if (e.type === 'port.upsert') judgePort(toPort(e), out);
+                else judgeClaim(e as VipClaimEvent, out);
+              }
+            } else if (kind === 'port.upsert') {
+              const out = await onPortChanges(w.deps, NET.id, group.map(toEvent));
+              for (const [n, o] of out.entries())
+                judgePort(
+                  toPort(group[n] as InboundEvent & { type: 'port.upsert' }),
+                  o.kind === 'rejected' ? `rejected:${o.error.code}` : o.result,
+                );
+            } else {
+              const out = await onVipClaims(w.deps, NET.id, group as VipClaimEvent[]);
+              for (const [n, o] of out.entries())
+                judgeClaim(
+                  group[n] as VipClaimEvent,
+                  o.kind === 'rejected' ? `rejected:${o.error.code}` : o.result,
                 );
             }
-          if (!coalesce)
-            for (const [i, e] of inbound.entries()) judge(ports[i] as PortChangeEvent, await b.one(e));
-          const live = await b.store.listNetworkPorts('n1');
-          expect(live.map((p) => p.id).sort()).toEqual([...model.keys()].sort());
-          for (const p of live) expect(findAapOverlap(p, live)).toBeNull();
+            w.expectTables();
+            i = j;
+          }
+          expect((await w.store.listNetworkPorts('n1')).map((p) => p.id).sort()).toEqual(
+            [...model.keys()].sort(),
+          );
         },
       ),
       { numRuns: 300 },
     );
-    for (const path of ['single', 'coalesced'])
+    for (const path of ['single', 'coalesced']) {
       for (const direction of ['pair-over-held', 'held-under-pair'])
-        expect(
-          seen.get(`${path} ${direction} prefix`) ?? 0,
-          `${path} ${direction} prefix`,
-        ).toBeGreaterThanOrEqual(20);
+        for (const kind of ['prefix', 'bare'])
+          expect(
+            seen.get(`${path} ${direction} ${kind}`) ?? 0,
+            `${path} ${direction} ${kind}`,
+          ).toBeGreaterThanOrEqual(20);
+      expect(seen.get(`${path} claim refused`) ?? 0, `${path} claim refused`).toBeGreaterThanOrEqual(10);
+    }
   });
 });

@@ -223,34 +223,30 @@ describe('a port event withdraws the binding of the VIP its port owns (master-bi
   });
 
   it.each([false, true])(
-    'when the owner port is given the VIP as a fixed IP (coalesced: %s): refused while another port’s prefix pair covers it, withdrawn once none does',
+    'when the owner port is given the VIP as a fixed IP (coalesced: %s): recorded while another port’s prefix pair covers it (the overlap reported), the binding withdrawn',
     async (coalesce) => {
       const w = world();
       await w.setup();
       await w.claim('pa', 'h1', VMAC);
-      // pb's prefix pair 10.0.0.96/28 covers the VIP: pa may not hold it (aap_overlaps_fixed_ip),
-      // sent past the oracle, which knows no refusals; the binding stays
-      const refused = coalesce
-        ? (await onPortChanges(w.deps, NET.id, [toPortEvent(vipAsFixedIp(2))]))[0]
-        : await dispatchEvent(w.deps, vipAsFixedIp(2)).catch((err: unknown) => err);
-      expect(JSON.stringify(refused)).toContain('aap_overlaps_fixed_ip');
-      for (const h of ['h2', 'h3']) expect(holdsBehind(w.table(h), TUNNEL.h1 as string, VMAC), h).toBe(true);
-      w.expectOracle();
-      // pb drops the prefix (grouped with the loss on the coalesced path): the loss withdraws the VIP
-      const drop = portEvent('pb', 2, { pairs: [] });
-      if (coalesce)
-        expect((await w.sendGroup([drop, vipAsFixedIp(2)])).map((o) => o.kind)).toEqual(['result', 'result']);
-      else {
-        await w.send(drop);
-        expect((await w.send(vipAsFixedIp(2))).outcome).toBe('applied');
-      }
+      // pb's prefix pair 10.0.0.96/28 covers the VIP: pa holding it is an overlap, reported
+      // (aap_overlaps_fixed_ip), and pa's own binding goes, since its claim no longer stands
+      const outcome = coalesce
+        ? await w.sendGroup([vipAsFixedIp(2)]).then(([o]) => (o?.kind === 'result' ? o.result : o))
+        : await w.send(vipAsFixedIp(2));
+      expect(outcome).toMatchObject({
+        outcome: 'applied',
+        overlaps: [{ aapPort: 'pb', pair: '10.0.0.96/28', fixedPort: 'pa', ip: VIP }],
+      });
       for (const h of ['h1', 'h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
       expect((await w.record())?.state.owner).toBeNull();
       w.expectOracle();
-      // and pb may not take the prefix back while pa holds the VIP
-      await expect(
-        dispatchEvent(w.deps, portEvent('pb', 3, { pairs: [{ ipAddress: '10.0.0.96/28' }] })),
-      ).rejects.toMatchObject({ code: 'aap_overlaps_fixed_ip' });
+      // pb may keep its prefix, and is refused a claim of the address pa holds
+      expect((await w.send(portEvent('pb', 2, { pairs: [{ ipAddress: '10.0.0.96/28' }] }))).outcome).toBe(
+        'applied',
+      );
+      expect(await w.claim('pb', 'h2', MAC.pb as string)).toMatchObject({ code: 'aap_overlaps_fixed_ip' });
+      for (const h of ['h1', 'h2', 'h3']) expect(anyVip(w.table(h)), h).toBe(false);
+      w.expectOracle();
     },
   );
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Port } from '../../src/core/types.js';
 import type { VipClaim } from '../../src/core/vip.js';
-import { unbindVip, vipClaimStands, vipsAtRisk } from '../../src/core/vip-binding.js';
+import {
+  newlyHeldIps,
+  unbindVip,
+  vipClaimStands,
+  vipsAtRisk,
+  withdrawHeldVip,
+} from '../../src/core/vip-binding.js';
 import { type VipRecord, viewOfVip } from '../../src/core/vip-view.js';
 
 /** The rule of docs/vip.md, "A binding is tied to its port", as table tests. */
@@ -103,5 +109,38 @@ describe('a binding is tied to its port', () => {
       prefixes: false,
     });
     expect(vipsAtRisk(prefixPort, undefined)).toEqual({ addresses: [], prefixes: true });
+  });
+});
+
+describe('a port taking a VIP’s address as a held fixed IP (docs/vip.md, "Overlap with another port’s fixed IP")', () => {
+  const pc: Port = {
+    ...port,
+    id: 'pc',
+    mac: 'fa:16:3e:00:00:0c',
+    ips: ['10.0.0.13'],
+    allowedAddressPairs: [],
+  };
+  it('names the fixed IPs a change makes held: new bound ports, IPs added, a bind', () => {
+    expect(newlyHeldIps(undefined, { ...pc, ips: [VIP, '10.0.0.13'] })).toEqual(['10.0.0.100', '10.0.0.13']);
+    expect(newlyHeldIps(pc, { ...pc, ips: ['10.0.0.13', VIP] })).toEqual([VIP]);
+    expect(newlyHeldIps({ ...pc, host: '' }, pc)).toEqual(['10.0.0.13']);
+    expect(newlyHeldIps(undefined, { ...pc, host: '', ips: [VIP] })).toEqual([]);
+    expect(newlyHeldIps(pc, { ...pc, host: 'h3' })).toEqual([]);
+    expect(newlyHeldIps({ ...pc, host: '' }, { ...pc, host: '', dvrHosts: ['h1'] })).toEqual(['10.0.0.13']);
+  });
+
+  it('withdraws another port’s binding and every other holder; nothing to do leaves the record', () => {
+    const out = withdrawHeldVip(record, 'pc');
+    expect(out?.state.owner).toBeNull();
+    expect(out?.state.frozen).toBeNull();
+    expect(out?.state.moves).toEqual([]);
+    expect(out?.state.newest).toEqual(claim);
+    expect(out?.holders).toEqual({});
+    expect(out?.version).toBe(5);
+    expect(out ? viewOfVip(out) : 'none').toBeNull();
+    const released = { ...record, state: { ...record.state, owner: null }, holders: {} };
+    expect(withdrawHeldVip(released, 'pc')).toBeNull();
+    // the owner taking its own VIP as a fixed IP is "A binding is tied to its port"'s case (unbindVip)
+    expect(withdrawHeldVip({ ...record, holders: { pa: 'h1' } }, 'pa')).toBeNull();
   });
 });

@@ -20,7 +20,7 @@ export const DEVIATIONS = {
   D15: 'vip-master-binding',
   D16: 'vip-auto',
   D17: 'ha-standby-present',
-  D18: 'aap-overlap-refused',
+  D18: 'aap-overlap-use-refused',
 } as const;
 
 export type DeviationId = keyof typeof DEVIATIONS;

@@ -107,10 +107,11 @@ describe.skipIf(unavailable !== null)(
       }
     }, 120_000);
 
-    it('D18: Neutron accepts a pair covering another bound port’s fixed IP, bare and as a prefix', async () => {
-      // the oracle raises (OracleError) on a step Neutron's API refuses
+    it('D18: Neutron accepts a pair covering another bound port’s fixed IP, bare and as a prefix, and a port taking an address inside it', async () => {
+      // the oracle raises (OracleError) on a step Neutron's API refuses; it has no claims
       const r = await oracle('D18', withoutExpectedErrors(TRACES.D18));
       expect(r.fdb.host2?.net1?.['192.0.2.1']).toContainEqual(['fa:16:3e:00:00:01', '10.0.0.11']);
+      expect(r.fdb.host2?.net1?.['192.0.2.1']).toContainEqual(['fa:16:3e:00:00:03', '10.0.0.12']);
     }, 120_000);
   },
 );

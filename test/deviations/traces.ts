@@ -274,8 +274,11 @@ export const TRACES = {
   },
   /**
    * vm2 (host2) is given an allowed-address pair covering vm1's fixed IP 10.0.0.11 (vm1 bound on
-   * host1): first as the bare address, then as a prefix. `expect_error` marks the steps the
-   * controller refuses (`aap_overlaps_fixed_ip`); Neutron runs them as ordinary updates.
+   * host1): first as the bare address, then as a prefix. Both are recorded (the overlap reported);
+   * what is refused is the pair's use: vm2's claim of 10.0.0.11 (`expect_error`,
+   * `aap_overlaps_fixed_ip`). Its claim of 10.0.0.12, which nobody holds, binds; vm3 then takes
+   * 10.0.0.12 as its fixed IP, which withdraws vm2's binding there. Neutron runs the updates as
+   * ordinary ones and has no claims.
    */
   D18: {
     agents: twoHosts,
@@ -283,18 +286,11 @@ export const TRACES = {
     steps: [
       ...vm('vm1', 'host1', 'fa:16:3e:00:00:01', '10.0.0.11'),
       ...vm('vm2', 'host2', 'fa:16:3e:00:00:02', '10.0.0.20'),
-      {
-        op: 'update_port',
-        port: 'vm2',
-        body: { allowed_address_pairs: [{ ip_address: '10.0.0.11' }] },
-        expect_error: true,
-      },
-      {
-        op: 'update_port',
-        port: 'vm2',
-        body: { allowed_address_pairs: [{ ip_address: '10.0.0.8/29' }] },
-        expect_error: true,
-      },
+      { op: 'update_port', port: 'vm2', body: { allowed_address_pairs: [{ ip_address: '10.0.0.11' }] } },
+      { op: 'update_port', port: 'vm2', body: { allowed_address_pairs: [{ ip_address: '10.0.0.8/29' }] } },
+      { op: 'vip_claim', port: 'vm2', ip: '10.0.0.11', expect_error: true },
+      { op: 'vip_claim', port: 'vm2', ip: '10.0.0.12' },
+      ...vm('vm3', 'host1', 'fa:16:3e:00:00:03', '10.0.0.12'),
     ],
   },
 } satisfies Partial<Record<DeviationId, DeviationTrace>>;

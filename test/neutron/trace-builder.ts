@@ -95,8 +95,9 @@ export class TraceBuilder {
 
   /**
    * `count` unused addresses of the network, from .10 to .247: .1-.9 are for router interfaces,
-   * .248-.255 for the VIP and its prefix pair (`setAllowedAddressPairs`), which no fixed IP may
-   * fall in (`aap_overlaps_fixed_ip`; Neutron accepts that overlap, docs/vip.md).
+   * .248-.255 for the VIP and its prefix pair (`setAllowedAddressPairs`), which no fixed IP falls
+   * in: the controller would record that overlap but refuse the VIP's claims there
+   * (`aap_overlaps_fixed_ip`, deviation D18), where Neutron has no claims.
    */
   freeIps(network: string, count: number, except: SimPort | null): string[] | null {
     const net = this.sim.networks.get(network);

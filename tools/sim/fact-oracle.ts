@@ -61,6 +61,24 @@ export function createFactOracle(
       vips.set(key, { ...v, state, holders });
     }
   }
+  /**
+   * An address a bound port holds as a fixed IP is that port's (docs/vip.md, "Overlap with another
+   * port's fixed IP"): restated as a level, after every port fact, no VIP at a held address keeps
+   * another port as owner or holder; and a claim of it from another port is refused (below).
+   */
+  const holderOf = (networkId: string, ip: string): string | undefined =>
+    livePorts(networkId).find((p) => (p.host !== '' || p.dvrHosts.length > 0) && p.ips.includes(ip))?.id;
+  function withdrawHeld(networkId: string): void {
+    for (const [key, v] of vips) {
+      const held = v.networkId === networkId ? holderOf(networkId, v.ip) : undefined;
+      if (held === undefined) continue;
+      const holders = Object.fromEntries(Object.entries(v.holders).filter(([id]) => id === held));
+      const owner = v.state.owner;
+      const state =
+        owner && owner.portId !== held ? { ...v.state, owner: null, moves: [], frozen: null } : v.state;
+      vips.set(key, { ...v, state, holders });
+    }
+  }
   const router = (id: string): HaRouter =>
     routers.get(id) ?? { id, hosts: [], states: {}, revision: UNSCHEDULED_REVISION, version: 0 };
 
@@ -73,6 +91,7 @@ export function createFactOracle(
           const port = toPort(e);
           ports.set(e.port.id, { revision: e.port.revision, port, networkId: e.port.networkId });
           unbind(port.id, port.networkId, port);
+          withdrawHeld(port.networkId);
         }
         return;
       }
@@ -111,6 +130,8 @@ export function createFactOracle(
         const port = ports.get(claim.portId)?.port ?? undefined;
         if (checkVipClaim(port, claim, Number.MAX_SAFE_INTEGER, vipConfig) || port?.ips.includes(claim.ip))
           return;
+        const held = holderOf(claim.networkId, claim.ip);
+        if (held !== undefined && held !== claim.portId) return;
         const key = `${claim.networkId}|${claim.ip}`;
         const cur = vips.get(key);
         const outcome = recordVipClaim(cur?.state, claim, vipConfig);

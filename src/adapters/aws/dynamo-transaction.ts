@@ -364,5 +364,10 @@ function checkOf(check: FactCheck): { key: ItemKey; guard: CheckGuard } {
         ExpressionAttributeNames: { '#r': 'record', '#h': 'holders', '#p': check.portId },
       },
     };
+  if (check.kind === 'notOwned')
+    return {
+      key: KEYS.mac(check.networkId, check.mac),
+      guard: { ConditionExpression: 'attribute_not_exists(pk)' },
+    };
   return { key: KEYS.flags(), guard: versionGuard('revision', check.revision, true) };
 }

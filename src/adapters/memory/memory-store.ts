@@ -58,7 +58,9 @@ export function createMemoryStore(options: { now?: () => number } = {}) {
           ? (routerPortsSeq.get(k.id) ?? 0) === k.seq
           : k.kind === 'vipNotHeld'
             ? vips.get(vipReadKey(k.networkId, k.ip))?.holders[k.portId] === undefined
-            : flags.revision === k.revision;
+            : k.kind === 'notOwned'
+              ? macs.get(macReadKey(k.networkId, k.mac)) === undefined
+              : flags.revision === k.revision;
   const livePorts = () => [...ports.values()].filter((p): p is Port => !isTombstone(p));
   const macKey = macReadKey;
 
