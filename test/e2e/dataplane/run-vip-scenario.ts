@@ -74,6 +74,14 @@ export interface VipCaseResult {
   /** The new master's host agent sent its first claim for the address (agent log, from the failure). */
   readonly claim_ms: number | null;
   readonly claim_mac: string | null;
+  /**
+   * Where the controller's part of the outage went, each from the failure (null where it did not
+   * happen): the `agent-events` invocation that followed the claim settled (commands published,
+   * then the poller's delete), and the observer's agent received and applied the next command.
+   */
+  readonly handled_ms: number | null;
+  readonly received_ms: number | null;
+  readonly applied_ms: number | null;
   /** The MAC the new master announces the address at: its port's, or the virtual MAC. */
   readonly owner_mac: string;
   readonly gaps: number;
@@ -148,6 +156,15 @@ interface Probe {
 
 function expectationOf(scenario: VipScenario, client: Client, vip: VipKind, family: 4 | 6): VipExpectation {
   return scenario.expectFor?.(client, vip, family) ?? scenario.expect[client];
+}
+
+/** The observer's agent: the host whose agent serves each client. */
+const OBSERVER_HOST: Record<Client, string> = { c1: 'o1', c2: 'o2' };
+
+/** The first command `host`'s agent applied after `t`: when it was received and when applied. */
+function firstApply(bed: Bed, host: string, t: number) {
+  const line = bed.fleet.logs.find((l) => l.host === host && l.message === 'applied' && l.t > t);
+  return line ? { received: line.t - Number(line.ms ?? 0), applied: line.t } : null;
 }
 
 /** The first `vip_claim` an agent logged for `ip` after `t`. */
@@ -234,6 +251,9 @@ async function runCase(
       const vrrpMs = vipAt === null ? null : vipAt - failedAt;
       const claim = firstClaim(bed, newHost, ip, failedAt);
       const resolved = p.ping.replies.length > 0;
+      const handled = claim === null ? undefined : bed.controller.invocationAfter('agent-events', claim.t);
+      const apply = claim === null ? null : firstApply(bed, OBSERVER_HOST[p.client], claim.t);
+      const since = (t: number | undefined) => (t === undefined ? null : Math.round(t - failedAt));
       return {
         scenario: bed.scenario.id,
         strategy: bed.scenario.strategy,
@@ -252,6 +272,9 @@ async function runCase(
           resolved && m.outageMs !== null && vrrpMs !== null ? Math.round(m.outageMs - vrrpMs) : null,
         claim_ms: claim === null ? null : Math.round(claim.t - failedAt),
         claim_mac: claim?.mac ?? null,
+        handled_ms: since(handled?.t),
+        received_ms: since(apply?.received),
+        applied_ms: since(apply?.applied),
         // keepalived puts a use_vmac instance's excluded (IPv6) address on the base interface, so
         // it announces that one at the VM's own MAC; only the IPv4 vmac VIP is at the virtual MAC.
         owner_mac: (p.family === 4 ? VIPS[p.vip].vmac : null) ?? VIP_VMS[standby].mac,

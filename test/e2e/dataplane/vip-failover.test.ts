@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildFunctions } from '../../../scripts/build.mjs';
 import { compareClaims, type HeldVipState, recordVipClaim, type VipClaim } from '../../../src/core/vip.js';
+import { renderVipTable } from './render-vip-table.js';
 import { HARNESS_ENV } from './run-command.js';
 import { cleanStaleRuns } from './run-record.js';
 import {
@@ -131,6 +132,9 @@ function cells(results: readonly VipCaseResult[]) {
           null,
         ),
         median_claim_ms: median(nums((x) => x.claim_ms)),
+        median_handled_ms: median(nums((x) => x.handled_ms)),
+        median_received_ms: median(nums((x) => x.received_ms)),
+        median_applied_ms: median(nums((x) => x.applied_ms)),
         goal_ms: r.expected === 'recover' ? goalOf(r.strategy, r.observer) : null,
       };
     })
@@ -184,6 +188,7 @@ describe('VIP failover on the real kernel data plane', () => {
           1,
         )}\n`,
       );
+      writeFileSync(`${RESULTS}vip-failover.md`, renderVipTable(summary));
 
       for (const report of reports) {
         expect(report.error, report.id).toBeUndefined();
@@ -209,6 +214,13 @@ describe('VIP failover on the real kernel data plane', () => {
           expect(row.claim_ms, `${label}: claim`).not.toBeNull();
           expect(row.claim_mac, `${label}: claimed MAC`).toBe(row.owner_mac);
         }
+        // Under tunnel a claim is recorded but no agent is sent anything: nothing in the failover's
+        // path waits for the controller, so its overhead is the data plane's own (docs/vip.md).
+        if (row.scenario === 'tunnel')
+          expect(row.applied_ms, `${label}: no command applied after the claim`).toBeNull();
+        // Under master-binding both observers' agents apply the claim's command.
+        if (row.scenario === 'master-binding')
+          expect(row.applied_ms, `${label}: the claim's command applied`).not.toBeNull();
       }
       // A cell that must recover does so in most of its rounds (each round's outcome is in the results).
       for (const cell of summary.filter((c) => c.expected === 'recover'))
