@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { AgentLogger } from '../../agent/create-logger.js';
 import { parseAgentConfig } from '../../agent/parse-agent-config.js';
 import {
@@ -281,6 +281,11 @@ describe('createClaimWatcher', () => {
   });
 
   it('gathers the claims of a burst into one batch, in order; a failed batch reopens every window', async () => {
+    // The gather window runs on fake timers, so a loaded machine cannot close it between two writes.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     let fail = true;
     const { watcher, sent, batches, streams } = harness([port(WITH_AAP)], {
       gatherMs: 5,
@@ -297,7 +302,7 @@ describe('createClaimWatcher', () => {
     s.write(records([unsolicitedNa('2001:db8::200', VMAC)]));
     await flush();
     expect(batches).toEqual([]); // the window is still open
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(20);
     expect(batches.map((b) => b.map((c) => [c.ip, c.seq]))).toEqual([
       [
         ['192.0.2.100', 0],
@@ -307,7 +312,7 @@ describe('createClaimWatcher', () => {
     ]);
     // That batch failed: the repeats are sent (gathered again), not counted.
     s.write(records([garp('192.0.2.100', MAC), unsolicitedNa('2001:db8::100', VMAC)]));
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(20);
     expect(batches[1]?.map((c) => c.ip)).toEqual(['192.0.2.100', '2001:db8::100']);
     expect(watcher.repeats).toBe(0);
     // A lone claim goes out on its own; stop sends what is still gathered.
