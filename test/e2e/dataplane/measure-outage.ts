@@ -5,7 +5,7 @@ export interface Reply {
 }
 
 export interface OutageMeasurement {
-  /** The real probe interval: median gap between replies before the failure (`-i 0.01` is ~16 ms here). */
+  /** The real probe interval: median gap between replies before the failure (`ping-probe.ts` PROBE_INTERVAL_S: ~5 ms here). */
   readonly intervalMs: number;
   /** Last reply before the traffic stopped. */
   readonly lastBeforeMs: number | null;

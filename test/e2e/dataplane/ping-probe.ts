@@ -8,8 +8,16 @@ const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [\d.a-f:]+: icmp_seq=(\d+) ttl=\d+
 const STATS = /(\d+) packets transmitted, (\d+) received/;
 
 /**
- * `ping -D -O -n -i 0.01` from a VM namespace: every reply carries its receive timestamp, and
- * SIGINT makes ping print its totals. The PID is ping's own (`ip netns exec` execs it).
+ * The probe interval, seconds. An outage is measured from the last reply before the failure to the
+ * first after the recovery, so it carries up to one real interval on each side. `-i 0.01` sends
+ * every 16.5 ms on this machine, `-i 0.005` every 5.0 ms (`ping -D -i I -c 300 127.0.0.1`, mean
+ * gap between replies): 0.005 puts the probe's error under the +20 ms goal it must judge.
+ */
+export const PROBE_INTERVAL_S = '0.005';
+
+/**
+ * `ping -D -O -n -i PROBE_INTERVAL_S` from a VM namespace: every reply carries its receive
+ * timestamp, and SIGINT makes ping print its totals. The PID is ping's own (`ip netns exec` execs it).
  */
 export class PingProbe {
   readonly replies: Reply[] = [];
@@ -20,10 +28,14 @@ export class PingProbe {
   readonly #exited: Promise<void>;
 
   constructor(record: RunRecord, ns: string, label: string, target: string) {
-    this.#child = spawn('ip', ['netns', 'exec', ns, 'ping', '-D', '-O', '-n', '-i', '0.01', target], {
-      env: HARNESS_ENV,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    this.#child = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'ping', '-D', '-O', '-n', '-i', PROBE_INTERVAL_S, target],
+      {
+        env: HARNESS_ENV,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     record.addProcess(this.#child.pid, `ping ${label}`, 'ping');
     const out = this.#child.stdout;
     if (!out) throw new Error('ping has no stdout');
