@@ -44,11 +44,13 @@ interface FirstStep {
 
 /**
  * `ha.state` / `ha.schedule` (docs/crash-safety.md, "HA changes"; docs/data-model.md, "Cost per event").
- * 1. One Query reads the router, its dependent ports and their write counter (`readRouter`).
+ * 1. One Query reads the router, its dependent ports and their write counter (`readRouter`); the
+ *    network its dependents were last seen in (`deps.routerNetworks`, a hint) is read beside it.
  * 2. A router with ports in ONE network: that network's state is read (one BatchGetItem) and ONE
  *    transaction records the fact and moves the network, checked against the port counter. In the
  *    steady state (the new master already present, D17) that is 3 sequential rounds up to the
- *    publication of the commands; deleting the published outbox record is a 4th, after the fan-out.
+ *    publication of the commands, 2 when the hint named that network (its read went with the
+ *    Query); deleting the published outbox record is one more, after the fan-out.
  * 3. A router with ports in several networks: the fact is recorded alone (with the same check),
  *    then each network moves in a transaction of its own, so no transaction grows with the router
  *    (a DynamoDB transaction holds 100 items; one network costs about four).
@@ -62,11 +64,18 @@ export async function onHaChange(deps: Deps, change: HaChange): Promise<EventRes
   const { routerId } = change;
   let first: FirstStep = { router: undefined, later: new Map() };
   const committed = await runWithRetry(deps, async (store) => {
-    const read = await store.readRouter(routerId);
+    // The hinted network's state is read beside the Query; the attempt's store keeps it, so the
+    // plan below reads it from there when the Query confirms the hint (`attemptStore`).
+    const hinted = deps.routerNetworks?.get(routerId);
+    const [read] = await Promise.all([
+      store.readRouter(routerId),
+      hinted === undefined ? undefined : store.getNetworkState(hinted),
+    ]);
     const r = record(read.router, change);
     const router = r.kind === 'stale' ? read.router : r.value;
     const byNetwork = dependentsByNetwork(read.ports, routerId);
     const [only] = byNetwork.size === 1 ? byNetwork : [];
+    deps.routerNetworks?.set(routerId, only?.[0]);
     first = { router, later: only ? new Map() : byNetwork };
     const checks: FactCheck[] = [{ kind: 'routerPorts', id: routerId, seq: read.portsSeq }];
     const routers = r.kind === 'stale' ? [] : [{ value: r.value, expected: read.router?.version ?? null }];

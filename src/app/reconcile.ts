@@ -23,6 +23,7 @@ import {
 } from './ports.js';
 import { trackReads } from './read-tracker.js';
 import type { AapOverlap, IndexRepair } from './rebuild-index.js';
+import type { RouterNetworkHints } from './router-network-hints.js';
 
 export interface Deps {
   readonly store: FactStore;
@@ -45,6 +46,8 @@ export interface Deps {
   readonly now?: () => number;
   /** The derived items a network rebuild reads (`network.rebuild`); without it a rebuild is refused. */
   readonly rebuild?: RebuildStore;
+  /** Where a router's dependents were last seen (`ha.state` reads that network beside the router); none: two rounds. */
+  readonly routerNetworks?: RouterNetworkHints;
 }
 
 /** What one event did; the runtime turns it into log lines and metrics. */

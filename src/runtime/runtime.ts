@@ -15,6 +15,7 @@ import { createRejectedStore } from '../adapters/aws/dynamo-rejected-store.js';
 import { createSqsCommandPublisher } from '../adapters/aws/sqs-command-publisher.js';
 import type { PendingOutboxes } from '../app/ports.js';
 import type { Deps } from '../app/reconcile.js';
+import { createRouterNetworkHints } from '../app/router-network-hints.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
 import { publishStamped, stampCorrelation } from './correlation.js';
 import { trackFailovers } from './failover-tracking.js';
@@ -99,6 +100,8 @@ export function createRuntime(
     vip: config.vip,
     overlayIpVersion: config.overlayIpVersion,
     rebuild: createDynamoRebuildStore({ client: clients.doc, tableName: config.tableName }),
+    // Per cold start, like the SDK clients: a warm function remembers where each router moved.
+    routerNetworks: createRouterNetworkHints(),
   };
   const receipts = createReceiptStore({ client: clients.doc, tableName: config.tableName });
   const rejected = createRejectedStore({

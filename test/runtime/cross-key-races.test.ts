@@ -3,6 +3,7 @@ import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { FactStore } from '../../src/app/ports.js';
 import type { Deps } from '../../src/app/reconcile.js';
+import { createRouterNetworkHints, type RouterNetworkHints } from '../../src/app/router-network-hints.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { createTableAgents } from '../../tools/replay/table-agents.js';
@@ -95,6 +96,7 @@ async function race(
   held: InboundEvent[],
   wrap: Wrap,
   other: InboundEvent[],
+  hints?: RouterNetworkHints,
 ) {
   const agents = createTableAgents();
   let conflicts = 0;
@@ -108,7 +110,12 @@ async function race(
         return r;
       },
     };
-    return { store, publisher: agents.publisher, maxAttempts: 20 };
+    return {
+      store,
+      publisher: agents.publisher,
+      maxAttempts: 20,
+      ...(hints ? { routerNetworks: hints } : {}),
+    };
   };
   for (const e of setup) await dispatchEvent(deps(), e);
   let open = () => {};
@@ -258,6 +265,65 @@ describe('cross-key races on DynamoDB: one event is held at a point while anothe
     const r = await race('k', setup, failover, holdBeforeCommit(1), [iface]);
     expect(r.diffs).toEqual([]);
     expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it("an HA failover whose network state was read beside the router's Query (a warm hint) is held after the Query while a VM port commits there: it conflicts and re-plans", async () => {
+    const hints = createRouterNetworkHints();
+    const setup = [
+      agent('wh1', '198.18.6.1', 1, true),
+      agent('wh2', '198.18.6.2', 1, true),
+      agent('wh3', '198.18.6.3', 1, true),
+      mb(300),
+      ev({ type: 'ha.schedule', routerId: 'wr', hosts: ['wh1', 'wh2'], revision: 1 }),
+      port('wvm', 3007, 'wh3', 'fa:16:3e:20:02:01'),
+      port('wif1', 3007, 'wh1', 'fa:16:3e:20:02:04', 1, 'network:ha_router_replicated_interface', 'wr'),
+      // moves network 3007, so the hint names it
+      ev({ type: 'ha.state', routerId: 'wr', host: 'wh1', state: 'active', seq: 1 }),
+    ];
+    const failover = [ev({ type: 'ha.state', routerId: 'wr', host: 'wh2', state: 'active', seq: 2 })];
+    // The held failover's reads in order: the hinted network's state starts beside the Query, so it
+    // is older than the port event that commits while the failover is held after the Query.
+    const reads: string[] = [];
+    const wrap: Wrap = (store, hold) => {
+      const held = holdAfter('readRouter')(store, hold);
+      return {
+        ...held,
+        readMany: (request) => {
+          reads.push(`state ${(request.networks ?? []).join(',')}`);
+          return held.readMany(request);
+        },
+        readRouter: (id) => {
+          reads.push(`router ${id}`);
+          return held.readRouter(id);
+        },
+      };
+    };
+    const r = await race('w', setup, failover, wrap, [port('wvm2', 3007, 'wh3', 'fa:16:3e:20:02:02')], hints);
+    expect(reads.slice(0, 2)).toEqual(['router wr', 'state n3007']);
+    expect(hints.get('wr')).toBe('n3007');
+    expect(r.diffs).toEqual([]);
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('an HA failover whose hint always names another network moves the right one', async () => {
+    // A lying hint: every read of it names network 3009, where the router has no port.
+    const seen: (string | undefined)[] = [];
+    const hints: RouterNetworkHints = { get: () => 'n3009', set: (_, n) => seen.push(n) };
+    const setup = [
+      agent('vh1', '198.18.7.1', 1, true),
+      agent('vh2', '198.18.7.2', 1, true),
+      agent('vh3', '198.18.7.3', 1, true),
+      mb(400),
+      ev({ type: 'ha.schedule', routerId: 'vr', hosts: ['vh1', 'vh2'], revision: 1 }),
+      port('vvm', 3008, 'vh3', 'fa:16:3e:20:03:01'),
+      port('vvm9', 3009, 'vh3', 'fa:16:3e:20:03:09'),
+      port('vif1', 3008, 'vh1', 'fa:16:3e:20:03:04', 1, 'network:ha_router_replicated_interface', 'vr'),
+      ev({ type: 'ha.state', routerId: 'vr', host: 'vh1', state: 'active', seq: 1 }),
+    ];
+    const failover = [ev({ type: 'ha.state', routerId: 'vr', host: 'vh2', state: 'active', seq: 2 })];
+    const r = await race('v', setup, failover, holdAfter('readRouter'), [], hints);
+    expect(r.diffs).toEqual([]);
+    expect(seen.at(-1)).toBe('n3008');
   });
 
   it('the first interface of a router is held before its commit while the router is created: it conflicts on the router and re-plans with it', async () => {

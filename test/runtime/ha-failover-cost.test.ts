@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { EventResult } from '../../src/app/reconcile.js';
+import { createRouterNetworkHints, type RouterNetworkHints } from '../../src/app/router-network-hints.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
-import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
@@ -32,14 +32,27 @@ afterAll(() => stack?.destroy());
 
 const ev = (o: Record<string, unknown>): InboundEvent => parseInboundEvent(JSON.stringify({ v: 1, ...o }));
 
-const run = (e: InboundEvent, publish: () => void = () => {}): Promise<EventResult> =>
+const run = (
+  e: InboundEvent,
+  publish: () => void = () => {},
+  routerNetworks?: RouterNetworkHints,
+): Promise<EventResult> =>
   dispatchEvent(
     {
       store: createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName }),
       publisher: { publish: async () => publish() },
+      ...(routerNetworks ? { routerNetworks } : {}),
     },
     e,
   );
+
+/** One measured failover: the result, the requests, and the rounds done when the commands left. */
+async function measure(e: InboundEvent, hints?: RouterNetworkHints) {
+  stack.clients.meter.reset();
+  const atPublish: (number | undefined)[] = [];
+  const result = await run(e, () => atPublish.push(stack.clients.meter.usage().rounds), hints);
+  return { result, usage: stack.clients.meter.usage(), atPublish };
+}
 
 function routerPort(
   network: { id: string; networkType: string; segmentId: number },
@@ -102,13 +115,9 @@ describe('cost of an ha.state failover on DynamoDB', () => {
         }),
       );
 
-    stack.clients.meter.reset();
-    const atPublish: (number | undefined)[] = [];
-    const result = await run(
+    const { result, usage, atPublish } = await measure(
       ev({ type: 'ha.state', routerId: 'r1', host: 'h1', state: 'active', seq: 2 }),
-      () => atPublish.push(stack.clients.meter.usage().rounds),
     );
-    const usage: DynamoUsage = stack.clients.meter.usage();
 
     expect(result.outcome).toBe('applied');
     expect(result.networks.map((n) => n.networkId)).toEqual(['tenant']);
@@ -119,5 +128,45 @@ describe('cost of an ha.state failover on DynamoDB', () => {
     expect(usage.rounds).toBe(4);
     // the router's hosts were present before the failover (D17): no agent read, no snapshot
     expect(usage.requests.GetItem).toBeUndefined();
+  });
+  it('a warm function that moved the router before reads its network beside the Query: 2 rounds before the commands leave', async () => {
+    const hints = createRouterNetworkHints();
+    // cold: the hint is empty, so the failover costs what the test above measures, and fills it
+    const cold = await measure(
+      ev({ type: 'ha.state', routerId: 'r1', host: 'h0', state: 'active', seq: 3 }),
+      hints,
+    );
+    expect(cold.atPublish).toEqual([3]);
+    expect(hints.get('r1')).toBe('tenant');
+
+    const warm = await measure(
+      ev({ type: 'ha.state', routerId: 'r1', host: 'h1', state: 'active', seq: 4 }),
+      hints,
+    );
+    expect(warm.result.outcome).toBe('applied');
+    expect(warm.result.networks.map((n) => n.networkId)).toEqual(['tenant']);
+    expect(warm.usage.requests).toEqual({
+      Query: 1,
+      BatchGetItem: 1,
+      TransactWriteItems: 1,
+      BatchWriteItem: 1,
+    });
+    expect(warm.atPublish).toEqual([2]);
+
+    // a hint that names another network costs one unused read, in the same round, and no more
+    hints.set('r1', 'ha-net');
+    const wrong = await measure(
+      ev({ type: 'ha.state', routerId: 'r1', host: 'h0', state: 'active', seq: 5 }),
+      hints,
+    );
+    expect(wrong.result.networks.map((n) => n.networkId)).toEqual(['tenant']);
+    expect(wrong.usage.requests).toEqual({
+      Query: 1,
+      BatchGetItem: 2,
+      TransactWriteItems: 1,
+      BatchWriteItem: 1,
+    });
+    expect(wrong.atPublish).toEqual([3]);
+    expect(hints.get('r1')).toBe('tenant');
   });
 });
