@@ -1,0 +1,64 @@
+import { expect } from 'vitest';
+import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
+import type { PortChangeEvent } from '../../src/app/on-port-changes.js';
+import type { CommandPublisher, OutboxRecord } from '../../src/app/ports.js';
+import type { Deps } from '../../src/app/reconcile.js';
+import type { InboundEvent } from '../../src/contracts/events.js';
+import { toNetwork, toPort } from '../../src/contracts/parse.js';
+import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
+import type { AgentTable } from '../../src/core/types.js';
+import { agentReportBody, type Body, flagsSetBody } from './inbound-bodies.js';
+
+export interface AppliedAgentsOptions {
+  /** The store's and the use-cases' clock (ms), fixed; none: the store's own (`Date.now`). */
+  readonly now?: number;
+  /** The actions every command must get from its agent; `null`: not checked. */
+  readonly accept?: readonly string[] | null;
+}
+
+/**
+ * The in-memory store and a publisher that hands every command to the host's agent state
+ * (`applyAgentCommand`, the reference agent's protocol), checking the action it gets: the bed of
+ * the use-case tests that assert what each agent ends up holding.
+ */
+export function createAppliedAgents(options: AppliedAgentsOptions = {}) {
+  const { now } = options;
+  const accept = options.accept === undefined ? ['applied', 'partial'] : options.accept;
+  const store = createMemoryStore(now === undefined ? {} : { now: () => now });
+  const held = new Map<string, HeldNetwork | undefined>();
+  const published: OutboxRecord[] = [];
+  const publisher: CommandPublisher = {
+    async publish(record) {
+      published.push(record);
+      for (const { host, command } of record.commands) {
+        const applied = applyAgentCommand(held.get(host), command);
+        if (accept) expect(accept).toContain(applied.action);
+        held.set(host, applied.state);
+      }
+    },
+  };
+  const deps: Deps = { store, publisher, ...(now === undefined ? {} : { now: () => now }) };
+  /** The table an agent holds for its network (the tests' beds hold one network). */
+  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
+  return { store, held, published, publisher, deps, table };
+}
+
+/**
+ * The bodies that open a VIP test's world: the default strategy, then an Open vSwitch agent
+ * without learning on each host of `tunnels` (host to tunnel IP), in that order.
+ */
+export const vipWorldSetup = (strategy: string, tunnels: Record<string, string>): Body[] => [
+  flagsSetBody(strategy),
+  ...Object.entries(tunnels).map(([host, tunnelIp]) => agentReportBody(host, tunnelIp, 'ovs-no-learning')),
+];
+
+/** A parsed port event as the coalesced path (`onPortChanges`) takes it. */
+export function toPortChangeEvent(e: InboundEvent): PortChangeEvent {
+  if (e.type === 'port.upsert') return { network: toNetwork(e.network), next: toPort(e) };
+  if (e.type === 'port.delete')
+    return {
+      network: null,
+      next: { id: e.portId, networkId: e.networkId, revision: e.revision, deleted: true },
+    };
+  throw new Error(`not a port event: ${e.type}`);
+}
