@@ -12,9 +12,10 @@ import { FLOODING_IP } from '../../src/core/entries.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import type { AgentTable, Port } from '../../src/core/types.js';
 import { checkVipClaim } from '../../src/core/vip.js';
-import { createAppliedAgents, toPortChangeEvent, vipWorldSetup } from '../support/applied-agents.js';
+import { createAppliedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { createFactOracle } from '../support/fact-oracle.js';
 import { inboundEvent, vipClaimBody, vmPortBody } from '../support/inbound-bodies.js';
+import { vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * Overlap with another port's fixed IP (`aap_overlaps_fixed_ip`, docs/vip.md; deviation D18):

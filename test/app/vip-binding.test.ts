@@ -6,9 +6,10 @@ import { listVips } from '../../src/cli/vip-command.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import type { AgentTable } from '../../src/core/types.js';
 import { viewsOfVips } from '../../src/core/vip-view.js';
-import { createAppliedAgents, toPortChangeEvent, vipWorldSetup } from '../support/applied-agents.js';
+import { createAppliedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { createFactOracle } from '../support/fact-oracle.js';
 import { inboundEvent, portDeleteBody, vipClaimBody, vmPortBody } from '../support/inbound-bodies.js';
+import { VIP_WORLD, vipWorldPorts, vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * A binding is tied to its port (docs/vip.md): a port event that takes the owner's right to its
@@ -18,16 +19,7 @@ import { inboundEvent, portDeleteBody, vipClaimBody, vmPortBody } from '../suppo
  * only the holders; a later valid claim takes the VIP again. In-memory store.
  */
 const NET = { id: 'net-b', networkType: 'vxlan', segmentId: 710 };
-const VIP = '10.0.0.100';
-const VMAC = '00:00:5e:00:01:07';
-const TUNNEL: Record<string, string> = { h1: '192.0.2.1', h2: '192.0.2.2', h3: '192.0.2.3' };
-const MAC: Record<string, string> = {
-  pa: 'fa:16:3e:00:00:0a',
-  pb: 'fa:16:3e:00:00:0b',
-  pc: 'fa:16:3e:00:00:0c',
-};
-const IP: Record<string, string> = { pa: '10.0.0.11', pb: '10.0.0.12', pc: '10.0.0.13' };
-const HOST: Record<string, string> = { pa: 'h1', pb: 'h2', pc: 'h3' };
+const { vip: VIP, vmac: VMAC, tunnels: TUNNEL, macs: MAC, ips: IP, hosts: HOST } = VIP_WORLD;
 
 interface PortSpec {
   readonly host?: string;
@@ -72,11 +64,8 @@ function world() {
     return dispatchEvent(deps, e).catch((err: unknown) => err);
   };
   const setup = async () => {
-    for (const body of vipWorldSetup('master-binding', TUNNEL)) await send(inboundEvent(body));
-    await send(portEvent('pa', 1, {}));
-    await send(portEvent('pb', 1, { pairs: [{ ipAddress: '10.0.0.96/28' }] }));
-    // an observer on h3, without pairs
-    await send(portEvent('pc', 1, { pairs: [] }));
+    for (const body of [...vipWorldSetup('master-binding', TUNNEL), ...vipWorldPorts(NET)])
+      await send(inboundEvent(body));
   };
   const record = async () => (await store.listNetworkVips(NET.id))[0];
   /** Every agent's table equals the fact oracle's, which unbinds against every VIP on each port fact. */

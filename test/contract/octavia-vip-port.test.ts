@@ -3,8 +3,9 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { OCTAVIA_OWNER } from '../../src/core/owners.js';
 import type { AgentTable } from '../../src/core/types.js';
-import { createAppliedAgents, vipWorldSetup } from '../support/applied-agents.js';
+import { createAppliedAgents } from '../support/applied-agents.js';
 import { inboundEvent, portDeleteBody, vipClaimBody } from '../support/inbound-bodies.js';
+import { vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * The Octavia VIP port (docs/vip.md, "The Octavia VIP port"): device owner `Octavia`, an unbound

@@ -7,7 +7,6 @@ import type { InboundEvent } from '../../src/contracts/events.js';
 import { toNetwork, toPort } from '../../src/contracts/parse.js';
 import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import type { AgentTable } from '../../src/core/types.js';
-import { agentReportBody, type Body, flagsSetBody } from './inbound-bodies.js';
 
 export interface AppliedAgentsOptions {
   /** The store's and the use-cases' clock (ms), fixed; none: the store's own (`Date.now`). */
@@ -42,15 +41,6 @@ export function createAppliedAgents(options: AppliedAgentsOptions = {}) {
   const table = (host: string): AgentTable => held.get(host)?.table ?? {};
   return { store, held, published, publisher, deps, table };
 }
-
-/**
- * The bodies that open a VIP test's world: the default strategy, then an Open vSwitch agent
- * without learning on each host of `tunnels` (host to tunnel IP), in that order.
- */
-export const vipWorldSetup = (strategy: string, tunnels: Record<string, string>): Body[] => [
-  flagsSetBody(strategy),
-  ...Object.entries(tunnels).map(([host, tunnelIp]) => agentReportBody(host, tunnelIp, 'ovs-no-learning')),
-];
 
 /** A parsed port event as the coalesced path (`onPortChanges`) takes it. */
 export function toPortChangeEvent(e: InboundEvent): PortChangeEvent {
