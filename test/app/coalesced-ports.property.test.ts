@@ -7,8 +7,7 @@ import type { InboundEvent } from '../../src/contracts/events.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
-import type { Agent } from '../../src/core/types.js';
-import { createAppliedAgents, toPortChangeEvent } from '../support/applied-agents.js';
+import { createAppliedAgents, storedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { boundPortsOf } from '../support/bound-ports.js';
 
 /**
@@ -119,11 +118,7 @@ function bed() {
   };
   /** Every agent holds what the full recompute of the stored facts gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const ports = await store.listNetworkPorts('n1');
     const desired = computeDesiredNetwork({
       network: NETWORK,

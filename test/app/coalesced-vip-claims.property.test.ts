@@ -8,10 +8,10 @@ import type { VipClaimEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent, toNetwork } from '../../src/contracts/parse.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
-import type { Agent, Strategy } from '../../src/core/types.js';
+import type { Strategy } from '../../src/core/types.js';
 import { recordVipClaim, type VipConfig, type VipState } from '../../src/core/vip.js';
 import { viewsOfVips } from '../../src/core/vip-view.js';
-import { createAppliedAgents } from '../support/applied-agents.js';
+import { createAppliedAgents, storedAgents } from '../support/applied-agents.js';
 
 /**
  * A batch of `vip.claim`s of one network coalesced (`onVipClaims`: one fold, one commit) against
@@ -152,11 +152,7 @@ function bed() {
   const tables = () => Object.fromEntries(HOSTS.map((h) => [h, held.get(h)?.table ?? {}]));
   /** Every agent holds what the full recompute of the stored facts (ports, agents, VIPs) gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const desired = computeDesiredNetwork({
       network: toNetwork(NETWORK),
       agents,

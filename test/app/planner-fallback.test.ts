@@ -7,9 +7,8 @@ import { EMPTY_COMMIT, type EventResult, guardNetwork } from '../../src/app/reco
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
-import type { Agent } from '../../src/core/types.js';
 import { observeFallbacks } from '../../src/runtime/observe.js';
-import { createAppliedAgents } from '../support/applied-agents.js';
+import { createAppliedAgents, storedAgents } from '../support/applied-agents.js';
 import { captureOutput } from '../support/emf.js';
 
 /**
@@ -62,11 +61,7 @@ function bed() {
   const send = (e: InboundEvent) => dispatchEvent(deps, e);
   /** Every agent holds what the full recompute of the stored facts gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const desired = computeDesiredNetwork({
       network: NETWORK,
       agents,

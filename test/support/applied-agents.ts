@@ -1,12 +1,12 @@
 import { expect } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import type { PortChangeEvent } from '../../src/app/on-port-changes.js';
-import type { CommandPublisher, OutboxRecord } from '../../src/app/ports.js';
+import type { CommandPublisher, FactStore, OutboxRecord } from '../../src/app/ports.js';
 import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { toNetwork, toPort } from '../../src/contracts/parse.js';
 import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
-import type { AgentTable } from '../../src/core/types.js';
+import type { Agent, AgentTable } from '../../src/core/types.js';
 
 export interface AppliedAgentsOptions {
   /** The store's and the use-cases' clock (ms), fixed; none: the store's own (`Date.now`). */
@@ -51,4 +51,14 @@ export function toPortChangeEvent(e: InboundEvent): PortChangeEvent {
       next: { id: e.portId, networkId: e.networkId, revision: e.revision, deleted: true },
     };
   throw new Error(`not a port event: ${e.type}`);
+}
+
+/** The agents of `hosts` the store holds, by host, as the full recompute takes them. */
+export async function storedAgents(store: FactStore, hosts: readonly string[]): Promise<Map<string, Agent>> {
+  const agents = new Map<string, Agent>();
+  for (const h of hosts) {
+    const a = await store.getAgent(h);
+    if (a) agents.set(h, a);
+  }
+  return agents;
 }
