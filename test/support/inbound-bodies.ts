@@ -56,11 +56,15 @@ export interface VmPortSpec {
   readonly host: string;
   readonly revision: number;
   readonly status?: 'ACTIVE' | 'DOWN';
+  /** `compute:nova` unless given. */
+  readonly deviceOwner?: string;
+  /** `vm-<id>` unless given. */
+  readonly deviceId?: string;
   /** Written only when given (an empty list is written as one). */
   readonly allowedAddressPairs?: readonly { ipAddress: string; macAddress?: string }[];
 }
 
-/** A `port.upsert` of a VM port (`compute:nova`, device `vm-<id>`, ACTIVE unless said), no DVR hosts. */
+/** A `port.upsert` of a VM port unless `deviceOwner` says otherwise (ACTIVE unless said), no DVR hosts. */
 export const vmPortBody = (network: NetworkRef, p: VmPortSpec): Body => ({
   type: 'port.upsert',
   network,
@@ -69,8 +73,8 @@ export const vmPortBody = (network: NetworkRef, p: VmPortSpec): Body => ({
     networkId: network.id,
     mac: p.mac,
     ips: p.ips,
-    deviceOwner: 'compute:nova',
-    deviceId: `vm-${p.id}`,
+    deviceOwner: p.deviceOwner ?? 'compute:nova',
+    deviceId: p.deviceId ?? `vm-${p.id}`,
     host: p.host,
     status: p.status ?? 'ACTIVE',
     dvrHosts: [],
