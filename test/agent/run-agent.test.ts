@@ -14,24 +14,39 @@ const until = async (cond: () => boolean) => {
   expect(cond()).toBe(true);
 };
 
+/**
+ * An agent over the in-memory queue and the fake kernel, its clock `now` (0 unless given);
+ * `start` runs it and returns what stops it and waits for the run to end.
+ */
+function bed(now: () => number = () => 0) {
+  const transport = createMemoryTransport();
+  const kernel = createFakeKernel();
+  const agent = createAgent({
+    config: agentConfig(),
+    executor: kernel,
+    log: createMemoryLogger(),
+    send: (e) => transport.send(e),
+    now,
+  });
+  const start = (options?: Parameters<typeof runAgent>[3]) => {
+    const abort = new AbortController();
+    const running = runAgent(agent, transport, abort.signal, options);
+    return async () => {
+      abort.abort();
+      await running;
+    };
+  };
+  return { transport, kernel, agent, start };
+}
+
 describe('runAgent over the in-memory queue', () => {
   it('reports first, then applies commands in order and acknowledges them', async () => {
-    const transport = createMemoryTransport();
-    const kernel = createFakeKernel();
-    const agent = createAgent({
-      config: agentConfig(),
-      executor: kernel,
-      log: createMemoryLogger(),
-      send: (e) => transport.send(e),
-      now: () => 0,
-    });
-    const stop = new AbortController();
-    const running = runAgent(agent, transport, stop.signal);
+    const { transport, kernel, agent, start } = bed();
+    const stop = start();
     transport.push(snapshot(1, { [NODE1]: [FLOOD, ROUTER] }));
     transport.push(delta(2, 1, { remove: { [NODE1]: [ROUTER] }, add: { [NODE2]: [ROUTER] } }));
     await until(() => agent.held(NET)?.version === 2 && transport.depth === 0);
-    stop.abort();
-    await running;
+    await stop();
     expect(transport.sent[0]).toMatchObject({
       type: 'agent.report',
       host: 'compute1',
@@ -41,17 +56,8 @@ describe('runAgent over the in-memory queue', () => {
   });
 
   it('leaves a failed command and everything after it unacknowledged, so redelivery applies them in order', async () => {
-    const transport = createMemoryTransport();
-    const kernel = createFakeKernel();
-    const agent = createAgent({
-      config: agentConfig(),
-      executor: kernel,
-      log: createMemoryLogger(),
-      send: (e) => transport.send(e),
-      now: () => 0,
-    });
-    const stop = new AbortController();
-    const running = runAgent(agent, transport, stop.signal);
+    const { transport, kernel, agent, start } = bed();
+    const stop = start();
     transport.push(snapshot(1, { [NODE1]: [FLOOD] }));
     await until(() => agent.held(NET)?.version === 1);
     kernel.failOn = 'append';
@@ -61,26 +67,17 @@ describe('runAgent over the in-memory queue', () => {
     kernel.failOn = null;
     transport.redeliverUnacked();
     await until(() => agent.held(NET)?.version === 2 && transport.depth === 0);
-    stop.abort();
-    await running;
+    await stop();
     expect(kernel.table('vx-100').fdb).toEqual([`00:00:00:00:00:00 ${NODE2}`]);
   });
 });
 
 describe('runAgent: agent.applied reports', () => {
   it('reports what it holds once per interval, coalescing the applies meanwhile, valid by the contract', async () => {
-    const transport = createMemoryTransport();
     let clock = 1_700_000_000_000;
-    const agent = createAgent({
-      config: agentConfig(),
-      executor: createFakeKernel(),
-      log: createMemoryLogger(),
-      send: (e) => transport.send(e),
-      now: () => clock,
-    });
+    const { transport, agent, start } = bed(() => clock);
     const applied = () => transport.sent.filter((e) => e.type === 'agent.applied');
-    const stop = new AbortController();
-    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 150 });
+    const stop = start({ appliedReportMs: 150 });
     transport.push(snapshot(1, { [NODE1]: [FLOOD, ROUTER] }));
     clock += 5;
     transport.push(delta(2, 1, { remove: { [NODE1]: [ROUTER] }, add: { [NODE2]: [ROUTER] } }));
@@ -97,46 +94,27 @@ describe('runAgent: agent.applied reports', () => {
     clock += 1000;
     transport.push(delta(3, 2, { add: { [NODE1]: [ROUTER] } }));
     await until(() => agent.held(NET)?.version === 3);
-    stop.abort();
-    await running;
+    await stop();
     expect(applied()).toHaveLength(2);
     expect(agentAppliedV1.parse(applied()[1])).toMatchObject({ networks: { [NET]: 3 }, at: clock });
   });
 
   it('repeats the report when idle (the heartbeat that keeps its queue)', async () => {
-    const transport = createMemoryTransport();
-    const agent = createAgent({
-      config: agentConfig(),
-      executor: createFakeKernel(),
-      log: createMemoryLogger(),
-      send: (e) => transport.send(e),
-      now: () => 0,
-    });
-    const stop = new AbortController();
-    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 10, heartbeatMs: 60 });
+    const { transport, start } = bed();
+    const stop = start({ appliedReportMs: 10, heartbeatMs: 60 });
     await until(() => transport.sent.filter((e) => e.type === 'agent.applied').length >= 2);
-    stop.abort();
-    await running;
+    await stop();
     const reports = transport.sent.filter((e) => e.type === 'agent.applied');
     expect(reports.map((e) => agentAppliedV1.parse(e).networks)).toContainEqual({});
   });
 
   it('sends no report when nothing was applied', async () => {
-    const transport = createMemoryTransport();
-    const agent = createAgent({
-      config: agentConfig(),
-      executor: createFakeKernel(),
-      log: createMemoryLogger(),
-      send: (e) => transport.send(e),
-      now: () => 0,
-    });
-    const stop = new AbortController();
-    const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 50 });
+    const { transport, start } = bed();
+    const stop = start({ appliedReportMs: 50 });
     transport.push('{"not":"a command"}');
     await until(() => transport.depth === 0);
     await new Promise((r) => setTimeout(r, 120));
-    stop.abort();
-    await running;
+    await stop();
     expect(transport.sent.map((e) => e.type)).toEqual(['agent.report']);
   });
 });

@@ -1,13 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../agent/create-agent.js';
 import { createMemoryLogger } from '../../agent/create-logger.js';
@@ -19,6 +13,7 @@ import { agentEventSchema } from '../../src/contracts/events.js';
 import { parseHaEvent } from '../../src/contracts/parse.js';
 import { type LocalServer, startSqsLocal } from '../../tools/local/local-servers.js';
 import { startManagementSocket } from '../e2e/dataplane/management-socket.js';
+import { createQueue, fauxqsClient, receiveAndDelete, sendToGroup } from '../support/fauxqs.js';
 import { createFakeKernel } from './fake-kernel.js';
 import { agentConfig, delta, FLOOD, haState, NET, NODE1, NODE2, snapshot } from './fixtures.js';
 
@@ -31,32 +26,17 @@ describe('createSqsTransport (fauxqs)', () => {
 
   beforeAll(async () => {
     server = await startSqsLocal();
-    client = new SQSClient({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    });
+    client = fauxqsClient(server);
     const fifo = { FifoQueue: 'true', VisibilityTimeout: '1' };
-    commands = (
-      await client.send(new CreateQueueCommand({ QueueName: 'agent-compute1.fifo', Attributes: fifo }))
-    ).QueueUrl as string;
-    events = (await client.send(new CreateQueueCommand({ QueueName: 'agent-events.fifo', Attributes: fifo })))
-      .QueueUrl as string;
+    commands = await createQueue(client, 'agent-compute1.fifo', fifo);
+    events = await createQueue(client, 'agent-events.fifo', fifo);
   });
   afterAll(async () => {
     client?.destroy();
     await server?.stop();
   });
 
-  const push = (body: string, id: string) =>
-    client.send(
-      new SendMessageCommand({
-        QueueUrl: commands,
-        MessageBody: body,
-        MessageGroupId: NET,
-        MessageDeduplicationId: id,
-      }),
-    );
+  const push = (body: string, id: string) => sendToGroup(client, commands, NET, body, id);
 
   it('receives commands in group order, redelivers what is not acknowledged, and sends events', async () => {
     const transport = createSqsTransport({
@@ -94,13 +74,10 @@ describe('createSqsTransport (fauxqs)', () => {
     const types: string[] = [];
     const networks: string[] = [];
     for (let i = 0; i < 8 && types.length < 4; i++) {
-      const got = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: events, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      for (const m of got.Messages ?? []) {
-        types.push(JSON.parse(m.Body ?? '{}').type);
-        networks.push(JSON.parse(m.Body ?? '{}').networkId);
-        await client.send(new DeleteMessageCommand({ QueueUrl: events, ReceiptHandle: m.ReceiptHandle }));
+      for (const body of await receiveAndDelete(client, events)) {
+        const e = JSON.parse(body || '{}');
+        types.push(e.type);
+        networks.push(e.networkId);
       }
     }
     // Both arrive: a fresh deduplication id per send, so FIFO deduplication does not eat the repeat.
@@ -135,19 +112,8 @@ describe('createSqsTransport (fauxqs)', () => {
     const signal = new AbortController().signal;
     const received = transport.receive(signal);
     await new Promise((r) => setTimeout(r, 200));
-    const url = (
-      await client.send(
-        new CreateQueueCommand({ QueueName: 'agent-late.fifo', Attributes: { FifoQueue: 'true' } }),
-      )
-    ).QueueUrl as string;
-    await client.send(
-      new SendMessageCommand({
-        QueueUrl: url,
-        MessageBody: '{"n":1}',
-        MessageGroupId: NET,
-        MessageDeduplicationId: 'x',
-      }),
-    );
+    const url = await createQueue(client, 'agent-late.fifo', { FifoQueue: 'true' });
+    await sendToGroup(client, url, NET, '{"n":1}', 'x');
     const got = [...(await received)];
     while (got.length === 0) got.push(...(await transport.receive(signal)));
     expect(got.map((m) => m.body)).toEqual(['{"n":1}']);
@@ -186,12 +152,8 @@ describe('createSqsTransport (fauxqs)', () => {
 
   it('runs the agent over SQS: its report, then one agent.applied for a burst of commands, in the contract', async () => {
     const fifo = { FifoQueue: 'true', VisibilityTimeout: '5' };
-    const own = (
-      await client.send(new CreateQueueCommand({ QueueName: 'agent-compute9.fifo', Attributes: fifo }))
-    ).QueueUrl as string;
-    const out = (
-      await client.send(new CreateQueueCommand({ QueueName: 'events-compute9.fifo', Attributes: fifo }))
-    ).QueueUrl as string;
+    const own = await createQueue(client, 'agent-compute9.fifo', fifo);
+    const out = await createQueue(client, 'events-compute9.fifo', fifo);
     const transport = createSqsTransport({
       client,
       commandQueue: { url: own },
@@ -206,29 +168,15 @@ describe('createSqsTransport (fauxqs)', () => {
       send: (e) => transport.send(e),
       now: () => Date.now(),
     });
-    const send = (body: string, id: string) =>
-      client.send(
-        new SendMessageCommand({
-          QueueUrl: own,
-          MessageBody: body,
-          MessageGroupId: NET,
-          MessageDeduplicationId: id,
-        }),
-      );
+    const send = (body: string, id: string) => sendToGroup(client, own, NET, body, id);
     await send(snapshot(1, { [NODE1]: [FLOOD] }), 's1');
     await send(delta(2, 1, { add: { [NODE2]: [FLOOD] } }), 'd2');
     const stop = new AbortController();
     const running = runAgent(agent, transport, stop.signal, { appliedReportMs: 500 });
     const events: ReturnType<typeof agentEventSchema.parse>[] = [];
-    for (let i = 0; i < 10 && !events.some((e) => e.type === 'agent.applied'); i++) {
-      const got = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: out, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      for (const m of got.Messages ?? []) {
-        events.push(agentEventSchema.parse(JSON.parse(m.Body ?? '')));
-        await client.send(new DeleteMessageCommand({ QueueUrl: out, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
+    for (let i = 0; i < 10 && !events.some((e) => e.type === 'agent.applied'); i++)
+      for (const body of await receiveAndDelete(client, out))
+        events.push(agentEventSchema.parse(JSON.parse(body)));
     stop.abort();
     await running;
     expect(events.map((e) => e.type)).toEqual(['agent.report', 'agent.applied']);

@@ -1,20 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import { onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
+import { onPortChanges } from '../../src/app/on-port-changes.js';
 import { onVipClaims } from '../../src/app/on-vip-claims.js';
 import { findOverlaps } from '../../src/app/rebuild-index.js';
-import type { Deps, EventResult, NetworkAapOverlap } from '../../src/app/reconcile.js';
+import type { EventResult, NetworkAapOverlap } from '../../src/app/reconcile.js';
 import type { InboundEvent, VipClaimEvent } from '../../src/contracts/events.js';
-import { parseInboundEvent, toNetwork, toPort } from '../../src/contracts/parse.js';
+import { toPort } from '../../src/contracts/parse.js';
 import { findAapOverlap, holdsFixedIps } from '../../src/core/aap.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { FLOODING_IP } from '../../src/core/entries.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import type { AgentTable, Port } from '../../src/core/types.js';
 import { checkVipClaim } from '../../src/core/vip.js';
+import { createAppliedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { createFactOracle } from '../support/fact-oracle.js';
+import { inboundEvent, vipClaimBody, vmPortBody } from '../support/inbound-bodies.js';
+import { vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * Overlap with another port's fixed IP (`aap_overlaps_fixed_ip`, docs/vip.md; deviation D18):
@@ -39,31 +40,16 @@ interface Spec {
 const macOf = (id: string) => `fa:16:3e:00:00:0${id.slice(1)}`;
 
 const upsert = (p: Spec): InboundEvent =>
-  parseInboundEvent(
-    JSON.stringify({
-      v: 1,
-      type: 'port.upsert',
-      network: NET,
-      port: {
-        id: p.id,
-        networkId: NET.id,
-        mac: macOf(p.id),
-        ips: p.ips,
-        deviceOwner: 'compute:nova',
-        deviceId: `vm-${p.id}`,
-        host: p.host,
-        status: 'ACTIVE',
-        dvrHosts: [],
-        revision: p.revision,
-        allowedAddressPairs: p.pairs.map((ipAddress) => ({ ipAddress })),
-      },
+  inboundEvent(
+    vmPortBody(NET, {
+      id: p.id,
+      mac: macOf(p.id),
+      ips: p.ips,
+      host: p.host,
+      revision: p.revision,
+      allowedAddressPairs: p.pairs.map((ipAddress) => ({ ipAddress })),
     }),
   );
-
-const toEvent = (e: InboundEvent): PortChangeEvent => {
-  if (e.type !== 'port.upsert') throw new Error('upserts only');
-  return { network: toNetwork(e.network), next: toPort(e) };
-};
 
 /** Distinct MACs per address in an agent's table (the flooding entry aside). */
 function macsPerIp(t: AgentTable): Map<string, Set<string>> {
@@ -74,24 +60,8 @@ function macsPerIp(t: AgentTable): Map<string, Set<string>> {
 }
 
 function world(strategy = 'master-binding') {
-  const now = 1_000_000;
-  const store = createMemoryStore({ now: () => now });
-  const held = new Map<string, HeldNetwork | undefined>();
+  const { store, deps, table } = createAppliedAgents({ now: 1_000_000 });
   const oracle = createFactOracle();
-  const deps: Deps = {
-    store,
-    publisher: {
-      publish: async (r) => {
-        for (const { host, command } of r.commands) {
-          const applied = applyAgentCommand(held.get(host), command);
-          expect(['applied', 'partial']).toContain(applied.action);
-          held.set(host, applied.state);
-        }
-      },
-    },
-    now: () => now,
-  };
-  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
   /** One event through the dispatcher: its result, or `rejected:<code>`. */
   const one = async (e: InboundEvent): Promise<EventResult | string> => {
     oracle.apply(e);
@@ -105,10 +75,8 @@ function world(strategy = 'master-binding') {
   let seq = 0;
   const claim = (portId: string, host: string, ip: string): VipClaimEvent => {
     seq++;
-    const e = parseInboundEvent(
-      JSON.stringify({
-        type: 'vip.claim',
-        v: 1,
+    const e = inboundEvent(
+      vipClaimBody({
         host,
         networkId: NET.id,
         portId,
@@ -123,32 +91,7 @@ function world(strategy = 'master-binding') {
     return e;
   };
   const setup = async () => {
-    await one(
-      parseInboundEvent(
-        JSON.stringify({
-          type: 'flags.set',
-          v: 1,
-          flags: { defaultStrategy: strategy, rollout: null, networks: {}, routers: {} },
-          revision: 1,
-        }),
-      ),
-    );
-    for (const [host, tunnelIp] of Object.entries(TUNNEL))
-      await one(
-        parseInboundEvent(
-          JSON.stringify({
-            type: 'agent.report',
-            v: 1,
-            host,
-            tunnelIp,
-            agentType: 'Open vSwitch agent',
-            networkTypes: ['vxlan'],
-            capabilities: { learning: false, arp: 'responder' },
-            bootId: 'b1',
-            revision: 1,
-          }),
-        ),
-      );
+    for (const body of vipWorldSetup(strategy, TUNNEL)) await one(inboundEvent(body));
   };
   /** Every agent holds what the fact oracle says, and never two MACs for one address. */
   const expectTables = () => {
@@ -247,7 +190,7 @@ describe('aap_overlaps_fixed_ip: a port event records the port and reports the o
       upsert({ id: 'p6', ips: ['10.0.0.6'], host: 'h2', pairs: [], revision: 1 }),
     ];
     for (const e of events) w.oracle.apply(e);
-    const out = await onPortChanges(w.deps, 'n1', events.map(toEvent));
+    const out = await onPortChanges(w.deps, 'n1', events.map(toPortChangeEvent));
     expect(
       out.map((o) => (o.kind === 'result' ? (o.result.overlaps ?? []).map((x) => x.aapPort) : o.kind)),
     ).toEqual([[], ['p2'], ['p4'], ['p5'], ['p5']]);
@@ -286,7 +229,7 @@ describe('aap_overlaps_fixed_ip: the pair’s use is refused', () => {
       const take = upsert({ id: 'p1', ips: ['10.0.0.1', '10.0.0.100'], host: 'h1', pairs: [], revision: 2 });
       if (coalesce) {
         w.oracle.apply(take);
-        const [o] = await onPortChanges(w.deps, NET.id, [toEvent(take)]);
+        const [o] = await onPortChanges(w.deps, NET.id, [toPortChangeEvent(take)]);
         expect(o?.kind === 'result' && o.result.overlaps?.map((x) => x.ip)).toEqual(['10.0.0.100']);
       } else expect(overlapsOf(await w.one(take)).map((x) => x.ip)).toEqual(['10.0.0.100']);
       const record = (await w.store.listNetworkVips(NET.id))[0];
@@ -425,7 +368,7 @@ describe('aap_overlaps_fixed_ip: properties over random histories', () => {
                 else judgeClaim(e as VipClaimEvent, out);
               }
             } else if (kind === 'port.upsert') {
-              const out = await onPortChanges(w.deps, NET.id, group.map(toEvent));
+              const out = await onPortChanges(w.deps, NET.id, group.map(toPortChangeEvent));
               for (const [n, o] of out.entries())
                 judgePort(
                   toPort(group[n] as InboundEvent & { type: 'port.upsert' }),

@@ -1,17 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import { ipOwnerKey } from '../../src/app/on-port-change.js';
 import { COALESCED_ITEM_BUDGET, onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
-import type { CommandPublisher } from '../../src/app/ports.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { toNetwork, toPort } from '../../src/contracts/parse.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
-import type { Agent } from '../../src/core/types.js';
+import { createAppliedAgents, storedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { boundPortsOf } from '../support/bound-ports.js';
 
 /**
@@ -74,34 +70,34 @@ const portEventArb: fc.Arbitrary<InboundEvent> = fc
         : { type: 'port.delete', v: 1, portId: p.id, networkId: 'n1', revision: p.revision },
   );
 
-function toPortEvent(e: InboundEvent): PortChangeEvent {
-  if (e.type === 'port.upsert') return { network: toNetwork(e.network), next: toPort(e) };
-  if (e.type === 'port.delete')
-    return {
-      network: null,
-      next: { id: e.portId, networkId: e.networkId, revision: e.revision, deleted: true },
-    };
-  throw new Error(`not a port event: ${e.type}`);
-}
+/** Ten ACTIVE VM ports `vm0`..`vm9`, over the hosts in turn, each new (revision 1). */
+const tenPorts = (mac: (i: number) => string, ips: (i: number) => string[]) =>
+  Array.from(
+    { length: 10 },
+    (_, i): PortChangeEvent => ({
+      network: NETWORK,
+      next: {
+        id: `vm${i}`,
+        networkId: 'n1',
+        mac: mac(i),
+        ips: ips(i),
+        host: HOSTS[i % 3] as string,
+        deviceOwner: 'compute:nova',
+        deviceId: `i-${i}`,
+        status: 'ACTIVE',
+        dvrHosts: [],
+        revision: 1,
+      },
+    }),
+  );
 
 /** Converged checks where a member held a port with pairs (the property must reach them). */
 let withPairs = 0;
 
 function bed() {
-  const store = createMemoryStore();
-  const held = new Map<string, HeldNetwork | undefined>();
-  let published = 0;
-  const publisher: CommandPublisher = {
-    async publish(record) {
-      published++;
-      for (const { host, command } of record.commands) {
-        const r = applyAgentCommand(held.get(host), command);
-        expect(['applied', 'partial', 'duplicate']).toContain(r.action);
-        held.set(host, r.state);
-      }
-    },
-  };
-  const deps = { store, publisher };
+  const { store, held, published, deps } = createAppliedAgents({
+    accept: ['applied', 'partial', 'duplicate'],
+  });
   /** One event through the single-event path: its outcome, or the rejection code. */
   const one = async (e: InboundEvent) => {
     try {
@@ -122,11 +118,7 @@ function bed() {
   };
   /** Every agent holds what the full recompute of the stored facts gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const ports = await store.listNetworkPorts('n1');
     const desired = computeDesiredNetwork({
       network: NETWORK,
@@ -145,7 +137,7 @@ function bed() {
       if (member && boundPortsOf(ports, h).some((p) => p.allowedAddressPairs.length > 0)) withPairs++;
     }
   };
-  return { deps, one, facts, converged, published: () => published, store };
+  return { deps, one, facts, converged, published: () => published.length, store };
 }
 
 async function seeded(prefix: readonly InboundEvent[]) {
@@ -178,7 +170,7 @@ describe('a coalesced batch of port events equals its events applied one by one'
           const expected = [];
           for (const e of batch) expected.push(await single.one(e));
           const before = coalesced.published();
-          const outcomes = await onPortChanges(coalesced.deps, 'n1', batch.map(toPortEvent));
+          const outcomes = await onPortChanges(coalesced.deps, 'n1', batch.map(toPortChangeEvent));
           expect(
             outcomes.map((o) => (o.kind === 'rejected' ? `rejected:${o.error.code}` : o.result.outcome)),
           ).toEqual(expected);
@@ -198,23 +190,9 @@ describe('a coalesced batch of port events equals its events applied one by one'
 
   it('commits ten events of distinct ports as one version, counting commands once', async () => {
     const b = await seeded([]);
-    const batch = Array.from(
-      { length: 10 },
-      (_, i): PortChangeEvent => ({
-        network: NETWORK,
-        next: {
-          id: `vm${i}`,
-          networkId: 'n1',
-          mac: `fa:16:3e:00:01:${10 + i}`,
-          ips: [`10.2.0.${i + 1}`],
-          host: HOSTS[i % 3] as string,
-          deviceOwner: 'compute:nova',
-          deviceId: `i-${i}`,
-          status: 'ACTIVE',
-          dvrHosts: [],
-          revision: 1,
-        },
-      }),
+    const batch = tenPorts(
+      (i) => `fa:16:3e:00:01:${10 + i}`,
+      (i) => [`10.2.0.${i + 1}`],
     );
     const outcomes = await onPortChanges(b.deps, 'n1', batch);
     expect(outcomes.map((o) => o.kind === 'result' && o.result.outcome)).toEqual(Array(10).fill('applied'));
@@ -230,23 +208,9 @@ describe('a coalesced batch of port events equals its events applied one by one'
   it('splits a group whose items would not fit one DynamoDB transaction', async () => {
     const b = await seeded([]);
     // Each port claims its MAC and 8 fixed IPs: 10 events name far more than the budget.
-    const batch = Array.from(
-      { length: 10 },
-      (_, i): PortChangeEvent => ({
-        network: NETWORK,
-        next: {
-          id: `vm${i}`,
-          networkId: 'n1',
-          mac: `fa:16:3e:00:02:${10 + i}`,
-          ips: Array.from({ length: 8 }, (_, j) => `10.3.${i}.${j + 1}`),
-          host: HOSTS[i % 3] as string,
-          deviceOwner: 'compute:nova',
-          deviceId: `i-${i}`,
-          status: 'ACTIVE',
-          dvrHosts: [],
-          revision: 1,
-        },
-      }),
+    const batch = tenPorts(
+      (i) => `fa:16:3e:00:02:${10 + i}`,
+      (i) => Array.from({ length: 8 }, (_, j) => `10.3.${i}.${j + 1}`),
     );
     const outcomes = await onPortChanges(b.deps, 'n1', batch);
     expect(outcomes.every((o) => o.kind === 'result' && o.result.outcome === 'applied')).toBe(true);

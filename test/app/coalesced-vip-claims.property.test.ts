@@ -1,19 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import { claimOf } from '../../src/app/on-vip-claim.js';
 import { onVipClaims, type VipClaimOutcome } from '../../src/app/on-vip-claims.js';
-import type { OutboxRecord } from '../../src/app/ports.js';
 import type { Deps, EventResult } from '../../src/app/reconcile.js';
 import type { VipClaimEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent, toNetwork } from '../../src/contracts/parse.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { isInvalidInputError } from '../../src/core/errors.js';
-import type { Agent, Strategy } from '../../src/core/types.js';
+import type { Strategy } from '../../src/core/types.js';
 import { recordVipClaim, type VipConfig, type VipState } from '../../src/core/vip.js';
 import { viewsOfVips } from '../../src/core/vip-view.js';
+import { createAppliedAgents, storedAgents } from '../support/applied-agents.js';
 
 /**
  * A batch of `vip.claim`s of one network coalesced (`onVipClaims`: one fold, one commit) against
@@ -95,24 +93,9 @@ const historyArb = fc.array(claimArb, { minLength: 1, maxLength: 6 }).chain((poo
 );
 
 function bed() {
-  const store = createMemoryStore({ now: () => NOW });
-  const held = new Map<string, HeldNetwork | undefined>();
-  const published: OutboxRecord[] = [];
-  const deps: Deps = {
-    store,
-    publisher: {
-      async publish(record) {
-        published.push(record);
-        for (const { host, command } of record.commands) {
-          const r = applyAgentCommand(held.get(host), command);
-          expect(['applied', 'partial', 'duplicate']).toContain(r.action);
-          held.set(host, r.state);
-        }
-      },
-    },
-    vip: CONFIG,
-    now: () => NOW,
-  };
+  const applied = createAppliedAgents({ now: NOW, accept: ['applied', 'partial', 'duplicate'] });
+  const { store, held, published } = applied;
+  const deps: Deps = { ...applied.deps, vip: CONFIG };
   const send = (e: Record<string, unknown>) =>
     dispatchEvent(deps, parseInboundEvent(JSON.stringify({ v: 1, ...e })));
   const setup = async (strategy: Strategy) => {
@@ -169,11 +152,7 @@ function bed() {
   const tables = () => Object.fromEntries(HOSTS.map((h) => [h, held.get(h)?.table ?? {}]));
   /** Every agent holds what the full recompute of the stored facts (ports, agents, VIPs) gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const desired = computeDesiredNetwork({
       network: toNetwork(NETWORK),
       agents,

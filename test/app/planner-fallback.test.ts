@@ -1,16 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import type { CommandPublisher, NetworkState } from '../../src/app/ports.js';
+import type { NetworkState } from '../../src/app/ports.js';
 import { EMPTY_COMMIT, type EventResult, guardNetwork } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { computeDesiredNetwork } from '../../src/core/desired.js';
 import { DEFAULT_FLAGS } from '../../src/core/flags.js';
-import type { Agent } from '../../src/core/types.js';
 import { observeFallbacks } from '../../src/runtime/observe.js';
+import { createAppliedAgents, storedAgents } from '../support/applied-agents.js';
 import { captureOutput } from '../support/emf.js';
 
 /**
@@ -59,25 +57,11 @@ function vm(id: string, host: string, n: number): InboundEvent {
 }
 
 function bed() {
-  const store = createMemoryStore();
-  const held = new Map<string, HeldNetwork | undefined>();
-  const publisher: CommandPublisher = {
-    async publish(record) {
-      for (const { host, command } of record.commands) {
-        const r = applyAgentCommand(held.get(host), command);
-        expect(['applied', 'partial', 'duplicate']).toContain(r.action);
-        held.set(host, r.state);
-      }
-    },
-  };
-  const send = (e: InboundEvent) => dispatchEvent({ store, publisher }, e);
+  const { store, held, deps } = createAppliedAgents({ accept: ['applied', 'partial', 'duplicate'] });
+  const send = (e: InboundEvent) => dispatchEvent(deps, e);
   /** Every agent holds what the full recompute of the stored facts gives. */
   const converged = async () => {
-    const agents = new Map<string, Agent>();
-    for (const h of HOSTS) {
-      const a = await store.getAgent(h);
-      if (a) agents.set(h, a);
-    }
+    const agents = await storedAgents(store, HOSTS);
     const desired = computeDesiredNetwork({
       network: NETWORK,
       agents,

@@ -1,17 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import { onPortChanges, type PortChangeEvent } from '../../src/app/on-port-changes.js';
-import type { OutboxRecord } from '../../src/app/ports.js';
-import type { Deps } from '../../src/app/reconcile.js';
+import { onPortChanges } from '../../src/app/on-port-changes.js';
 import { listVips } from '../../src/cli/vip-command.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { parseInboundEvent, toNetwork, toPort } from '../../src/contracts/parse.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import type { AgentTable } from '../../src/core/types.js';
 import { viewsOfVips } from '../../src/core/vip-view.js';
+import { createAppliedAgents, toPortChangeEvent } from '../support/applied-agents.js';
 import { createFactOracle } from '../support/fact-oracle.js';
+import { inboundEvent, portDeleteBody, vipClaimBody, vmPortBody } from '../support/inbound-bodies.js';
+import { VIP_WORLD, vipWorldPorts, vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * A binding is tied to its port (docs/vip.md): a port event that takes the owner's right to its
@@ -21,16 +19,7 @@ import { createFactOracle } from '../support/fact-oracle.js';
  * only the holders; a later valid claim takes the VIP again. In-memory store.
  */
 const NET = { id: 'net-b', networkType: 'vxlan', segmentId: 710 };
-const VIP = '10.0.0.100';
-const VMAC = '00:00:5e:00:01:07';
-const TUNNEL: Record<string, string> = { h1: '192.0.2.1', h2: '192.0.2.2', h3: '192.0.2.3' };
-const MAC: Record<string, string> = {
-  pa: 'fa:16:3e:00:00:0a',
-  pb: 'fa:16:3e:00:00:0b',
-  pc: 'fa:16:3e:00:00:0c',
-};
-const IP: Record<string, string> = { pa: '10.0.0.11', pb: '10.0.0.12', pc: '10.0.0.13' };
-const HOST: Record<string, string> = { pa: 'h1', pb: 'h2', pc: 'h3' };
+const { vip: VIP, vmac: VMAC, tunnels: TUNNEL, macs: MAC, ips: IP, hosts: HOST } = VIP_WORLD;
 
 interface PortSpec {
   readonly host?: string;
@@ -39,59 +28,23 @@ interface PortSpec {
 }
 
 const portEvent = (id: string, revision: number, spec: PortSpec): InboundEvent =>
-  parseInboundEvent(
-    JSON.stringify({
-      type: 'port.upsert',
-      v: 1,
-      network: NET,
-      port: {
-        id,
-        networkId: NET.id,
-        mac: MAC[id],
-        ips: spec.ips ?? [IP[id]],
-        deviceOwner: 'compute:nova',
-        deviceId: `vm-${id}`,
-        host: spec.host ?? HOST[id],
-        status: 'ACTIVE',
-        dvrHosts: [],
-        revision,
-        allowedAddressPairs: spec.pairs ?? [{ ipAddress: VIP, macAddress: VMAC }],
-      },
+  inboundEvent(
+    vmPortBody(NET, {
+      id,
+      mac: MAC[id] as string,
+      ips: spec.ips ?? [IP[id] as string],
+      host: spec.host ?? (HOST[id] as string),
+      revision,
+      allowedAddressPairs: spec.pairs ?? [{ ipAddress: VIP, macAddress: VMAC }],
     }),
   );
 const deleteEvent = (id: string, revision: number): InboundEvent =>
-  parseInboundEvent(JSON.stringify({ type: 'port.delete', v: 1, portId: id, networkId: NET.id, revision }));
-
-function toPortEvent(e: InboundEvent): PortChangeEvent {
-  if (e.type === 'port.upsert') return { network: toNetwork(e.network), next: toPort(e) };
-  if (e.type === 'port.delete')
-    return {
-      network: null,
-      next: { id: e.portId, networkId: e.networkId, revision: e.revision, deleted: true },
-    };
-  throw new Error(`not a port event: ${e.type}`);
-}
+  inboundEvent(portDeleteBody(NET.id, id, revision));
 
 function world() {
   const now = 1_000_000;
-  const store = createMemoryStore({ now: () => now });
-  const published: OutboxRecord[] = [];
-  const held = new Map<string, HeldNetwork | undefined>();
+  const { store, deps, published, table } = createAppliedAgents({ now });
   const oracle = createFactOracle();
-  const deps: Deps = {
-    store,
-    publisher: {
-      publish: async (r) => {
-        published.push(r);
-        for (const { host, command } of r.commands) {
-          const applied = applyAgentCommand(held.get(host), command);
-          expect(['applied', 'partial']).toContain(applied.action);
-          held.set(host, applied.state);
-        }
-      },
-    },
-    now: () => now,
-  };
   let seq = 0;
   const send = async (e: InboundEvent) => {
     oracle.apply(e);
@@ -100,59 +53,19 @@ function world() {
   /** A group of port events of the network through the coalesced path. */
   const sendGroup = async (events: readonly InboundEvent[]) => {
     for (const e of events) oracle.apply(e);
-    return onPortChanges(deps, NET.id, events.map(toPortEvent));
+    return onPortChanges(deps, NET.id, events.map(toPortChangeEvent));
   };
   const claim = (portId: string, host: string, mac: string) => {
     seq++;
-    const e = parseInboundEvent(
-      JSON.stringify({
-        type: 'vip.claim',
-        v: 1,
-        host,
-        networkId: NET.id,
-        portId,
-        ip: VIP,
-        mac,
-        kind: 'garp',
-        at: 990_000 + seq,
-        seq,
-      }),
+    const e = inboundEvent(
+      vipClaimBody({ host, networkId: NET.id, portId, ip: VIP, mac, at: 990_000 + seq, seq }),
     );
     oracle.apply(e);
     return dispatchEvent(deps, e).catch((err: unknown) => err);
   };
-  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
   const setup = async () => {
-    await send(
-      parseInboundEvent(
-        JSON.stringify({
-          type: 'flags.set',
-          v: 1,
-          flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
-          revision: 1,
-        }),
-      ),
-    );
-    for (const [host, tunnelIp] of Object.entries(TUNNEL))
-      await send(
-        parseInboundEvent(
-          JSON.stringify({
-            type: 'agent.report',
-            v: 1,
-            host,
-            tunnelIp,
-            agentType: 'Open vSwitch agent',
-            networkTypes: ['vxlan'],
-            capabilities: { learning: false, arp: 'responder' },
-            bootId: 'b1',
-            revision: 1,
-          }),
-        ),
-      );
-    await send(portEvent('pa', 1, {}));
-    await send(portEvent('pb', 1, { pairs: [{ ipAddress: '10.0.0.96/28' }] }));
-    // an observer on h3, without pairs
-    await send(portEvent('pc', 1, { pairs: [] }));
+    for (const body of [...vipWorldSetup('master-binding', TUNNEL), ...vipWorldPorts(NET)])
+      await send(inboundEvent(body));
   };
   const record = async () => (await store.listNetworkVips(NET.id))[0];
   /** Every agent's table equals the fact oracle's, which unbinds against every VIP on each port fact. */

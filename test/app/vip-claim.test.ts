@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import { releaseFrozenVip } from '../../src/app/on-vip-release.js';
-import type { OutboxRecord } from '../../src/app/ports.js';
-import type { Deps, EventResult } from '../../src/app/reconcile.js';
+import type { EventResult } from '../../src/app/reconcile.js';
 import { listVips, renderVipRows } from '../../src/cli/vip-command.js';
-import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import type { AgentTable, Strategy } from '../../src/core/types.js';
+import { createAppliedAgents } from '../support/applied-agents.js';
+import { type Body, inboundEvent } from '../support/inbound-bodies.js';
+import { VIP_WORLD, vipWorldPorts, vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * `vip.claim` through the dispatcher on the in-memory store: accepted claims move the VIP's
@@ -15,74 +14,13 @@ import type { AgentTable, Strategy } from '../../src/core/types.js';
  * and every agent's table, applied from the commands, ends where the claims say.
  */
 const NET = { id: 'net-v', networkType: 'vxlan', segmentId: 700 };
-const VIP = '10.0.0.100';
-const VMAC = '00:00:5e:00:01:07';
-const TUNNEL: Record<string, string> = { h1: '192.0.2.1', h2: '192.0.2.2', h3: '192.0.2.3' };
-const MAC: Record<string, string> = {
-  pa: 'fa:16:3e:00:00:0a',
-  pb: 'fa:16:3e:00:00:0b',
-  pc: 'fa:16:3e:00:00:0c',
-};
+const { vip: VIP, vmac: VMAC, tunnels: TUNNEL, macs: MAC } = VIP_WORLD;
 
 function world(strategy: Strategy, now = 1_000_000) {
-  const store = createMemoryStore({ now: () => now });
-  const published: OutboxRecord[] = [];
-  const held = new Map<string, HeldNetwork | undefined>();
-  const deps: Deps = {
-    store,
-    publisher: {
-      publish: async (r) => {
-        published.push(r);
-        for (const { host, command } of r.commands) {
-          const applied = applyAgentCommand(held.get(host), command);
-          expect(['applied', 'partial']).toContain(applied.action);
-          held.set(host, applied.state);
-        }
-      },
-    },
-    now: () => now,
-  };
-  const send = (e: Record<string, unknown>): Promise<EventResult> =>
-    dispatchEvent(deps, parseInboundEvent(JSON.stringify({ v: 1, ...e })));
-  const table = (host: string): AgentTable => held.get(host)?.table ?? {};
+  const { store, deps, published, table } = createAppliedAgents({ now });
+  const send = (e: Body): Promise<EventResult> => dispatchEvent(deps, inboundEvent(e));
   const setup = async () => {
-    await send({
-      type: 'flags.set',
-      flags: { defaultStrategy: strategy, rollout: null, networks: {}, routers: {} },
-      revision: 1,
-    });
-    for (const [host, tunnelIp] of Object.entries(TUNNEL))
-      await send({
-        type: 'agent.report',
-        host,
-        tunnelIp,
-        agentType: 'Open vSwitch agent',
-        networkTypes: ['vxlan'],
-        capabilities: { learning: false, arp: 'responder' },
-        bootId: 'b1',
-        revision: 1,
-      });
-    const port = (id: string, host: string, ip: string, pairs: unknown[]) =>
-      send({
-        type: 'port.upsert',
-        network: NET,
-        port: {
-          id,
-          networkId: NET.id,
-          mac: MAC[id],
-          ips: [ip],
-          deviceOwner: 'compute:nova',
-          deviceId: `vm-${id}`,
-          host,
-          status: 'ACTIVE',
-          dvrHosts: [],
-          revision: 1,
-          allowedAddressPairs: pairs,
-        },
-      });
-    await port('pa', 'h1', '10.0.0.11', [{ ipAddress: VIP, macAddress: VMAC }]);
-    await port('pb', 'h2', '10.0.0.12', [{ ipAddress: '10.0.0.96/28' }]);
-    await port('pc', 'h3', '10.0.0.13', []);
+    for (const body of [...vipWorldSetup(strategy, TUNNEL), ...vipWorldPorts(NET)]) await send(body);
   };
   const claim = (portId: string, host: string, mac: string, at: number, seq = 1) =>
     send({ type: 'vip.claim', host, networkId: NET.id, portId, ip: VIP, mac, kind: 'garp', at, seq });

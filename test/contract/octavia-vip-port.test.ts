@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import type { Deps } from '../../src/app/reconcile.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
-import { applyAgentCommand, type HeldNetwork } from '../../src/core/agent-protocol.js';
 import { OCTAVIA_OWNER } from '../../src/core/owners.js';
 import type { AgentTable } from '../../src/core/types.js';
+import { createAppliedAgents } from '../support/applied-agents.js';
+import { inboundEvent, portDeleteBody, vipClaimBody } from '../support/inbound-bodies.js';
+import { vipWorldSetup } from '../support/vip-world.js';
 
 /**
  * The Octavia VIP port (docs/vip.md, "The Octavia VIP port"): device owner `Octavia`, an unbound
@@ -68,44 +68,10 @@ describe('the Octavia VIP port', () => {
   });
 
   it('sends nothing for the unbound reservation, beside amphorae that carry its VIP as a pair, under master-binding', async () => {
-    const store = createMemoryStore();
-    const held = new Map<string, HeldNetwork | undefined>();
-    const deps: Deps = {
-      store,
-      publisher: {
-        publish: async (r) => {
-          for (const { host, command } of r.commands)
-            held.set(host, applyAgentCommand(held.get(host), command).state);
-        },
-      },
-    };
+    // no check of the agents' actions: this test asserts only what they end up holding
+    const { deps, table } = createAppliedAgents({ accept: null });
     const send = (e: ReturnType<typeof parseInboundEvent>) => dispatchEvent(deps, e);
-    await send(
-      parseInboundEvent(
-        JSON.stringify({
-          type: 'flags.set',
-          v: 1,
-          flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
-          revision: 1,
-        }),
-      ),
-    );
-    for (const [host, tunnelIp] of Object.entries(HOSTS))
-      await send(
-        parseInboundEvent(
-          JSON.stringify({
-            type: 'agent.report',
-            v: 1,
-            host,
-            tunnelIp,
-            agentType: 'Open vSwitch agent',
-            networkTypes: ['vxlan'],
-            capabilities: { learning: false, arp: 'responder' },
-            bootId: 'b1',
-            revision: 1,
-          }),
-        ),
-      );
+    for (const body of vipWorldSetup('master-binding', HOSTS)) await send(inboundEvent(body));
     // Octavia's order: the reservation first, then the amphorae with the pair
     expect((await send(reservation())).outcome).toBe('applied');
     await send(amphora('amp1', 'h1', 1));
@@ -118,7 +84,6 @@ describe('the Octavia VIP port', () => {
         host: 'h3',
       }),
     );
-    const table = (h: string): AgentTable => held.get(h)?.table ?? {};
     const mentions = (t: AgentTable) =>
       Object.values(t).some((es) => es.some(([m, ip]) => m === LB_MAC || ip === VIP));
     for (const h of Object.keys(HOSTS)) expect(mentions(table(h)), h).toBe(false);
@@ -127,27 +92,20 @@ describe('the Octavia VIP port', () => {
     for (const h of Object.keys(HOSTS)) expect(mentions(table(h)), h).toBe(false);
     // the amphora that announces the VIP binds it (D15), behind its host
     await send(
-      parseInboundEvent(
-        JSON.stringify({
-          type: 'vip.claim',
-          v: 1,
+      inboundEvent(
+        vipClaimBody({
           host: 'h1',
           networkId: NET.id,
           portId: 'amp1',
           ip: VIP,
           mac: 'fa:16:3e:00:00:01',
-          kind: 'garp',
           at: Date.now() - 1000,
           seq: 1,
         }),
       ),
     );
     expect(table('h3')[HOSTS.h1 as string]).toContainEqual(['fa:16:3e:00:00:01', VIP]);
-    await send(
-      parseInboundEvent(
-        JSON.stringify({ type: 'port.delete', v: 1, portId: 'lb-vip', networkId: NET.id, revision: 3 }),
-      ),
-    );
+    await send(inboundEvent(portDeleteBody(NET.id, 'lb-vip', 3)));
     expect(table('h3')[HOSTS.h1 as string]).toContainEqual(['fa:16:3e:00:00:01', VIP]);
     for (const h of Object.keys(HOSTS))
       expect(

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { createRejectedStore } from '../../src/adapters/aws/dynamo-rejected-store.js';
 import { captureOutput, type EmfBlob } from '../support/emf.js';
-import { message } from '../support/messages.js';
+import { agentReportBody } from '../support/inbound-bodies.js';
+import { flagsSet, message, vipClaim, vmPortUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -22,46 +23,18 @@ const tunnel = (h: string) => `198.51.100.${HOSTS.indexOf(h) + 41}`;
 const macOf = (n: number) => `fa:16:3e:09:02:0${n}`;
 
 const report = (host: string) =>
-  message('agent', host, {
-    type: 'agent.report',
-    host,
-    tunnelIp: tunnel(host),
-    agentType: 'Open vSwitch agent',
-    networkTypes: ['vxlan'],
-    capabilities: { learning: false, arp: 'responder' },
-    bootId: 'b1',
-    revision: 1,
-  });
+  message('agent', host, agentReportBody(host, tunnel(host), 'ovs-no-learning'));
 const port = (id: string, host: string, n: number, ips: string[], pairs: string[], revision = 1) =>
-  message('port', NET.id, {
-    type: 'port.upsert',
-    network: NET,
-    port: {
-      id,
-      networkId: NET.id,
-      mac: macOf(n),
-      ips,
-      deviceOwner: 'compute:nova',
-      deviceId: `vm-${id}`,
-      host,
-      status: 'ACTIVE',
-      dvrHosts: [],
-      revision,
-      allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress })),
-    },
+  vmPortUpsert(NET, {
+    id,
+    mac: macOf(n),
+    ips,
+    host,
+    revision,
+    allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress })),
   });
 const claim = (portId: string, host: string, n: number, ip: string, at: number): WorkloadMessage =>
-  message('agent', host, {
-    type: 'vip.claim',
-    host,
-    networkId: NET.id,
-    portId,
-    ip,
-    mac: macOf(n),
-    kind: 'garp',
-    at,
-    seq: at,
-  });
+  vipClaim({ host, networkId: NET.id, portId, ip, mac: macOf(n), at });
 
 describe('an allowed-address pair over another port’s fixed IP, through the bundled handlers', () => {
   let h: Harness;
@@ -80,24 +53,15 @@ describe('an allowed-address pair over another port’s fixed IP, through the bu
 
   it('records the 0.0.0.0/0 router VM, refuses its claim of a held address, withdraws its binding when another port takes the address', async () => {
     const store = () => createDynamoFactStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
-    const flags = message('ha', 'flags', {
-      type: 'flags.set',
-      flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
-      revision: 1,
-    });
     const setup = [
-      flags,
+      flagsSet('master-binding'),
       ...HOSTS.map(report),
       port('pa', 'o1', 1, ['10.9.2.11'], []),
       port('pb', 'o2', 2, ['10.9.2.12'], []),
     ];
-    await h.send(setup);
-    await h.converge(setup);
+    const ready = await h.deliver([], setup);
     // the router VM: anti-spoofing off with 0.0.0.0/0
-    const router = [port('pr', 'o3', 3, ['10.9.2.13'], ['0.0.0.0/0'])];
-    await h.send(router, 2);
-    let all = [...setup, ...router];
-    await h.converge(all);
+    let all = await h.deliver(ready, [port('pr', 'o3', 3, ['10.9.2.13'], ['0.0.0.0/0'])], 2);
     expect(h.diff(all)).toEqual([]);
     expect((await store().getPort('pr', NET.id)) ?? null).toMatchObject({ host: 'o3' });
     for (const host of ['o1', 'o2'])
@@ -123,9 +87,7 @@ describe('an allowed-address pair over another port’s fixed IP, through the bu
       claim('pr', 'o3', 3, '10.9.2.11', t - 6000),
       claim('pr', 'o3', 3, '10.9.2.100', t - 5000),
     ];
-    await h.send(claims, 2);
-    all = [...all, ...claims];
-    await h.converge(all);
+    all = await h.deliver(all, claims, 2);
     expect(h.diff(all)).toEqual([]);
     const codes = (
       await createRejectedStore({ client: h.stack.clients.doc, tableName: h.stack.tableName }).list()
@@ -138,10 +100,7 @@ describe('an allowed-address pair over another port’s fixed IP, through the bu
       .filter(([, ip]) => ip === '10.9.2.11');
     expect(forPa).toEqual([[macOf(1), '10.9.2.11']]);
     // pb takes 10.9.2.100 as a fixed IP: pr's binding is withdrawn in the same commit
-    const take = [port('pb', 'o2', 2, ['10.9.2.12', '10.9.2.100'], [], 2)];
-    await h.send(take, 2);
-    all = [...all, ...take];
-    await h.converge(all);
+    all = await h.deliver(all, [port('pb', 'o2', 2, ['10.9.2.12', '10.9.2.100'], [], 2)], 2);
     expect(h.diff(all)).toEqual([]);
     expect(h.agents.agents.table('o1', NET.id)[tunnel('o3')] ?? []).not.toContainEqual([
       macOf(3),

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
-import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { OutboxRecord } from '../../src/app/ports.js';
-import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Agent } from '../../src/core/types.js';
 import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { meterEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -25,13 +23,9 @@ afterAll(() => stack?.destroy());
 const report = (a: Agent, change: Partial<Agent>): InboundEvent =>
   parseInboundEvent(JSON.stringify({ type: 'agent.report', v: 1, ...a, ...change }));
 
-async function measure(event: InboundEvent): Promise<{ usage: DynamoUsage; sent: OutboxRecord[] }> {
-  const sent: OutboxRecord[] = [];
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  const deps: Deps = { store, publisher: { publish: async (r) => void sent.push(r) } };
-  stack.clients.meter.reset();
-  await dispatchEvent(deps, event);
-  return { usage: stack.clients.meter.usage(), sent };
+async function measure(event: InboundEvent): Promise<{ usage: DynamoUsage; sent: readonly OutboxRecord[] }> {
+  const { usage, published } = await meterEvent(stack, event);
+  return { usage, sent: published };
 }
 
 async function seeded(i: number, ports: number): Promise<Agent> {

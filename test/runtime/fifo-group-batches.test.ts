@@ -1,12 +1,7 @@
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startSqsLocal } from '../../tools/local/local-servers.js';
+import { createQueue, fauxqsClient, sendToGroup } from '../support/fauxqs.js';
 
 /**
  * `deliverFifoGroupsInBatches` (tools/local/fifo-group-batches.ts): fauxqs hands out several
@@ -20,34 +15,15 @@ describe('fauxqs with FIFO group batches', () => {
 
   beforeAll(async () => {
     server = await startSqsLocal({ fifoGroupBatches: true });
-    client = new SQSClient({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    });
-    queue = (
-      await client.send(
-        new CreateQueueCommand({
-          QueueName: 'groups.fifo',
-          Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' },
-        }),
-      )
-    ).QueueUrl as string;
+    client = fauxqsClient(server);
+    queue = await createQueue(client, 'groups.fifo', { FifoQueue: 'true', VisibilityTimeout: '30' });
   });
   afterAll(async () => {
     client?.destroy();
     await server?.stop();
   });
 
-  const send = (group: string, body: string) =>
-    client.send(
-      new SendMessageCommand({
-        QueueUrl: queue,
-        MessageBody: body,
-        MessageGroupId: group,
-        MessageDeduplicationId: body,
-      }),
-    );
+  const send = (group: string, body: string) => sendToGroup(client, queue, group, body, body);
   const receive = async (max = 10) =>
     (await client.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: max }))).Messages ??
     [];

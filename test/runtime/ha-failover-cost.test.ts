@@ -6,6 +6,7 @@ import { createRouterNetworkHints, type RouterNetworkHints } from '../../src/app
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { vmPortBody } from '../support/inbound-bodies.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -58,22 +59,17 @@ function routerPort(
   network: { id: string; networkType: string; segmentId: number },
   p: { id: string; owner: string; host: string; mac: string; ip: string },
 ): InboundEvent {
-  return ev({
-    type: 'port.upsert',
-    network,
-    port: {
+  return ev(
+    vmPortBody(network, {
       id: p.id,
-      networkId: network.id,
       mac: p.mac,
       ips: [p.ip],
+      host: p.host,
+      revision: 1,
       deviceOwner: p.owner,
       deviceId: 'r1',
-      host: p.host,
-      status: 'ACTIVE',
-      dvrHosts: [],
-      revision: 1,
-    },
-  });
+    }),
+  );
 }
 
 describe('cost of an ha.state failover on DynamoDB', () => {

@@ -2,13 +2,12 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { toAgentItem } from '../../src/adapters/aws/dynamo-items.js';
-import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { OutboxRecord } from '../../src/app/ports.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Agent, Port } from '../../src/core/types.js';
-import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { type MeteredEvent, meterEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -26,25 +25,12 @@ afterAll(() => stack?.destroy());
 
 const event = (body: object): InboundEvent => parseInboundEvent(JSON.stringify({ v: 1, ...body }));
 
-interface Measured {
-  readonly usage: DynamoUsage;
-  readonly published: readonly OutboxRecord[];
-}
-
-async function measure(e: InboundEvent, publish?: (r: OutboxRecord) => Promise<void>): Promise<Measured> {
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  const published: OutboxRecord[] = [];
-  stack.clients.meter.reset();
-  await dispatchEvent(
-    { store, publisher: { publish: publish ?? (async (r) => void published.push(r)) }, maxAttempts: 1 },
-    e,
-  );
-  return { usage: stack.clients.meter.usage(), published };
-}
+const measure = (e: InboundEvent, publish?: (r: OutboxRecord) => Promise<void>) =>
+  meterEvent(stack, e, { maxAttempts: 1, ...(publish ? { publisher: { publish } } : {}) });
 
 interface Sized {
-  readonly join: Measured;
-  readonly resync: Measured;
+  readonly join: MeteredEvent;
+  readonly resync: MeteredEvent;
   readonly joiner: Port;
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { boundPortsOf } from '../support/bound-ports.js';
-import { agentReport, message } from '../support/messages.js';
+import { agentReport, agentResync, portDelete, vmPortUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -25,22 +25,14 @@ interface PortArgs {
   readonly status?: 'ACTIVE' | 'DOWN';
 }
 const port = (id: string, n: number, a: PortArgs): WorkloadMessage =>
-  message('port', NET.id, {
-    type: 'port.upsert',
-    network: NET,
-    port: {
-      id,
-      networkId: NET.id,
-      mac: `fa:16:3e:0a:00:0${n}`,
-      ips: [`10.10.0.${10 + n}`],
-      deviceOwner: 'compute:nova',
-      deviceId: `vm-${id}`,
-      host: a.host,
-      status: a.status ?? 'ACTIVE',
-      dvrHosts: [],
-      revision: a.revision,
-      ...(a.pairs ? { allowedAddressPairs: a.pairs } : {}),
-    },
+  vmPortUpsert(NET, {
+    id,
+    mac: `fa:16:3e:0a:00:0${n}`,
+    ips: [`10.10.0.${10 + n}`],
+    host: a.host,
+    revision: a.revision,
+    ...(a.status ? { status: a.status } : {}),
+    ...(a.pairs ? { allowedAddressPairs: a.pairs } : {}),
   });
 
 describe('local ports through the bundled handlers', () => {
@@ -53,9 +45,7 @@ describe('local ports through the bundled handlers', () => {
 
   /** Sends `step` twice (duplicates), converges, and checks every agent's local ports against the stored facts. */
   const run = async (step: WorkloadMessage[]) => {
-    await h.send(step, 2);
-    history = [...history, ...step];
-    await h.converge(history);
+    history = await h.deliver(history, step, 2);
     const store = createDynamoFactStore({ client: h.stack.clients.doc, tableName: h.stack.tableName });
     const ports = await store.listNetworkPorts(NET.id);
     for (const host of HOSTS)
@@ -126,9 +116,7 @@ describe('local ports through the bundled handlers', () => {
     ]);
 
     // delete: gone from l2
-    await run([
-      message('port', NET.id, { type: 'port.delete', portId: 'vip1', networkId: NET.id, revision: 4 }),
-    ]);
+    await run([portDelete(NET.id, 'vip1', 4)]);
     expect(HOSTS.map((host) => record(host, 'vip1'))).toEqual([undefined, undefined, undefined]);
     expect(h.invocations.filter((i) => i.outcome.error !== undefined)).toEqual([]);
     expect(h.agents.received.gaps).toBe(0);
@@ -136,9 +124,7 @@ describe('local ports through the bundled handlers', () => {
 
   it('gives a restarted agent the whole list in its snapshot', async () => {
     h.agents.agents.reset('l3');
-    const resync = [
-      message('agent', 'l3', { type: 'agent.resync', host: 'l3', networkId: NET.id, reason: 'boot' }),
-    ];
+    const resync = [agentResync('l3', NET.id)];
     await run(resync);
     expect(h.agents.agents.localPorts('l3', NET.id).map((p) => p.id)).toEqual(['base3', 'idle3']);
   });

@@ -15,7 +15,7 @@ import { toNetwork, toPort } from '../../src/contracts/parse.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
 import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
 import { captureOutput, type EmfBlob } from '../support/emf.js';
-import { agentReport, message } from '../support/messages.js';
+import { agentReport, message, vmPortUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -323,23 +323,17 @@ describe('a network recorded by the first engine', () => {
   const V1 = 'net-v1';
   const B = ['b1', 'b2', 'b3'];
   const v1port = (id: string, host: string, i: number, pairs?: string[]) =>
-    message('port', V1, {
-      type: 'port.upsert',
-      network: { id: V1, networkType: 'vxlan', segmentId: 720 },
-      port: {
+    vmPortUpsert(
+      { id: V1, networkType: 'vxlan', segmentId: 720 },
+      {
         id,
-        networkId: V1,
         mac: `fa:16:3e:09:00:${i.toString(16).padStart(2, '0')}`,
         ips: [`10.9.0.${i + 1}`],
-        deviceOwner: 'compute:nova',
-        deviceId: `vm-${id}`,
         host,
-        status: 'ACTIVE',
-        dvrHosts: [],
         revision: 1,
         ...(pairs ? { allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress })) } : {}),
       },
-    });
+    );
 
   it('is converted by the rebuild: agents get their tables, then port events and audits work', async () => {
     const reports = B.map((host, i) => agentReport(host, tunnel(10 + i)));

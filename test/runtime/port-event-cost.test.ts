@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import type { OutboxRecord } from '../../src/app/ports.js';
-import type { EventResult } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
-import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { meterEvent, seededPortEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -24,34 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.destroy());
 
-interface Measured {
-  readonly usage: DynamoUsage;
-  readonly result: EventResult;
-  readonly published: readonly OutboxRecord[];
-}
-
-async function measure(event: InboundEvent): Promise<Measured> {
-  const published: OutboxRecord[] = [];
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  stack.clients.meter.reset();
-  const result = await dispatchEvent(
-    { store, publisher: { publish: async (r) => void published.push(r) } },
-    event,
-  );
-  return { usage: stack.clients.meter.usage(), result, published };
-}
-
-const portEvent = (type: 'port.upsert' | 'port.delete', port: Port, segmentId: number): InboundEvent =>
-  parseInboundEvent(
-    JSON.stringify({
-      type,
-      v: 1,
-      network: { id: port.networkId, networkType: 'vxlan', segmentId },
-      ...(type === 'port.upsert'
-        ? { port }
-        : { portId: port.id, networkId: port.networkId, revision: port.revision }),
-    }),
-  );
+const measure = (event: InboundEvent) => meterEvent(stack, event);
 
 const STEADY = { BatchGetItem: 1, TransactWriteItems: 1, BatchWriteItem: 1 };
 
@@ -70,10 +40,10 @@ describe('cost of a steady-state port event on DynamoDB', () => {
       });
       const p = seeded.ports[7] as Port;
       const moved = await measure(
-        portEvent('port.upsert', { ...p, ips: ['10.250.0.7'], revision: 2 }, segmentId),
+        seededPortEvent('port.upsert', { ...p, ips: ['10.250.0.7'], revision: 2 }, segmentId),
       );
       const added = await measure(
-        portEvent(
+        seededPortEvent(
           'port.upsert',
           {
             ...p,
@@ -88,9 +58,9 @@ describe('cost of a steady-state port event on DynamoDB', () => {
           segmentId,
         ),
       );
-      const deleted = await measure(portEvent('port.delete', { ...p, revision: 3 }, segmentId));
+      const deleted = await measure(seededPortEvent('port.delete', { ...p, revision: 3 }, segmentId));
       const pairDeleted = await measure(
-        portEvent('port.delete', { ...p, id: `${p.id}-new`, revision: 2 }, segmentId),
+        seededPortEvent('port.delete', { ...p, id: `${p.id}-new`, revision: 2 }, segmentId),
       );
       for (const m of [moved, added, deleted, pairDeleted]) {
         expect(m.result.outcome).toBe('applied');
@@ -125,7 +95,7 @@ describe('cost of a steady-state port event on DynamoDB', () => {
           return store.firstOwnerBetween(...args);
         },
       };
-      const event = portEvent(
+      const event = seededPortEvent(
         'port.upsert',
         {
           ...p,

@@ -5,10 +5,10 @@ import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
 import type { OutboxRecord } from '../../src/app/ports.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
-import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
 import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { meterEvent, seededPortEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -29,24 +29,10 @@ beforeAll(async () => {
 afterAll(() => stack?.destroy());
 
 async function measure(event: InboundEvent): Promise<DynamoUsage> {
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  stack.clients.meter.reset();
-  const result = await dispatchEvent({ store, publisher: { publish: async () => {} } }, event);
+  const { result, usage } = await meterEvent(stack, event);
   expect(result.outcome).toBe('applied');
-  return stack.clients.meter.usage();
+  return usage;
 }
-
-const portEvent = (type: 'port.upsert' | 'port.delete', port: Port, segmentId: number): InboundEvent =>
-  parseInboundEvent(
-    JSON.stringify({
-      type,
-      v: 1,
-      network: { id: port.networkId, networkType: 'vxlan', segmentId },
-      ...(type === 'port.upsert'
-        ? { port }
-        : { portId: port.id, networkId: port.networkId, revision: port.revision }),
-    }),
-  );
 
 type Kind = 'ip-change' | 'new-port' | 'delete';
 
@@ -60,10 +46,10 @@ async function steadyState(hosts: number): Promise<Record<Kind, DynamoUsage>> {
   });
   const p = seeded.ports[7] as Port;
   const moved = await measure(
-    portEvent('port.upsert', { ...p, ips: ['10.250.0.7'], revision: 2 }, segmentId),
+    seededPortEvent('port.upsert', { ...p, ips: ['10.250.0.7'], revision: 2 }, segmentId),
   );
   const added = await measure(
-    portEvent(
+    seededPortEvent(
       'port.upsert',
       {
         ...p,
@@ -76,7 +62,7 @@ async function steadyState(hosts: number): Promise<Record<Kind, DynamoUsage>> {
       segmentId,
     ),
   );
-  const deleted = await measure(portEvent('port.delete', { ...p, revision: 3 }, segmentId));
+  const deleted = await measure(seededPortEvent('port.delete', { ...p, revision: 3 }, segmentId));
   return { 'ip-change': moved, 'new-port': added, delete: deleted };
 }
 
@@ -138,16 +124,17 @@ describe('presence counts kept in the presence items, moved without being read',
       ips: ['10.251.0.4'],
       deviceId: 'vm-x',
     };
-    expect((await run(portEvent('port.upsert', extra, segmentId))).requests.TransactWriteItems).toBe(1);
+    expect((await run(seededPortEvent('port.upsert', extra, segmentId))).requests.TransactWriteItems).toBe(1);
     expect(await count(p4.host)).toBe(2);
     // p4's first port goes: 2 -> 1, the host stays, one transaction
     expect(
-      (await run(portEvent('port.delete', { ...p4, revision: 2 }, segmentId))).requests.TransactWriteItems,
+      (await run(seededPortEvent('port.delete', { ...p4, revision: 2 }, segmentId))).requests
+        .TransactWriteItems,
     ).toBe(1);
     expect(await count(p4.host)).toBe(1);
     // p3's only port goes: the ADD's condition fails, the retry reads the count and plans the leave
     published.length = 0;
-    const leave = await run(portEvent('port.delete', { ...p3, revision: 2 }, segmentId));
+    const leave = await run(seededPortEvent('port.delete', { ...p3, revision: 2 }, segmentId));
     expect(leave.requests.TransactWriteItems).toBe(2);
     expect(await count(p3.host)).toBeUndefined();
     expect(await store.listHostNetworks(p3.host)).not.toContain('pwleave');

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
 import { dispatchEvent } from '../../src/app/dispatch.js';
-import type { Deps } from '../../src/app/reconcile.js';
 import type { InboundEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
 import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { meterEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -29,13 +29,7 @@ const upsert = (p: Port, change: Partial<Port>): InboundEvent =>
     }),
   );
 
-async function measure(event: InboundEvent): Promise<DynamoUsage> {
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  const deps: Deps = { store, publisher: { publish: async () => {} } };
-  stack.clients.meter.reset();
-  await dispatchEvent(deps, event);
-  return stack.clients.meter.usage();
-}
+const measure = async (event: InboundEvent): Promise<DynamoUsage> => (await meterEvent(stack, event)).usage;
 
 describe('cost of a port event on DynamoDB', () => {
   it('is the same for 100 and 3,000 ports in a 10-host network, and only a first port reads the network', async () => {

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoFactStore } from '../../src/adapters/aws/dynamo-fact-store.js';
-import { dispatchEvent, dispatchVipClaims } from '../../src/app/dispatch.js';
+import { dispatchVipClaims } from '../../src/app/dispatch.js';
 import type { OutboxRecord } from '../../src/app/ports.js';
-import type { EventResult } from '../../src/app/reconcile.js';
 import type { AgentEvent } from '../../src/contracts/events.js';
 import { parseInboundEvent } from '../../src/contracts/parse.js';
 import type { Port } from '../../src/core/types.js';
 import type { DynamoUsage } from '../../tools/support/dynamo-meter.js';
 import { seedNetwork } from '../../tools/support/seed-network.js';
+import { type Body, flagsSetBody, inboundEvent } from '../support/inbound-bodies.js';
+import { meterEvent } from '../support/metered-event.js';
 import { createTestStack, type TestStack } from '../support/test-stack.js';
 
 /**
@@ -27,26 +28,14 @@ afterAll(() => stack?.destroy());
 const VMAC = '00:00:5e:00:01:09';
 const VIP = '10.251.0.100';
 
-async function send(body: Record<string, unknown>) {
-  const published: OutboxRecord[] = [];
-  const store = createDynamoFactStore({ client: stack.clients.doc, tableName: stack.tableName });
-  stack.clients.meter.reset();
-  const result: EventResult = await dispatchEvent(
-    { store, publisher: { publish: async (r) => void published.push(r) } },
-    parseInboundEvent(JSON.stringify({ v: 1, ...body })),
-  );
-  return { result, published, usage: stack.clients.meter.usage() as DynamoUsage };
-}
+/** One event on DynamoDB Local, metered alone. */
+const send = (body: Body) => meterEvent(stack, inboundEvent(body));
 
 /** A seeded network of `hosts` hosts (2 ports each) under master-binding. */
 async function seedMasterBinding(id: string, segmentId: number, hosts: number, revision: number) {
   const network = { id, name: id, networkType: 'vxlan', segmentId };
   const seeded = await seedNetwork(stack.clients.doc, stack.tableName, { network, hosts, ports: hosts * 2 });
-  await send({
-    type: 'flags.set',
-    flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
-    revision,
-  });
+  await send(flagsSetBody('master-binding', revision));
   return { network, seeded };
 }
 

@@ -7,7 +7,7 @@ import { createReceiptStore } from '../../src/adapters/aws/dynamo-receipt-store.
 import { loadBundledHandler } from '../../tools/local/load-function.js';
 import { lambdaContext } from '../../tools/local/poller.js';
 import { functionEnv, sqsRecord } from '../support/lambda-batch.js';
-import { message } from '../support/messages.js';
+import { agentReport, agentResync, flagsSet, vipClaim, vmPortUpsert } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -23,47 +23,18 @@ const VMAC = '00:00:5e:00:01:33';
 const HOSTS = ['v1', 'v2', 'v3', 'v4'];
 const tunnel = (h: string) => `198.51.100.${HOSTS.indexOf(h) + 1}`;
 
-const report = (host: string) =>
-  message('agent', host, {
-    type: 'agent.report',
-    host,
-    tunnelIp: tunnel(host),
-    agentType: 'Linux bridge agent',
-    networkTypes: ['vxlan'],
-    capabilities: { learning: false, arp: 'proxy' },
-    bootId: 'b1',
-    revision: 1,
-  });
+const report = (host: string) => agentReport(host, tunnel(host), true);
 const port = (id: string, host: string, n: number, pairMac?: string) =>
-  message('port', NET.id, {
-    type: 'port.upsert',
-    network: NET,
-    port: {
-      id,
-      networkId: NET.id,
-      mac: `fa:16:3e:09:00:0${n}`,
-      ips: [`10.9.0.${10 + n}`],
-      deviceOwner: 'compute:nova',
-      deviceId: `vm-${id}`,
-      host,
-      status: 'ACTIVE',
-      dvrHosts: [],
-      revision: 1,
-      allowedAddressPairs: [{ ipAddress: VIP, ...(pairMac ? { macAddress: pairMac } : {}) }],
-    },
+  vmPortUpsert(NET, {
+    id,
+    mac: `fa:16:3e:09:00:0${n}`,
+    ips: [`10.9.0.${10 + n}`],
+    host,
+    revision: 1,
+    allowedAddressPairs: [{ ipAddress: VIP, ...(pairMac ? { macAddress: pairMac } : {}) }],
   });
 const claim = (portId: string, host: string, mac: string, at: number): WorkloadMessage =>
-  message('agent', host, {
-    type: 'vip.claim',
-    host,
-    networkId: NET.id,
-    portId,
-    ip: VIP,
-    mac,
-    kind: 'garp',
-    at,
-    seq: at,
-  });
+  vipClaim({ host, networkId: NET.id, portId, ip: VIP, mac, at });
 
 describe('vip.claim through the bundled handlers', () => {
   let h: Harness;
@@ -77,30 +48,19 @@ describe('vip.claim through the bundled handlers', () => {
   afterAll(() => h?.stop());
 
   it('binds the VIP on every agent to the newest claim, with duplicates, and matches the oracle', async () => {
-    const flags = message('ha', 'flags', {
-      type: 'flags.set',
-      flags: { defaultStrategy: 'master-binding', rollout: null, networks: {}, routers: {} },
-      revision: 1,
-    });
     const setup = [
-      flags,
+      flagsSet('master-binding'),
       ...HOSTS.map(report),
       port('pa', 'v1', 1, VMAC),
       port('pb', 'v2', 2, VMAC),
       port('pc', 'v3', 3),
     ];
-    await h.send(setup);
-    await h.converge(setup);
     const t = Date.now();
-    const first = [claim('pa', 'v1', VMAC, t - 5000)];
-    await h.send(first, 2);
-    await h.converge([...setup, ...first]);
+    const ready = await h.deliver([], setup);
+    const first = await h.deliver(ready, [claim('pa', 'v1', VMAC, t - 5000)], 2);
     expect(h.agents.agents.table('v3', NET.id)[tunnel('v1')]).toContainEqual([VMAC, VIP]);
-    const failover = [claim('pb', 'v2', VMAC, t - 4000)];
-    await h.send(failover, 2);
-    const all = [...setup, ...first, ...failover];
+    const all = await h.deliver(first, [claim('pb', 'v2', VMAC, t - 4000)], 2);
     history = all;
-    await h.converge(all);
     expect(h.diff(all)).toEqual([]);
     expect(h.agents.agents.table('v3', NET.id)[tunnel('v2')]).toContainEqual([VMAC, VIP]);
     expect(h.agents.agents.table('v3', NET.id)[tunnel('v1')] ?? []).not.toContainEqual([VMAC, VIP]);
@@ -130,9 +90,7 @@ describe('vip.claim through the bundled handlers', () => {
     // v3 restarts: it forgets its tables and asks for everything again
     h.agents.agents.reset('v3');
     const before = { snapshots: snapshotsTo('v3'), crashes: crashes() };
-    const resync = [
-      message('agent', 'v3', { type: 'agent.resync', host: 'v3', networkId: NET.id, reason: 'boot' }),
-    ];
+    const resync = [agentResync('v3', NET.id)];
     await h.send(resync);
     const all = [...afterJoin, ...resync];
     await h.converge(all, 60_000);

@@ -1,4 +1,14 @@
 import { parseInboundEvent } from '../../src/contracts/parse.js';
+import {
+  agentReportBody,
+  flagsSetBody,
+  type NetworkRef,
+  portDeleteBody,
+  type VipClaimSpec,
+  type VmPortSpec,
+  vipClaimBody,
+  vmPortBody,
+} from './inbound-bodies.js';
 import type { InboundQueue, WorkloadMessage } from './workload.js';
 
 /** A workload message whose body is `e` with `v: 1`; `event` is null when it does not parse. */
@@ -13,17 +23,31 @@ export function message(queue: InboundQueue, group: string, e: Record<string, un
 
 /** An `agent.report`: Open vSwitch style, or kernel-ARP-proxy style with `kernel`. */
 export function agentReport(host: string, tunnelIp: string, kernel = false, bootId = 'b1'): WorkloadMessage {
-  return message('agent', host, {
-    type: 'agent.report',
+  return message(
+    'agent',
     host,
-    tunnelIp,
-    agentType: kernel ? 'Linux bridge agent' : 'Open vSwitch agent',
-    networkTypes: ['vxlan'],
-    capabilities: kernel ? { learning: false, arp: 'proxy' } : { learning: true, arp: 'responder' },
-    bootId,
-    revision: 1,
-  });
+    agentReportBody(host, tunnelIp, kernel ? 'linuxbridge-proxy' : 'ovs', bootId),
+  );
 }
+
+/** A `flags.set` of a default strategy on the HA queue. */
+export const flagsSet = (defaultStrategy: string, revision = 1): WorkloadMessage =>
+  message('ha', 'flags', flagsSetBody(defaultStrategy, revision));
+
+/** A VM port's `port.upsert` on the port queue, grouped by its network. */
+export const vmPortUpsert = (network: NetworkRef, p: VmPortSpec): WorkloadMessage =>
+  message('port', network.id, vmPortBody(network, p));
+
+/** A `port.delete` on the port queue, grouped by its network. */
+export const portDelete = (networkId: string, portId: string, revision: number): WorkloadMessage =>
+  message('port', networkId, portDeleteBody(networkId, portId, revision));
+
+/** A `vip.claim` on the agent queue, grouped by the claiming host. */
+export const vipClaim = (c: VipClaimSpec): WorkloadMessage => message('agent', c.host, vipClaimBody(c));
+
+/** An `agent.resync` of one network after the agent's boot. */
+export const agentResync = (host: string, networkId: string): WorkloadMessage =>
+  message('agent', host, { type: 'agent.resync', host, networkId, reason: 'boot' });
 
 export interface PortSpec {
   readonly network: string;

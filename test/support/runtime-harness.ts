@@ -145,6 +145,21 @@ export async function startHarness(options: HarnessOptions) {
     }
   };
 
+  /**
+   * Sends `step` (each message `copies` times) after `history`, and converges on both: returns
+   * the history with the step, for the next one.
+   */
+  const deliver = async (
+    history: readonly WorkloadMessage[],
+    step: readonly WorkloadMessage[],
+    copies = 1,
+  ): Promise<WorkloadMessage[]> => {
+    await send(step, copies);
+    const all = [...history, ...step];
+    await converge(all);
+    return all;
+  };
+
   return {
     stack,
     get local() {
@@ -161,6 +176,7 @@ export async function startHarness(options: HarnessOptions) {
     depth,
     send,
     converge,
+    deliver,
     diff,
     async stop() {
       await local.stop();

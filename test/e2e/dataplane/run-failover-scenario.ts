@@ -8,7 +8,7 @@ import { type NotifyMode, writeNotifyHooks } from './notify-hooks.js';
 import { NotifyLog } from './notify-log.js';
 import { sleep, waitFor } from './run-command.js';
 import { type CaseContext, type CaseResult, runFailureCase } from './run-failure-case.js';
-import { RunRecord } from './run-record.js';
+import { closeScenario, RunRecord, type ScenarioReportHead } from './run-record.js';
 import { flagEvents, ROUTER_ID, topologyEvents } from './scenario-events.js';
 import {
   createTopology,
@@ -21,13 +21,7 @@ import {
 } from './topology.js';
 import { VipMonitor } from './vip-monitor.js';
 
-export interface ScenarioReport {
-  readonly id: string;
-  readonly why: string;
-  readonly setup_ms: number;
-  readonly teardown_ms: number;
-  readonly leftovers: readonly string[];
-  readonly results: readonly CaseResult[];
+export interface ScenarioReport extends ScenarioReportHead<CaseResult> {
   readonly error?: string;
 }
 
@@ -153,14 +147,5 @@ export async function runFailoverScenario(
     await Promise.all([...keepalived.values()].map((k) => stopKeepalived(k)));
     await controller?.stop().catch(() => undefined);
   }
-  const teardown = await record.teardown();
-  return {
-    id: scenario.id,
-    why: scenario.why,
-    setup_ms: setupMs,
-    teardown_ms: teardown.ms,
-    leftovers: teardown.leftovers,
-    results,
-    ...(error ? { error } : {}),
-  };
+  return { ...(await closeScenario(record, scenario, setupMs, results)), ...(error ? { error } : {}) };
 }

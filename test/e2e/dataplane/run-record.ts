@@ -121,3 +121,31 @@ export async function cleanStaleRuns(root: string): Promise<string[]> {
   }
   return cleaned;
 }
+
+/** What every scenario's report opens with: what ran and why, its setup and teardown, its cases. */
+export interface ScenarioReportHead<R> {
+  readonly id: string;
+  readonly why: string;
+  readonly setup_ms: number;
+  readonly teardown_ms: number;
+  readonly leftovers: readonly string[];
+  readonly results: readonly R[];
+}
+
+/** Tears the run down (`RunRecord.teardown`) and opens its scenario's report. */
+export async function closeScenario<R>(
+  record: RunRecord,
+  scenario: { readonly id: string; readonly why: string },
+  setupMs: number,
+  results: readonly R[],
+): Promise<ScenarioReportHead<R>> {
+  const teardown = await record.teardown();
+  return {
+    id: scenario.id,
+    why: scenario.why,
+    setup_ms: setupMs,
+    teardown_ms: teardown.ms,
+    leftovers: teardown.leftovers,
+    results,
+  };
+}

@@ -7,7 +7,7 @@ import { type DataplaneController, startDataplaneController } from './local-cont
 import { measureOutage } from './measure-outage.js';
 import { PingProbe } from './ping-probe.js';
 import { ipIn, runCommand, sleep, waitFor } from './run-command.js';
-import { RunRecord } from './run-record.js';
+import { closeScenario, RunRecord, type ScenarioReportHead } from './run-record.js';
 import {
   AddressMonitor,
   CLIENTS,
@@ -90,13 +90,7 @@ export interface VipCaseResult {
   readonly proxy_entry_mac: string | null;
 }
 
-export interface VipScenarioReport {
-  readonly id: string;
-  readonly why: string;
-  readonly setup_ms: number;
-  readonly teardown_ms: number;
-  readonly leftovers: readonly string[];
-  readonly results: readonly VipCaseResult[];
+export interface VipScenarioReport extends ScenarioReportHead<VipCaseResult> {
   /** Claims the agents dropped (reason -> count), from their `vip_claim_dropped` lines. */
   readonly dropped: Readonly<Record<string, number>>;
   /**
@@ -440,14 +434,8 @@ export async function runVipScenario(
         kernel,
       }),
     );
-  const teardown = await record.teardown();
   return {
-    id: scenario.id,
-    why: scenario.why,
-    setup_ms: setupMs,
-    teardown_ms: teardown.ms,
-    leftovers: teardown.leftovers,
-    results,
+    ...(await closeScenario(record, scenario, setupMs, results)),
     dropped,
     claim_basis: claimBasis,
     ...(splitBrain ? { split_brain: splitBrain } : {}),

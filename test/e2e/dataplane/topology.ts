@@ -1,4 +1,5 @@
-import { execIn, ipIn, runCommand } from './run-command.js';
+import { addNamespace, bridge, veth } from './netns.js';
+import { ipIn, runCommand } from './run-command.js';
 import type { RunRecord } from './run-record.js';
 
 /**
@@ -50,49 +51,15 @@ export interface Topology {
   readonly setupMs: number;
 }
 
-async function addNamespace(record: RunRecord, name: string): Promise<void> {
-  record.addNamespace(name);
-  await runCommand(['ip', 'netns', 'add', name]);
-  await ipIn(name, 'link', 'set', 'lo', 'up');
-  await execIn(
-    name,
-    'sysctl',
-    '-q',
-    '-w',
-    'net.ipv6.conf.all.disable_ipv6=1',
-    'net.ipv6.conf.default.disable_ipv6=1',
-  );
-}
-
-/** A veth pair created straight into two namespaces (no interface ever exists in the root one). */
-async function veth(aNs: string, aName: string, bNs: string, bName: string): Promise<void> {
-  await runCommand([
-    'ip',
-    'link',
-    'add',
-    aName,
-    'netns',
-    aNs,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    bName,
-    'netns',
-    bNs,
-  ]);
-}
-
-async function bridge(ns: string, name: string): Promise<void> {
-  await ipIn(ns, 'link', 'add', name, 'type', 'bridge', 'mcast_snooping', '0');
-  await ipIn(ns, 'link', 'set', name, 'up');
-}
-
 export async function createTopology(record: RunRecord, prefix: string): Promise<Topology> {
   const started = Date.now();
   const names = ['ul', ...HOST_NAMES, ...Object.keys(VMS), ...Object.keys(ROUTERS)] as NamespaceName[];
   const ns = Object.fromEntries(names.map((n) => [n, `${prefix}-${n}`])) as Record<NamespaceName, string>;
-  await Promise.all(names.map((n) => addNamespace(record, ns[n])));
+  await Promise.all(
+    names.map((n) =>
+      addNamespace(record, ns[n], 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'),
+    ),
+  );
 
   await bridge(ns.ul, 'br-ul');
   await Promise.all(

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Strategy } from '../../../src/core/types.js';
 import type { PlacedAgentSpec } from './agent-fleet.js';
-import { execIn, HARNESS_ENV, ipIn, runCommand } from './run-command.js';
+import { addNamespace, bridge, veth } from './netns.js';
+import { HARNESS_ENV, ipIn } from './run-command.js';
 import type { RunRecord } from './run-record.js';
 import type { QueuedEvent } from './scenario-events.js';
 
@@ -64,44 +65,21 @@ export interface VipTopology {
  * the host namespaces generate no link-local address (`addr_gen_mode` 1): they are L2 only and
  * must not put their own MLD or DAD traffic on the tenant network.
  */
-async function addNamespace(record: RunRecord, name: string, vm: boolean): Promise<void> {
-  record.addNamespace(name);
-  await runCommand(['ip', 'netns', 'add', name]);
-  await ipIn(name, 'link', 'set', 'lo', 'up');
-  await execIn(
+function addVipNamespace(record: RunRecord, name: string, vm: boolean): Promise<void> {
+  return addNamespace(
+    record,
     name,
-    'sysctl',
-    '-q',
-    '-w',
     'net.ipv6.conf.all.disable_ipv6=0',
     'net.ipv6.conf.default.disable_ipv6=0',
     ...(vm ? [] : ['net.ipv6.conf.default.addr_gen_mode=1']),
   );
 }
 
-async function veth(aNs: string, aName: string, bNs: string, bName: string): Promise<void> {
-  await runCommand([
-    'ip',
-    'link',
-    'add',
-    aName,
-    'netns',
-    aNs,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    bName,
-    'netns',
-    bNs,
-  ]);
-}
-
 export async function createVipTopology(record: RunRecord, prefix: string): Promise<VipTopology> {
   const vms = Object.keys(VIP_VMS) as VipVm[];
   const names: VipNamespace[] = ['ul', ...HOST_IDS, ...vms];
   const ns = Object.fromEntries(names.map((n) => [n, `${prefix}-${n}`])) as Record<VipNamespace, string>;
-  await Promise.all(names.map((n) => addNamespace(record, ns[n], vms.includes(n as VipVm))));
+  await Promise.all(names.map((n) => addVipNamespace(record, ns[n], vms.includes(n as VipVm))));
   await ipIn(ns.ul, 'link', 'add', 'br-ul', 'type', 'bridge');
   await ipIn(ns.ul, 'link', 'set', 'br-ul', 'up');
   await Promise.all(
@@ -111,8 +89,7 @@ export async function createVipTopology(record: RunRecord, prefix: string): Prom
       await ipIn(ns.ul, 'link', 'set', `ul-${host}`, 'master', 'br-ul', 'up');
       await ipIn(h, 'addr', 'add', `${VIP_HOSTS[host].underlayIp}/24`, 'dev', 'eth0');
       await ipIn(h, 'link', 'set', 'eth0', 'up');
-      await ipIn(h, 'link', 'add', 'br-100', 'type', 'bridge', 'mcast_snooping', '0');
-      await ipIn(h, 'link', 'set', 'br-100', 'up');
+      await bridge(h, 'br-100');
       const vm = VIP_HOSTS[host].vm;
       const { mac, ip4, ip6 } = VIP_VMS[vm];
       await veth(h, `tap-${vm}`, ns[vm], 'eth0');
