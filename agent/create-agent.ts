@@ -6,7 +6,6 @@ import {
   agentReportV1,
   agentResyncV1,
 } from '../src/contracts/events.js';
-import { idSchema } from '../src/contracts/primitives.js';
 import { decideDelta, decideLeave, decideSnapshot, type GateState } from '../src/core/version-gate.js';
 import { AgentCommandError, KernelCommandError } from './agent-error.js';
 import type { AgentOutboundEvent } from './agent-transport.js';
@@ -21,6 +20,7 @@ import { vxlanDeviceName } from './kernel-values.js';
 import {
   type FdbEntry,
   keepConsistentEntries,
+  networkIdOfBody,
   parseAgentCommandBody,
   type RefusedEntry,
   type ValidatedCommand,
@@ -28,6 +28,7 @@ import {
 import { planSnapshotOps } from './plan-snapshot-ops.js';
 import { type DeviceState, readDeviceState } from './read-device-state.js';
 import { SnapshotAssembler } from './snapshot-assembler.js';
+import { movesSegment, VniClaims } from './vni-claims.js';
 import { type DeviceSettings, deleteVxlanDevice, prepareVxlanDevice } from './vxlan-device.js';
 
 const EMPTY_DEVICE: DeviceState = { flood: new Set(), unicast: new Map(), neigh: new Map() };
@@ -105,16 +106,6 @@ export interface Agent {
   localPort(networkId: string, portId: string): LocalPortRecord | undefined;
 }
 
-/** The network a refused body names, when it names one as a valid id (never trusted further). */
-function networkIdOf(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { networkId?: unknown } | null)?.networkId;
-    return idSchema.safeParse(id).success ? (id as string) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Refused entries logged one line each per command; the rest are only counted. */
 export const MAX_REFUSAL_LINES = 20;
 /** The CloudWatch namespace of the agent's embedded-metric-format lines (the controller's default). */
@@ -167,15 +158,8 @@ export function createAgent(deps: AgentDeps): Agent {
   const held = new Map<string, HeldNetwork>();
   // Per network, the ports the controller says are bound to this host, at the version held.
   const localPorts = new Map<string, Map<string, LocalPortRecord>>();
-  const vniOwner = new Map<number, string>();
-  /**
-   * A network whose command was refused because another network still holds its VNI, by VNI.
-   * Neutron can give a deleted network's segment to a new one, and the two are two FIFO groups of
-   * this agent's queue, so the new network's snapshot may come before the old one's `leave`. Once
-   * the VNI is free the agent asks for the new network again: nothing else would (it holds
-   * nothing of it, so no later delta shows a gap).
-   */
-  const waitingForVni = new Map<number, string>();
+  // One network per VNI (vni-claims.ts), shared with the strict simulated agents.
+  const vnis = new VniClaims();
   const resyncAt = new Map<string, number>();
   const assembler = new SnapshotAssembler();
   let lastApplyAt = 0;
@@ -201,11 +185,10 @@ export function createAgent(deps: AgentDeps): Agent {
   };
   const dropDevice = async (vni: number): Promise<void> => {
     ensured.delete(vni);
-    vniOwner.delete(vni);
+    vnis.free(vni);
     await deleteVxlanDevice(executor, vni);
-    const waiting = waitingForVni.get(vni);
+    const waiting = vnis.takeWaiting(vni);
     if (waiting === undefined) return;
-    waitingForVni.delete(vni);
     resyncAt.delete(waiting); // its last request was answered with a command refused for this VNI
     await requestResync(waiting);
   };
@@ -220,15 +203,9 @@ export function createAgent(deps: AgentDeps): Agent {
   };
 
   const claimVni = async (networkId: string, vni: number): Promise<void> => {
-    const owner = vniOwner.get(vni);
-    if (owner !== undefined && owner !== networkId) {
-      waitingForVni.set(vni, networkId);
-      throw new AgentCommandError('segment_mismatch', `VNI ${vni} already carries network ${owner}`);
-    }
-    const previous = held.get(networkId);
-    if (previous && !previous.left && previous.vni !== null && previous.vni !== vni)
-      await dropDevice(previous.vni);
-    vniOwner.set(vni, networkId);
+    const previous = vnis.claim(networkId, vni, held.get(networkId));
+    if (previous !== null) await dropDevice(previous);
+    vnis.own(networkId, vni);
   };
 
   const applySnapshot = async (
@@ -278,8 +255,7 @@ export function createAgent(deps: AgentDeps): Agent {
     const decision = decideDelta(h, cmd.version, cmd.base);
     if (decision === 'stale') return { kind: 'stale', ...base };
     // A delta for another segment than the device holds cannot apply on top of it.
-    const moved = h !== undefined && !h.left && h.vni !== null && h.vni !== cmd.vni;
-    if (decision === 'gap' || moved) {
+    if (decision === 'gap' || movesSegment(h, cmd.vni)) {
       await requestResync(cmd.networkId);
       return { kind: 'gap', ...base };
     }
@@ -358,7 +334,7 @@ export function createAgent(deps: AgentDeps): Agent {
         if (err instanceof AgentCommandError) {
           // A refused command for a network this agent holds leaves it behind the controller: it
           // asks for a snapshot (rate-limited per network) rather than stay silently stale.
-          const networkId = cmd?.networkId ?? networkIdOf(body);
+          const networkId = cmd?.networkId ?? networkIdOfBody(body);
           const h = networkId === undefined ? undefined : held.get(networkId);
           log.warn('rejected', { code: err.code, error: err.message, networkId, resync: h !== undefined });
           if (networkId !== undefined && h) {

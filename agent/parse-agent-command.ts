@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type AgentCommand, agentCommandSchema, type LocalPortRecord } from '../src/contracts/commands.js';
-import { macSchema } from '../src/contracts/primitives.js';
+import { idSchema, macSchema } from '../src/contracts/primitives.js';
 import { AgentCommandError, type AgentRejectionCode } from './agent-error.js';
 import { assertIp, assertMac, assertVni, FLOODING_IP, FLOODING_MAC, ipFamily } from './kernel-values.js';
 
@@ -469,4 +469,14 @@ export function parseAgentCommandBody(body: string, tunnelIp: string): Validated
   const parsed = agentCommandSchema.safeParse(screened);
   if (!parsed.success) rejectSchema(parsed.error, screened);
   return validate(parsed.data, tunnelIp, refused);
+}
+
+/** The network a refused body names, when it names one as a valid id (never trusted further). */
+export function networkIdOfBody(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { networkId?: unknown } | null)?.networkId;
+    return idSchema.safeParse(id).success ? (id as string) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -11,6 +11,16 @@ export interface HeldNetwork {
   readonly table: AgentTable;
   /** The ports bound to the agent's host, sorted by id (src/core/local-ports.ts); absent: none. */
   readonly localPorts?: readonly LocalPort[];
+  /**
+   * A command for the network was refused whole (a strict simulated agent, as the reference agent
+   * does): only a snapshot brings it back, also one of the version held (version-gate.ts).
+   */
+  readonly dirty?: boolean;
+  /**
+   * Dropped by a `leave` at `version` (a tombstone, so late deltas stay stale): the agent reports
+   * and audits it no more, as the reference agent (`HeldNetwork.left` in agent/create-agent.ts).
+   */
+  readonly left?: boolean;
   /** Parts of a snapshot still being assembled. */
   readonly pending?: {
     readonly version: number;
@@ -82,7 +92,7 @@ export function applyAgentCommand(state: HeldNetwork | undefined, command: Plann
   const held = state?.version ?? 0;
   if (command.kind === 'leave')
     return decideLeave(state, command.version) === 'apply'
-      ? { state: { version: command.version, table: {} }, action: 'applied' }
+      ? { state: { version: command.version, table: {}, left: true }, action: 'applied' }
       : { state, action: 'ignored' };
   if (command.kind === 'delta') {
     const decision = decideDelta(state, command.version, command.base);
@@ -112,6 +122,7 @@ export function applyAgentCommand(state: HeldNetwork | undefined, command: Plann
         version: held,
         table: state?.table ?? {},
         ...(state?.localPorts ? { localPorts: state.localPorts } : {}),
+        ...(state?.dirty ? { dirty: true } : {}),
         pending: { ...pending, parts },
       },
       action: 'partial',

@@ -3,6 +3,7 @@ import type { AgentReportEvent } from '../../src/contracts/events.js';
 import { agentAuditV1 } from '../../src/contracts/events.js';
 import { computeTableDigest } from '../../src/core/digest.js';
 import type { AgentTable } from '../../src/core/types.js';
+import { createTableAgents } from '../../tools/replay/table-agents.js';
 import { computeSimAuditEvents, type HeldTables } from '../../tools/sim/sim-audit.js';
 
 const TABLE: AgentTable = {
@@ -12,7 +13,7 @@ const TABLE: AgentTable = {
   ],
 };
 const held: HeldTables = {
-  networks: (host) => (host === 'c1' ? ['net-a'] : []),
+  heldNetworks: (host) => (host === 'c1' ? ['net-a'] : []),
   version: () => 9,
   table: () => TABLE,
 };
@@ -43,5 +44,25 @@ describe('a simulated agent’s audit', () => {
       });
       expect(want.counts.arp).toBe(arp === 'off' ? 0 : 1);
     }
+  });
+
+  it('leaves out a network it left, as the reference agent does (a tombstone is no device)', () => {
+    const tables = createTableAgents();
+    const segment = { networkType: 'vxlan', segmentId: 100 };
+    const ports = { '198.51.100.21': [...(TABLE['198.51.100.21'] ?? [])] };
+    const fdb = (net: string) => ({ [net]: { segment_id: 100, network_type: 'vxlan', ports } });
+    for (const net of ['net-a', 'net-b'])
+      tables.deliver('c1', {
+        v: 1,
+        kind: 'snapshot',
+        networkId: net,
+        version: 1,
+        segment,
+        part: { index: 0, count: 1 },
+        fdb_entries: fdb(net),
+      });
+    tables.deliver('c1', { v: 1, kind: 'leave', networkId: 'net-a', version: 2 });
+    const [event] = computeSimAuditEvents(tables, report('proxy'), 1000);
+    expect(event?.networks.map((n) => n.networkId)).toEqual(['net-b']);
   });
 });

@@ -6,29 +6,30 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { agentQueueName, isMissingQueue } from '../../src/adapters/aws/agent-queues.js';
-import { parseAgentCommand } from '../../src/contracts/commands.js';
-import type { PlannedCommand } from '../../src/core/commands.js';
-import { createTableAgents } from '../../tools/replay/table-agents.js';
-import { referenceAgentRefusal } from '../../tools/sim/reference-agent-check.js';
+import { describeRefusal } from '../../tools/sim/reference-agent-check.js';
+import { createStrictAgents } from '../../tools/sim/strict-agents.js';
 
 export interface QueueAgentsOptions {
   readonly sqs: SQSClient;
   readonly prefix: string;
   /** The agent-events queue, where a gap turns into an `agent.resync`. */
   readonly agentEventsUrl: string;
-  /** A host's tunnel IP, to check each command as the reference agent would (`referenceAgentRefusal`). */
+  /** A host's tunnel IP, to check each command as the reference agent would (tools/sim/strict-agents.ts). */
   readonly tunnelIpOf?: (host: string) => string | null | undefined;
 }
 
 /**
- * Simulated agents on their real per-agent FIFO queues: each message is parsed with the wire
- * schema (so a malformed command fails the test), applied with the shared protocol function,
- * and deleted; a version gap sends an `agent.resync` as a real agent would.
+ * Simulated agents on their real per-agent FIFO queues: each message goes to a strict simulated
+ * agent (tools/sim/strict-agents.ts; a command or entry the reference agent refuses fails the
+ * test, a wait for a VNI does not) and is deleted; a version gap, a refused command of a held
+ * network or a freed VNI sends an `agent.resync` as a real agent would.
  */
 export function createQueueAgents(options: QueueAgentsOptions) {
-  const agents = createTableAgents();
+  const strict = createStrictAgents();
+  const agents = strict.tables;
   const urls = new Map<string, string>();
-  const received = { messages: 0, gaps: 0, resyncs: 0 };
+  /** `vniWaits`: commands refused while another network held their VNI (they come again later). */
+  const received = { messages: 0, gaps: 0, resyncs: 0, vniWaits: 0 };
 
   const urlOf = async (host: string): Promise<string | undefined> => {
     const known = urls.get(host);
@@ -65,11 +66,11 @@ export function createQueueAgents(options: QueueAgentsOptions) {
       const messages = res.Messages ?? [];
       if (messages.length === 0) return n;
       for (const m of messages) {
-        const command = parseAgentCommand(m.Body ?? '') as PlannedCommand;
-        const refusal = referenceAgentRefusal(m.Body ?? '', options.tunnelIpOf?.(host));
+        const outcome = strict.deliver(host, options.tunnelIpOf?.(host), m.Body ?? '');
+        const refusal = describeRefusal(outcome);
         if (refusal) throw new Error(`${host}: the reference agent refuses a command: ${refusal}`);
-        agents.deliver(host, command);
-        received.messages++;
+        if (outcome.kind === 'rejected') received.vniWaits++;
+        else received.messages++;
         n++;
       }
       await options.sqs.send(
@@ -78,7 +79,7 @@ export function createQueueAgents(options: QueueAgentsOptions) {
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
         }),
       );
-      for (const gap of agents.takeGaps()) {
+      for (const gap of strict.takeResyncs(host)) {
         received.gaps++;
         received.resyncs++;
         const body = JSON.stringify({

@@ -46,6 +46,15 @@ export function createTableAgents() {
     takeGaps() {
       return gaps.splice(0, gaps.length);
     },
+    /** What a host holds for a network, tombstone of a `leave` included; undefined: never held. */
+    state(host: string, networkId: string): HeldNetwork | undefined {
+      return held.get(host)?.get(networkId);
+    },
+    /** A command for a held network was refused whole: only a snapshot applies until then. */
+    markDirty(host: string, networkId: string): void {
+      const h = held.get(host)?.get(networkId);
+      if (h) held.get(host)?.set(networkId, { ...h, dirty: true });
+    },
     /** Forgets everything a host held: what a restarted agent looks like. */
     reset(host: string) {
       held.delete(host);
@@ -61,9 +70,16 @@ export function createTableAgents() {
     version(host: string, networkId: string): number {
       return held.get(host)?.get(networkId)?.version ?? 0;
     },
-    /** Networks a host holds something for. */
+    /** Networks a host holds something for, a `leave`'s tombstone included. */
     networks(host: string): string[] {
       return [...(held.get(host)?.keys() ?? [])].sort();
+    },
+    /** Networks a host holds and has not left: what it reports (`agent.applied`) and audits. */
+    heldNetworks(host: string): string[] {
+      return [...(held.get(host) ?? [])]
+        .filter(([, h]) => !h.left)
+        .map(([n]) => n)
+        .sort();
     },
     hosts(): string[] {
       return [...held.keys()].sort();

@@ -5,7 +5,8 @@ import type { AgentTable } from '../../src/core/types.js';
 
 /** What a simulated agent holds, as `createTableAgents` keeps it. */
 export interface HeldTables {
-  networks(host: string): string[];
+  /** The networks held and not left, as the reference agent audits them. */
+  heldNetworks(host: string): string[];
   version(host: string, networkId: string): number;
   table(host: string, networkId: string): AgentTable;
 }
@@ -25,7 +26,7 @@ export function computeSimAuditEvents(
     host: report.host,
     bootId: report.bootId,
     readAt,
-    networks: tables.networks(report.host).map((networkId) => ({
+    networks: tables.heldNetworks(report.host).map((networkId) => ({
       networkId,
       version: tables.version(report.host, networkId),
       digest: computeTableDigest(tables.table(report.host, networkId), holdsArp),

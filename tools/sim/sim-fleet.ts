@@ -12,14 +12,12 @@ import { type AppliedReporter, appliedEvent, createAppliedReporter } from '../..
 import { agentQueueName } from '../../src/adapters/aws/agent-queues.js';
 import { CORRELATION_ATTRIBUTE, ORIGIN_ATTRIBUTE } from '../../src/adapters/aws/dynamo-receipt-store.js';
 import { writeAgentState } from '../../src/cli/agent-state-file.js';
-import { parseAgentCommand } from '../../src/contracts/commands.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
 import type { ApplyAction } from '../../src/core/agent-protocol.js';
-import type { PlannedCommand } from '../../src/core/commands.js';
 import type { AgentTable } from '../../src/core/types.js';
-import { createTableAgents } from '../replay/table-agents.js';
-import { referenceAgentRefusal } from './reference-agent-check.js';
+import { describeRefusal } from './reference-agent-check.js';
 import { computeSimAuditEvents } from './sim-audit.js';
+import { applyActionOf, createStrictAgents, type StrictOutcome } from './strict-agents.js';
 
 export interface FleetOptions {
   readonly sqs: SQSClient;
@@ -98,10 +96,12 @@ function parseOrigin(
  */
 export function createSimFleet(options: FleetOptions) {
   const now = options.now ?? (() => performance.now());
-  const tables = createTableAgents();
+  const strict = createStrictAgents();
+  const tables = strict.tables;
   const agents = new Map<string, SimAgent>();
   const applies: ApplyRecord[] = [];
-  const stats = { received: 0, bytes: 0, gaps: 0, resyncs: 0 };
+  /** `vniWaits`: commands refused while another network held their VNI (`StrictOutcome.waiting`). */
+  const stats = { received: 0, bytes: 0, gaps: 0, resyncs: 0, vniWaits: 0 };
   /** Commands refused and SQS calls that failed, for the run's report. */
   const errors: string[] = [];
   let lastActivity = now();
@@ -155,7 +155,7 @@ export function createSimFleet(options: FleetOptions) {
       build: () => {
         const host = a.report.host;
         const networks = new Map<string, number>();
-        for (const n of tables.networks(host)) networks.set(n, tables.version(host, n));
+        for (const n of tables.heldNetworks(host)) networks.set(n, tables.version(host, n));
         return appliedEvent({ host, bootId: a.report.bootId, networks, at: a.lastApplyAt });
       },
       send: async (event) => {
@@ -167,28 +167,27 @@ export function createSimFleet(options: FleetOptions) {
 
   const apply = async (a: SimAgent, messages: readonly Message[]) => {
     const host = a.report.host;
-    const gaps = new Set<string>();
     for (const m of messages) {
-      let command: PlannedCommand;
+      let outcome: StrictOutcome;
       try {
-        command = parseAgentCommand(m.Body ?? '') as PlannedCommand;
+        outcome = strict.deliver(host, a.report.tunnelIp, m.Body ?? '');
       } catch (err) {
-        // a real agent refuses a command it cannot parse; here it is a controller bug to report
+        // an agent without a tunnel IP: the wire schema refused it, a controller bug to report
         errors.push(`${host}: refused a malformed command: ${(err as Error).message.slice(0, 200)}`);
         continue;
       }
-      const refusal = referenceAgentRefusal(m.Body ?? '', a.report.tunnelIp);
-      if (refusal) {
-        // the reference agent would not apply it: a fact the controller should have rejected
-        errors.push(`${host}: the reference agent refuses a command: ${refusal}`);
+      const refusal = describeRefusal(outcome);
+      // the reference agent would refuse it, or some entries of it: a fact the controller should have rejected
+      if (refusal) errors.push(`${host}: the reference agent refuses a command: ${refusal}`);
+      const action = applyActionOf(outcome);
+      if (outcome.kind === 'rejected' || action === undefined) {
+        if (outcome.kind === 'rejected' && outcome.waiting) stats.vniWaits++;
         continue;
       }
-      const action = tables.deliver(host, command);
       stats.received++;
       stats.bytes += Buffer.byteLength(m.Body ?? '', 'utf8');
-      const networkId = command.networkId;
-      if (action === 'gap') gaps.add(networkId);
-      if (action === 'applied' && command.kind !== 'delta') a.resyncing.delete(networkId);
+      const networkId = outcome.networkId;
+      if (action === 'applied' && outcome.command !== 'delta') a.resyncing.delete(networkId);
       applies.push({ at: now(), host, networkId, action, table: tables.table(host, networkId) });
       options.log?.({
         level: 'INFO',
@@ -197,8 +196,8 @@ export function createSimFleet(options: FleetOptions) {
         timestamp: new Date().toISOString(),
         host,
         networkId,
-        version: command.version,
-        kind: command.kind,
+        version: outcome.version,
+        kind: outcome.command,
         correlationId: m.MessageAttributes?.[CORRELATION_ATTRIBUTE]?.StringValue,
         // the inbound event type that caused it (`agent.audit`: a drift repair)
         originEventType: parseOrigin(m.MessageAttributes?.[ORIGIN_ATTRIBUTE]?.StringValue)?.eventType,
@@ -213,9 +212,14 @@ export function createSimFleet(options: FleetOptions) {
       }
     }
     a.reporter?.noteApplied();
-    tables.takeGaps();
-    for (const networkId of gaps) {
+    // once per network and batch, as a gap was counted before
+    const asked = new Map<string, boolean>();
+    for (const r of strict.takeResyncs(host))
+      asked.set(r.networkId, r.vniFreed || asked.get(r.networkId) === true);
+    for (const [networkId, vniFreed] of asked) {
       stats.gaps++;
+      // the VNI it waited for is free: asked again at once, as the reference agent does
+      if (vniFreed) a.resyncing.delete(networkId);
       const since = a.resyncing.get(networkId);
       if (since !== undefined && now() - since < RESYNC_EXPIRY_MS) continue;
       a.resyncing.set(networkId, now());
@@ -334,7 +338,7 @@ export function createSimFleet(options: FleetOptions) {
         await stopAgent(known);
         for (const networkId of tables.networks(report.host))
           applies.push({ at: now(), host: report.host, networkId, action: 'reset', table: {} });
-        tables.reset(report.host);
+        strict.reset(report.host);
         known.resyncing.clear();
         known.report = report;
         await sendEvent(report.host, report);
