@@ -202,18 +202,27 @@ export async function onAgentResync(
   return merge(results, results.some((r) => r.outcome === 'applied') ? 'applied' : 'stale');
 }
 
-/** One host's snapshot of one network at its current version (`agent.resync`, drift repairs). */
+/**
+ * One host's snapshot of one network at its current version (`agent.resync`, drift repairs).
+ * A resync's outbox key carries the write counter its commit gives the network record, so each
+ * resync is a record of its own, and an SQS deduplication id of its own: keyed by the version
+ * alone, a second resync of the host at one version reused the first one's id and SQS dropped it
+ * within its 5-minute window (an agent that asked again, after its first snapshot could not be
+ * applied, waited for the network's next version). A republished record keeps its key, so SQS
+ * still drops the copy.
+ */
 export function resyncNetwork(
   deps: Deps,
   host: string,
   id: string,
-  suffix = `~resync~${host}`,
+  suffix?: string,
   bump = false,
 ): Promise<EventResult> {
   return runWithRetry(deps, async (store) => {
     const state = await store.getNetworkState(id);
     if (!state?.index.members[host]) return null;
-    return snapshotDraft(store, state, host, suffix, [], bump);
+    const key = suffix ?? `~resync~${host}~${String((state.seq ?? 0) + 1).padStart(12, '0')}`;
+    return snapshotDraft(store, state, host, key, [], bump);
   });
 }
 

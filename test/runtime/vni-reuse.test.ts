@@ -80,3 +80,35 @@ describe('a VXLAN segment that Neutron gives to a new network while the old one 
     expect(h.invocations.filter((i) => i.outcome.error !== undefined)).toEqual([]);
   });
 });
+
+describe('an agent that asks for a network twice at one version', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ label: 'vni-reuse-twice' });
+  });
+  afterAll(() => h?.stop());
+
+  it('gets a snapshot each time (the second resync has a deduplication id of its own)', async () => {
+    const old = [...HOSTS.map(report), port('n1', 'h1', 1), port('n1', 'h2', 2), port('n2', 'h3', 1)];
+    await h.send(old);
+    await h.converge(old);
+    // n2 reaches h1 while n1 holds the segment there: h1 refuses n2's command and asks for n2, and
+    // the snapshot that answers is refused for the segment too. One more port of n2 (on h3) gives
+    // h1 another command to refuse, so it asks again: the same version of n2 is asked for twice.
+    const joined = [...old, port('n2', 'h1', 2), port('n2', 'h3', 3)];
+    await h.send(joined.slice(old.length));
+    const deadline = Date.now() + 30_000;
+    while (h.agents.received.vniWaits < 2 && Date.now() < deadline) {
+      await h.agents.pump(HOSTS);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(h.agents.received.vniWaits).toBeGreaterThanOrEqual(2);
+    // n1 leaves h1: the segment is free, h1 asks for n2 once more, at the version it asked for
+    // before; keyed by the version alone, SQS dropped that snapshot as a duplicate.
+    const all = [...joined, remove('n1', 1), remove('n1', 2)];
+    await h.send(all.slice(joined.length));
+    await h.converge(all);
+    expect(h.diff(all)).toEqual([]);
+    expect(h.agents.agents.version('h1', 'n2')).toBeGreaterThan(0);
+  });
+});

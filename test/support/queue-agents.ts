@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
   GetQueueUrlCommand,
@@ -94,6 +95,9 @@ export function createQueueAgents(options: QueueAgentsOptions) {
             QueueUrl: options.agentEventsUrl,
             MessageBody: body,
             MessageGroupId: gap.host,
+            // A fresh id per request, as the reference agent sends (agent/sqs-transport.ts): the
+            // queue's content-based deduplication would drop a second identical request within 5 minutes.
+            MessageDeduplicationId: randomUUID(),
           }),
         );
       }
