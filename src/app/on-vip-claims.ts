@@ -1,5 +1,6 @@
 import type { VipClaimEvent } from '../contracts/events.js';
 import { InvalidInputError } from '../core/errors.js';
+import type { Port } from '../core/types.js';
 import { checkVipClaim, DEFAULT_VIP_CONFIG, recordVipClaim, type VipConfig } from '../core/vip.js';
 import { newVipRecord, resolveVipStrategy, type VipRecord } from '../core/vip-view.js';
 import { heldKey } from './aap-index.js';
@@ -82,9 +83,12 @@ async function plan(
   const stored = new Map(ips.map((ip) => [ip, read.vips?.get(vipReadKey(networkId, ip))]));
   const records = new Map(stored);
   const taken: Taken[] = [];
+  // each VIP's owner port as this claim read it (who holds its unicast entry, src/core/vip-keys.ts)
+  const owners = new Map<string, Port>();
   for (const event of chunk) {
     const claim = claimOf(event);
     const port = livePort(await store.getPort(claim.portId, networkId));
+    if (port) owners.set(claim.portId, port);
     const heldBy = read.macs.get(macReadKey(networkId, heldKey(claim.ip)));
     const refusal =
       checkVipClaim(port, claim, now, config) ??
@@ -131,7 +135,12 @@ async function plan(
   }
   const writes: VipRecordWrite[] = [];
   for (const [ip, after] of records)
-    if (after && after !== stored.get(ip)) writes.push({ before: stored.get(ip), after });
+    if (after && after !== stored.get(ip))
+      writes.push({
+        before: stored.get(ip),
+        after,
+        ownerPort: after.state.owner ? owners.get(after.state.owner.portId) : undefined,
+      });
   if (!state || writes.length === 0) return { taken, draft: null };
   // The held-IP owners read (none for an accepted claim's address): a port event that takes the
   // address meanwhile moves the network's `seq` or the record's version, which the commit is

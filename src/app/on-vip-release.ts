@@ -1,7 +1,7 @@
 import { releaseVipRecord } from '../core/vip-view.js';
 import { commitVipRecord } from './on-vip-claim.js';
 import { vipReadKey } from './ports.js';
-import { type Deps, type EventResult, runWithRetry } from './reconcile.js';
+import { type Deps, type EventResult, livePort, runWithRetry } from './reconcile.js';
 
 /** Why an operator release did nothing. */
 export type VipReleaseRefusal = 'unknown_vip' | 'not_frozen';
@@ -36,23 +36,34 @@ export async function releaseFrozenVip(
       return null;
     }
     const { owner } = after.state;
-    return commitVipRecord(store, state, before, after, [{ kind: 'flags', revision: flags.revision }], {
-      outcome: 'applied',
-      splitBrain: [],
-      strategies: {},
-      vip: {
-        networkId,
-        ip,
-        owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
-        strategy: after.strategy,
-        moved: owner.portId !== before.state.owner?.portId || owner.host !== before.state.owner?.host,
-        froze: false,
-        frozen: false,
-        suppressed: false,
-        released: true,
-        splitBrain: false,
+    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts). One GetItem
+    // more for a rare operator action; without it a new key would run the full recompute
+    const ownerPort = livePort(await store.getPort(owner.portId, networkId));
+    return commitVipRecord(
+      store,
+      state,
+      before,
+      after,
+      [{ kind: 'flags', revision: flags.revision }],
+      {
+        outcome: 'applied',
+        splitBrain: [],
+        strategies: {},
+        vip: {
+          networkId,
+          ip,
+          owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
+          strategy: after.strategy,
+          moved: owner.portId !== before.state.owner?.portId || owner.host !== before.state.owner?.host,
+          froze: false,
+          frozen: false,
+          suppressed: false,
+          released: true,
+          splitBrain: false,
+        },
       },
-    });
+      ownerPort,
+    );
   });
   return (refusal as VipReleaseRefusal | null) ?? result;
 }
