@@ -12,7 +12,8 @@ import type { WorkloadMessage } from '../support/workload.js';
  * entries"), through the bundled handlers on DynamoDB Local and fauxqs: a plain VIP announced with
  * its owner port's MAC (its unicast entry is the port's) and two VIPs announced with one virtual
  * MAC (one VRRP instance: one unicast entry) are audited `match`, not `unverifiable`, under
- * `master-binding` and after a flip to `auto`; an agent whose kernel lacks the VIPs' unicast entry
+ * `master-binding`, after the VRRP instance fails over and after a flip to `auto`, and after the
+ * plain VIP's owner port goes DOWN; an agent whose kernel lacks the VIPs' unicast entry
  * is found in drift and repaired.
  */
 const NET = { id: 'net-vipaudit', networkType: 'vxlan', segmentId: 920 };
@@ -105,7 +106,13 @@ describe('the drift audit of a network holding VIPs', () => {
   };
 
   it('matches every agent after a plain VIP and two VIPs on one virtual MAC are claimed', async () => {
-    await go([flags('master-binding', 1), ...HOSTS.map(report), port('pa', 'w1', 1), port('pb', 'w2', 2)]);
+    await go([
+      flags('master-binding', 1),
+      ...HOSTS.map(report),
+      port('pa', 'w1', 1),
+      port('pb', 'w2', 2),
+      port('pc', 'w3', 3),
+    ]);
     const t = Date.now() - 5000;
     // a plain VIP (the port's own MAC, so the port's unicast entry), two VIPs on one virtual MAC
     await go([
@@ -119,8 +126,12 @@ describe('the drift audit of a network holding VIPs', () => {
     expect(table).toContainEqual([VMAC, VIPS[2]]);
     await audit(HOSTS);
     for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
-    // one VIP moves to w2: the virtual MAC is then behind both VTEPs, each entry once
-    await go([claim('pb', 'w2', VIPS[2] as string, VMAC, t + 3)]);
+    // the VRRP instance fails over to w2: both VIPs of the virtual MAC move, one entry behind w2
+    await go([
+      claim('pb', 'w2', VIPS[1] as string, VMAC, t + 3),
+      claim('pb', 'w2', VIPS[2] as string, VMAC, t + 4),
+    ]);
+    expect(h.agents.agents.table('w3', NET.id)[tunnel('w2')]).toContainEqual([VMAC, VIPS[1]]);
     await audit(HOSTS);
     for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
   });
@@ -129,9 +140,9 @@ describe('the drift audit of a network holding VIPs', () => {
     await go([flags('auto', 2)]);
     await audit(HOSTS);
     for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
-    // w3 loses the virtual MAC behind w1 (both VIPs' rows: the one unicast FDB entry and their ARP entries)
+    // w3 loses the virtual MAC behind w2 (both VIPs' rows: the one unicast FDB entry and their ARP entries)
     const t = h.agents.agents.table('w3', NET.id) as AgentTable as Record<string, Entry[]>;
-    t[tunnel('w1')] = (t[tunnel('w1')] ?? []).filter(([mac]) => mac !== VMAC);
+    t[tunnel('w2')] = (t[tunnel('w2')] ?? []).filter(([mac]) => mac !== VMAC);
     expect(h.diff(workload)).not.toEqual([]);
     const from = h.agents.agents.log.length;
     await audit(HOSTS);
