@@ -1,5 +1,8 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoAuditStore } from '../../src/adapters/aws/dynamo-audit-store.js';
+import { decodeBlob, encodeBlob } from '../../src/adapters/aws/dynamo-codec.js';
+import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
 import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
@@ -14,7 +17,8 @@ import type { WorkloadMessage } from '../support/workload.js';
  * MAC (one VRRP instance: one unicast entry) are audited `match`, not `unverifiable`, under
  * `master-binding`, after the VRRP instance fails over and after a flip to `auto`, and after the
  * plain VIP's owner port goes DOWN; an agent whose kernel lacks the VIPs' unicast entry
- * is found in drift and repaired.
+ * is found in drift and repaired. A state written before the table stays `unverifiable` with
+ * VIPs until a rebuild.
  */
 const NET = { id: 'net-vipaudit', networkType: 'vxlan', segmentId: 920 };
 const HOSTS = ['w1', 'w2', 'w3'];
@@ -163,6 +167,32 @@ describe('the drift audit of a network holding VIPs', () => {
     const table = h.agents.agents.table('w3', NET.id)[tunnel('w1')] ?? [];
     expect(table).toContainEqual([macOf(1), VIPS[0]]);
     expect(table).not.toContainEqual([macOf(1), '10.9.2.11']);
+    await audit(HOSTS);
+    for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
+  });
+
+  it('a network whose state predates the table of shared entries is unverifiable with VIPs, and a rebuild makes it match', async () => {
+    // the state item as a build before the table wrote it: no `vipKeys` in its body
+    const doc = h.stack.clients.doc;
+    const key = KEYS.networkState(NET.id);
+    const item = (
+      await doc.send(new GetCommand({ TableName: h.stack.tableName, Key: key, ConsistentRead: true }))
+    ).Item;
+    const { vipKeys, ...body } = decodeBlob(item?.body as Uint8Array) as Record<string, unknown>;
+    expect(vipKeys).toBeDefined();
+    await doc.send(
+      new UpdateCommand({
+        TableName: h.stack.tableName,
+        Key: key,
+        UpdateExpression: 'SET body = :b',
+        ExpressionAttributeValues: { ':b': encodeBlob(body) },
+      }),
+    );
+    // a claim then marks the network not comparable (`vd`): its sums count every copy
+    await go([claim('pb', 'w2', VIPS[0] as string, macOf(2), Date.now())]);
+    await audit(HOSTS);
+    for (const host of HOSTS) expect(await resultOf(host), host).toBe('unverifiable');
+    await go([message('port', NET.id, { type: 'network.rebuild', networkId: NET.id })]);
     await audit(HOSTS);
     for (const host of HOSTS) expect(await resultOf(host), host).toBe('match');
   });
