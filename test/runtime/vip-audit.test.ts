@@ -6,7 +6,7 @@ import { KEYS } from '../../src/adapters/aws/dynamo-keys.js';
 import type { AgentReportEvent } from '../../src/contracts/events.js';
 import type { AgentTable, Entry } from '../../src/core/types.js';
 import { computeSimAuditEvents } from '../../tools/sim/sim-audit.js';
-import { message } from '../support/messages.js';
+import { agentReport, message, portUpsert, vipClaim } from '../support/messages.js';
 import { type Harness, startHarness } from '../support/runtime-harness.js';
 import type { WorkloadMessage } from '../support/workload.js';
 
@@ -27,48 +27,22 @@ const VMAC = '00:00:5e:00:01:44';
 const tunnel = (h: string) => `198.51.100.${HOSTS.indexOf(h) + 21}`;
 const macOf = (n: number) => `fa:16:3e:09:02:0${n}`;
 
-const report = (host: string) =>
-  message('agent', host, {
-    type: 'agent.report',
+// no learning, an ARP proxy: the master-binding view, and ARP entries count in the digest
+const report = (host: string) => agentReport(host, tunnel(host), true);
+const port = (id: string, host: string, n: number, status: 'ACTIVE' | 'DOWN' = 'ACTIVE', revision = 1) =>
+  portUpsert({
+    network: NET.id,
+    segmentId: NET.segmentId,
+    id,
+    mac: macOf(n),
+    ip: `10.9.2.${10 + n}`,
     host,
-    tunnelIp: tunnel(host),
-    agentType: 'Linux bridge agent',
-    networkTypes: ['vxlan'],
-    // no learning, an ARP proxy: the master-binding view, and ARP entries count in the digest
-    capabilities: { learning: false, arp: 'proxy' },
-    bootId: 'b1',
-    revision: 1,
+    status,
+    revision,
+    pairs: VIPS.map((ipAddress) => ({ ipAddress, macAddress: VMAC })),
   });
-const port = (id: string, host: string, n: number, status = 'ACTIVE', revision = 1) =>
-  message('port', NET.id, {
-    type: 'port.upsert',
-    network: NET,
-    port: {
-      id,
-      networkId: NET.id,
-      mac: macOf(n),
-      ips: [`10.9.2.${10 + n}`],
-      deviceOwner: 'compute:nova',
-      deviceId: `vm-${id}`,
-      host,
-      status,
-      dvrHosts: [],
-      revision,
-      allowedAddressPairs: VIPS.map((ipAddress) => ({ ipAddress, macAddress: VMAC })),
-    },
-  });
-const claim = (portId: string, host: string, ip: string, mac: string, at: number): WorkloadMessage =>
-  message('agent', host, {
-    type: 'vip.claim',
-    host,
-    networkId: NET.id,
-    portId,
-    ip,
-    mac,
-    kind: 'garp',
-    at,
-    seq: at,
-  });
+const claim = (portId: string, host: string, ip: string, mac: string, at: number) =>
+  vipClaim(NET.id, host, portId, ip, mac, at);
 const flags = (strategy: string, revision: number) =>
   message('ha', 'flags', {
     type: 'flags.set',

@@ -35,9 +35,12 @@ export interface PortSpec {
   readonly owner?: string;
   readonly device?: string;
   readonly revision?: number;
+  /** ACTIVE unless given. */
+  readonly status?: 'ACTIVE' | 'DOWN';
+  readonly pairs?: readonly { readonly ipAddress: string; readonly macAddress?: string }[];
 }
 
-/** A `port.upsert` of an ACTIVE port with one IP (a VM port unless `owner` says otherwise). */
+/** A `port.upsert` of a port with one IP (a VM port unless `owner` says otherwise). */
 export function portUpsert(p: PortSpec): WorkloadMessage {
   return message('port', p.network, {
     type: 'port.upsert',
@@ -50,9 +53,32 @@ export function portUpsert(p: PortSpec): WorkloadMessage {
       deviceOwner: p.owner ?? 'compute:nova',
       deviceId: p.device ?? `vm-${p.id}`,
       host: p.host,
-      status: 'ACTIVE',
+      status: p.status ?? 'ACTIVE',
       dvrHosts: [],
       revision: p.revision ?? 1,
+      ...(p.pairs ? { allowedAddressPairs: p.pairs } : {}),
     },
+  });
+}
+
+/** A `vip.claim` from `host`: port `portId` announced `ip` with `mac` at `at` (also its `seq`). */
+export function vipClaim(
+  networkId: string,
+  host: string,
+  portId: string,
+  ip: string,
+  mac: string,
+  at: number,
+): WorkloadMessage {
+  return message('agent', host, {
+    type: 'vip.claim',
+    host,
+    networkId,
+    portId,
+    ip,
+    mac,
+    kind: 'garp',
+    at,
+    seq: at,
   });
 }
