@@ -74,8 +74,12 @@ async function plan(
     networks: [networkId],
     ports: [...new Set(chunk.map((e) => e.portId))].map((id) => ({ id, networkId })),
     vips: ips.map((ip) => ({ networkId, ip })),
-    // the held-IP owner of each address: a claim of another bound port's fixed IP is refused
-    macs: ips.map((ip) => ({ networkId, mac: heldKey(ip) })),
+    // the held-IP owner of each address: a claim of another bound port's fixed IP is refused; and
+    // the port whose MAC each claimed MAC is, if any (who else may hold the VIP's unicast entry)
+    macs: [
+      ...ips.map((ip) => ({ networkId, mac: heldKey(ip) })),
+      ...[...new Set(chunk.map((e) => e.mac))].map((mac) => ({ networkId, mac })),
+    ],
     flags: true,
   });
   const state = await store.getNetworkState(networkId);
@@ -135,12 +139,14 @@ async function plan(
   }
   const writes: VipRecordWrite[] = [];
   for (const [ip, after] of records)
-    if (after && after !== stored.get(ip))
-      writes.push({
-        before: stored.get(ip),
-        after,
-        ownerPort: after.state.owner ? owners.get(after.state.owner.portId) : undefined,
-      });
+    if (after && after !== stored.get(ip)) {
+      const owner = after.state.owner;
+      // a virtual MAC that is another port's: the planner cannot tell what that port holds, so
+      // it is not told the owner, and a key new to the sums' table runs the full recompute
+      const macOwner = owner ? read.macs.get(macReadKey(networkId, owner.mac)) : undefined;
+      const known = owner && (macOwner === undefined || macOwner === owner.portId);
+      writes.push({ before: stored.get(ip), after, ownerPort: known ? owners.get(owner.portId) : undefined });
+    }
   if (!state || writes.length === 0) return { taken, draft: null };
   // The held-IP owners read (none for an accepted claim's address): a port event that takes the
   // address meanwhile moves the network's `seq` or the record's version, which the commit is

@@ -36,9 +36,14 @@ export async function releaseFrozenVip(
       return null;
     }
     const { owner } = after.state;
-    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts). One GetItem
-    // more for a rare operator action; without it a new key would run the full recompute
-    const ownerPort = livePort(await store.getPort(owner.portId, networkId));
+    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts), unless its
+    // MAC is another port's. Two GetItems more for a rare operator action; without the port a
+    // key new to the table runs the full recompute
+    const macOwner = await store.getMacOwner(networkId, owner.mac);
+    const ownerPort =
+      macOwner === undefined || macOwner === owner.portId
+        ? livePort(await store.getPort(owner.portId, networkId))
+        : undefined; // a virtual MAC that is another port's: the full recompute counts its holders
     return commitVipRecord(
       store,
       state,
