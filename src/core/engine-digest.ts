@@ -195,7 +195,11 @@ export function planDigestChange(input: DigestPlanInput): NetworkDigestChange {
         left: new Map(),
       }
     : before.vipKeys === undefined
-      ? null
+      ? // a state from before the table adopts an empty one when a member change finds no VIP: its
+        // sums never counted a copy, and nothing is shared
+        input.kind === 'members' && input.networkPorts && allVips.length === 0
+        ? { before: {}, after: {}, entered: new Map(), left: new Map() }
+        : null
       : input.kind === 'members' || input.kind === 'snapshot'
         ? { before: before.vipKeys, after: before.vipKeys, entered: new Map(), left: new Map() }
         : planVipKeys(

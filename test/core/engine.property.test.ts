@@ -287,6 +287,9 @@ describe('the engine equals the full recompute', () => {
     let digestsChecked = 0;
     let localChecked = 0;
     let vipDigestsChecked = 0;
+    let legacySteps = 0;
+    let adopted = 0;
+    let notComparable = 0;
     let sharedSteps = 0;
     let sharedByVips = 0;
     let sharedByAutoVips = 0;
@@ -297,7 +300,8 @@ describe('the engine equals the full recompute', () => {
     let failoversWithoutJoin = 0;
     const unbound: Record<string, number> = {};
     fc.assert(
-      fc.property(historyArb, (history) => {
+      // `legacy`: the network's state predates the table of shared entries (no `vipKeys`)
+      fc.property(historyArb, fc.boolean(), (history, legacy) => {
         let world = emptyWorld();
         let desired: DesiredNetwork = computeDesiredNetwork(factsOf(world));
         let recorded: RecordedNetwork = {
@@ -306,7 +310,7 @@ describe('the engine equals the full recompute', () => {
           index: { counts: {}, members: {} },
           strategies: {},
           routers: {},
-          vipKeys: {},
+          ...(legacy ? {} : { vipKeys: {} }),
         };
         const held = new Map<string, HeldNetwork | undefined>();
         // Version steps (empty deltas) an agent has not read yet: about one in two waits until the
@@ -465,11 +469,18 @@ describe('the engine equals the full recompute', () => {
           const net = sums.get(null);
           if (net) {
             const stored = parseNetworkDigestRecord(net);
-            // every network is comparable, VIPs with entries included: a unicast entry several
-            // contributions hold (a plain VIP's and its owner port's, two VIPs' with one virtual
-            // MAC) is summed once (src/core/vip-keys.ts)
-            expect(stored.complete, 'comparable').toBe(true);
+            // every network with a table is comparable, VIPs with entries included: a unicast entry
+            // several contributions hold (a plain VIP's and its owner port's, two VIPs' with one
+            // virtual MAC) is summed once (src/core/vip-keys.ts). One whose state predates the table
+            // is not comparable while it holds a VIP with entries (`vd`), until a full recompute, or
+            // a member change that finds no VIP, gives it a table
             const vipEntries = [...next.vips.values()].some((r) => vipHasEntries(viewOfVip(r)));
+            if (recorded.vipKeys) expect(stored.complete, 'comparable').toBe(true);
+            else {
+              if (vipEntries) expect(stored.complete, 'comparable').toBe(false);
+              legacySteps++;
+            }
+            if (legacy && recorded.vipKeys) adopted++;
             const shared = Object.values(recorded.vipKeys ?? {}).filter(
               (h) => Object.values(h.vips).filter((a) => a !== null).length + Object.keys(h.ports).length > 1,
             );
@@ -485,14 +496,15 @@ describe('the engine equals the full recompute', () => {
             expect(stored.version).toBe(recorded.version);
             // the kept table of shared entries equals the one the full recompute builds
             const ctx = recordedContext(recorded.routers, recorded.strategies);
-            expect(recorded.vipKeys, 'shared entries').toEqual(
-              computeVipKeyTable(
-                [...next.ports.values()].map((p) =>
-                  unicastHoldings(computePortContribution(p, ctx), p.deviceId),
+            if (recorded.vipKeys)
+              expect(recorded.vipKeys, 'shared entries').toEqual(
+                computeVipKeyTable(
+                  [...next.ports.values()].map((p) =>
+                    unicastHoldings(computePortContribution(p, ctx), p.deviceId),
+                  ),
+                  viewsOfVips([...next.vips.values()]),
                 ),
-                viewsOfVips([...next.vips.values()]),
-              ),
-            );
+              );
             // a step that moved some agent's view notes its version as the last view change
             const moved =
               desired.views.size !== after.views.size ||
@@ -505,9 +517,11 @@ describe('the engine equals the full recompute', () => {
               const mine = hostRecord ? parseHostDigestRecord(hostRecord) : undefined;
               const desiredDigest = computeStoredDesiredDigest(stored, mine, holdsArp);
               // the oracle: the digest of the SET of entries the agent should hold
-              expect(desiredDigest, `digest of ${host}`).toEqual(computeTableDigest(view, holdsArp));
-              digestsChecked++;
-              if (vipEntries) vipDigestsChecked++;
+              if (stored.complete) {
+                expect(desiredDigest, `digest of ${host}`).toEqual(computeTableDigest(view, holdsArp));
+                digestsChecked++;
+                if (vipEntries) vipDigestsChecked++;
+              } else notComparable++;
               // an agent sent nothing since a version older than the network's, but no older than
               // the last view change (`cv`), holds the desired view: it is compared at once
               const now = held.get(host);
@@ -561,9 +575,16 @@ describe('the engine equals the full recompute', () => {
     console.info(
       `digests compared: ${digestsChecked}, in networks holding a VIP with entries: ${vipDigestsChecked}; steps with a shared entry: ${sharedSteps} (two VIPs: ${sharedByVips}, both auto: ${sharedByAutoVips}, both master-binding: ${sharedByMbVips}, a port and a VIP: ${sharedWithPort}, an auto VIP: ${sharedAuto})`,
     );
-    // (in three runs: 1,639 to 1,947 VIP-network digests; 346 to 370 steps with two VIPs on one
-    // entry, 247 to 318 both auto, 26 to 78 both master-binding; 99 to 153 with a port and a VIP)
-    expect(vipDigestsChecked).toBeGreaterThan(1000);
+    // states from before the table: flagged while they hold a VIP with entries, and given a table
+    console.info(
+      `steps without a table: ${legacySteps} (not comparable: ${notComparable} digests); steps after a table was given: ${adopted}`,
+    );
+    expect(notComparable).toBeGreaterThan(100);
+    expect(adopted).toBeGreaterThan(100);
+    // (in three runs, about half of the histories from a state before the table: 1,388 to 1,452
+    // VIP-network digests; 241 to 293 steps with two VIPs on one entry, 162 to 209 both auto, 58
+    // to 79 both master-binding; 63 to 127 with a port and a VIP)
+    expect(vipDigestsChecked).toBeGreaterThan(700);
     expect(sharedByVips).toBeGreaterThan(100);
     expect(sharedByAutoVips).toBeGreaterThan(50);
     expect(sharedByMbVips).toBeGreaterThan(10);

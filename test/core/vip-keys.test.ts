@@ -128,4 +128,37 @@ describe('shared unicast entries', () => {
     const [net] = computeDigestWrites(outcome.digest, outcome.state.version, true);
     expect(parseNetworkDigestRecord(applyDigestWrite(undefined, net as never)).complete).toBe(false);
   });
+
+  it('a state from before the table adopts an empty one when a member change finds no VIP', () => {
+    const legacy = recorded(false);
+    const change: NetworkChange = {
+      kind: 'members',
+      agents: new Map([
+        [
+          'h2',
+          {
+            host: 'h2',
+            tunnelIp: '192.0.2.22',
+            agentType: 'Open vSwitch agent',
+            networkTypes: ['vxlan'],
+            capabilities: { learning: false, arp: 'responder' },
+            bootId: 'b1',
+            revision: 2,
+          },
+        ],
+      ]),
+      restarted: new Set(),
+    };
+    const none = planChange(legacy, change, { networkPorts: [port, other], networkVips: [] });
+    if (none.kind !== 'done') throw new Error('the member change asked for more');
+    expect(none.outcome.state.vipKeys).toEqual({});
+    expect(none.outcome.digest.vipEntries).toBe(false);
+    // with a VIP (even a tunnel one, whose key a port may hold) it stays as it was
+    const tunnel = planChange(legacy, change, {
+      networkPorts: [port, other],
+      networkVips: [{ ...vip, strategy: 'tunnel' }],
+    });
+    if (tunnel.kind !== 'done') throw new Error('the member change asked for more');
+    expect(tunnel.outcome.state.vipKeys).toBeUndefined();
+  });
 });
