@@ -52,7 +52,8 @@ interface Chunk {
  * ordering rule (`recordVipClaim`: stale, refresh, move, freeze, split brain) as a claim alone,
  * so the records end as the claims one by one would leave them (`version` included: it counts
  * the claims applied). One BatchGetItem reads the network state, the claiming ports, the VIP
- * records, their addresses' held-IP owners (src/app/aap-index.ts) and the flags.
+ * records, their addresses' held-IP owners (src/app/aap-index.ts), the claimed MACs' owners
+ * (src/core/vip-keys.ts) and the flags.
  */
 async function plan(
   store: FactStore,
