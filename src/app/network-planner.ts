@@ -22,7 +22,15 @@ export { MAX_DELTA_BYTES, oversizedDeltaHosts } from '../core/engine.js';
 export type { PortChange };
 
 export function emptyNetworkState(network: Network): NetworkState {
-  return { network, version: 0, index: { counts: {}, members: {} }, strategies: {}, routers: {} };
+  // a new network keeps its shared unicast entries from the start (src/core/vip-keys.ts)
+  return {
+    network,
+    version: 0,
+    index: { counts: {}, members: {} },
+    strategies: {},
+    routers: {},
+    vipKeys: {},
+  };
 }
 
 function haRoutersOf(ports: readonly Port[], routers: ReadonlyMap<string, unknown>): string[] {

@@ -1,5 +1,6 @@
 import type { VipClaimEvent } from '../contracts/events.js';
 import type { RejectionCode } from '../core/errors.js';
+import type { Port } from '../core/types.js';
 import type { VipClaim, VipOutcome, VipRefusal } from '../core/vip.js';
 import { sameVipView, type VipRecord, viewOfVip } from '../core/vip-view.js';
 import { planNetwork } from './network-planner.js';
@@ -68,6 +69,8 @@ export function staleVipSummary(record: VipRecord, splitBrain: boolean): VipOutc
 export interface VipRecordWrite {
   readonly before: VipRecord | undefined;
   readonly after: VipRecord;
+  /** The owner port after, as read (for the drift-audit sums' shared entries, src/core/vip-keys.ts). */
+  readonly ownerPort?: Port | undefined;
 }
 
 /**
@@ -89,9 +92,9 @@ export async function commitVipRecords(
     expected: before ? before.version : null,
   }));
   const moved = writes
-    .map(({ before, after }) => ({
+    .map(({ before, after, ownerPort }) => ({
       record: after,
-      view: { before: before ? viewOfVip(before) : null, after: viewOfVip(after) },
+      view: { before: before ? viewOfVip(before) : null, after: viewOfVip(after), ownerPort },
     }))
     .filter(({ view }) => !sameVipView(view.before, view.after));
   if (moved.length === 0) return { commit: { vips, checks, networks: [] }, planned: [], result };
@@ -121,8 +124,9 @@ export async function commitVipRecord(
   after: VipRecord,
   checks: NonNullable<Draft['commit']['checks']>,
   result: Draft['result'],
+  ownerPort?: Port,
 ): Promise<Draft> {
-  const draft = await commitVipRecords(store, state, [{ before, after }], checks, result);
+  const draft = await commitVipRecords(store, state, [{ before, after, ownerPort }], checks, result);
   if (draft.planned.length === 0) return draft;
   return { ...draft, result: { ...result, strategies: { [`vip:${after.ip}`]: after.strategy } } };
 }

@@ -1,5 +1,6 @@
 import type { VipClaimEvent } from '../contracts/events.js';
 import { InvalidInputError } from '../core/errors.js';
+import type { Port } from '../core/types.js';
 import { checkVipClaim, DEFAULT_VIP_CONFIG, recordVipClaim, type VipConfig } from '../core/vip.js';
 import { newVipRecord, resolveVipStrategy, type VipRecord } from '../core/vip-view.js';
 import { heldKey } from './aap-index.js';
@@ -51,7 +52,8 @@ interface Chunk {
  * ordering rule (`recordVipClaim`: stale, refresh, move, freeze, split brain) as a claim alone,
  * so the records end as the claims one by one would leave them (`version` included: it counts
  * the claims applied). One BatchGetItem reads the network state, the claiming ports, the VIP
- * records, their addresses' held-IP owners (src/app/aap-index.ts) and the flags.
+ * records, their addresses' held-IP owners (src/app/aap-index.ts), the claimed MACs' owners
+ * (src/core/vip-keys.ts) and the flags.
  */
 async function plan(
   store: FactStore,
@@ -73,8 +75,12 @@ async function plan(
     networks: [networkId],
     ports: [...new Set(chunk.map((e) => e.portId))].map((id) => ({ id, networkId })),
     vips: ips.map((ip) => ({ networkId, ip })),
-    // the held-IP owner of each address: a claim of another bound port's fixed IP is refused
-    macs: ips.map((ip) => ({ networkId, mac: heldKey(ip) })),
+    // the held-IP owner of each address: a claim of another bound port's fixed IP is refused; and
+    // the port whose MAC each claimed MAC is, if any (who else may hold the VIP's unicast entry)
+    macs: [
+      ...ips.map((ip) => ({ networkId, mac: heldKey(ip) })),
+      ...[...new Set(chunk.map((e) => e.mac))].map((mac) => ({ networkId, mac })),
+    ],
     flags: true,
   });
   const state = await store.getNetworkState(networkId);
@@ -82,9 +88,12 @@ async function plan(
   const stored = new Map(ips.map((ip) => [ip, read.vips?.get(vipReadKey(networkId, ip))]));
   const records = new Map(stored);
   const taken: Taken[] = [];
+  // each VIP's owner port as this claim read it (who holds its unicast entry, src/core/vip-keys.ts)
+  const owners = new Map<string, Port>();
   for (const event of chunk) {
     const claim = claimOf(event);
     const port = livePort(await store.getPort(claim.portId, networkId));
+    if (port) owners.set(claim.portId, port);
     const heldBy = read.macs.get(macReadKey(networkId, heldKey(claim.ip)));
     const refusal =
       checkVipClaim(port, claim, now, config) ??
@@ -131,7 +140,14 @@ async function plan(
   }
   const writes: VipRecordWrite[] = [];
   for (const [ip, after] of records)
-    if (after && after !== stored.get(ip)) writes.push({ before: stored.get(ip), after });
+    if (after && after !== stored.get(ip)) {
+      const owner = after.state.owner;
+      // a virtual MAC that is another port's: the planner cannot tell what that port holds, so
+      // it is not told the owner, and a key new to the sums' table runs the full recompute
+      const macOwner = owner ? read.macs.get(macReadKey(networkId, owner.mac)) : undefined;
+      const known = owner && (macOwner === undefined || macOwner === owner.portId);
+      writes.push({ before: stored.get(ip), after, ownerPort: known ? owners.get(owner.portId) : undefined });
+    }
   if (!state || writes.length === 0) return { taken, draft: null };
   // The held-IP owners read (none for an accepted claim's address): a port event that takes the
   // address meanwhile moves the network's `seq` or the record's version, which the commit is

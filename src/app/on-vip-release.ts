@@ -1,7 +1,7 @@
 import { releaseVipRecord } from '../core/vip-view.js';
 import { commitVipRecord } from './on-vip-claim.js';
 import { vipReadKey } from './ports.js';
-import { type Deps, type EventResult, runWithRetry } from './reconcile.js';
+import { type Deps, type EventResult, livePort, runWithRetry } from './reconcile.js';
 
 /** Why an operator release did nothing. */
 export type VipReleaseRefusal = 'unknown_vip' | 'not_frozen';
@@ -36,23 +36,39 @@ export async function releaseFrozenVip(
       return null;
     }
     const { owner } = after.state;
-    return commitVipRecord(store, state, before, after, [{ kind: 'flags', revision: flags.revision }], {
-      outcome: 'applied',
-      splitBrain: [],
-      strategies: {},
-      vip: {
-        networkId,
-        ip,
-        owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
-        strategy: after.strategy,
-        moved: owner.portId !== before.state.owner?.portId || owner.host !== before.state.owner?.host,
-        froze: false,
-        frozen: false,
-        suppressed: false,
-        released: true,
-        splitBrain: false,
+    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts), unless its
+    // MAC is another port's. Two GetItems more for a rare operator action; without the port a
+    // key new to the table runs the full recompute
+    const macOwner = await store.getMacOwner(networkId, owner.mac);
+    const ownerPort =
+      macOwner === undefined || macOwner === owner.portId
+        ? livePort(await store.getPort(owner.portId, networkId))
+        : undefined; // a virtual MAC that is another port's: the full recompute counts its holders
+    return commitVipRecord(
+      store,
+      state,
+      before,
+      after,
+      [{ kind: 'flags', revision: flags.revision }],
+      {
+        outcome: 'applied',
+        splitBrain: [],
+        strategies: {},
+        vip: {
+          networkId,
+          ip,
+          owner: { host: owner.host, portId: owner.portId, mac: owner.mac },
+          strategy: after.strategy,
+          moved: owner.portId !== before.state.owner?.portId || owner.host !== before.state.owner?.host,
+          froze: false,
+          frozen: false,
+          suppressed: false,
+          released: true,
+          splitBrain: false,
+        },
       },
-    });
+      ownerPort,
+    );
   });
   return (refusal as VipReleaseRefusal | null) ?? result;
 }

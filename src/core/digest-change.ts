@@ -11,6 +11,7 @@ import {
 } from './digest.js';
 import type { Member } from './membership.js';
 import type { HaView, Port, RouterView, Strategy } from './types.js';
+import type { VipKeyTable } from './vip-keys.js';
 import type { VipView } from './vip-view.js';
 
 /**
@@ -64,6 +65,11 @@ export interface NetworkDigestChange {
    * audits then report "not comparable" rather than a false drift.
    */
   vipEntries?: boolean;
+  /**
+   * The network's shared unicast entries after the commit (`VipKeyTable`, kept on its state item);
+   * undefined for a network whose state predates the table, until a full recompute builds it.
+   */
+  vipKeys?: VipKeyTable;
   /** On a reset: hosts whose items must be emptied (present before, absent now). */
   readonly cleared: readonly string[];
   /**
@@ -129,6 +135,7 @@ export function addContributionDigest(
   contribution: PortContribution,
   members: Readonly<Record<string, Member>>,
   sign: 1 | -1,
+  shared: (mac: string, host: string) => boolean = () => false,
 ): void {
   const seen = new Set<string>();
   for (const c of contribution.entries) {
@@ -139,10 +146,10 @@ export function addContributionDigest(
     const grouped = c.audience.kind !== 'all';
     const slot = grouped ? slotOf(change.routers, group) : change.all;
     const own = grouped ? slotOf(h.routers, group) : h.own;
-    for (const e of [
-      { kind: 'unicast', mac, vtep: at.tunnelIp },
-      { kind: 'arp', ip, mac },
-    ] as const) {
+    const entries: DataPlaneEntry[] = [{ kind: 'arp', ip, mac }];
+    // a shared unicast entry is counted once, from the network's table of them (vip-keys.ts)
+    if (!shared(mac, c.host)) entries.unshift({ kind: 'unicast', mac, vtep: at.tunnelIp });
+    for (const e of entries) {
       const key = dataPlaneEntryKey(e);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -150,6 +157,26 @@ export function addContributionDigest(
       addEntry(own, e, sign);
     }
   }
+}
+
+/**
+ * One unicast FDB entry `mac` → `host`'s VTEP, seen by all (`group` null) or in `group`'s slot;
+ * nothing when `host` is not a member.
+ */
+export function addUnicastDigest(
+  change: NetworkDigestChange,
+  group: string | null,
+  mac: string,
+  host: string,
+  members: Readonly<Record<string, Member>>,
+  sign: 1 | -1,
+): void {
+  const at = members[host];
+  if (!at) return;
+  const h = hostOf(change, host);
+  const e: DataPlaneEntry = { kind: 'unicast', mac, vtep: at.tunnelIp };
+  addEntry(group === null ? change.all : slotOf(change.routers, group), e, sign);
+  addEntry(group === null ? h.own : slotOf(h.routers, group), e, sign);
 }
 
 /** A port's contribution: its master-binding-only entries go to its router's group (`deviceId`). */

@@ -29,6 +29,7 @@ import {
   withLocalPortChanges,
 } from './plan.js';
 import type { Agent, AgentTable, Network, Port, RouterView, Strategy } from './types.js';
+import type { VipKeyTable } from './vip-keys.js';
 import { computeVipContribution, type VipView } from './vip-view.js';
 
 /**
@@ -53,6 +54,11 @@ export interface RecordedNetwork {
    * current fact in a transaction of its own (docs/crash-safety.md, "HA changes").
    */
   readonly routers: Readonly<Record<string, RouterView>>;
+  /**
+   * The network's shared unicast entries (src/core/vip-keys.ts), kept for the drift-audit sums;
+   * absent in a record written before it existed, until the full recompute builds it.
+   */
+  readonly vipKeys?: VipKeyTable;
 }
 
 export interface PortChange {
@@ -83,6 +89,11 @@ export interface SourceChangeInput {
 export interface VipViewChange {
   readonly before: VipView | null;
   readonly after: VipView | null;
+  /**
+   * The owner port after, as the claim or release read it: who holds the VIP's unicast entry when
+   * no other VIP is at its (MAC, host) yet. Without it such a change runs the full recompute.
+   */
+  readonly ownerPort?: Port | undefined;
 }
 
 /** Agent changes: the current fact of each host whose agent changed (null: no agent). */
@@ -445,33 +456,41 @@ export function planChange<T extends RecordedNetwork>(
   const row = CHANGE_TABLE[change.kind] as ChangeRow<NetworkChange>;
   if (row.reads.includes('network-ports') && !reads.networkPorts)
     return { kind: 'need', need: { networkPorts: true } };
+  const routers = routersAfter(recorded, change);
+  const strategies = strategiesAfter(recorded, change);
+  const digestOf = (plan: NetworkPlan, full: boolean) =>
+    planDigestChange({
+      kind: change.kind,
+      fallback: full,
+      ports: 'ports' in change ? change.ports : [],
+      vips: change.kind === 'vips' || 'ports' in change ? (change.vips ?? []) : [],
+      networkPorts: reads.networkPorts,
+      networkVips: reads.networkPorts ? (reads.networkVips ?? []) : undefined,
+      before: {
+        vipKeys: recorded.vipKeys,
+        index: recorded.index,
+        context: recordedContext(recorded.routers, recorded.strategies),
+        routers: recorded.routers,
+        strategies: recorded.strategies,
+      },
+      after: { index: plan.index, context: recordedContext(routers, strategies), routers, strategies },
+    });
   let fallback: string | null = null;
   let planned: NetworkPlan | EngineNeed;
+  let digest: NetworkDigestChange | null = null;
   try {
     planned = row.plan(recorded, change, reads);
+    // the sums' table of shared entries has a precondition of its own (planVipKeys)
+    if (!isNeed(planned)) digest = digestOf(planned, false);
   } catch (err) {
     if (!(err instanceof PlannerPreconditionError)) throw err;
     fallback = `${change.kind}/${err.reason}`;
     planned = recomputeNetwork(recorded, change, reads);
+    if (!isNeed(planned)) digest = digestOf(planned, true);
   }
   if (isNeed(planned)) return { kind: 'need', need: planned };
-  const routers = routersAfter(recorded, change);
-  const strategies = strategiesAfter(recorded, change);
-  const digest = planDigestChange({
-    kind: change.kind,
-    fallback: fallback !== null,
-    ports: 'ports' in change ? change.ports : [],
-    vips: change.kind === 'vips' || 'ports' in change ? (change.vips ?? []) : [],
-    networkPorts: reads.networkPorts,
-    networkVips: reads.networkPorts ? (reads.networkVips ?? []) : undefined,
-    before: {
-      index: recorded.index,
-      context: recordedContext(recorded.routers, recorded.strategies),
-      routers: recorded.routers,
-      strategies: recorded.strategies,
-    },
-    after: { index: planned.index, context: recordedContext(routers, strategies), routers, strategies },
-  });
+  if (!digest) throw new Error('planChange: a plan without its digest change');
+  const vipKeys = digest.vipKeys ? { vipKeys: digest.vipKeys } : {};
   const tableOf = (plan: NetworkPlan) => {
     const contributions = readContributions(reads, recordedContext(routers, strategies));
     return (host: string) => computeTable(host, plan.index, contributions);
@@ -512,7 +531,7 @@ export function planChange<T extends RecordedNetwork>(
     const bumped = commands.length > 0 && change.bump === true;
     return { kind: 'done', outcome: { state, plan: planned, commands, bumped, fallback, digest } };
   }
-  const next = { ...recorded, index: planned.index, strategies, routers };
+  const next = { ...recorded, index: planned.index, strategies, routers, ...vipKeys };
   const sendable = withOversizedDeltasAsSnapshots(planned);
   if (sendable.snapshots.length > 0 && !reads.networkPorts)
     return { kind: 'need', need: { networkPorts: true } };

@@ -83,6 +83,7 @@ export function planRebuild<T extends RecordedNetwork>(
     networkPorts: reads.networkPorts,
     networkVips: reads.networkVips ?? [],
     before: {
+      vipKeys: recorded.vipKeys,
       index: { counts: { ...formerCounts, ...recorded.index.counts }, members: recorded.index.members },
       context: recordedContext(recorded.routers, recorded.strategies),
       routers: recorded.routers,
@@ -93,7 +94,10 @@ export function planRebuild<T extends RecordedNetwork>(
   return {
     kind: 'done',
     outcome: {
-      state: sending ? { ...next, ...sending.record } : next,
+      state: {
+        ...(sending ? { ...next, ...sending.record } : next),
+        ...(digest.vipKeys ? { vipKeys: digest.vipKeys } : {}),
+      },
       plan,
       commands: sending?.commands ?? [],
       bumped: sending !== null,

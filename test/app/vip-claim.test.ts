@@ -3,6 +3,9 @@ import { dispatchEvent } from '../../src/app/dispatch.js';
 import { releaseFrozenVip } from '../../src/app/on-vip-release.js';
 import type { EventResult } from '../../src/app/reconcile.js';
 import { listVips, renderVipRows } from '../../src/cli/vip-command.js';
+import { computeTableDigest } from '../../src/core/digest.js';
+import { computeStoredDesiredDigest } from '../../src/core/digest-change.js';
+import { parseHostDigestRecord, parseNetworkDigestRecord } from '../../src/core/digest-record.js';
 import type { AgentTable, Strategy } from '../../src/core/types.js';
 import { createAppliedAgents } from '../support/applied-agents.js';
 import { type Body, inboundEvent } from '../support/inbound-bodies.js';
@@ -166,5 +169,70 @@ describe('the operator', () => {
     expect(holds(w.table('h3'), TUNNEL.h1 as string, VMAC)).toBe(false);
     const [after] = await listVips(w.store, [NET.id]);
     expect(after).toMatchObject({ frozenAt: null, newest: null, owner: { host: 'h2' } });
+  });
+});
+
+/**
+ * The drift-audit sums of claims (docs/drift-audit.md, "Shared unicast entries"): every member's
+ * desired digest from the sum records equals the digest of the table it holds, for a plain VIP
+ * (planned incrementally: the claim tells the planner its owner port) and for a virtual MAC that is
+ * another port's own (the planner is not told, and the full recompute counts every holder).
+ */
+describe('vip.claim and the drift-audit sums', () => {
+  const digestsOf = (w: ReturnType<typeof world>) =>
+    Object.keys(TUNNEL).map((host) => {
+      const net = parseNetworkDigestRecord(w.store.digestRecord(NET.id, null) ?? {});
+      const mine = parseHostDigestRecord(w.store.digestRecord(NET.id, host) ?? {});
+      return {
+        host,
+        complete: net.complete,
+        desired: computeStoredDesiredDigest(net, mine, true),
+        held: computeTableDigest(w.table(host), true),
+      };
+    });
+  const expectExact = (w: ReturnType<typeof world>) => {
+    for (const d of digestsOf(w)) {
+      expect(d.complete, d.host).toBe(true);
+      expect(d.desired, d.host).toEqual(d.held);
+    }
+  };
+  const portZ = (status: 'ACTIVE' | 'DOWN', revision: number, w: ReturnType<typeof world>) =>
+    w.send({
+      type: 'port.upsert',
+      network: NET,
+      port: {
+        id: 'pz',
+        networkId: NET.id,
+        mac: VMAC,
+        ips: ['10.0.0.19'],
+        deviceOwner: 'compute:nova',
+        deviceId: 'vm-pz',
+        host: 'h1',
+        status,
+        dvrHosts: [],
+        revision,
+      },
+    });
+
+  it('counts a plain VIP’s entry (its port’s own MAC) once, planned incrementally', async () => {
+    const w = world('master-binding');
+    await w.setup();
+    const r = await w.claim('pb', 'h2', MAC.pb as string, 999_000);
+    expect(r.networks.map((n) => n.fallback)).toEqual([undefined]);
+    expectExact(w);
+  });
+
+  it('runs the full recompute for a virtual MAC that is another port’s on the owner’s host, which counts it once', async () => {
+    const w = world('master-binding');
+    await w.setup();
+    // a port whose own MAC is the virtual MAC, on the owner's host: it holds the same unicast entry
+    await portZ('ACTIVE', 1, w);
+    const r = await w.claim('pa', 'h1', VMAC, 999_000);
+    expect(r.networks.map((n) => n.fallback)).toEqual(['vips/vip-key-unknown']);
+    expectExact(w);
+    // a port event of that port afterwards is incremental and keeps them equal
+    const down = await portZ('DOWN', 2, w);
+    expect(down.networks.map((n) => n.fallback)).toEqual([undefined]);
+    expectExact(w);
   });
 });

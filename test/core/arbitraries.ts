@@ -63,8 +63,11 @@ export type Step =
   | { kind: 'schedule'; hosts: string[] }
   | { kind: 'ha-state'; host: string; state: 'active' | 'standby' | 'fault'; term: number }
   | { kind: 'flags'; flags: FlagSettings }
-  /** A host saw port `p<slot>` announce VIP `VIPS[vip]`, stamped `back` ms before the step's time. */
-  | { kind: 'claim'; slot: number; vip: number; virtualMac: boolean; back: number }
+  /**
+   * A host saw port `p<slot>` announce VIP `VIPS[vip]` (`both`: both VIPs, with one MAC, as one
+   * VRRP instance does), stamped `back` ms before the step's time.
+   */
+  | { kind: 'claim'; slot: number; vip: number; virtualMac: boolean; back: number; both?: boolean }
   /** The VIPs move to the strategies the flags resolve to (what `flags.set` does after the routers). */
   | { kind: 'vip-resolve' }
   /** The operator releases a frozen VIP. */
@@ -89,7 +92,10 @@ const flags: fc.Arbitrary<FlagSettings> = fc.record({
   ports: fc.option(fc.dictionary(fc.constantFrom('p0', 'p1'), strategy, { maxKeys: 2 }), { nil: undefined }),
 });
 
-/** The VIPs of the histories: ports p0-p3 carry both as allowed-address pairs (the first with a virtual MAC). */
+/**
+ * The VIPs of the histories: ports p0-p3 carry both as allowed-address pairs, each with the virtual
+ * MAC, the second also through a prefix pair with the port's own MAC.
+ */
 export const VIPS = ['10.0.9.100', '10.0.9.200'] as const;
 export const VIRTUAL_MAC = '00:00:5e:00:01:01';
 
@@ -103,6 +109,7 @@ export const vipStepArb: fc.Arbitrary<Step> = fc.oneof(
       vip: fc.integer({ min: 0, max: 1 }),
       virtualMac: fc.boolean(),
       back: fc.constantFrom(0, 0, 0, 500, 2500),
+      both: fc.boolean(),
     }),
   },
   {
@@ -318,6 +325,39 @@ function unbindAll(w: World, portId: string): void {
   }
 }
 
+/** A claim of `VIPS[vip]` by the step's port, recorded when accepted and not stale. */
+function claimVip(w: World, step: Extract<Step, { kind: 'claim' }>, vip: number, rev: number): void {
+  const port = w.ports.get(`p${step.slot}`);
+  const ip = VIPS[vip] as string;
+  const claim = {
+    networkId: NETWORK.id,
+    ip,
+    host: port?.host ?? 'c1',
+    portId: `p${step.slot}`,
+    mac: step.virtualMac ? VIRTUAL_MAC : macOf(step.slot),
+    kind: 'garp' as const,
+    at: rev * 1000 - step.back,
+    seq: rev,
+  };
+  if (checkVipClaim(port, claim, Number.MAX_SAFE_INTEGER)) return;
+  const before = w.vips.get(ip);
+  const outcome = recordVipClaim(before?.state, claim);
+  if (outcome.kind === 'stale') return;
+  const strategy = resolveVipStrategy(w.flags, NETWORK.id, ip, outcome.state.owner.portId).strategy;
+  w.vips.set(
+    ip,
+    before
+      ? {
+          ...before,
+          state: outcome.state,
+          strategy,
+          holders: { ...before.holders, [claim.portId]: claim.host },
+          version: before.version + 1,
+        }
+      : newVipRecord(claim, outcome.state, strategy),
+  );
+}
+
 /** Applies a fact step; returns the ports it wrote (null: not a port step) and the host whose agent restarted. */
 export function applyStep(w: World, step: Step): { written: string[] | null; restarted: string | null } {
   const rev = ++w.seq;
@@ -338,6 +378,8 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
           ? {
               allowedAddressPairs: [
                 { ipAddress: VIPS[0], macAddress: VIRTUAL_MAC },
+                // both VIPs may be announced with one virtual MAC (one VRRP instance): a shared entry
+                { ipAddress: VIPS[1], macAddress: VIRTUAL_MAC },
                 { ipAddress: '10.0.9.192/27', macAddress: macOf(step.slot) },
               ],
             }
@@ -399,35 +441,8 @@ export function applyStep(w: World, step: Step): { written: string[] | null; res
       w.flags = step.flags;
       return { written: null, restarted: null };
     case 'claim': {
-      const port = w.ports.get(`p${step.slot}`);
-      const ip = VIPS[step.vip] as string;
-      const claim = {
-        networkId: NETWORK.id,
-        ip,
-        host: port?.host ?? 'c1',
-        portId: `p${step.slot}`,
-        mac: step.virtualMac ? VIRTUAL_MAC : macOf(step.slot),
-        kind: 'garp' as const,
-        at: rev * 1000 - step.back,
-        seq: rev,
-      };
-      if (checkVipClaim(port, claim, Number.MAX_SAFE_INTEGER)) return { written: null, restarted: null };
-      const before = w.vips.get(ip);
-      const outcome = recordVipClaim(before?.state, claim);
-      if (outcome.kind === 'stale') return { written: null, restarted: null };
-      const strategy = resolveVipStrategy(w.flags, NETWORK.id, ip, outcome.state.owner.portId).strategy;
-      w.vips.set(
-        ip,
-        before
-          ? {
-              ...before,
-              state: outcome.state,
-              strategy,
-              holders: { ...before.holders, [claim.portId]: claim.host },
-              version: before.version + 1,
-            }
-          : newVipRecord(claim, outcome.state, strategy),
-      );
+      // `both`: the port announces both VIPs at once (one VRRP instance failing over), with one MAC
+      for (const vip of step.both ? [0, 1] : [step.vip]) claimVip(w, step, vip, rev);
       return { written: null, restarted: null };
     }
     case 'vip-resolve':

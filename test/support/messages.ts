@@ -59,9 +59,12 @@ export interface PortSpec {
   readonly owner?: string;
   readonly device?: string;
   readonly revision?: number;
+  /** ACTIVE unless given. */
+  readonly status?: 'ACTIVE' | 'DOWN';
+  readonly pairs?: readonly { readonly ipAddress: string; readonly macAddress?: string }[];
 }
 
-/** A `port.upsert` of an ACTIVE port with one IP (a VM port unless `owner` says otherwise). */
+/** A `port.upsert` of a port with one IP (a VM port unless `owner` says otherwise). */
 export function portUpsert(p: PortSpec): WorkloadMessage {
   return message('port', p.network, {
     type: 'port.upsert',
@@ -74,9 +77,10 @@ export function portUpsert(p: PortSpec): WorkloadMessage {
       deviceOwner: p.owner ?? 'compute:nova',
       deviceId: p.device ?? `vm-${p.id}`,
       host: p.host,
-      status: 'ACTIVE',
+      status: p.status ?? 'ACTIVE',
       dvrHosts: [],
       revision: p.revision ?? 1,
+      ...(p.pairs ? { allowedAddressPairs: p.pairs } : {}),
     },
   });
 }

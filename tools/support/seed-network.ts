@@ -74,6 +74,8 @@ export function buildNetwork(spec: SeedSpec): Omit<Seeded, 'items'> {
     index,
     strategies: {},
     routers: {},
+    // as a network the controller creates now: with the drift audit's table of shared entries
+    vipKeys: {},
     seq: 1,
   };
   return { network: spec.network, agents, ports, state };

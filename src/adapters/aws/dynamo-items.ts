@@ -10,6 +10,7 @@ import { type NetworkIndex, UNKNOWN_COUNT } from '../../core/desired.js';
 import type { Member } from '../../core/membership.js';
 import type { PortRecord } from '../../core/transitions.js';
 import type { Agent, HaRouter, Network, Port, Strategy } from '../../core/types.js';
+import type { VipKeyTable } from '../../core/vip-keys.js';
 import { chunkBlob, decodeBlob, encodeBlob } from './dynamo-codec.js';
 import { KEYS, outboxShard } from './dynamo-keys.js';
 
@@ -37,12 +38,15 @@ interface StateBody {
   readonly strategies: Readonly<Record<string, Strategy>>;
   /** Absent in items written before HA changes were split per network: no router recorded. */
   readonly routers?: Readonly<Record<string, RouterView>>;
+  /** The shared unicast entries (src/core/vip-keys.ts); absent in items written before them. */
+  readonly vipKeys?: VipKeyTable;
 }
 
 export function toStateItem(state: NetworkState): Item {
   const body: StateBody = {
     strategies: state.strategies,
     routers: state.routers,
+    ...(state.vipKeys ? { vipKeys: state.vipKeys } : {}),
   };
   return {
     ...KEYS.networkState(state.network.id),
@@ -134,6 +138,7 @@ export function fromStateItem(
     index,
     strategies: body.strategies,
     routers: body.routers ?? {},
+    ...(body.vipKeys ? { vipKeys: body.vipKeys } : {}),
   };
 }
 
