@@ -2,6 +2,7 @@ import type { VipClaimEvent } from '../contracts/events.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Port } from '../core/types.js';
 import { checkVipClaim, DEFAULT_VIP_CONFIG, recordVipClaim, type VipConfig } from '../core/vip.js';
+import { ownerPortKnowsHolders } from '../core/vip-keys.js';
 import { newVipRecord, resolveVipStrategy, type VipRecord } from '../core/vip-view.js';
 import { heldKey } from './aap-index.js';
 import type { PortEventOutcome } from './on-port-changes.js';
@@ -142,10 +143,8 @@ async function plan(
   for (const [ip, after] of records)
     if (after && after !== stored.get(ip)) {
       const owner = after.state.owner;
-      // a virtual MAC that is another port's: the planner cannot tell what that port holds, so
-      // it is not told the owner, and a key new to the sums' table runs the full recompute
       const macOwner = owner ? read.macs.get(macReadKey(networkId, owner.mac)) : undefined;
-      const known = owner && (macOwner === undefined || macOwner === owner.portId);
+      const known = owner && ownerPortKnowsHolders(macOwner, owner.portId);
       writes.push({ before: stored.get(ip), after, ownerPort: known ? owners.get(owner.portId) : undefined });
     }
   if (!state || writes.length === 0) return { taken, draft: null };

@@ -1,3 +1,4 @@
+import { ownerPortKnowsHolders } from '../core/vip-keys.js';
 import { releaseVipRecord } from '../core/vip-view.js';
 import { commitVipRecord } from './on-vip-claim.js';
 import { vipReadKey } from './ports.js';
@@ -36,14 +37,12 @@ export async function releaseFrozenVip(
       return null;
     }
     const { owner } = after.state;
-    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts), unless its
-    // MAC is another port's. Two GetItems more for a rare operator action; without the port a
-    // key new to the table runs the full recompute
+    // the new owner's port: who holds the VIP's unicast entry (src/core/vip-keys.ts). Two GetItems
+    // more for a rare operator action
     const macOwner = await store.getMacOwner(networkId, owner.mac);
-    const ownerPort =
-      macOwner === undefined || macOwner === owner.portId
-        ? livePort(await store.getPort(owner.portId, networkId))
-        : undefined; // a virtual MAC that is another port's: the full recompute counts its holders
+    const ownerPort = ownerPortKnowsHolders(macOwner, owner.portId)
+      ? livePort(await store.getPort(owner.portId, networkId))
+      : undefined;
     return commitVipRecord(
       store,
       state,

@@ -45,6 +45,16 @@ export function splitVipKey(key: string): { readonly mac: string; readonly host:
   return { mac: key.slice(0, at), host: key.slice(at + 1) };
 }
 
+/**
+ * Whether the owner port is all a planner needs to know who else holds a VIP's unicast entry: the
+ * MAC the VIP is announced at is the owner port's own, or no port's (`macOwner`, the MAC's owner
+ * item). A virtual MAC that is another port's MAC leaves that port's holding unknown, so the
+ * planner is not given the owner, and a key new to the table runs the full recompute.
+ */
+export function ownerPortKnowsHolders(macOwner: string | undefined, ownerPortId: string): boolean {
+  return macOwner === undefined || macOwner === ownerPortId;
+}
+
 /** The slot group of a key whose holders are all master-binding-only (router ids are UUIDs: no collision). */
 export const vipKeyGroup = (key: string): string => `k:${key}`;
 
